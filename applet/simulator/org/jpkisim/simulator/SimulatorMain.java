@@ -1,0 +1,101 @@
+package org.jpkisim.simulator;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.util.HexFormat;
+
+/**
+ * Runs a simulated JPKI card and plugs it into a vpcd reader slot: pcscd's vpcd driver
+ * (ports 35963 and 35964) or the harness's direct transport.
+ *
+ * <pre>
+ *   java -jar build/jpki-simulator.jar [--connect HOST:PORT] [--atr HEX] [--once] [--log FILE]
+ * </pre>
+ */
+public final class SimulatorMain {
+    /** ATR presented by default: T=1, historical bytes "JPKI-SIM". */
+    static final String DEFAULT_ATR = "3B888001" + "4A504B492D53494D" + "6B"; // last byte: TCK
+
+    private SimulatorMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String endpoint = "127.0.0.1:35963";
+        String atr = DEFAULT_ATR;
+        boolean once = false;
+        String logFile = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--connect": endpoint = value(args, ++i, "--connect"); break;
+                case "--atr": atr = value(args, ++i, "--atr"); break;
+                case "--once": once = true; break;
+                case "--log": logFile = value(args, ++i, "--log"); break;
+                case "-h":
+                case "--help":
+                    System.out.println("usage: java -jar jpki-simulator.jar [--connect HOST:PORT] [--atr HEX] [--once] [--log FILE]");
+                    System.out.println("  --connect  vpcd reader slot to plug into (default 127.0.0.1:35963, pcscd's first vpcd slot)");
+                    System.out.println("  --atr      ATR the card presents (default " + DEFAULT_ATR + ")");
+                    System.out.println("  --once     exit when the reader side disconnects instead of reconnecting");
+                    System.out.println("  --log      write an APDU log (PINs and keys redacted) to FILE");
+                    return;
+                default:
+                    usage("unknown option " + args[i]);
+            }
+        }
+        int colon = endpoint.lastIndexOf(':');
+        if (colon <= 0) {
+            usage("--connect expects HOST:PORT, got " + endpoint);
+        }
+        String host = endpoint.substring(0, colon);
+        int port = Integer.parseInt(endpoint.substring(colon + 1));
+        byte[] atrBytes = HexFormat.of().parseHex(atr);
+
+        ApduLog log = logFile == null ? ApduLog.disabled() : new ApduLog(new PrintStream(new FileOutputStream(logFile, true), true));
+        SimulatedCard card = new SimulatedCard(atrBytes);
+        VpcdLink link = new VpcdLink(card, host, port, log);
+        System.out.println("ready " + HexFormat.of().withUpperCase().formatHex(atrBytes));
+        System.out.flush();
+
+        boolean waitingReported = false;
+        while (true) {
+            try {
+                link.serve(2000);
+                System.out.println("disconnected " + link.endpoint());
+                System.out.flush();
+                if (once) {
+                    return;
+                }
+            } catch (ConnectException e) {
+                if (once) {
+                    System.err.println("jpki-simulator: nothing listens on " + link.endpoint() + ": " + e.getMessage());
+                    System.exit(3);
+                }
+                if (!waitingReported) {
+                    System.out.println("waiting for a vpcd reader at " + link.endpoint() + " (is pcscd running with vsmartcard-vpcd?)");
+                    System.out.flush();
+                    waitingReported = true;
+                }
+            } catch (IOException e) {
+                System.out.println("link error " + link.endpoint() + ": " + e.getMessage());
+                if (once) {
+                    System.exit(3);
+                }
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static String value(String[] args, int index, String option) {
+        if (index >= args.length) {
+            usage(option + " needs a value");
+        }
+        return args[index];
+    }
+
+    private static void usage(String message) {
+        System.err.println("jpki-simulator: " + message + " (try --help)");
+        System.exit(2);
+    }
+}

@@ -1,0 +1,61 @@
+import { concatBytes, toHex } from './hex.js';
+
+/** An ISO 7816-4 command APDU. `ne` is the expected response length: undefined for none, 256 (short) or 65536 (extended) for "all". */
+export interface CommandApdu {
+  readonly cla: number;
+  readonly ins: number;
+  readonly p1: number;
+  readonly p2: number;
+  readonly data?: Uint8Array;
+  readonly ne?: number;
+}
+
+export class ApduEncodingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApduEncodingError';
+  }
+}
+
+function checkByte(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xff) {
+    throw new ApduEncodingError(`${name} must be a byte, got ${value}`);
+  }
+}
+
+/**
+ * Encodes a command in the short form when it fits (Nc ≤ 255, Ne ≤ 256) and in the
+ * extended form otherwise, or always when `extended` is set. Cases 1–4 per ISO 7816-3.
+ */
+export function encodeCommand(command: CommandApdu, options: { extended?: boolean } = {}): Uint8Array {
+  checkByte('CLA', command.cla);
+  checkByte('INS', command.ins);
+  checkByte('P1', command.p1);
+  checkByte('P2', command.p2);
+  const header = Uint8Array.of(command.cla, command.ins, command.p1, command.p2);
+  const data = command.data ?? new Uint8Array(0);
+  const nc = data.length;
+  const ne = command.ne;
+  if (nc > 65535) throw new ApduEncodingError(`command data too long: ${nc} bytes`);
+  if (ne !== undefined && (!Number.isInteger(ne) || ne < 1 || ne > 65536)) {
+    throw new ApduEncodingError(`Ne must be 1..65536, got ${ne}`);
+  }
+  const extended = options.extended === true || nc > 255 || (ne !== undefined && ne > 256);
+  if (!extended) {
+    const lc = nc > 0 ? Uint8Array.of(nc) : new Uint8Array(0);
+    const le = ne !== undefined ? Uint8Array.of(ne === 256 ? 0 : ne) : new Uint8Array(0);
+    return concatBytes(header, lc, data, le);
+  }
+  const lc = nc > 0 ? Uint8Array.of(0, nc >> 8, nc & 0xff) : new Uint8Array(0);
+  let le = new Uint8Array(0);
+  if (ne !== undefined) {
+    const v = ne === 65536 ? 0 : ne;
+    le = nc > 0 ? Uint8Array.of(v >> 8, v & 0xff) : Uint8Array.of(0, v >> 8, v & 0xff);
+  }
+  return concatBytes(header, lc, data, le);
+}
+
+/** A short description for logs: the header and the body length, never the body. */
+export function describeCommand(bytes: Uint8Array): string {
+  return `${toHex(bytes.subarray(0, 4))} (${bytes.length} bytes)`;
+}

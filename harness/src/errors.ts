@@ -1,0 +1,52 @@
+/**
+ * Typed errors of the harness. Each carries the CLI exit code it maps to, so the
+ * CLI never has to guess: 1 expectations failed, 2 usage or script error,
+ * 3 reader or card error.
+ */
+export abstract class HarnessError extends Error {
+  abstract readonly exitCode: number;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Where in a scenario file something is: 1-based line and column. */
+export interface SourcePosition {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export function formatPosition(pos: SourcePosition): string {
+  return `${pos.file}:${pos.line}:${pos.column}`;
+}
+
+/** A scenario that cannot be parsed or validated; the message starts with file:line:column. */
+export class ScriptError extends HarnessError {
+  readonly exitCode = 2;
+  constructor(
+    readonly position: SourcePosition,
+    readonly reason: string,
+  ) {
+    super(`${formatPosition(position)}: ${reason}`);
+  }
+}
+
+export class UsageError extends HarnessError {
+  readonly exitCode = 2;
+}
+
+/** Anything that went wrong between the harness and the card: reader, link, simulator. */
+export class TransportError extends HarnessError {
+  readonly exitCode = 3;
+}
+
+export class ReaderNotFoundError extends TransportError {}
+
+export class CardAbsentError extends TransportError {}
+
+/** The card or reader went away while a command was in flight. */
+export class CardRemovedError extends TransportError {}
+
+export class SimulatorError extends TransportError {}

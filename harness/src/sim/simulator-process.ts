@@ -1,0 +1,93 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SimulatorError } from '../errors.js';
+
+/** The package root: two levels above dist/harness/src/sim when compiled. */
+export function packageRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  let dir = here;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'build.xml'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+}
+
+export function defaultSimulatorJar(): string {
+  return process.env.JPKI_SIMULATOR_JAR ?? path.join(packageRoot(), 'build', 'jpki-simulator.jar');
+}
+
+export function javaExecutable(): string {
+  const home = process.env.JAVA_HOME;
+  return home ? path.join(home, 'bin', 'java') : 'java';
+}
+
+/** Checks what the simulator needs before starting it, so the error says what is missing. */
+export function checkSimulatorPrerequisites(jar: string, java: string = javaExecutable()): void {
+  const probe = spawnSync(java, ['-version'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) {
+    throw new SimulatorError(`Java is not available ('${java} -version' failed): install a JDK 17 or set JAVA_HOME`);
+  }
+  if (!existsSync(jar)) {
+    throw new SimulatorError(`simulator jar not found at ${jar}: build it with 'ant simulator' (or set JPKI_SIMULATOR_JAR)`);
+  }
+}
+
+export interface SimulatorOptions {
+  /** vpcd endpoint the simulated card connects to. */
+  readonly connect: string;
+  readonly jar?: string;
+  readonly atr?: string;
+  /** Exit when the reader side disconnects (direct transport) instead of reconnecting (pcscd). */
+  readonly once?: boolean;
+  readonly logFile?: string;
+  /** Keep running after this Node process exits (sim start). */
+  readonly detached?: boolean;
+}
+
+/** A running simulator host process. */
+export class SimulatorProcess {
+  private stderr = '';
+  private constructor(readonly child: ChildProcess) {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      this.stderr = (this.stderr + text).slice(-4000);
+    });
+  }
+
+  /** Starts the simulator; `exited` rejects when the process ends, to abort waits early. */
+  static start(options: SimulatorOptions): { process: SimulatorProcess; exited: Promise<never> } {
+    const jar = options.jar ?? defaultSimulatorJar();
+    const java = javaExecutable();
+    checkSimulatorPrerequisites(jar, java);
+    const args = ['-jar', jar, '--connect', options.connect];
+    if (options.atr) args.push('--atr', options.atr);
+    if (options.once) args.push('--once');
+    if (options.logFile) args.push('--log', options.logFile);
+    const child = spawn(java, args, {
+      stdio: options.detached ? 'ignore' : ['ignore', 'ignore', 'pipe'],
+      detached: options.detached ?? false,
+    });
+    const sim = new SimulatorProcess(child);
+    const exited = new Promise<never>((_, reject) => {
+      child.once('error', (e) => reject(new SimulatorError(`cannot start the simulator: ${e.message}`)));
+      child.once('exit', (code, signal) =>
+        reject(new SimulatorError(`the simulator exited (${signal ?? `code ${code}`})${sim.stderr ? `: ${sim.stderr.trim()}` : ''}`)),
+      );
+    });
+    exited.catch(() => undefined);
+    if (options.detached) child.unref();
+    return { process: sim, exited };
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    await gone;
+    clearTimeout(timer);
+  }
+}

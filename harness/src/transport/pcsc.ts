@@ -1,0 +1,275 @@
+import { createRequire } from 'node:module';
+import { CardAbsentError, CardRemovedError, ReaderNotFoundError, TransportError } from '../errors.js';
+import type { Transport } from './transport.js';
+
+const require = createRequire(import.meta.url);
+
+/** The part of node-pcsclite's reader object the transport uses. */
+interface CardReader {
+  readonly name: string;
+  readonly SCARD_SHARE_SHARED: number;
+  readonly SCARD_SHARE_EXCLUSIVE: number;
+  readonly SCARD_PROTOCOL_T0: number;
+  readonly SCARD_PROTOCOL_T1: number;
+  readonly SCARD_STATE_EMPTY: number;
+  readonly SCARD_STATE_PRESENT: number;
+  readonly SCARD_RESET_CARD: number;
+  readonly SCARD_UNPOWER_CARD: number;
+  readonly SCARD_LEAVE_CARD: number;
+  on(event: 'status', listener: (status: { state: number; atr?: Buffer }) => void): this;
+  on(event: 'end', listener: () => void): this;
+  on(event: 'error', listener: (error: unknown) => void): this;
+  removeListener(event: 'status', listener: (status: { state: number; atr?: Buffer }) => void): this;
+  connect(options: { share_mode: number; protocol: number }, cb: (err: unknown, protocol: number) => void): void;
+  disconnect(disposition: number, cb: (err: unknown) => void): void;
+  transmit(data: Buffer, resLen: number, protocol: number, cb: (err: unknown, response: Buffer) => void): void;
+  close(): void;
+}
+
+/** The part of node-pcsclite's context object the transport uses. */
+interface PCSCLite {
+  /** Every reader the context has announced, by name. */
+  readonly readers: Record<string, CardReader>;
+  on(event: 'reader', listener: (reader: CardReader) => void): this;
+  on(event: 'error', listener: (error: unknown) => void): this;
+  close(): void;
+}
+
+type PcscFactory = () => PCSCLite;
+
+/**
+ * Opens a context whose readers never crash the process: node-pcsclite runs a status
+ * monitor per reader and emits 'error' on it when the context goes away, which would
+ * otherwise be an unhandled event.
+ */
+function openContext(): PCSCLite {
+  const pcsc = loadPcsclite()();
+  pcsc.on('reader', (reader) => {
+    reader.on('error', () => undefined);
+    reader.on('status', (status) => lastStatus.set(reader, status));
+  });
+  return pcsc;
+}
+
+type ReaderStatus = { state: number; atr?: Buffer };
+
+/**
+ * The newest status each reader reported. node-pcsclite starts one monitor thread per
+ * reader; asking again with get_status() would start a second one that close() never
+ * joins, and the process would never exit. So status is only ever observed, never polled.
+ */
+const lastStatus = new WeakMap<CardReader, ReaderStatus>();
+
+/** Stops every reader's monitor thread, then the context; without both the process never exits. */
+function closeContext(pcsc: PCSCLite): void {
+  for (const reader of Object.values(pcsc.readers)) {
+    try {
+      reader.close();
+    } catch {
+      // already closed
+    }
+  }
+  pcsc.close();
+}
+
+function loadPcsclite(): PcscFactory {
+  try {
+    return require('pcsclite') as PcscFactory;
+  } catch (error) {
+    throw new TransportError(
+      `the PC/SC binding (npm 'pcsclite') is not usable: ${(error as Error).message}. Install libpcsclite-dev and run npm install again.`,
+    );
+  }
+}
+
+/** A reader chosen by exact name, by substring of its name, or by index in the reader list. */
+export type ReaderSelector = string | number;
+
+export interface PcscOptions {
+  readonly reader?: ReaderSelector;
+  /** How long to wait for the reader and for a card in it (default 10 s). */
+  readonly timeoutMs?: number;
+  readonly share?: 'shared' | 'exclusive';
+  readonly protocol?: 'T0' | 'T1' | 'any';
+  /** Largest response accepted, in bytes (default 65538: an extended-length response). */
+  readonly maxResponseLength?: number;
+}
+
+function matches(name: string, index: number, selector: ReaderSelector | undefined): boolean {
+  if (selector === undefined) return true;
+  if (typeof selector === 'number') return index === selector;
+  return name === selector || name.toLowerCase().includes(selector.toLowerCase());
+}
+
+/** Reader names as pcscd reports them; waits briefly for pcsclite's first enumeration. */
+export async function listReaders(waitMs = 1000): Promise<string[]> {
+  const pcsc = openContext();
+  const names: string[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, waitMs);
+      pcsc.on('reader', (reader) => names.push(reader.name));
+      pcsc.on('error', (error: unknown) => {
+        clearTimeout(timer);
+        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${String((error as Error)?.message ?? error)}`));
+      });
+    });
+  } finally {
+    closeContext(pcsc);
+  }
+  return names;
+}
+
+/** PC/SC through node-pcsclite: any reader pcscd knows, the vpcd virtual readers included. */
+export class PcscTransport implements Transport {
+  private closed = false;
+  private removal: Error | undefined;
+
+  private constructor(
+    private readonly pcsc: PCSCLite,
+    private readonly reader: CardReader,
+    private protocol: number,
+    private currentAtr: Uint8Array,
+    private readonly options: PcscOptions,
+  ) {
+    reader.on('status', (status) => {
+      if ((status.state & reader.SCARD_STATE_EMPTY) !== 0) {
+        this.removal = new CardRemovedError(`the card was removed from '${reader.name}'`);
+      }
+    });
+    reader.on('end', () => {
+      this.removal = new CardRemovedError(`the reader '${reader.name}' was removed`);
+    });
+  }
+
+  get description(): string {
+    return `PC/SC reader '${this.reader.name}'`;
+  }
+
+  get atr(): Uint8Array {
+    return this.currentAtr;
+  }
+
+  static async open(options: PcscOptions = {}): Promise<PcscTransport> {
+    const timeoutMs = options.timeoutMs ?? 10000;
+    const pcsc = openContext();
+    try {
+      const reader = await PcscTransport.findReader(pcsc, options.reader, timeoutMs);
+      const atr = await PcscTransport.waitForCard(reader, timeoutMs);
+      const protocol = await PcscTransport.connect(reader, options);
+      return new PcscTransport(pcsc, reader, protocol, atr, options);
+    } catch (error) {
+      closeContext(pcsc);
+      throw error;
+    }
+  }
+
+  private static findReader(pcsc: PCSCLite, selector: ReaderSelector | undefined, timeoutMs: number): Promise<CardReader> {
+    return new Promise<CardReader>((resolve, reject) => {
+      const seen: string[] = [];
+      const timer = setTimeout(() => {
+        const which = selector === undefined ? 'any reader' : `a reader matching '${selector}'`;
+        reject(new ReaderNotFoundError(`no ${which} within ${timeoutMs} ms; readers: ${seen.length ? seen.join(', ') : 'none'}`));
+      }, timeoutMs);
+      pcsc.on('reader', (reader) => {
+        const index = seen.length;
+        seen.push(reader.name);
+        if (matches(reader.name, index, selector)) {
+          clearTimeout(timer);
+          resolve(reader);
+        }
+      });
+      pcsc.on('error', (error: unknown) => {
+        clearTimeout(timer);
+        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${String((error as Error)?.message ?? error)}`));
+      });
+    });
+  }
+
+  private static waitForCard(reader: CardReader, timeoutMs: number): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reader.removeListener('status', onStatus);
+        reject(new CardAbsentError(`no card in '${reader.name}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onStatus = (status: { state: number; atr?: Buffer }) => {
+        if ((status.state & reader.SCARD_STATE_PRESENT) !== 0 && status.atr && status.atr.length > 0) {
+          clearTimeout(timer);
+          reader.removeListener('status', onStatus);
+          resolve(new Uint8Array(status.atr));
+        }
+      };
+      reader.on('status', onStatus);
+      const known = lastStatus.get(reader);
+      if (known) onStatus(known);
+    });
+  }
+
+  private static connect(reader: CardReader, options: PcscOptions): Promise<number> {
+    const share = options.share === 'shared' ? reader.SCARD_SHARE_SHARED : reader.SCARD_SHARE_EXCLUSIVE;
+    const protocol =
+      options.protocol === 'T0'
+        ? reader.SCARD_PROTOCOL_T0
+        : options.protocol === 'T1'
+          ? reader.SCARD_PROTOCOL_T1
+          : reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1;
+    return new Promise<number>((resolve, reject) => {
+      reader.connect({ share_mode: share, protocol }, (err, chosen) => {
+        if (err) reject(new TransportError(`cannot connect to the card in '${reader.name}': ${String((err as Error).message ?? err)}`));
+        else resolve(chosen);
+      });
+    });
+  }
+
+  transmit(command: Uint8Array): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new TransportError('the PC/SC transport is closed'));
+    if (this.removal) return Promise.reject(this.removal);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.reader.transmit(Buffer.from(command), this.options.maxResponseLength ?? 65538, this.protocol, (err, response) => {
+        if (err) {
+          const message = String((err as Error).message ?? err);
+          reject(
+            this.removal ??
+              (/removed|no smart card|reset|unavailable/i.test(message)
+                ? new CardRemovedError(`the card in '${this.reader.name}' is gone: ${message}`)
+                : new TransportError(`transmit failed on '${this.reader.name}': ${message}`)),
+          );
+        } else {
+          resolve(new Uint8Array(response));
+        }
+      });
+    });
+  }
+
+  async reset(options: { cold?: boolean } = {}): Promise<Uint8Array> {
+    const disposition = options.cold ? this.reader.SCARD_UNPOWER_CARD : this.reader.SCARD_RESET_CARD;
+    await new Promise<void>((resolve, reject) =>
+      this.reader.disconnect(disposition, (err) => (err ? reject(new TransportError(String(err))) : resolve())),
+    );
+    this.protocol = await PcscTransport.connect(this.reader, this.options);
+    // pcscd reports the ATR after a reset as a status change; wait briefly for it.
+    this.currentAtr = await new Promise<Uint8Array>((resolve) => {
+      const previous = lastStatus.get(this.reader);
+      const timer = setTimeout(() => {
+        this.reader.removeListener('status', onStatus);
+        resolve(new Uint8Array(lastStatus.get(this.reader)?.atr ?? previous?.atr ?? this.currentAtr));
+      }, 200);
+      const onStatus = (status: ReaderStatus) => {
+        if (status.atr && status.atr.length > 0 && (status.state & this.reader.SCARD_STATE_PRESENT) !== 0) {
+          clearTimeout(timer);
+          this.reader.removeListener('status', onStatus);
+          resolve(new Uint8Array(status.atr));
+        }
+      };
+      this.reader.on('status', onStatus);
+    });
+    return this.currentAtr;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => this.reader.disconnect(this.reader.SCARD_RESET_CARD, () => resolve()));
+    closeContext(this.pcsc);
+  }
+}

@@ -1,0 +1,92 @@
+import { SimulatorProcess } from '../sim/simulator-process.js';
+import { TransportError } from '../errors.js';
+import type { Transport } from './transport.js';
+import { VpcdConnection, VpcdControl, VpcdServer } from './vpcd-server.js';
+
+export interface SimTransportOptions {
+  /** Path of jpki-simulator.jar (default: build/jpki-simulator.jar of this package). */
+  readonly jar?: string;
+  readonly atr?: string;
+  /** Listen on this port and wait for a simulator started elsewhere instead of starting one. */
+  readonly attachPort?: number;
+  readonly connectTimeoutMs?: number;
+  readonly logFile?: string;
+}
+
+/**
+ * The direct path to the simulator: the harness plays the vpcd reader itself, so no
+ * pcscd is involved. It starts the simulator (or waits for one to attach), powers the
+ * card and reads its ATR.
+ */
+export class SimTransport implements Transport {
+  private constructor(
+    private readonly server: VpcdServer,
+    private readonly link: VpcdConnection,
+    private readonly simulator: SimulatorProcess | undefined,
+    private currentAtr: Uint8Array,
+  ) {}
+
+  get description(): string {
+    return `simulator (direct vpcd link, port ${this.server.port})`;
+  }
+
+  get atr(): Uint8Array {
+    return this.currentAtr;
+  }
+
+  static async open(options: SimTransportOptions = {}): Promise<SimTransport> {
+    const server = await VpcdServer.listen(options.attachPort ?? 0);
+    let simulator: SimulatorProcess | undefined;
+    try {
+      let abort: Promise<never> | undefined;
+      if (options.attachPort === undefined) {
+        const started = SimulatorProcess.start({
+          connect: `127.0.0.1:${server.port}`,
+          once: true,
+          ...(options.jar !== undefined ? { jar: options.jar } : {}),
+          ...(options.atr !== undefined ? { atr: options.atr } : {}),
+          ...(options.logFile !== undefined ? { logFile: options.logFile } : {}),
+        });
+        simulator = started.process;
+        abort = started.exited;
+      }
+      const link = await server.accept(options.connectTimeoutMs ?? 20000, abort);
+      link.control(VpcdControl.powerOn);
+      const atr = await link.request(Uint8Array.of(VpcdControl.atr));
+      return new SimTransport(server, link, simulator, atr);
+    } catch (error) {
+      await simulator?.stop();
+      await server.close();
+      throw error;
+    }
+  }
+
+  async transmit(command: Uint8Array): Promise<Uint8Array> {
+    if (command.length < 4) throw new TransportError(`a command APDU has at least 4 bytes, got ${command.length}`);
+    return this.link.request(command);
+  }
+
+  async reset(options: { cold?: boolean } = {}): Promise<Uint8Array> {
+    if (options.cold) {
+      this.link.control(VpcdControl.powerOff);
+      this.link.control(VpcdControl.powerOn);
+    } else {
+      this.link.control(VpcdControl.reset);
+    }
+    this.currentAtr = await this.link.request(Uint8Array.of(VpcdControl.atr));
+    return this.currentAtr;
+  }
+
+  async close(): Promise<void> {
+    if (!this.link.closed) {
+      try {
+        this.link.control(VpcdControl.powerOff);
+      } catch {
+        // already gone
+      }
+    }
+    await this.link.close();
+    await this.simulator?.stop();
+    await this.server.close();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The one interface every way of reaching a card implements. A transport moves bytes:
+ * it does not know what an APDU means, and nothing above it knows whether the card is
+ * real, simulated or a recorded trace.
+ */
+export interface Transport {
+  /** Human-readable: which reader or simulator this is. */
+  readonly description: string;
+  /** The ATR of the card as last powered up or reset. */
+  readonly atr: Uint8Array;
+  /** Sends one command APDU and returns the response APDU (data and SW1 SW2). */
+  transmit(command: Uint8Array): Promise<Uint8Array>;
+  /** Resets the card (warm), or removes and restores power (cold); returns the new ATR. */
+  reset(options?: { cold?: boolean }): Promise<Uint8Array>;
+  /** Releases the card and the reader. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export type TransportKind = 'pcsc' | 'sim';

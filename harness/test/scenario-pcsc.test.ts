@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { loadScenario } from '../src/script/parser.js';
+import { runScenario } from '../src/runner/runner.js';
+import { SimulatorProcess } from '../src/sim/simulator-process.js';
+import { PcscTransport, listReaders } from '../src/transport/pcsc.js';
+import { toHex } from '../src/apdu/hex.js';
+import { announceSkip, portListening, simulatorJarBuilt, vector } from './support.js';
+
+/**
+ * The real path: harness → node-pcsclite → pcscd → vpcd driver → simulator → applet.
+ * Uses vpcd's second slot (port 35964, reader "Virtual PCD 00 01") so a simulator a user
+ * keeps running in the first slot is left alone.
+ */
+const SLOT_PORT = 35964;
+const READER = 'Virtual PCD 00 01';
+
+const pcscdUp = existsSync('/run/pcscd/pcscd.comm');
+const vpcdUp = pcscdUp && (await portListening(SLOT_PORT));
+const reason = !simulatorJarBuilt()
+  ? 'build/jpki-simulator.jar is missing (run ant simulator)'
+  : !pcscdUp
+    ? 'pcscd is not running (start it: pcscd, or sudo systemctl start pcscd)'
+    : !vpcdUp
+      ? `nothing listens on vpcd port ${SLOT_PORT} (install vsmartcard-vpcd and restart pcscd)`
+      : undefined;
+if (reason) announceSkip('scenario over the pcsc transport', reason);
+const maybe = reason ? describe.skip : describe;
+
+maybe('read-certificate scenario through pcscd + vpcd', () => {
+  let simulator: SimulatorProcess;
+  let transport: PcscTransport;
+
+  beforeAll(async () => {
+    simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}` }).process;
+    transport = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
+  });
+  afterAll(async () => {
+    await transport?.close();
+    await simulator?.stop();
+  });
+
+  test('pcscd lists the vpcd readers', async () => {
+    expect(await listReaders()).toContain(READER);
+  });
+
+  test('pcscd reports the simulator ATR', () => {
+    expect(toHex(transport.atr)).toBe('3B8880014A504B492D53494D6B');
+  });
+
+  test('every step passes', async () => {
+    const scenario = loadScenario(vector('scenarios', 'read-certificate.yaml'));
+    const result = await runScenario(scenario, transport);
+    const failures = result.results.filter((r) => !r.passed).map((r) => `${r.step.name}: ${r.failure}`);
+    expect(failures).toEqual([]);
+    expect(result.passed).toBe(scenario.steps.length);
+  });
+
+  test('a warm reset through pcscd clears the selection', async () => {
+    await transport.reset();
+    const response = await transport.transmit(Uint8Array.from([0x00, 0xb0, 0x00, 0x00, 0x04]));
+    expect(toHex(response.subarray(-2))).not.toBe('9000');
+  });
+});

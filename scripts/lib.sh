@@ -1,0 +1,59 @@
+# Shared helpers for the scripts in this folder. Sourced, not executed.
+
+# System packages the toolchain uses: pcscd and the vpcd reader driver for the
+# simulator-as-a-card path, OpenSC as the reference client, Ant for the Java build.
+JPKI_APT_PACKAGES="pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools ant maven"
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Install missing system packages with apt when we are allowed to (root, apt present).
+ensure_system_packages() {
+  local missing=""
+  for p in $JPKI_APT_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" = 0 ] && have apt-get; then
+    log "installing system packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    log "missing system packages:$missing (run as root, or install them with apt-get)"
+    return 1
+  fi
+}
+
+ensure_node_modules() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing npm dependencies"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+# pcscd must be running for the pcsc transport. Start it in the background when
+# it is installed and nobody runs it yet (a system service counts as running).
+ensure_pcscd() {
+  if ! have pcscd && [ ! -x /usr/sbin/pcscd ]; then
+    return 1
+  fi
+  if pgrep -x pcscd >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    log "pcscd is installed but not running; start it (sudo systemctl start pcscd) to use the pcsc path"
+    return 1
+  fi
+  log "starting pcscd"
+  mkdir -p /run/pcscd
+  (/usr/sbin/pcscd -f >/tmp/jpki-pcscd.log 2>&1 &)
+  for _ in $(seq 1 50); do
+    [ -S /run/pcscd/pcscd.comm ] && return 0
+    sleep 0.1
+  done
+  log "pcscd did not come up; see /tmp/jpki-pcscd.log"
+  return 1
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to a timed scenario run against the JPKI applet on jCardSim:
+# installs what is missing (system packages when root, npm packages, Java dependencies),
+# builds, and runs test-vectors/scenarios/read-certificate.yaml — through pcscd + vpcd when
+# they are available, else over the direct simulator link. It says which.
+#   scripts/quickstart.sh [scenario.yaml]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+scenario="${1:-test-vectors/scenarios/read-certificate.yaml}"
+ensure_system_packages || log "some system packages are missing; falling back where possible"
+have ant || { log "Ant is required for the Java build (apt-get install ant)"; exit 1; }
+ensure_node_modules
+log "building the harness and the simulator"
+npm run -s build
+ant -q simulator >/dev/null
+
+cli="node dist/harness/src/cli/main.js"
+if ensure_pcscd && $cli sim start >/dev/null; then
+  reader="$($cli readers --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);const v=r.find(n=>n.endsWith(" 00 00"))||"";process.stdout.write(v)})')"
+  if [ -n "$reader" ]; then
+    log "path: pcscd + vpcd (reader '$reader'); the simulator keeps running: '$cli sim stop' ends it"
+    status=0
+    $cli run --transport pcsc --reader "$reader" "$scenario" || status=$?
+    if have opensc-tool; then
+      log "OpenSC sees the same reader and card (opensc-tool -l):"
+      opensc-tool -l || true
+    fi
+    exit $status
+  fi
+  log "pcscd has no vpcd reader; using the direct simulator link instead"
+else
+  log "pcscd + vpcd are not available; using the direct simulator link"
+fi
+log "path: direct (the harness plays the vpcd reader)"
+exec $cli run --transport sim "$scenario"
