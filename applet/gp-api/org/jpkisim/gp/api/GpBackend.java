@@ -1,0 +1,21 @@
+package org.jpkisim.gp.api;
+
+import org.globalplatform.SecureChannel;
+
+/**
+ * What a simulated card's GlobalPlatform layer provides to org.globalplatform.GPSystem for the
+ * applet currently being processed. Implemented by the simulator's security domains.
+ */
+public interface GpBackend {
+    SecureChannel secureChannel();
+
+    byte cardState();
+
+    byte applicationState();
+
+    boolean setApplicationState(byte state);
+
+    boolean lockCard();
+
+    boolean terminateCard();
+}
