@@ -15,6 +15,8 @@ final class FileSystem {
     static final short FID_AUTH_CA_CERTIFICATE = (short) 0x000B;
     static final short FID_AUTH_KEY = (short) 0x0017;
     static final short FID_AUTH_PIN = (short) 0x0018;
+    /** The signature PIN of the card's other half; see docs/applet-apdu.md for why it is selectable. */
+    static final short FID_SIGN_PIN = (short) 0x001B;
 
     static final byte NONE = 0;
     static final byte TOKEN_INFO = 1;
@@ -22,6 +24,7 @@ final class FileSystem {
     static final byte AUTH_CA_CERTIFICATE = 3;
     static final byte AUTH_KEY = 4;
     static final byte AUTH_PIN = 5;
+    static final byte SIGN_PIN = 6;
 
     /** "JPKIAPICCTOKEN2" padded with spaces to 32 bytes, as the card's EF 0006 holds. */
     private static final byte[] TOKEN_INFO_CONTENT = {
@@ -54,6 +57,7 @@ final class FileSystem {
             case FID_AUTH_CA_CERTIFICATE: found = AUTH_CA_CERTIFICATE; break;
             case FID_AUTH_KEY: found = AUTH_KEY; break;
             case FID_AUTH_PIN: found = AUTH_PIN; break;
+            case FID_SIGN_PIN: found = SIGN_PIN; break;
             default: return false;
         }
         current[0] = found;
@@ -75,13 +79,13 @@ final class FileSystem {
         }
     }
 
-    /** The current file when it is a certificate file that personalisation may write. */
-    TransparentFile currentWritable() {
-        switch (current[0]) {
-            case AUTH_CERTIFICATE: return authCertificate;
-            case AUTH_CA_CERTIFICATE: return authCaCertificate;
-            case NONE: ISOException.throwIt(ISO7816.SW_COMMAND_NOT_ALLOWED); return null;
-            default: ISOException.throwIt(StatusWords.COMMAND_INCOMPATIBLE_WITH_FILE); return null;
+    /** Requires the current file to be {@code expected}: 6986 with none selected, 6981 for another. */
+    void requireCurrent(byte expected) {
+        if (current[0] == NONE) {
+            ISOException.throwIt(ISO7816.SW_COMMAND_NOT_ALLOWED);
+        }
+        if (current[0] != expected) {
+            ISOException.throwIt(StatusWords.COMMAND_INCOMPATIBLE_WITH_FILE);
         }
     }
 

@@ -4,41 +4,81 @@ import javacard.framework.APDU;
 import javacard.framework.Applet;
 import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
+import javacard.framework.JCSystem;
 import javacard.framework.Util;
+import org.globalplatform.GPSystem;
+import org.globalplatform.SecureChannel;
 
 /**
  * The JPKI user-authentication application (利用者証明機能) for a UICC.
  *
- * <p>It answers JPKI clients the way the card's JPKI application does: selected by the
- * JPKI AID, files selected by two-byte identifiers with P2 = 0C, certificates read with
- * READ BINARY. See docs/applet-apdu.md for every command and status word.
+ * <p>Two faces. The user interface answers JPKI clients exactly as the card's JPKI
+ * application does: SELECT by AID and by file ID, READ BINARY, VERIFY, CHANGE REFERENCE
+ * DATA and COMPUTE DIGITAL SIGNATURE. The administration interface (proprietary class)
+ * is reached only through the GlobalPlatform secure channel of the applet's security
+ * domain, with personalisation content additionally protected end to end by the SP-TSM.
+ * docs/applet-apdu.md lists every command and status word.
+ *
+ * <p>Nothing is allocated after install; transient memory is the current-file byte, the
+ * PIN's validated flag, and 42 bytes of scratch.
  */
 public final class JpkiApplet extends Applet {
     /** Applet version reported by the information command: major, minor. */
-    static final short VERSION = (short) 0x0001;
+    static final short VERSION = (short) 0x0100;
 
+    static final byte INS_VERIFY = (byte) 0x20;
+    static final byte INS_CHANGE_REFERENCE_DATA = (byte) 0x24;
+    static final byte INS_COMPUTE_DIGITAL_SIGNATURE = (byte) 0x2A;
+    static final byte INS_GENERATE_KEY_PAIR = (byte) 0x46;
+    static final byte INS_INITIALIZE_UPDATE = (byte) 0x50;
+    static final byte INS_EXTERNAL_AUTHENTICATE = (byte) 0x82;
     static final byte INS_SELECT = (byte) 0xA4;
     static final byte INS_READ_BINARY = (byte) 0xB0;
-    static final byte INS_UPDATE_BINARY = (byte) 0xD6;
+    static final byte INS_READ_PUBLIC_KEY = (byte) 0xB4;
+    static final byte INS_GET_DATA = (byte) 0xCA;
+    static final byte INS_SET_CONTENT_KEYS = (byte) 0xD4;
+    static final byte INS_SET_PIN_POLICY = (byte) 0xDA;
+    static final byte INS_PUT_CONTENT = (byte) 0xDB;
+    static final byte INS_SET_LIFECYCLE = (byte) 0xF0;
 
+    static final short INFO_TAG = (short) 0x0101;
+    static final byte POLICY_PIN_REQUIRED = 0;
+    static final byte POLICY_PIN_LESS = 1;
 
-    static final byte LIFECYCLE_PRE_PERSONALISED = (byte) 0x01;
-    static final byte LIFECYCLE_PERSONALISED = (byte) 0x0F;
+    /** Certificates of JPKI are about 1.5 KB; 4 KB leaves room for any CA's choices. */
+    static final short CERTIFICATE_CAPACITY = (short) 4096;
 
-    private static final short CERTIFICATE_CAPACITY = (short) 4096;
+    /** Security level every administration command needs. */
+    private static final byte ADMIN_LEVEL =
+            (byte) (SecureChannel.AUTHENTICATED | SecureChannel.C_MAC | SecureChannel.C_DECRYPTION);
 
     private final FileSystem files;
+    private final UserPin pin;
+    private final AuthKey key;
+    private final ContentEnvelope envelope;
+    private final AppletInfo info;
     private byte lifecycle;
+    private byte pinPolicy;
+    /** Set on termination; cleared once everything is zeroised (the wipe resumes after a power loss). */
+    private boolean wipePending;
 
     private JpkiApplet() {
         files = new FileSystem(CERTIFICATE_CAPACITY, CERTIFICATE_CAPACITY);
-        lifecycle = LIFECYCLE_PRE_PERSONALISED;
+        pin = new UserPin();
+        key = new AuthKey();
+        envelope = new ContentEnvelope(CERTIFICATE_CAPACITY);
+        info = new AppletInfo();
+        lifecycle = Lifecycle.PRE_PERSONALISED;
+        pinPolicy = POLICY_PIN_REQUIRED;
     }
 
     public static void install(byte[] parameters, short offset, byte length) {
         JpkiApplet applet = new JpkiApplet();
-        if (parameters != null && length > 0 && parameters[offset] > 0) {
-            applet.register(parameters, (short) (offset + 1), parameters[offset]);
+        // GlobalPlatform install parameters: AID length + instance AID, then privileges and
+        // application parameters. Register under the instance AID when one is given.
+        byte aidLength = (parameters != null && length > 0) ? parameters[offset] : 0;
+        if (aidLength >= 5 && aidLength <= 16 && (short) (aidLength + 1) <= length) {
+            applet.register(parameters, (short) (offset + 1), aidLength);
         } else {
             applet.register();
         }
@@ -46,33 +86,58 @@ public final class JpkiApplet extends Applet {
 
     public boolean select() {
         files.selectNone();
+        pin.logout();
         return true;
+    }
+
+    public void deselect() {
+        pin.logout();
+        resetSecureChannel();
     }
 
     public void process(APDU apdu) {
         byte[] buf = apdu.getBuffer();
+        recover();
         if (selectingApplet()) {
             // SELECT by DF name: JPKI clients ask for no FCI (P2 = 0C) and get none.
             return;
         }
-        if (apdu.isSecureMessagingCLA()) {
-            ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
+        boolean interindustry = apdu.isISOInterindustryCLA();
+        if (!interindustry && !isGlobalPlatformClass(buf[ISO7816.OFFSET_CLA])) {
+            // A0 (GSM), 90, B0 and the rest: not classes this applet speaks.
+            ISOException.throwIt(ISO7816.SW_CLA_NOT_SUPPORTED);
         }
         if (apdu.isCommandChainingCLA()) {
             ISOException.throwIt(StatusWords.CHAINING_NOT_SUPPORTED);
         }
-        if (!apdu.isISOInterindustryCLA()) {
-            ISOException.throwIt(ISO7816.SW_CLA_NOT_SUPPORTED);
+        byte ins = buf[ISO7816.OFFSET_INS];
+        if (interindustry) {
+            if (apdu.isSecureMessagingCLA()) {
+                ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
+            }
+            processUser(apdu, buf, ins);
+        } else {
+            processProprietary(apdu, buf, ins);
         }
-        switch (buf[ISO7816.OFFSET_INS]) {
+    }
+
+    // ---------------------------------------------------------------- user interface
+
+    private void processUser(APDU apdu, byte[] buf, byte ins) {
+        switch (ins) {
             case INS_SELECT:
+                requireNotTerminated();
                 select(apdu, buf);
                 return;
             case INS_READ_BINARY:
+                requireNotTerminated();
                 readBinary(apdu, buf);
                 return;
-            case INS_UPDATE_BINARY:
-                updateBinary(apdu, buf);
+            case INS_VERIFY:
+                verify(apdu, buf);
+                return;
+            case INS_CHANGE_REFERENCE_DATA:
+                changeReferenceData(apdu, buf);
                 return;
             default:
                 ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
@@ -86,8 +151,8 @@ public final class JpkiApplet extends Applet {
         if ((p1 != (byte) 0x02 && p1 != (byte) 0x00) || (p2 != (byte) 0x0C && p2 != (byte) 0x00)) {
             ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
         }
-        short lc = apdu.setIncomingAndReceive();
-        if (lc != 2 || apdu.getIncomingLength() != 2) {
+        short lc = receive(apdu);
+        if (lc != 2) {
             ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
         }
         if (!files.select(Util.getShort(buf, ISO7816.OFFSET_CDATA))) {
@@ -111,21 +176,377 @@ public final class JpkiApplet extends Applet {
         }
     }
 
-    /** Writes a certificate EF; only before personalisation is complete. */
-    private void updateBinary(APDU apdu, byte[] buf) {
-        if (lifecycle != LIFECYCLE_PRE_PERSONALISED) {
+    /**
+     * VERIFY 00 20 00 80 on the selected PIN file. Without data: 63Cx, x = tries left, always
+     * (also when verified: OpenSC's JPKI driver treats anything but 63xx as an error).
+     */
+    private void verify(APDU apdu, byte[] buf) {
+        requireP1P2(buf, (byte) 0x00, (byte) 0x80);
+        short lc = receive(apdu);
+        if (files.current() == FileSystem.SIGN_PIN) {
+            // No signature function on a SIM: a PIN that can never be verified, 0 tries.
+            ISOException.throwIt(StatusWords.PIN_TRIES_LEFT_BASE);
+        }
+        files.requireCurrent(FileSystem.AUTH_PIN);
+        requirePersonalised();
+        if (lc == 0) {
+            ISOException.throwIt(pin.triesLeftStatus());
+        }
+        pin.verify(buf, ISO7816.OFFSET_CDATA, lc);
+        Util.arrayFillNonAtomic(buf, ISO7816.OFFSET_CDATA, lc, (byte) 0);
+    }
+
+    /**
+     * CHANGE REFERENCE DATA on the selected PIN file: P1 = 00 with old PIN || new PIN, or
+     * P1 = 01 with the new PIN only after a successful VERIFY in this session.
+     */
+    private void changeReferenceData(APDU apdu, byte[] buf) {
+        byte p1 = buf[ISO7816.OFFSET_P1];
+        if ((p1 != 0x00 && p1 != 0x01) || buf[ISO7816.OFFSET_P2] != (byte) 0x80) {
+            ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
+        }
+        short lc = receive(apdu);
+        if (files.current() == FileSystem.SIGN_PIN) {
+            ISOException.throwIt(StatusWords.PIN_TRIES_LEFT_BASE);
+        }
+        files.requireCurrent(FileSystem.AUTH_PIN);
+        requirePersonalised();
+        short newAt = ISO7816.OFFSET_CDATA;
+        if (p1 == 0x00) {
+            if (lc != (short) (2 * UserPin.LENGTH)) {
+                ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
+            }
+            UserPin.checkFormat(buf, (short) (newAt + UserPin.LENGTH), UserPin.LENGTH);
+            pin.verify(buf, newAt, UserPin.LENGTH);
+            newAt += UserPin.LENGTH;
+        } else {
+            if (lc != UserPin.LENGTH) {
+                ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
+            }
+            if (!pin.isValidated()) {
+                ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+            }
+        }
+        pin.replace(buf, newAt, UserPin.LENGTH);
+        Util.arrayFillNonAtomic(buf, ISO7816.OFFSET_CDATA, lc, (byte) 0);
+    }
+
+    /** COMPUTE DIGITAL SIGNATURE 80 2A 00 80 DigestInfo 00 with the key file 0017 selected. */
+    private void computeDigitalSignature(APDU apdu, byte[] buf) {
+        if (apdu.isSecureMessagingCLA()) {
+            ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
+        }
+        requireP1P2(buf, (byte) 0x00, (byte) 0x80);
+        short lc = receive(apdu);
+        files.requireCurrent(FileSystem.AUTH_KEY);
+        requirePersonalised();
+        if (!key.isPresent()) {
+            ISOException.throwIt(StatusWords.REFERENCED_DATA_NOT_FOUND);
+        }
+        if (pinPolicy != POLICY_PIN_LESS && !pin.isValidated()) {
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
+        short length = key.sign(buf, ISO7816.OFFSET_CDATA, lc);
+        apdu.setOutgoingAndSend((short) 0, length);
+    }
+
+    // ------------------------------------------------------- administration interface
+
+    private void processProprietary(APDU apdu, byte[] buf, byte ins) {
+        switch (ins) {
+            case INS_COMPUTE_DIGITAL_SIGNATURE:
+                computeDigitalSignature(apdu, buf);
+                return;
+            case INS_INITIALIZE_UPDATE:
+            case INS_EXTERNAL_AUTHENTICATE:
+                requireNotTerminated();
+                short length = GPSystem.getSecureChannel().processSecurity(apdu);
+                if (length > 0) {
+                    apdu.setOutgoingAndSend(ISO7816.OFFSET_CDATA, length);
+                }
+                return;
+            case INS_GET_DATA:
+                getData(apdu, buf);
+                return;
+            case INS_READ_PUBLIC_KEY:
+                readPublicKey(apdu, buf);
+                return;
+            case INS_GENERATE_KEY_PAIR:
+            case INS_PUT_CONTENT:
+            case INS_SET_CONTENT_KEYS:
+            case INS_SET_PIN_POLICY:
+            case INS_SET_LIFECYCLE:
+                processAdmin(apdu, buf, ins);
+                return;
+            default:
+                ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
+        }
+    }
+
+    /** Commands that change the applet: secure channel at AUTHENTICATED + C-MAC + C-DECRYPTION. */
+    private void processAdmin(APDU apdu, byte[] buf, byte ins) {
+        requireNotTerminated();
+        if (!apdu.isSecureMessagingCLA()) {
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
+        SecureChannel channel = GPSystem.getSecureChannel();
+        if ((byte) (channel.getSecurityLevel() & ADMIN_LEVEL) != ADMIN_LEVEL) {
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
+        short lc = receive(apdu);
+        short unwrapped = channel.unwrap(buf, (short) 0, (short) (ISO7816.OFFSET_CDATA + lc));
+        short dataLength = (short) (unwrapped - ISO7816.OFFSET_CDATA);
+        if (dataLength < 0) {
+            dataLength = 0;
+        }
+        byte p1 = buf[ISO7816.OFFSET_P1];
+        byte p2 = buf[ISO7816.OFFSET_P2];
+        short responseLength = 0;
+        switch (ins) {
+            case INS_GENERATE_KEY_PAIR:
+                requireP1P2(buf, (byte) 0x00, (byte) 0x00);
+                requireLength(dataLength, (short) 0);
+                key.generate();
+                responseLength = key.copyFingerprint(buf, (short) 0);
+                break;
+            case INS_PUT_CONTENT:
+                putContent(buf, p1, p2, dataLength);
+                break;
+            case INS_SET_CONTENT_KEYS:
+                requireP1P2(buf, (byte) 0x00, (byte) 0x00);
+                envelope.setKeys(buf, ISO7816.OFFSET_CDATA, dataLength);
+                Util.arrayFillNonAtomic(buf, ISO7816.OFFSET_CDATA, dataLength, (byte) 0);
+                break;
+            case INS_SET_PIN_POLICY:
+                requireP1P2(buf, (byte) 0x00, (byte) 0x00);
+                requireLength(dataLength, (short) 1);
+                byte policy = buf[ISO7816.OFFSET_CDATA];
+                if (policy != POLICY_PIN_REQUIRED && policy != POLICY_PIN_LESS) {
+                    ISOException.throwIt(ISO7816.SW_WRONG_DATA);
+                }
+                pinPolicy = policy;
+                break;
+            default: // INS_SET_LIFECYCLE
+                if (p2 != 0x00) {
+                    ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
+                }
+                requireLength(dataLength, (short) 0);
+                setLifecycle(p1);
+                break;
+        }
+        sendWrapped(apdu, buf, channel, responseLength);
+    }
+
+    /** PUT CONTENT 84 DB target block: P2 = block number, bit 8 set on the last block. */
+    private void putContent(byte[] buf, byte target, byte p2, short dataLength) {
+        if (target != ContentEnvelope.TARGET_KEY && target != ContentEnvelope.TARGET_PIN
+                && target != ContentEnvelope.TARGET_CERTIFICATE && target != ContentEnvelope.TARGET_CA_CERTIFICATE) {
+            ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
+        }
+        boolean last = (p2 & 0x80) != 0;
+        byte block = (byte) (p2 & 0x7F);
+        if (envelope.receive(target, block, last, buf, ISO7816.OFFSET_CDATA, dataLength)) {
+            applyPending();
+        }
+    }
+
+    /** Applies a verified envelope; safe to repeat until it completes (redo after power loss). */
+    private void applyPending() {
+        byte[] content = envelope.staging();
+        short at = ContentEnvelope.contentOffset();
+        short length = envelope.pendingLength();
+        boolean valid = true;
+        switch (envelope.pendingTarget()) {
+            case ContentEnvelope.TARGET_CERTIFICATE:
+            case ContentEnvelope.TARGET_CA_CERTIFICATE:
+                valid = isDerSequence(content, at, length);
+                if (valid) {
+                    TransparentFile file = envelope.pendingTarget() == ContentEnvelope.TARGET_CERTIFICATE
+                            ? files.authCertificate() : files.authCaCertificate();
+                    file.replace(content, at, length);
+                }
+                break;
+            case ContentEnvelope.TARGET_KEY:
+                valid = length == AuthKey.importLength();
+                if (valid) {
+                    key.importKey(content, at, length);
+                }
+                break;
+            default: // TARGET_PIN: initial PIN, or reset of a forgotten or blocked PIN
+                valid = length == UserPin.LENGTH && isPinFormat(content, at);
+                if (valid) {
+                    pin.replace(content, at, length);
+                }
+                break;
+        }
+        envelope.applied();
+        if (!valid) {
+            ISOException.throwIt(ISO7816.SW_WRONG_DATA);
+        }
+    }
+
+    private static boolean isPinFormat(byte[] buf, short at) {
+        for (short i = 0; i < UserPin.LENGTH; i++) {
+            byte b = buf[(short) (at + i)];
+            if (b < (byte) '0' || b > (byte) '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** 30 82 LL LL with LL LL + 4 = length: what JPKI clients rely on to size the file. */
+    private static boolean isDerSequence(byte[] buf, short at, short length) {
+        return length >= 4 && buf[at] == (byte) 0x30 && buf[(short) (at + 1)] == (byte) 0x82
+                && (short) (Util.getShort(buf, (short) (at + 2)) + 4) == length;
+    }
+
+    private void setLifecycle(byte target) {
+        if (target == Lifecycle.PERSONALISED) {
+            if (lifecycle != Lifecycle.PRE_PERSONALISED) {
+                ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
+            }
+            if (!key.isPresent() || !pin.isSet() || files.authCertificate().length() == 0) {
+                ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
+            }
+            lifecycle = Lifecycle.PERSONALISED;
+        } else if (target == Lifecycle.TERMINATED) {
+            JCSystem.beginTransaction();
+            lifecycle = Lifecycle.TERMINATED;
+            wipePending = true;
+            JCSystem.commitTransaction();
+            wipe();
+        } else {
+            ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
+        }
+    }
+
+    /** Zeroises key, certificates, PIN and content keys; repeated after a power loss until done. */
+    private void wipe() {
+        key.clear();
+        files.authCertificate().erase();
+        files.authCaCertificate().erase();
+        pin.clear();
+        envelope.clear();
+        pinPolicy = POLICY_PIN_REQUIRED;
+        wipePending = false;
+    }
+
+    /** GET DATA 80 CA 01 01: the information record; inside a secure channel it is wrapped. */
+    private void getData(APDU apdu, byte[] buf) {
+        if (Util.getShort(buf, ISO7816.OFFSET_P1) != INFO_TAG) {
+            ISOException.throwIt(StatusWords.REFERENCED_DATA_NOT_FOUND);
+        }
+        SecureChannel channel = null;
+        if (apdu.isSecureMessagingCLA()) {
+            channel = GPSystem.getSecureChannel();
+            short lc = receive(apdu);
+            channel.unwrap(buf, (short) 0, (short) (ISO7816.OFFSET_CDATA + lc));
+        }
+        short length = info.write(buf, (short) 0, lifecycle, pin, pinPolicy == POLICY_PIN_LESS, key,
+                files.authCertificate(), envelope, VERSION);
+        if (channel != null) {
+            sendWrapped(apdu, buf, channel, length);
+        } else {
+            apdu.setOutgoingAndSend((short) 0, length);
+        }
+    }
+
+    /** READ PUBLIC KEY 80 B4 offset Le: the DER SubjectPublicKeyInfo, read like a file. */
+    private void readPublicKey(APDU apdu, byte[] buf) {
+        requireNotTerminated();
+        if (apdu.isSecureMessagingCLA()) {
+            ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
         }
         short offset = Util.getShort(buf, ISO7816.OFFSET_P1);
         if (offset < 0) {
             ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
         }
-        TransparentFile file = files.currentWritable();
+        if (!key.isPresent()) {
+            ISOException.throwIt(StatusWords.REFERENCED_DATA_NOT_FOUND);
+        }
+        TransparentFile file = key.publicKeyInfo();
+        short expected = apdu.setOutgoing();
+        short count = file.read(offset, buf, (short) 0, expected);
+        apdu.setOutgoingLength(count);
+        apdu.sendBytes((short) 0, count);
+        if (count < expected) {
+            ISOException.throwIt(StatusWords.END_OF_FILE);
+        }
+    }
+
+    // ------------------------------------------------------------------------ helpers
+
+    /** 80-8F (logical channels 0-3, with or without SM), C0-CF and E0-EF (channels 4-19). */
+    private static boolean isGlobalPlatformClass(byte cla) {
+        byte high = (byte) (cla & 0xF0);
+        return high == (byte) 0x80 || high == (byte) 0xC0 || high == (byte) 0xE0;
+    }
+
+    /** Appends the expected 9000, lets the security domain wrap (R-MAC/R-ENC), and sends. */
+    private static void sendWrapped(APDU apdu, byte[] buf, SecureChannel channel, short length) {
+        Util.setShort(buf, length, ISO7816.SW_NO_ERROR);
+        short wrapped = channel.wrap(buf, (short) 0, (short) (length + 2));
+        if (wrapped > 0) {
+            apdu.setOutgoingAndSend((short) 0, wrapped);
+        }
+    }
+
+    /** Finishes what a power loss interrupted, before anything else runs. */
+    private void recover() {
+        if (wipePending) {
+            wipe();
+        }
+        if (envelope.phase() == ContentEnvelope.PHASE_PENDING) {
+            try {
+                applyPending();
+            } catch (ISOException invalid) {
+                // Invalid content was refused when it arrived; nothing to repeat.
+            }
+        } else {
+            envelope.finish();
+        }
+    }
+
+    private void resetSecureChannel() {
+        try {
+            GPSystem.getSecureChannel().resetSecurity();
+        } catch (Exception none) {
+            // No security domain services (a bare simulator): there is no session to end.
+        }
+    }
+
+    private static short receive(APDU apdu) {
         short lc = apdu.setIncomingAndReceive();
-        if (lc != apdu.getIncomingLength() || lc == 0) {
+        if (lc != apdu.getIncomingLength()) {
+            // Only short APDUs are accepted, so the data always fits the buffer at once.
             ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
         }
-        file.write(offset, buf, apdu.getOffsetCdata(), lc);
+        return lc;
+    }
+
+    private static void requireP1P2(byte[] buf, byte p1, byte p2) {
+        if (buf[ISO7816.OFFSET_P1] != p1 || buf[ISO7816.OFFSET_P2] != p2) {
+            ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
+        }
+    }
+
+    private static void requireLength(short actual, short expected) {
+        if (actual != expected) {
+            ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
+        }
+    }
+
+    private void requirePersonalised() {
+        if (lifecycle != Lifecycle.PERSONALISED) {
+            ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
+        }
+    }
+
+    private void requireNotTerminated() {
+        if (lifecycle == Lifecycle.TERMINATED) {
+            ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
+        }
     }
 
     byte lifecycle() {

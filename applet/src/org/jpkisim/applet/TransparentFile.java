@@ -2,13 +2,11 @@ package org.jpkisim.applet;
 
 import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
-import javacard.framework.JCSystem;
 import javacard.framework.Util;
 
 /**
- * A transparent elementary file whose capacity is fixed at install time and whose
- * content length grows as it is written. Contents and length live in EEPROM; every
- * write that changes both happens inside one transaction so a power loss leaves
+ * A transparent elementary file whose capacity is fixed at install time. Contents and
+ * length live in EEPROM; replacing them is driven by a redo log so a power loss leaves
  * either the old or the new file.
  */
 final class TransparentFile {
@@ -52,28 +50,29 @@ final class TransparentFile {
         return count;
     }
 
-    /** Writes {@code count} bytes at {@code offset}, extending the file; 6A84 when it does not fit. */
-    void write(short offset, byte[] in, short inOffset, short count) {
-        if (offset < 0 || count < 0 || (short) (offset + count) < 0 || (short) (offset + count) > data.length) {
+    /**
+     * Replaces the whole content. Not atomic by itself: the caller runs it from a redo log
+     * (ContentEnvelope), which repeats it after a power loss until it has completed. The
+     * length is written last, in one atomic field write.
+     */
+    void replace(byte[] in, short inOffset, short count) {
+        if (count < 0 || count > data.length) {
             ISOException.throwIt(ISO7816.SW_FILE_FULL);
         }
-        short end = (short) (offset + count);
-        JCSystem.beginTransaction();
-        Util.arrayCopy(in, inOffset, data, offset, count);
-        if (end > length) {
-            length = end;
+        Util.arrayCopyNonAtomic(in, inOffset, data, (short) 0, count);
+        if (count < length) {
+            Util.arrayFillNonAtomic(data, count, (short) (length - count), (byte) 0);
         }
-        JCSystem.commitTransaction();
+        length = count;
     }
 
     /**
-     * Empties the file, then overwrites its former contents. The length drops to zero
-     * first (a single atomic field write), so a power loss while zeroing leaves an
-     * empty file, never a readable half-erased one.
+     * Empties the file, then overwrites all of its capacity. The length drops to zero first
+     * (one atomic field write), so a power loss while zeroing leaves an empty file; the
+     * caller repeats the erase until it has completed.
      */
     void erase() {
-        short old = length;
         length = 0;
-        Util.arrayFillNonAtomic(data, (short) 0, old, (byte) 0);
+        Util.arrayFillNonAtomic(data, (short) 0, (short) data.length, (byte) 0);
     }
 }

@@ -1,26 +1,50 @@
 package org.jpkisim.applet;
 
 import com.licel.jcardsim.base.Simulator;
-import javacard.framework.AID;
-
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.HexFormat;
+import javacard.framework.AID;
+import org.jpkisim.gp.api.GpBackends;
 
-/** An in-process jCardSim card holding the JPKI applet, for unit tests. */
+/**
+ * An in-process jCardSim card holding the JPKI applet, for unit tests, with the SP-TSM's
+ * personalisation steps as helpers.
+ */
 final class Card {
     static final String JPKI_AID = "D392F000260100000001";
+    static final String PIN = "1234";
     private static final HexFormat HEX = HexFormat.of().withUpperCase();
+    private static final Path VECTORS = Path.of(System.getProperty("jpki.vectors", "test-vectors"));
 
     final Simulator simulator = new Simulator();
+    final PassThroughDomain domain = new PassThroughDomain();
+    final ContentSealer sealer = new ContentSealer(
+            HEX.parseHex("000102030405060708090A0B0C0D0E0F"), HEX.parseHex("F0E0D0C0B0A090807060504030201000"));
 
     Card() {
+        GpBackends.setDefault(domain);
         byte[] aid = HEX.parseHex(JPKI_AID);
         simulator.installApplet(new AID(aid, (short) 0, (byte) aid.length), JpkiApplet.class);
     }
 
     /** Sends an APDU given as hex (spaces allowed) and returns the response as upper-case hex. */
     String send(String apduHex) {
-        byte[] response = simulator.transmitCommand(HEX.parseHex(apduHex.replace(" ", "")));
-        return HEX.formatHex(response);
+        return HEX.formatHex(transmit(HEX.parseHex(apduHex.replace(" ", ""))));
+    }
+
+    byte[] transmit(byte[] apdu) {
+        GpBackends.setDefault(domain);
+        return simulator.transmitCommand(apdu);
     }
 
     static String sw(String response) {
@@ -47,17 +71,116 @@ final class Card {
         return data(response);
     }
 
-    /** Writes a file before personalisation completes, in UPDATE BINARY chunks of 255 bytes. */
-    void write(String fid, byte[] content) {
-        selectFile(fid);
-        for (int off = 0; off < content.length; off += 255) {
-            int n = Math.min(255, content.length - off);
-            byte[] chunk = java.util.Arrays.copyOfRange(content, off, off + n);
-            expect(String.format("00D6%04X%02X", off, n) + HEX.formatHex(chunk), "9000");
+    /** Power off and on: transient memory is lost, EEPROM stays. */
+    void powerCycle() {
+        simulator.reset();
+    }
+
+    // ------------------------------------------------------------ personalisation
+
+    /** Opens an administration session (the unit-test domain just reports the level). */
+    void authenticate() {
+        domain.level = PassThroughDomain.ADMIN;
+    }
+
+    String admin(String header, byte[] data) {
+        return send(header + String.format("%02X", data.length) + HEX.formatHex(data));
+    }
+
+    void setContentKeys() {
+        expectAdmin("84D40000", sealer.keys());
+    }
+
+    void expectAdmin(String header, byte[] data) {
+        String response = admin(header, data);
+        if (!sw(response).equals("9000")) {
+            throw new AssertionError(header + " answered " + response);
         }
+    }
+
+    /** The APDUs that carry one sealed envelope, in blocks of up to 240 bytes. */
+    java.util.List<String> contentApdus(int target, byte[] envelope) {
+        java.util.List<String> apdus = new java.util.ArrayList<>();
+        int blocks = (envelope.length + 239) / 240;
+        for (int b = 0; b < blocks; b++) {
+            byte[] chunk = Arrays.copyOfRange(envelope, b * 240, Math.min(envelope.length, (b + 1) * 240));
+            int p2 = b | (b == blocks - 1 ? 0x80 : 0);
+            apdus.add(String.format("84DB%02X%02X%02X", target, p2, chunk.length) + HEX.formatHex(chunk));
+        }
+        return apdus;
+    }
+
+    void putContent(int target, byte[] content) {
+        for (String apdu : contentApdus(target, sealer.seal(target, content))) {
+            expect(apdu, "9000");
+        }
+    }
+
+    static byte[] vector(String name) {
+        try {
+            return Files.readAllBytes(VECTORS.resolve(name));
+        } catch (IOException e) {
+            throw new IllegalStateException("test vector " + name + " missing (run from the repository root)", e);
+        }
+    }
+
+    static RSAPrivateCrtKey testKey() {
+        try {
+            String pem = new String(vector("certs/test-auth.key.pem"), java.nio.charset.StandardCharsets.US_ASCII);
+            String body = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+            return (RSAPrivateCrtKey) KeyFactory.getInstance("RSA")
+                    .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(body)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The key import layout: e-length, e, n, p, q, dp, dq, qinv. */
+    static byte[] keyImport(RSAPrivateCrtKey key) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] e = unsigned(key.getPublicExponent(), 3);
+        out.write(e.length);
+        out.writeBytes(e);
+        out.writeBytes(unsigned(key.getModulus(), 256));
+        out.writeBytes(unsigned(key.getPrimeP(), 128));
+        out.writeBytes(unsigned(key.getPrimeQ(), 128));
+        out.writeBytes(unsigned(key.getPrimeExponentP(), 128));
+        out.writeBytes(unsigned(key.getPrimeExponentQ(), 128));
+        out.writeBytes(unsigned(key.getCrtCoefficient(), 128));
+        return out.toByteArray();
+    }
+
+    static byte[] unsigned(BigInteger value, int length) {
+        byte[] raw = value.toByteArray();
+        byte[] out = new byte[length];
+        int copy = Math.min(raw.length, length);
+        System.arraycopy(raw, raw.length - copy, out, length - copy, copy);
+        return out;
+    }
+
+    /** Full personalisation with the test key, certificates and PIN 1234. */
+    void personalise() {
+        selectApplication();
+        authenticate();
+        setContentKeys();
+        putContent(0x17, keyImport(testKey()));
+        putContent(0x0A, vector("certs/test-auth.der"));
+        putContent(0x0B, vector("certs/test-ca.der"));
+        putContent(0x18, PIN.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        expect("84F00F0000", "9000");
+        domain.resetSecurity();
+    }
+
+    void verifyPin(String digits) {
+        selectFile("0018");
+        expect("0020008004" + HEX.formatHex(digits.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), "9000");
     }
 
     static String hex(byte[] bytes) {
         return HEX.formatHex(bytes);
+    }
+
+    static byte[] bytes(String hex) {
+        return HEX.parseHex(hex);
     }
 }

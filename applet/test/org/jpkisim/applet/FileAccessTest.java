@@ -2,9 +2,11 @@ package org.jpkisim.applet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+/** SELECT and READ BINARY as JPKI clients use them, on a personalised applet. */
 class FileAccessTest {
     private Card card;
     private byte[] certificate;
@@ -12,58 +14,66 @@ class FileAccessTest {
     @BeforeEach
     void setUp() {
         card = new Card();
-        certificate = new byte[1000];
-        certificate[0] = 0x30;
-        certificate[1] = (byte) 0x82;
-        certificate[2] = 0x03;
-        certificate[3] = (byte) 0xE4;
-        for (int i = 4; i < certificate.length; i++) {
-            certificate[i] = (byte) (i * 7);
-        }
+        card.personalise();
+        certificate = Card.vector("certs/test-auth.der");
         card.selectApplication();
-        card.write("000A", certificate);
     }
 
     @Test
     void selectsApplicationByDfNameWithoutFci() {
         assertEquals("9000", card.send("00A4040C0A" + Card.JPKI_AID));
+        assertEquals("9000", card.send("00A404000A" + Card.JPKI_AID));
     }
 
     @Test
     void unknownFileIsNotFound() {
-        assertEquals("6A82", card.send("00A4020C020001"));
-        assertEquals("6A82", card.send("00A4020C021234"));
+        for (String fid : new String[] {"0001", "0002", "001A", "1234", "3F00", "FFFF"}) {
+            assertEquals("6A82", card.send("00A4020C02" + fid), fid);
+        }
     }
 
     @Test
-    void selectWithWrongLengthIsRejected() {
+    void selectParametersAndLength() {
         assertEquals("6700", card.send("00A4020C03000A00"));
+        assertEquals("6700", card.send("00A4020C01AA"));
+        assertEquals("6A86", card.send("00A4010C02000A"));
+        assertEquals("6A86", card.send("00A4020402000A"));
+        assertEquals("9000", card.send("00A4000C02000A"));
+        assertEquals("9000", card.send("00A4020002000A"));
     }
 
     @Test
     void readsCertificateHeaderThenWholeFileInChunks() {
         card.selectFile("000A");
-        assertEquals("308203E4", card.expect("00B0000004", "9000"));
+        assertEquals(Card.hex(Arrays.copyOf(certificate, 4)), card.expect("00B0000004", "9000"));
         StringBuilder read = new StringBuilder();
-        read.append(card.expect("00B0000000", "9000"));
-        read.append(card.expect("00B0010000", "9000"));
-        read.append(card.expect("00B0020000", "9000"));
-        // The last chunk is shorter than Le = 256: the data and 6282 (end of file reached).
-        read.append(card.expect("00B0030000", "6282"));
+        int offset = 0;
+        while (true) {
+            String response = card.send(String.format("00B0%04X00", offset));
+            read.append(Card.data(response));
+            if (!Card.sw(response).equals("9000")) {
+                // The last chunk is shorter than Le = 256: the data and 6282 (end of file reached).
+                assertEquals("6282", Card.sw(response));
+                break;
+            }
+            offset += 256;
+        }
         assertEquals(Card.hex(certificate), read.toString());
     }
 
     @Test
     void readWithExactLengthAtAnOffset() {
         card.selectFile("000A");
-        byte[] expected = java.util.Arrays.copyOfRange(certificate, 500, 510);
+        byte[] expected = Arrays.copyOfRange(certificate, 500, 510);
         assertEquals(Card.hex(expected), card.expect("00B001F40A", "9000"));
+        byte[] last = Arrays.copyOfRange(certificate, certificate.length - 1, certificate.length);
+        assertEquals(Card.hex(last), card.expect(String.format("00B0%04X01", certificate.length - 1), "9000"));
     }
 
     @Test
     void readAtOrPastTheEndIsWrongParameters() {
         card.selectFile("000A");
-        assertEquals("6B00", card.send("00B003E801"));
+        assertEquals("6B00", card.send(String.format("00B0%04X01", certificate.length)));
         assertEquals("6B00", card.send("00B07FFF01"));
     }
 
@@ -75,16 +85,15 @@ class FileAccessTest {
 
     @Test
     void readWithoutSelectedFileIsNotAllowed() {
-        card.selectApplication();
         assertEquals("6986", card.send("00B0000004"));
     }
 
     @Test
     void keyAndPinFilesAreNotReadable() {
-        card.selectFile("0017");
-        assertEquals("6981", card.send("00B0000004"));
-        card.selectFile("0018");
-        assertEquals("6981", card.send("00B0000004"));
+        for (String fid : new String[] {"0017", "0018", "001B"}) {
+            card.selectFile(fid);
+            assertEquals("6981", card.send("00B0000004"), fid);
+        }
     }
 
     @Test
@@ -92,6 +101,14 @@ class FileAccessTest {
         card.selectFile("0006");
         String data = card.expect("00B0000020", "9000");
         assertEquals(Card.hex("JPKIAPICCTOKEN2                 ".getBytes(java.nio.charset.StandardCharsets.US_ASCII)), data);
+        assertEquals("6282", Card.sw(card.send("00B0000021")));
+    }
+
+    @Test
+    void caCertificateIsReadableToo() {
+        card.selectFile("000B");
+        byte[] ca = Card.vector("certs/test-ca.der");
+        assertEquals(Card.hex(Arrays.copyOf(ca, 4)), card.expect("00B0000004", "9000"));
     }
 
     @Test
@@ -102,15 +119,30 @@ class FileAccessTest {
     }
 
     @Test
-    void unknownInstructionAndClass() {
-        assertEquals("6D00", card.send("00CA000000"));
-        assertEquals("6E00", card.send("A0B0000004"));
-        assertEquals("6884", card.send("10B0000004"));
+    void powerCycleClearsTheCurrentFileButKeepsTheContent() {
+        card.selectFile("000A");
+        card.powerCycle();
+        card.selectApplication();
+        assertEquals("6986", card.send("00B0000004"));
+        card.selectFile("000A");
+        assertEquals(Card.hex(Arrays.copyOf(certificate, 4)), card.expect("00B0000004", "9000"));
     }
 
     @Test
-    void writePastCapacityIsFileFull() {
+    void unknownInstructionAndClass() {
+        assertEquals("6D00", card.send("00CA000000"));
+        assertEquals("6D00", card.send("00D6000002AABB"));
+        assertEquals("6D00", card.send("80EE000000"));
+        assertEquals("6E00", card.send("A0B0000004"));
+        assertEquals("6E00", card.send("90B0000004"));
+        assertEquals("6884", card.send("10B0000004"));
+        assertEquals("6882", card.send("0CB0000004"));
+    }
+
+    @Test
+    void logicalChannelClassBitsAreAccepted() {
         card.selectFile("000A");
-        assertEquals("6A84", card.send("00D60FFF02AABB"));
+        // Channel bits in CLA: the runtime routes the command, the applet sees the same INS.
+        assertEquals(Card.hex(Arrays.copyOf(certificate, 4)), card.expect("00B0000004", "9000"));
     }
 }
