@@ -238,8 +238,8 @@ public final class JpkiApplet extends Applet {
         }
         requireP1P2(buf, (byte) 0x00, (byte) 0x80);
         short lc = receive(apdu);
-        files.requireCurrent(FileSystem.AUTH_KEY);
         requirePersonalised();
+        files.requireCurrent(FileSystem.AUTH_KEY);
         if (!key.isPresent()) {
             ISOException.throwIt(StatusWords.REFERENCED_DATA_NOT_FOUND);
         }
