@@ -12,3 +12,7 @@ export { parseScenario, loadScenario } from './script/parser.js';
 export type { Scenario, Step, StepAction, Expectation, SwPattern, BytePattern } from './script/scenario.js';
 export { runScenario, checkExpectation, type RunResult, type StepResult, type RunOptions } from './runner/runner.js';
 export { renderTable, renderSummary } from './report/console.js';
+export { JpkiClient, JpkiFile, JPKI_AID, CardStatusError, digestInfo, type DigestAlgorithm } from './jpki/client.js';
+export { parseInformation, type AppletInformation } from './jpki/info.js';
+export { sealContent, putContentCommands, ContentTarget, type ContentKeys } from './jpki/sealer.js';
+export { keyImportLayout } from './jpki/key-import.js';

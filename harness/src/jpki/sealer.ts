@@ -1,0 +1,85 @@
+import { createCipheriv, timingSafeEqual } from 'node:crypto';
+
+/** What a sealed envelope carries; the applet's PUT CONTENT P1. */
+export enum ContentTarget {
+  PrivateKey = 0x17,
+  Pin = 0x18,
+  Certificate = 0x0a,
+  CaCertificate = 0x0b,
+}
+
+export interface ContentKeys {
+  /** AES-128 content-encryption key. */
+  readonly encryption: Uint8Array;
+  /** AES-128 content-MAC key. */
+  readonly mac: Uint8Array;
+}
+
+const BLOCK = 16;
+
+function cbc(key: Uint8Array, data: Uint8Array): Buffer {
+  const cipher = createCipheriv('aes-128-cbc', key, Buffer.alloc(BLOCK));
+  cipher.setAutoPadding(false);
+  return Buffer.concat([cipher.update(data), cipher.final()]);
+}
+
+function checkKey(name: string, key: Uint8Array): void {
+  if (key.length !== 16) throw new RangeError(`${name} must be 16 bytes (AES-128), got ${key.length}`);
+}
+
+/**
+ * The SP-TSM side of the applet's sealed content (docs/personalisation.md):
+ * counter(4) ‖ AES-CBC(K-ENC, 0, counter ‖ 0×12 ‖ content ‖ 80 00..) ‖ CBC-MAC(K-MAC, header ‖ C).
+ */
+export function sealContent(keys: ContentKeys, target: ContentTarget, content: Uint8Array, counter: number): Uint8Array {
+  checkKey('K-ENC', keys.encryption);
+  checkKey('K-MAC', keys.mac);
+  if (!Number.isInteger(counter) || counter < 0 || counter > 0xffffffff) throw new RangeError(`counter out of range: ${counter}`);
+  const counterBytes = Buffer.alloc(4);
+  counterBytes.writeUInt32BE(counter);
+  const paddedLength = Math.ceil((BLOCK + content.length + 1) / BLOCK) * BLOCK;
+  const plain = Buffer.alloc(paddedLength);
+  counterBytes.copy(plain, 0);
+  plain.set(content, BLOCK);
+  plain[BLOCK + content.length] = 0x80;
+  const ciphertext = cbc(keys.encryption, plain);
+  plain.fill(0);
+
+  const header = Buffer.alloc(BLOCK);
+  header[0] = 0x4a; // 'J'
+  header[1] = 0x50; // 'P'
+  header[2] = target;
+  counterBytes.copy(header, 3);
+  header.writeUInt16BE(ciphertext.length, 7);
+  const chain = cbc(keys.mac, Buffer.concat([header, ciphertext]));
+  const tag = chain.subarray(chain.length - BLOCK);
+  return new Uint8Array(Buffer.concat([counterBytes, ciphertext, tag]));
+}
+
+/** Checks a tag the way the card does (used by tests of the format). */
+export function tagMatches(keys: ContentKeys, target: ContentTarget, envelope: Uint8Array): boolean {
+  const counter = envelope.subarray(0, 4);
+  const ciphertext = envelope.subarray(4, envelope.length - BLOCK);
+  const header = Buffer.alloc(BLOCK);
+  header[0] = 0x4a;
+  header[1] = 0x50;
+  header[2] = target;
+  header.set(counter, 3);
+  header.writeUInt16BE(ciphertext.length, 7);
+  const chain = cbc(keys.mac, Buffer.concat([header, ciphertext]));
+  return timingSafeEqual(chain.subarray(chain.length - BLOCK), envelope.subarray(envelope.length - BLOCK));
+}
+
+/** The PUT CONTENT APDUs (unwrapped) carrying one envelope, in blocks of at most `blockSize` bytes. */
+export function putContentCommands(target: ContentTarget, envelope: Uint8Array, blockSize = 240): Uint8Array[] {
+  if (blockSize < 1 || blockSize > 255) throw new RangeError('blockSize must be 1..255');
+  const blocks = Math.ceil(envelope.length / blockSize);
+  if (blocks > 128) throw new RangeError(`envelope needs ${blocks} blocks; at most 128`);
+  const commands: Uint8Array[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const chunk = envelope.subarray(b * blockSize, Math.min(envelope.length, (b + 1) * blockSize));
+    const p2 = b | (b === blocks - 1 ? 0x80 : 0);
+    commands.push(Uint8Array.from([0x84, 0xdb, target, p2, chunk.length, ...chunk]));
+  }
+  return commands;
+}

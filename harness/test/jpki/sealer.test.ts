@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { ContentTarget, putContentCommands, sealContent, tagMatches } from '../../src/jpki/sealer.js';
+import { keyImportLayout } from '../../src/jpki/key-import.js';
+import { parseInformation } from '../../src/jpki/info.js';
+import { digestInfo } from '../../src/jpki/client.js';
+import { vector } from '../support.js';
+
+const keys = {
+  encryption: Buffer.from('000102030405060708090A0B0C0D0E0F', 'hex'),
+  mac: Buffer.from('F0E0D0C0B0A090807060504030201000', 'hex'),
+};
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
+
+describe('sealed personalisation content', () => {
+  // Expected values come from the applet test suite's independent Java sealer (JDK AES).
+  test('matches the Java implementation: a PIN, counter 7', () => {
+    expect(hex(sealContent(keys, ContentTarget.Pin, Buffer.from('1234'), 7))).toBe(
+      '00000007593AD2648DDF6FD2174A2A6380BABA6F37A360D83E344136D39FC2A6CAC4ED42BB400B3A3B5D03419DC3C8B8CF93C40D',
+    );
+  });
+
+  test('matches the Java implementation: 40 bytes, counter 01020304', () => {
+    const content = Uint8Array.from({ length: 40 }, (_, i) => i);
+    expect(hex(sealContent(keys, ContentTarget.Certificate, content, 0x01020304))).toBe(
+      '01020304CE16DF0DD2211F29BA6067C4B7C136140FB06EF22FBF408E060FF1F9C0DEC15164740C16CD77DAFA135810039C7FD09A508E5B09E782EAE43217E9BEA7677BA93958F0E594D967B37F1D1C0A85FA9737',
+    );
+  });
+
+  test('the tag binds target and content', () => {
+    const envelope = sealContent(keys, ContentTarget.Pin, Buffer.from('1234'), 1);
+    expect(tagMatches(keys, ContentTarget.Pin, envelope)).toBe(true);
+    expect(tagMatches(keys, ContentTarget.Certificate, envelope)).toBe(false);
+    const flipped = Uint8Array.from(envelope);
+    flipped[5]! ^= 1;
+    expect(tagMatches(keys, ContentTarget.Pin, flipped)).toBe(false);
+  });
+
+  test('block commands number the blocks and flag the last one', () => {
+    const envelope = new Uint8Array(500);
+    const commands = putContentCommands(ContentTarget.Certificate, envelope);
+    expect(commands.map((c) => hex(c.subarray(0, 5)))).toEqual(['84DB0A00F0', '84DB0A01F0', '84DB0A8214']);
+  });
+
+  test('rejects wrong key sizes and counters', () => {
+    expect(() => sealContent({ encryption: Buffer.alloc(8), mac: keys.mac }, ContentTarget.Pin, Buffer.from('1'), 1)).toThrow(RangeError);
+    expect(() => sealContent(keys, ContentTarget.Pin, Buffer.from('1'), -1)).toThrow(RangeError);
+  });
+});
+
+describe('key import layout', () => {
+  test('lays out the test key as e, n, p, q, dp, dq, qinv', () => {
+    const layout = keyImportLayout(readFileSync(vector('certs', 'test-auth.key.pem')));
+    expect(layout.length).toBe(900);
+    expect(hex(layout.subarray(0, 4))).toBe('03010001');
+    expect(layout[4]! & 0x80).toBe(0x80);
+  });
+});
+
+describe('information record', () => {
+  test('decodes a personalised record', () => {
+    const record = Buffer.from(
+      'E03A' + '80010F' + '810103' + '820100' + '830101' + '8404AABBCCDD' + '85041234ABCD' + '860D3335313132353030303030305A' + '87020100' + '880100' + '890400000004',
+      'hex',
+    );
+    record[1] = record.length - 2;
+    const info = parseInformation(record);
+    expect(info).toMatchObject({
+      lifecycle: 'personalised',
+      pinTriesLeft: 3,
+      pinPolicy: 'pin-required',
+      keyPresent: true,
+      certificateSerial: '1234ABCD',
+      certificateNotAfter: '2035-11-25T00:00:00Z',
+      version: '1.0',
+      interface: 'contact',
+      contentCounter: 4,
+    });
+  });
+  test('rejects a truncated record', () => {
+    expect(() => parseInformation(Buffer.from('E00580010F81', 'hex'))).toThrow(/E0|truncated/);
+  });
+});
+
+describe('DigestInfo', () => {
+  test('SHA-256 prefix and length check', () => {
+    expect(hex(digestInfo('sha256', new Uint8Array(32))).startsWith('3031300D0609608648016503040201')).toBe(true);
+    expect(() => digestInfo('sha256', new Uint8Array(20))).toThrow(RangeError);
+  });
+});
