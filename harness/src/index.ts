@@ -16,3 +16,4 @@ export { JpkiClient, JpkiFile, JPKI_AID, CardStatusError, digestInfo, type Diges
 export { parseInformation, type AppletInformation } from './jpki/info.js';
 export { sealContent, putContentCommands, ContentTarget, type ContentKeys } from './jpki/sealer.js';
 export { keyImportLayout } from './jpki/key-import.js';
+export { personalise, resetPin, terminate, PersonalisationError, type PersonalisationPlan, type PersonalisationOptions, type PersonalisationResult } from './jpki/personalise.js';

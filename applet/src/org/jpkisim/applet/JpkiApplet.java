@@ -452,12 +452,12 @@ public final class JpkiApplet extends Applet {
         }
     }
 
-    /** READ PUBLIC KEY 80 B4 offset Le: the DER SubjectPublicKeyInfo, read like a file. */
+    /**
+     * READ PUBLIC KEY 80 B4 offset Le: the DER SubjectPublicKeyInfo, read like a file. Inside a
+     * secure channel (84) the answer is wrapped; keep Le small enough for the R-MAC to fit.
+     */
     private void readPublicKey(APDU apdu, byte[] buf) {
         requireNotTerminated();
-        if (apdu.isSecureMessagingCLA()) {
-            ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
-        }
         short offset = Util.getShort(buf, ISO7816.OFFSET_P1);
         if (offset < 0) {
             ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
@@ -466,6 +466,15 @@ public final class JpkiApplet extends Applet {
             ISOException.throwIt(StatusWords.REFERENCED_DATA_NOT_FOUND);
         }
         TransparentFile file = key.publicKeyInfo();
+        if (apdu.isSecureMessagingCLA()) {
+            SecureChannel channel = GPSystem.getSecureChannel();
+            short lc = receive(apdu);
+            channel.unwrap(buf, (short) 0, (short) (ISO7816.OFFSET_CDATA + lc));
+            // Le is not protected: answer up to 224 bytes so data, MAC and padding fit in 256.
+            short count = file.read(offset, buf, (short) 0, (short) 224);
+            sendWrapped(apdu, buf, channel, count);
+            return;
+        }
         short expected = apdu.setOutgoing();
         short count = file.read(offset, buf, (short) 0, expected);
         apdu.setOutgoingLength(count);
