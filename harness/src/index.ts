@@ -17,3 +17,4 @@ export { parseInformation, type AppletInformation } from './jpki/info.js';
 export { sealContent, putContentCommands, ContentTarget, type ContentKeys } from './jpki/sealer.js';
 export { keyImportLayout } from './jpki/key-import.js';
 export { personalise, resetPin, terminate, PersonalisationError, type PersonalisationPlan, type PersonalisationOptions, type PersonalisationResult } from './jpki/personalise.js';
+export { TestCertificateAuthority } from './jpki/test-ca.js';
