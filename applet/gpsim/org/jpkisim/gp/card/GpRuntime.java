@@ -18,10 +18,16 @@ final class GpRuntime extends SimulatorRuntime {
         try {
             super.deselect(instance);
         } finally {
-            byte[] aid = new byte[16];
-            byte n = instance.getAID().getBytes(aid, (short) 0);
-            backend.endSession(java.util.Arrays.copyOf(aid, n));
+            if (instance != null) {
+                endSession(instance);
+            }
         }
+    }
+
+    private void endSession(ApplicationInstance instance) {
+        byte[] aid = new byte[16];
+        byte n = instance.getAID().getBytes(aid, (short) 0);
+        backend.endSession(java.util.Arrays.copyOf(aid, n));
     }
 
     @Override

@@ -20,6 +20,7 @@ public final class IssuerSecurityDomain extends Applet {
     private static final byte INS_GET_DATA = (byte) 0xCA;
     /** Largest command data field the ISD accepts (FCI tag 9F65), a short APDU's 255 bytes. */
     private static final byte MAX_BLOCK = (byte) 0xFF;
+    private static final short SW_REFERENCED_DATA_NOT_FOUND = (short) 0x6A88;
 
     private final KeyRepository keys;
 
@@ -78,7 +79,8 @@ public final class IssuerSecurityDomain extends Applet {
     /** GET DATA: allowed with or without a session; inside one, the command is unwrapped and the answer wrapped. */
     private void getData(APDU apdu, SecureChannel channel) {
         byte[] buffer = apdu.getBuffer();
-        if ((buffer[ISO7816.OFFSET_CLA] & 0x04) != 0) {
+        boolean secured = (buffer[ISO7816.OFFSET_CLA] & 0x04) != 0;
+        if (secured) {
             short lc = apdu.setIncomingAndReceive();
             channel.unwrap(buffer, (short) 0, (short) (ISO7816.OFFSET_CDATA + lc));
         }
@@ -89,7 +91,12 @@ public final class IssuerSecurityDomain extends Applet {
         } else if (tag == (short) 0x0066) {
             length = cardData(buffer);
         } else {
-            ISOException.throwIt(ISO7816.SW_RECORD_NOT_FOUND);
+            ISOException.throwIt(SW_REFERENCED_DATA_NOT_FOUND);
+            return;
+        }
+        if (!secured) {
+            // A plain command gets a plain answer, also while a session is open.
+            apdu.setOutgoingAndSend((short) 0, length);
             return;
         }
         buffer[length] = (byte) 0x90;
