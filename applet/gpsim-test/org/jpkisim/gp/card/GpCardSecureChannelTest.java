@@ -186,4 +186,10 @@ class GpCardSecureChannelTest {
         assertTrue(data.contains("640B0609" + "2A864886FC6B" + "040370"), data);
         assertTrue(data.contains("640B0609" + "2A864886FC6B" + "040255"), data);
     }
+
+    @Test
+    void unimplementedIParametersAreRefusedWhenTheCardIsConfigured() {
+        assertThrows(IllegalArgumentException.class, () -> ScpKeySet.defaultScp03(0x71));
+        assertThrows(IllegalArgumentException.class, () -> ScpKeySet.defaultScp02(0x1A));
+    }
 }

@@ -38,6 +38,13 @@ public final class ScpKeySet {
                 throw new IllegalArgumentException("SCP0" + scp + " key of " + key.length + " bytes");
             }
         }
+        // Refuse, when the card is configured, i-parameters the session engines do not implement.
+        if (scp == 0x03 && (i & ~0x70) != 0) {
+            throw new IllegalArgumentException(String.format("SCP03 i=%02X: only S8 with bits 10/20/40 is implemented", i));
+        }
+        if (scp == 0x02 && (i & ~0x50) != 0x05) {
+            throw new IllegalArgumentException(String.format("SCP02 i=%02X: only 15/55/05/45 (3 keys, C-MAC on modified APDU) are implemented", i));
+        }
         this.version = version;
         this.scp = scp;
         this.i = i & 0xFF;

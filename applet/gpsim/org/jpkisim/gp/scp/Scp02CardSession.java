@@ -38,9 +38,6 @@ public final class Scp02CardSession implements CardSession {
 
     public Scp02CardSession(ScpKeySet keys, KeyRepository repository, byte[] ownerAid, byte[] diversificationData,
                             SecureRandom random) {
-        if ((keys.i() & 0x0C) != 0x04 || (keys.i() & 0x01) == 0) {
-            throw new IllegalArgumentException("this simulator implements SCP02 with 3 keys and C-MAC on the modified APDU (i=15, 55 and similar)");
-        }
         this.keys = keys;
         this.repository = repository;
         this.ownerAid = ownerAid.clone();
