@@ -23,6 +23,11 @@ public final class GpBackends {
         return backend;
     }
 
+    /** The backend bound to this thread only (null when none), so a caller can restore it afterwards. */
+    public static GpBackend boundToThread() {
+        return CURRENT.get();
+    }
+
     public static void setForThread(GpBackend backend) {
         if (backend == null) {
             CURRENT.remove();

@@ -1,0 +1,103 @@
+package org.jpkisim.gp.card;
+
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import javacard.framework.AID;
+import javacard.framework.JCSystem;
+import org.globalplatform.GPSystem;
+import org.globalplatform.SecureChannel;
+import org.jpkisim.gp.api.GpBackend;
+import org.jpkisim.gp.keys.KeyRepository;
+
+/**
+ * A card's GlobalPlatform layer as GPSystem sees it: card life cycle, per-application life cycle,
+ * and one secure channel per application, all backed by the issuer security domain's key sets
+ * (every application is associated with the ISD until supplementary domains exist).
+ */
+final class CardBackend implements GpBackend {
+    private final KeyRepository keys;
+    private final byte[] diversificationData;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, CardSecureChannel> channels = new HashMap<>();
+    private final Map<String, Byte> applicationStates = new HashMap<>();
+    private byte cardState = GPSystem.CARD_SECURED;
+
+    CardBackend(KeyRepository keys, byte[] diversificationData) {
+        this.keys = keys;
+        this.diversificationData = diversificationData.clone();
+    }
+
+    private static String key(byte[] aid) {
+        return HexFormat.of().formatHex(aid);
+    }
+
+    private static byte[] currentAid() {
+        AID aid = JCSystem.getAID();
+        if (aid == null) {
+            throw new IllegalStateException("GPSystem called outside an applet context");
+        }
+        byte[] bytes = new byte[16];
+        byte n = aid.getBytes(bytes, (short) 0);
+        return java.util.Arrays.copyOf(bytes, n);
+    }
+
+    @Override
+    public SecureChannel secureChannel() {
+        return channelFor(currentAid());
+    }
+
+    CardSecureChannel channelFor(byte[] aid) {
+        return channels.computeIfAbsent(key(aid), k -> new CardSecureChannel(keys, aid, diversificationData, random));
+    }
+
+    /** The application was deselected (or the card reset): its session ends. */
+    void endSession(byte[] aid) {
+        CardSecureChannel channel = channels.get(key(aid));
+        if (channel != null) {
+            channel.resetSecurity();
+        }
+    }
+
+    void endAllSessions() {
+        for (CardSecureChannel channel : channels.values()) {
+            channel.resetSecurity();
+        }
+    }
+
+    @Override
+    public byte cardState() {
+        return cardState;
+    }
+
+    @Override
+    public byte applicationState() {
+        return applicationStates.getOrDefault(key(currentAid()), GPSystem.APPLICATION_SELECTABLE);
+    }
+
+    /** GP Card API: application-specific states keep bits 1-3 set (selectable) and b8 clear. */
+    @Override
+    public boolean setApplicationState(byte state) {
+        if ((state & 0x07) != 0x07 || (state & 0x80) != 0) {
+            return false;
+        }
+        applicationStates.put(key(currentAid()), state);
+        return true;
+    }
+
+    @Override
+    public boolean lockCard() {
+        if (cardState == GPSystem.CARD_TERMINATED) {
+            return false;
+        }
+        cardState = GPSystem.CARD_LOCKED;
+        return true;
+    }
+
+    @Override
+    public boolean terminateCard() {
+        cardState = GPSystem.CARD_TERMINATED;
+        return true;
+    }
+}

@@ -1,0 +1,155 @@
+package org.jpkisim.gp.card;
+
+import javacard.framework.APDU;
+import javacard.framework.Applet;
+import javacard.framework.ISO7816;
+import javacard.framework.ISOException;
+import javacard.framework.JCSystem;
+import javacard.framework.Util;
+import org.globalplatform.GPSystem;
+import org.globalplatform.SecureChannel;
+import org.jpkisim.gp.keys.KeyRepository;
+import org.jpkisim.gp.keys.ScpKeySet;
+
+/**
+ * The issuer security domain as an applet on jCardSim. It opens secure channels through the very
+ * SecureChannel API other applets use, answers SELECT with its FCI and GET DATA for the key
+ * information template and card recognition data. Card content management comes on top of this.
+ */
+public final class IssuerSecurityDomain extends Applet {
+    private static final byte INS_GET_DATA = (byte) 0xCA;
+    /** Largest command data field the ISD accepts (FCI tag 9F65), a short APDU's 255 bytes. */
+    private static final byte MAX_BLOCK = (byte) 0xFF;
+    private static final short SW_REFERENCED_DATA_NOT_FOUND = (short) 0x6A88;
+
+    private final KeyRepository keys;
+
+    private IssuerSecurityDomain(KeyRepository keys) {
+        this.keys = keys;
+    }
+
+    public static void install(byte[] parameters, short offset, byte length) {
+        IssuerSecurityDomain isd = new IssuerSecurityDomain(GpCard.installing().keys());
+        isd.register(parameters, (short) (offset + 1), parameters[offset]);
+    }
+
+    @Override
+    public void process(APDU apdu) {
+        byte[] buffer = apdu.getBuffer();
+        if (selectingApplet()) {
+            sendFci(apdu);
+            return;
+        }
+        if ((buffer[ISO7816.OFFSET_CLA] & 0x80) == 0) {
+            ISOException.throwIt(ISO7816.SW_CLA_NOT_SUPPORTED);
+        }
+        SecureChannel channel = GPSystem.getSecureChannel();
+        switch (buffer[ISO7816.OFFSET_INS]) {
+            case CardSecureChannel.INS_INITIALIZE_UPDATE:
+            case CardSecureChannel.INS_EXTERNAL_AUTHENTICATE:
+                short length = channel.processSecurity(apdu);
+                apdu.setOutgoingAndSend(ISO7816.OFFSET_CDATA, length);
+                return;
+            case INS_GET_DATA:
+                getData(apdu, channel);
+                return;
+            default:
+                ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
+        }
+    }
+
+    private void sendFci(APDU apdu) {
+        byte[] buffer = apdu.getBuffer();
+        short aidLength = JCSystem.getAID().getBytes(buffer, (short) 4);
+        short off = 0;
+        buffer[off++] = 0x6F;
+        buffer[off++] = (byte) (2 + aidLength + 6);
+        buffer[off++] = (byte) 0x84;
+        buffer[off++] = (byte) aidLength;
+        off += aidLength;
+        buffer[off++] = (byte) 0xA5;
+        buffer[off++] = 0x04;
+        buffer[off++] = (byte) 0x9F;
+        buffer[off++] = 0x65;
+        buffer[off++] = 0x01;
+        buffer[off++] = MAX_BLOCK;
+        apdu.setOutgoingAndSend((short) 0, off);
+    }
+
+    /** GET DATA: allowed with or without a session; inside one, the command is unwrapped and the answer wrapped. */
+    private void getData(APDU apdu, SecureChannel channel) {
+        byte[] buffer = apdu.getBuffer();
+        boolean secured = (buffer[ISO7816.OFFSET_CLA] & 0x04) != 0;
+        if (secured) {
+            short lc = apdu.setIncomingAndReceive();
+            channel.unwrap(buffer, (short) 0, (short) (ISO7816.OFFSET_CDATA + lc));
+        }
+        short tag = Util.getShort(buffer, ISO7816.OFFSET_P1);
+        short length;
+        if (tag == (short) 0x00E0) {
+            length = keyInformation(buffer);
+        } else if (tag == (short) 0x0066) {
+            length = cardData(buffer);
+        } else {
+            ISOException.throwIt(SW_REFERENCED_DATA_NOT_FOUND);
+            return;
+        }
+        if (!secured) {
+            // A plain command gets a plain answer, also while a session is open.
+            apdu.setOutgoingAndSend((short) 0, length);
+            return;
+        }
+        buffer[length] = (byte) 0x90;
+        buffer[(short) (length + 1)] = 0x00;
+        short wrapped = channel.wrap(buffer, (short) 0, (short) (length + 2));
+        apdu.setOutgoingAndSend((short) 0, (short) (wrapped - 2));
+    }
+
+    /** Key Information Template (GP Card Specification 11.3.3.1): C0 04 id version type length per key. */
+    private short keyInformation(byte[] buffer) {
+        short off = 2;
+        for (ScpKeySet set : keys.all()) {
+            for (byte id = 1; id <= 3; id++) {
+                buffer[off++] = (byte) 0xC0;
+                buffer[off++] = 0x04;
+                buffer[off++] = id;
+                buffer[off++] = (byte) set.version();
+                buffer[off++] = set.scp() == 0x03 ? (byte) 0x88 : (byte) 0x80;
+                buffer[off++] = (byte) set.enc().length;
+            }
+        }
+        buffer[0] = (byte) 0xE0;
+        buffer[1] = (byte) (off - 2);
+        return off;
+    }
+
+    /** Card Recognition Data (GP Card Specification H.2): GP 2.3, one SCP entry per key-set protocol. */
+    private short cardData(byte[] buffer) {
+        byte[] gp = {0x2A, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xFC, 0x6B};
+        short off = 4;
+        off = oid(buffer, off, (byte) 0x06, gp, new byte[] {0x01});
+        off = tagged(buffer, off, (byte) 0x60, gp, new byte[] {0x02, 0x02, 0x03, 0x00});
+        off = tagged(buffer, off, (byte) 0x63, gp, new byte[] {0x03});
+        for (ScpKeySet set : keys.all()) {
+            off = tagged(buffer, off, (byte) 0x64, gp, new byte[] {0x04, (byte) set.scp(), (byte) set.i()});
+        }
+        buffer[0] = 0x66;
+        buffer[1] = (byte) (off - 2);
+        buffer[2] = 0x73;
+        buffer[3] = (byte) (off - 4);
+        return off;
+    }
+
+    private static short oid(byte[] buffer, short off, byte tag, byte[] prefix, byte[] tail) {
+        buffer[off++] = tag;
+        buffer[off++] = (byte) (prefix.length + tail.length);
+        off = Util.arrayCopyNonAtomic(prefix, (short) 0, buffer, off, (short) prefix.length);
+        return Util.arrayCopyNonAtomic(tail, (short) 0, buffer, off, (short) tail.length);
+    }
+
+    private static short tagged(byte[] buffer, short off, byte tag, byte[] prefix, byte[] tail) {
+        buffer[off++] = tag;
+        buffer[off++] = (byte) (2 + prefix.length + tail.length);
+        return oid(buffer, off, (byte) 0x06, prefix, tail);
+    }
+}

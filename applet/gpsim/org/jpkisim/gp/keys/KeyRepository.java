@@ -1,0 +1,70 @@
+package org.jpkisim.gp.keys;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The secure-channel key sets of one security domain, in order. INITIALIZE UPDATE with key
+ * version 00 means "the first (default) key set", as GP Card Specification E.5.1.3 / Amendment D 7.1.1 say.
+ * Sequence counters live here too: they belong to the key set, and must never repeat within it.
+ */
+public final class KeyRepository {
+    private final List<ScpKeySet> keySets = new ArrayList<>();
+    private final List<long[]> counters = new ArrayList<>();
+
+    public KeyRepository(List<ScpKeySet> initial) {
+        for (ScpKeySet set : initial) {
+            put(set);
+        }
+    }
+
+    /** GlobalPlatform test keys: SCP03 (KVN 30, i=70) first, then SCP02 (KVN 20, i=55). */
+    public static KeyRepository withTestKeys() {
+        return new KeyRepository(List.of(ScpKeySet.defaultScp03(0x70), ScpKeySet.defaultScp02(0x55)));
+    }
+
+    /** Adds a key set, replacing one with the same version. */
+    public synchronized void put(ScpKeySet set) {
+        for (int n = 0; n < keySets.size(); n++) {
+            if (keySets.get(n).version() == set.version()) {
+                keySets.set(n, set);
+                return;
+            }
+        }
+        keySets.add(set);
+        counters.add(new long[] {0});
+    }
+
+    /** The key set for a version, or the first one for version 00; null when there is none. */
+    public synchronized ScpKeySet find(int version) {
+        if (keySets.isEmpty()) {
+            return null;
+        }
+        if (version == 0) {
+            return keySets.get(0);
+        }
+        for (ScpKeySet set : keySets) {
+            if (set.version() == version) {
+                return set;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Returns the key set's current sequence counter and advances it, so every INITIALIZE UPDATE
+     * gets a value never used before (a pseudo-random card challenge derived from it then never repeats).
+     * Returns -1 when the counter is exhausted (the key set must be replaced).
+     */
+    public synchronized long nextCounter(ScpKeySet set, long limit) {
+        long[] counter = counters.get(keySets.indexOf(set));
+        if (counter[0] > limit) {
+            return -1;
+        }
+        return counter[0]++;
+    }
+
+    public synchronized List<ScpKeySet> all() {
+        return List.copyOf(keySets);
+    }
+}
