@@ -63,6 +63,6 @@ public final class AdminTestApplet extends Applet {
         buffer[dataLength] = (byte) 0x90;
         buffer[(short) (dataLength + 1)] = 0x00;
         short wrapped = channel.wrap(buffer, (short) 0, (short) (dataLength + 2));
-        apdu.setOutgoingAndSend((short) 0, (short) (wrapped - 2));
+        apdu.setOutgoingAndSend((short) 0, wrapped);
     }
 }

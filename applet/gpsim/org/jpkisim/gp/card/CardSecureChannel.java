@@ -124,15 +124,20 @@ public final class CardSecureChannel implements SecureChannel {
 
     @Override
     public short wrap(byte[] buffer, short offset, short length) throws ISOException {
+        // GP Card API: the caller appends the expected status bytes; they are covered by the
+        // R-MAC, then removed, and the returned length excludes them.
+        if (length < 2) {
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
         if (session == null) {
-            return length;
+            return (short) (length - 2);
         }
         byte[] wrapped = session.wrap(Arrays.copyOfRange(buffer, offset, offset + length));
         if (offset + wrapped.length > buffer.length) {
             ISOException.throwIt(ISO7816.SW_FILE_FULL);
         }
-        System.arraycopy(wrapped, 0, buffer, offset, wrapped.length);
-        return (short) wrapped.length;
+        System.arraycopy(wrapped, 0, buffer, offset, wrapped.length - 2);
+        return (short) (wrapped.length - 2);
     }
 
     @Override

@@ -102,7 +102,7 @@ public final class IssuerSecurityDomain extends Applet {
         buffer[length] = (byte) 0x90;
         buffer[(short) (length + 1)] = 0x00;
         short wrapped = channel.wrap(buffer, (short) 0, (short) (length + 2));
-        apdu.setOutgoingAndSend((short) 0, (short) (wrapped - 2));
+        apdu.setOutgoingAndSend((short) 0, wrapped);
     }
 
     /** Key Information Template (GP Card Specification 11.3.3.1): C0 04 id version type length per key. */
