@@ -71,7 +71,7 @@ export function tagMatches(keys: ContentKeys, target: ContentTarget, envelope: U
 }
 
 /** The PUT CONTENT APDUs (unwrapped) carrying one envelope, in blocks of at most `blockSize` bytes. */
-export function putContentCommands(target: ContentTarget, envelope: Uint8Array, blockSize = 240): Uint8Array[] {
+export function putContentCommands(target: ContentTarget, envelope: Uint8Array, blockSize = 224): Uint8Array[] {
   if (blockSize < 1 || blockSize > 255) throw new RangeError('blockSize must be 1..255');
   const blocks = Math.ceil(envelope.length / blockSize);
   if (blocks > 128) throw new RangeError(`envelope needs ${blocks} blocks; at most 128`);

@@ -38,7 +38,7 @@ describe('sealed personalisation content', () => {
   test('block commands number the blocks and flag the last one', () => {
     const envelope = new Uint8Array(500);
     const commands = putContentCommands(ContentTarget.Certificate, envelope);
-    expect(commands.map((c) => hex(c.subarray(0, 5)))).toEqual(['84DB0A00F0', '84DB0A01F0', '84DB0A8214']);
+    expect(commands.map((c) => hex(c.subarray(0, 5)))).toEqual(['84DB0A00E0', '84DB0A01E0', '84DB0A8234']);
   });
 
   test('rejects wrong key sizes and counters', () => {

@@ -98,12 +98,12 @@ final class Card {
         }
     }
 
-    /** The APDUs that carry one sealed envelope, in blocks of up to 240 bytes. */
+    /** The APDUs that carry one sealed envelope, in blocks of up to 224 bytes. */
     java.util.List<String> contentApdus(int target, byte[] envelope) {
         java.util.List<String> apdus = new java.util.ArrayList<>();
-        int blocks = (envelope.length + 239) / 240;
+        int blocks = (envelope.length + 223) / 224;
         for (int b = 0; b < blocks; b++) {
-            byte[] chunk = Arrays.copyOfRange(envelope, b * 240, Math.min(envelope.length, (b + 1) * 240));
+            byte[] chunk = Arrays.copyOfRange(envelope, b * 224, Math.min(envelope.length, (b + 1) * 224));
             int p2 = b | (b == blocks - 1 ? 0x80 : 0);
             apdus.add(String.format("84DB%02X%02X%02X", target, p2, chunk.length) + HEX.formatHex(chunk));
         }

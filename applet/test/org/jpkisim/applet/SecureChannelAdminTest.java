@@ -1,0 +1,123 @@
+package org.jpkisim.applet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HexFormat;
+import org.jpkisim.gp.card.GpCard;
+import org.jpkisim.gp.host.HostKeys;
+import org.jpkisim.gp.host.ScpHost;
+import org.jpkisim.gp.host.ScpHostException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The administration interface through the simulated security domain's real secure channel
+ * (SCP03 and SCP02), as an SP-TSM drives it.
+ */
+class SecureChannelAdminTest {
+    private static final HexFormat HEX = HexFormat.of().withUpperCase();
+    private GpCard card;
+    private final Card helper = new Card(); // for the sealer and layouts only
+
+    @BeforeEach
+    void setUp() {
+        card = new GpCard();
+        card.install(HEX.parseHex(Card.JPKI_AID), JpkiApplet.class, new byte[0]);
+        select();
+    }
+
+    private void select() {
+        assertEquals("9000", HEX.formatHex(card.transmit(HEX.parseHex("00A4040C0A" + Card.JPKI_AID))));
+    }
+
+    private static String sw(byte[] response) {
+        return HEX.formatHex(Arrays.copyOfRange(response, response.length - 2, response.length));
+    }
+
+    private static byte[] apdu(String header, byte[] data) {
+        byte[] out = Arrays.copyOf(HEX.parseHex(header), 5 + data.length);
+        out[4] = (byte) data.length;
+        System.arraycopy(data, 0, out, 5, data.length);
+        return out;
+    }
+
+    private void personalise(ScpHost scp) {
+        assertEquals("9000", sw(scp.send(apdu("84D40000", helper.sealer.keys()))));
+        for (Object[] item : new Object[][] {
+            {0x17, Card.keyImport(Card.testKey())},
+            {0x0A, Card.vector("certs/test-auth.der")},
+            {0x0B, Card.vector("certs/test-ca.der")},
+            {0x18, Card.PIN.getBytes(StandardCharsets.US_ASCII)},
+        }) {
+            int target = (Integer) item[0];
+            for (String command : helper.contentApdus(target, helper.sealer.seal(target, (byte[]) item[1]))) {
+                assertEquals("9000", sw(scp.send(HEX.parseHex(command))), command.substring(0, 8));
+            }
+        }
+        assertEquals("9000", sw(scp.send(HEX.parseHex("84F00F00"))));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0x03, 0x13, 0x33})
+    void personalisesOverScp03(int level) {
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), level);
+        personalise(scp);
+        // The generated-key fingerprint comes back through the session (R-MAC / R-ENC where set).
+        byte[] fingerprint = scp.send(HEX.parseHex("84460000"));
+        assertEquals("9000", sw(fingerprint));
+        assertEquals(34, fingerprint.length);
+        // The user interface now works without any session.
+        select();
+        assertEquals("9000", sw(card.transmit(HEX.parseHex("00A4020C02000A"))));
+        assertEquals("308203B8", HEX.formatHex(Arrays.copyOf(card.transmit(HEX.parseHex("00B0000004")), 4)));
+    }
+
+    @Test
+    void personalisesOverScp02() {
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(0x20), 0x03);
+        personalise(scp);
+        select();
+        assertEquals("9000", sw(card.transmit(HEX.parseHex("00A4020C020018"))));
+        assertEquals("63C3", sw(card.transmit(HEX.parseHex("00200080"))));
+    }
+
+    @Test
+    void macOnlySessionIsNotEnoughForAdministration() {
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x01);
+        assertEquals("6982", sw(scp.send(HEX.parseHex("84460000"))));
+    }
+
+    @Test
+    void plainAdminCommandDuringASessionIsRefused() {
+        ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        assertEquals("6982", sw(card.transmit(HEX.parseHex("84460000"))));
+        assertEquals("6982", sw(card.transmit(HEX.parseHex("80460000"))));
+    }
+
+    @Test
+    void tamperedCommandClosesTheSession() {
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        byte[] wrapped = scp.wrap(HEX.parseHex("84DA00000101"));
+        wrapped[wrapped.length - 1] ^= 1;
+        assertEquals("6982", sw(card.transmit(wrapped)));
+        assertEquals("6982", sw(card.transmit(scp.wrap(HEX.parseHex("84DA00000101")))));
+    }
+
+    @Test
+    void wrongKeysNeverOpenASession() {
+        byte[] wrong = HEX.parseHex("000102030405060708090A0B0C0D0E0F");
+        assertThrows(ScpHostException.class, () -> ScpHost.open(card::transmit, new HostKeys(0x30, wrong, wrong, wrong), 0x03));
+    }
+
+    @Test
+    void reselectingEndsTheSession() {
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        select();
+        assertEquals("6982", sw(card.transmit(scp.wrap(HEX.parseHex("84460000")))));
+    }
+}
