@@ -22,11 +22,20 @@ public final class GpCard {
 
     private static final ThreadLocal<GpCard> INSTALLING = new ThreadLocal<>();
 
+    static {
+        // jCardSim's RandomData starts from a fixed state unless told otherwise: every simulated card
+        // would generate the same "random" keys. Seed it from SecureRandom unless a seed is set on purpose.
+        if (System.getProperty("com.licel.jcardsim.randomdata.seed") == null) {
+            System.setProperty("com.licel.jcardsim.randomdata.secure", "1");
+        }
+    }
+
     private final KeyRepository keys;
     private final CardBackend backend;
     private final GpRuntime runtime;
     private final Simulator simulator;
     private final CardContent content;
+    private final Transactions transactions;
     /** A warning status (6310) the ISD answered with data: jCardSim only passes data with 9000. */
     private int finishStatus;
 
@@ -51,6 +60,9 @@ public final class GpCard {
         this.runtime = new GpRuntime(backend);
         this.simulator = new Simulator(runtime);
         this.content = new CardContent(catalog, runtime, backend, ISD_AID, keys);
+        this.transactions = new Transactions(runtime, runtime.memory());
+        runtime.attach(transactions);
+        runtime.setDefaultApplication(CardContent.aidOf(ISD_AID));
         backend.attach(content);
         installClass(ISD_AID, IssuerSecurityDomain.class, new byte[0]);
         // GlobalPlatform's security domain package is in every GP card's ROM: SSDs are instantiated from it.
@@ -154,6 +166,11 @@ public final class GpCard {
         finishStatus = 0;
         try {
             byte[] response = simulator.transmitCommand(command);
+            if (transactions.takeTorn()) {
+                // Power went at the commit: the transaction's writes roll back, the card answers nothing.
+                reset();
+                return new byte[0];
+            }
             int n = response.length;
             if (finishStatus != 0 && n >= 2 && response[n - 2] == (byte) 0x90 && response[n - 1] == 0x00) {
                 response[n - 2] = (byte) (finishStatus >> 8);
@@ -165,6 +182,19 @@ public final class GpCard {
             INSTALLING.remove();
             GpBackends.setForThread(previous);
         }
+    }
+
+    /**
+     * Injects a power loss into the next command that commits a transaction: the card loses power at
+     * the commit, that transaction's writes are rolled back (writes outside it stay, as on a card), and
+     * transmit() returns an empty answer (the reader sees a mute card). The card is then reset.
+     */
+    public synchronized void armPowerLossAtNextCommit() {
+        transactions.armTearAtCommit();
+    }
+
+    public synchronized boolean powerLossArmed() {
+        return transactions.armed();
     }
 
     /** SELECT by AID of an application that is not selectable (INSTALLED, LOCKED, or the card locked): 6A82. */
