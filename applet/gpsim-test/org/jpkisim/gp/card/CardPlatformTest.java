@@ -108,4 +108,22 @@ class CardPlatformTest {
         b.generateData(y, (short) 0, (short) 16);
         assertFalse(Arrays.equals(x, y));
     }
+
+    @Test
+    void t0PersonaAnswersWithGetResponse() {
+        card.setT0(true);
+        assertEquals("9000", send("00A4040007" + TX));
+        assertEquals("9000", send("80410000081111111111111111"));
+        // case 2 with the right Le: data at once; with another Le: 6Cxx
+        assertEquals("1111111111111111000111" + "9000", send("804200000B"));
+        assertEquals("6C0B", send("8042000000"));
+        // case 4: 61xx, then GET RESPONSE in pieces
+        assertEquals("6105", send("804800000101"));
+        assertEquals("6C05", send("00C0000010"));
+        assertEquals("0001" + "6103", send("00C0000002"));
+        assertEquals("000000" + "9000", send("00C0000003"));
+        assertEquals("6985", send("00C0000003"));
+        card.setT0(false);
+        assertEquals("0001000000" + "9000", send("804800000101"));
+    }
 }

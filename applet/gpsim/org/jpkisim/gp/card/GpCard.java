@@ -36,6 +36,9 @@ public final class GpCard {
     private final Simulator simulator;
     private final CardContent content;
     private final Transactions transactions;
+    /** T=0 persona: data of case-4 commands is fetched with GET RESPONSE after 61xx. */
+    private boolean t0;
+    private byte[] pendingResponse;
     /** A warning status (6310) the ISD answered with data: jCardSim only passes data with 9000. */
     private int finishStatus;
 
@@ -156,8 +159,76 @@ public final class GpCard {
         }
     }
 
+    /**
+     * Speaks like a T=0 card: a case-4 command's response data is announced with 61xx and fetched with
+     * GET RESPONSE (00 C0 00 00 Le, 61xx again while more remains, 6Cxx for a Le larger than what is
+     * left); a case-2 command with a Le that does not match the data gets 6Cxx (the host re-issues it).
+     */
+    public synchronized void setT0(boolean t0) {
+        this.t0 = t0;
+        pendingResponse = null;
+    }
+
     /** Sends one command APDU and returns the response (data || SW1 SW2). */
     public synchronized byte[] transmit(byte[] command) {
+        if (!t0) {
+            return process(command);
+        }
+        if (command.length >= 4 && (command[0] & 0xFC) == 0x00 && command[1] == (byte) 0xC0) {
+            return getResponse(command);
+        }
+        pendingResponse = null;
+        byte[] response = process(command);
+        int dataLength = response.length - 2;
+        if (dataLength <= 0) {
+            return response;
+        }
+        int lc = command.length > 5 ? command[4] & 0xFF : -1;
+        boolean case4 = lc > 0 && command.length == 6 + lc;
+        boolean case3 = lc > 0 && command.length == 5 + lc;
+        if (case4 || case3) {
+            pendingResponse = response;
+            return new byte[] {0x61, (byte) Math.min(dataLength, 256)};
+        }
+        if (command.length == 5) {
+            int le = command[4] == 0 ? 256 : command[4] & 0xFF;
+            if (le != dataLength) {
+                return new byte[] {0x6C, (byte) Math.min(dataLength, 256)};
+            }
+        }
+        return response;
+    }
+
+    private byte[] getResponse(byte[] command) {
+        byte[] pending = pendingResponse;
+        if (pending == null) {
+            return new byte[] {0x69, (byte) 0x85};
+        }
+        if (command.length != 5 || command[2] != 0 || command[3] != 0) {
+            pendingResponse = null;
+            return new byte[] {0x6A, (byte) 0x86};
+        }
+        int remaining = pending.length - 2;
+        int le = command[4] == 0 ? 256 : command[4] & 0xFF;
+        if (le > remaining) {
+            return new byte[] {0x6C, (byte) remaining};
+        }
+        if (le == remaining) {
+            pendingResponse = null;
+            return pending;
+        }
+        byte[] out = new byte[le + 2];
+        System.arraycopy(pending, 0, out, 0, le);
+        int left = remaining - le;
+        out[le] = 0x61;
+        out[le + 1] = (byte) Math.min(left, 256);
+        byte[] rest = new byte[left + 2];
+        System.arraycopy(pending, le, rest, 0, left + 2);
+        pendingResponse = rest;
+        return out;
+    }
+
+    private byte[] process(byte[] command) {
         if (refusedSelection(command)) {
             return new byte[] {0x6A, (byte) 0x82};
         }
