@@ -82,6 +82,40 @@ final class CardContent {
         return registry;
     }
 
+    Map<String, KeyRepository> domainKeys() {
+        return new java.util.LinkedHashMap<>(domainKeys);
+    }
+
+    /** Replaces the registry and the domains' keys with a saved state's. */
+    void restore(CardStateStore.Saved saved) {
+        for (Registry.Application a : registry.applications()) {
+            registry.removeApplication(a.aid);
+        }
+        for (Registry.LoadFileEntry l : registry.loadFiles()) {
+            registry.removeLoadFile(l.aid);
+        }
+        for (Registry.LoadFileEntry l : saved.loadFiles) {
+            registry.add(l);
+        }
+        for (Registry.Application a : saved.applications) {
+            registry.add(a);
+        }
+        domainKeys.clear();
+        domainKeys.putAll(saved.domains);
+    }
+
+    /** Makes a load file of the registry known to jCardSim again (its modules that have classes). */
+    void relink(Registry.LoadFileEntry l) {
+        List<com.licel.jcardsim.base.Module> modules = new ArrayList<>();
+        for (byte[] module : l.modules) {
+            Class<? extends Applet> type = catalog.moduleClass(l.aid, module);
+            if (type != null) {
+                modules.add(new com.licel.jcardsim.base.Module(aidOf(module), type));
+            }
+        }
+        runtime.loadLoadFile(new com.licel.jcardsim.base.LoadFile(aidOf(l.aid), modules.toArray(new com.licel.jcardsim.base.Module[0])));
+    }
+
     // ---- what the rest of the card asks -------------------------------------------------------
 
     /** The key sets of the security domain an application is associated with (its own, for a domain). */

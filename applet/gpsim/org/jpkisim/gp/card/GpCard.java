@@ -255,6 +255,58 @@ public final class GpCard {
         }
     }
 
+    /** Writes the card's persistent state (see CardStateStore); call between commands. */
+    public synchronized void save(java.io.OutputStream out) throws java.io.IOException {
+        java.io.DataOutputStream data = new java.io.DataOutputStream(out);
+        CardStateStore.write(data, backend, content, runtime, transactions);
+        data.flush();
+    }
+
+    /**
+     * A card as it was saved: keys, registry, card life cycle and every applet's persistent objects.
+     * Transient memory starts clear and no session is open, as after a power-up.
+     */
+    public static GpCard restore(java.io.InputStream in, byte[] diversificationData, AppletCatalog catalog) throws java.io.IOException {
+        java.io.DataInputStream data = new java.io.DataInputStream(in);
+        CardStateStore.Saved saved = CardStateStore.readHead(data);
+        KeyRepository isdKeys = saved.domains.get(Registry.key(ISD_AID));
+        if (isdKeys == null) {
+            throw new java.io.IOException("card state without the ISD's keys");
+        }
+        GpCard card = new GpCard(isdKeys, diversificationData, catalog);
+        card.restoreFrom(saved);
+        return card;
+    }
+
+    private synchronized void restoreFrom(CardStateStore.Saved saved) throws java.io.IOException {
+        content.restore(saved);
+        backend.setCardState(saved.cardState);
+        for (Registry.LoadFileEntry l : content.registry().loadFiles()) {
+            if (!runtime.hasLoadFile(CardContent.aidOf(l.aid))) {
+                content.relink(l);
+            }
+        }
+        GpBackend previous = bind();
+        INSTALLING.set(this);
+        try {
+            java.util.Map<String, Applet> applets = CardStateStore.readApplets(saved.rest, runtime.memory());
+            for (Registry.Application a : content.registry().applications()) {
+                if (java.util.Arrays.equals(a.aid, ISD_AID)) {
+                    continue;
+                }
+                Applet applet = a.isSecurityDomain() ? new SupplementarySecurityDomain(this) : applets.get(Registry.key(a.aid));
+                if (applet == null) {
+                    throw new java.io.IOException("card state without the objects of application " + Registry.key(a.aid));
+                }
+                runtime.restoreApplet(CardContent.aidOf(a.aid), applet);
+            }
+        } finally {
+            INSTALLING.remove();
+            GpBackends.setForThread(previous);
+        }
+        reset();
+    }
+
     /**
      * Injects a power loss into the next command that commits a transaction: the card loses power at
      * the commit, that transaction's writes are rolled back (writes outside it stay, as on a card), and

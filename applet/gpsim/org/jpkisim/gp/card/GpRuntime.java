@@ -219,6 +219,15 @@ final class GpRuntime extends SimulatorRuntime {
         }
     }
 
+    /** Puts an applet object read from a saved state back under its AID. */
+    void restoreApplet(AID aid, javacard.framework.Applet applet) {
+        applets.put(aid, new ApplicationInstance(aid, applet));
+    }
+
+    boolean hasLoadFile(AID aid) {
+        return loadFiles.containsKey(aid);
+    }
+
     /** DELETE of a load file (its instances are gone already). */
     void removeLoadFile(AID aid) {
         loadFiles.remove(aid);

@@ -70,6 +70,11 @@ final class ObjectGraph {
 
     /** Every node reachable from the roots, in a stable order (roots first, then breadth first). */
     static List<Object> reach(List<Object> roots, Set<Object> transientArrays) {
+        return reach(roots, transientArrays, false);
+    }
+
+    /** As reach(), optionally following the non-transactional fields too (for the saved state). */
+    static List<Object> reach(List<Object> roots, Set<Object> transientArrays, boolean all) {
         Map<Object, Boolean> seen = new IdentityHashMap<>();
         List<Object> order = new ArrayList<>();
         for (Object root : roots) {
@@ -91,7 +96,7 @@ final class ObjectGraph {
                 continue;
             }
             for (Field f : fields(type)) {
-                if (f.getType().isPrimitive() || nonAtomic(f)) {
+                if (f.getType().isPrimitive() || (nonAtomic(f) && !all)) {
                     continue;
                 }
                 Object v = get(f, o);

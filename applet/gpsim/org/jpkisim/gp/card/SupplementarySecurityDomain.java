@@ -8,7 +8,7 @@ package org.jpkisim.gp.card;
  * (INSTALL [for personalization] + STORE DATA). It has no delegated or authorized management.
  */
 public final class SupplementarySecurityDomain extends IssuerSecurityDomain {
-    private SupplementarySecurityDomain(GpCard card) {
+    SupplementarySecurityDomain(GpCard card) {
         super(card);
     }
 

@@ -76,6 +76,20 @@ public final class KeyRepository {
         return counter[0]++;
     }
 
+    /** The next sequence counter value of a key set (for saving the card's state). */
+    public synchronized long counter(ScpKeySet set) {
+        return counters.get(keySets.indexOf(set))[0];
+    }
+
+    /** Restores a key set's sequence counter (from the card's saved state). */
+    public synchronized void setCounter(int version, long value) {
+        for (int n = 0; n < keySets.size(); n++) {
+            if (keySets.get(n).version() == version) {
+                counters.get(n)[0] = value;
+            }
+        }
+    }
+
     public synchronized List<ScpKeySet> all() {
         return List.copyOf(keySets);
     }
