@@ -43,6 +43,12 @@ export interface SimulatorOptions {
   /** Exit when the reader side disconnects (direct transport) instead of reconnecting (pcscd). */
   readonly once?: boolean;
   readonly logFile?: string;
+  /** Keep the card (applets, keys, PIN counters, registry) in this file across restarts. */
+  readonly stateFile?: string;
+  /** With stateFile: start a new card, replacing the file. */
+  readonly fresh?: boolean;
+  /** T=0 persona: response data fetched with GET RESPONSE after 61xx. */
+  readonly t0?: boolean;
   /** Keep running after this Node process exits (sim start). */
   readonly detached?: boolean;
 }
@@ -66,6 +72,9 @@ export class SimulatorProcess {
     if (options.atr) args.push('--atr', options.atr);
     if (options.once) args.push('--once');
     if (options.logFile) args.push('--log', options.logFile);
+    if (options.stateFile) args.push('--state', options.stateFile);
+    if (options.fresh) args.push('--fresh');
+    if (options.t0) args.push('--t0');
     const child = spawn(java, args, {
       stdio: options.detached ? 'ignore' : ['ignore', 'ignore', 'pipe'],
       detached: options.detached ?? false,

@@ -1,5 +1,14 @@
 package org.jpkisim.simulator;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HexFormat;
 import org.jpkisim.applet.JpkiApplet;
 import org.jpkisim.gp.card.AppletCatalog;
 import org.jpkisim.gp.card.GpCard;
@@ -7,24 +16,58 @@ import org.jpkisim.gp.card.GpCard;
 /**
  * One simulated card: a GlobalPlatform card on jCardSim (issuer security domain with the GP test
  * key sets, selected after reset) with the JPKI applet installed under it, plus the card-side
- * notions the reader sees (power, ATR). Calls are serialised: a card answers one command at a
- * time, whichever link it arrives on.
+ * notions the reader sees (power, ATR), its persistent state file and the simulator's control
+ * commands. Calls are serialised: a card answers one command at a time, whichever link it arrives on.
+ *
+ * <p>Control commands (class FF, which no ISO 7816 or GP command uses; answered by the simulator, not
+ * the card): {@code FF 70 00 00} status (one byte: bit 1 state file, bit 2 power loss armed, bit 3 T=0
+ * persona), {@code FF 70 01 00} arm a power loss at the next transaction commit, {@code FF 70 02 00}
+ * write the state file now.
  */
 final class SimulatedCard {
     static final byte[] JPKI_AID = {
         (byte) 0xD3, (byte) 0x92, (byte) 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01
     };
+    static final byte[] JPKI_PACKAGE = HexFormat.of().parseHex(AppletCatalog.JPKI_PACKAGE);
 
-    static final byte[] JPKI_PACKAGE = java.util.HexFormat.of().parseHex(AppletCatalog.JPKI_PACKAGE);
-
-    private final GpCard card = new GpCard();
+    private final GpCard card;
     private final byte[] atr;
+    private final Path stateFile;
+    private final boolean t0;
     private boolean powered;
+    private boolean dirty;
 
     SimulatedCard(byte[] atr) {
+        this(atr, null, false, false);
+    }
+
+    /** With a state file: the card is read from it unless fresh (or absent), and written back as it changes. */
+    SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0) {
         this.atr = atr.clone();
-        // As a SIM comes from its maker: the JPKI package loaded, one instance installed under the ISD.
-        card.installFromPackage(JPKI_PACKAGE, 1, 0, JPKI_AID, JPKI_AID, JpkiApplet.class, new byte[0]);
+        this.stateFile = stateFile;
+        this.t0 = t0;
+        GpCard restored = null;
+        if (stateFile != null && !fresh && Files.exists(stateFile)) {
+            try (InputStream in = Files.newInputStream(stateFile)) {
+                restored = GpCard.restore(new java.io.BufferedInputStream(in), GpCard.DEFAULT_DIVERSIFICATION_DATA, AppletCatalog.standard());
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("cannot read card state " + stateFile + ": " + e.getMessage()
+                        + " (start with --fresh to begin a new card)", e);
+            }
+        }
+        if (restored != null) {
+            card = restored;
+        } else {
+            card = new GpCard();
+            // As a SIM comes from its maker: the JPKI package loaded, one instance installed under the ISD.
+            card.installFromPackage(JPKI_PACKAGE, 1, 0, JPKI_AID, JPKI_AID, JpkiApplet.class, new byte[0]);
+            dirty = stateFile != null;
+        }
+        card.setT0(t0);
+    }
+
+    boolean restoredFromState() {
+        return stateFile != null && !dirty;
     }
 
     synchronized byte[] atr() {
@@ -41,6 +84,7 @@ final class SimulatedCard {
     synchronized void powerOff() {
         card.reset();
         powered = false;
+        saveIfDirty();
     }
 
     synchronized void reset() {
@@ -49,10 +93,76 @@ final class SimulatedCard {
     }
 
     synchronized byte[] transmit(byte[] command) {
-        if (!powered) {
-            // A reader never sends to an unpowered card; answer as a mute card would be reported.
-            return new byte[] {0x6F, 0x00};
+        if (command.length >= 4 && command[0] == (byte) 0xFF && command[1] == 0x70) {
+            return control(command);
         }
-        return card.transmit(command);
+        if (!powered) {
+            // A reader never sends to an unpowered card: no answer, as from a mute card.
+            return new byte[0];
+        }
+        byte[] response = card.transmit(command);
+        dirty = stateFile != null;
+        if (response.length == 0) {
+            // The command lost power (injected): the card stays unpowered until the reader powers it.
+            powered = false;
+        }
+        return response;
+    }
+
+    private byte[] control(byte[] command) {
+        if (command[3] != 0 || command.length > 5) {
+            return new byte[] {0x6A, (byte) 0x86};
+        }
+        switch (command[2]) {
+            case 0x00: {
+                int flags = (stateFile != null ? 1 : 0) | (card.powerLossArmed() ? 2 : 0) | (t0 ? 4 : 0);
+                return new byte[] {(byte) flags, (byte) 0x90, 0x00};
+            }
+            case 0x01:
+                card.armPowerLossAtNextCommit();
+                return new byte[] {(byte) 0x90, 0x00};
+            case 0x02:
+                if (stateFile == null) {
+                    return new byte[] {0x69, (byte) 0x85};
+                }
+                dirty = true;
+                return saveIfDirty() ? new byte[] {(byte) 0x90, 0x00} : new byte[] {0x65, (byte) 0x81};
+            default:
+                return new byte[] {0x6A, (byte) 0x86};
+        }
+    }
+
+    /** Writes the state file if anything may have changed since the last write; true when it is current. */
+    synchronized boolean saveIfDirty() {
+        if (stateFile == null || !dirty) {
+            return true;
+        }
+        try {
+            Path dir = stateFile.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".card-state", ".tmp");
+            try {
+                try {
+                    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+                } catch (UnsupportedOperationException ignored) {
+                    // not POSIX: the directory's permissions apply
+                }
+                try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp))) {
+                    card.save(out);
+                }
+                try {
+                    Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            dirty = false;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            System.err.println("jpki-simulator: cannot write card state " + stateFile + ": " + e.getMessage());
+            return false;
+        }
     }
 }

@@ -12,6 +12,7 @@ import java.util.HexFormat;
  *
  * <pre>
  *   java -jar build/jpki-simulator.jar [--connect HOST:PORT] [--atr HEX] [--once] [--log FILE]
+ *                                      [--state FILE [--fresh]] [--t0]
  * </pre>
  */
 public final class SimulatorMain {
@@ -26,12 +27,18 @@ public final class SimulatorMain {
         String atr = DEFAULT_ATR;
         boolean once = false;
         String logFile = null;
+        String stateFile = null;
+        boolean fresh = false;
+        boolean t0 = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--connect": endpoint = value(args, ++i, "--connect"); break;
                 case "--atr": atr = value(args, ++i, "--atr"); break;
                 case "--once": once = true; break;
                 case "--log": logFile = value(args, ++i, "--log"); break;
+                case "--state": stateFile = value(args, ++i, "--state"); break;
+                case "--fresh": fresh = true; break;
+                case "--t0": t0 = true; break;
                 case "-h":
                 case "--help":
                     System.out.println("usage: java -jar jpki-simulator.jar [--connect HOST:PORT] [--atr HEX] [--once] [--log FILE]");
@@ -39,6 +46,9 @@ public final class SimulatorMain {
                     System.out.println("  --atr      ATR the card presents (default " + DEFAULT_ATR + ")");
                     System.out.println("  --once     exit when the reader side disconnects instead of reconnecting");
                     System.out.println("  --log      write an APDU log (PINs and keys redacted) to FILE");
+                    System.out.println("  --state    keep the card (applets, keys, PIN counters, registry) in FILE across restarts");
+                    System.out.println("  --fresh    with --state: start a new card, replacing FILE");
+                    System.out.println("  --t0       T=0 persona: response data fetched with GET RESPONSE after 61xx");
                     return;
                 default:
                     usage("unknown option " + args[i]);
@@ -53,7 +63,34 @@ public final class SimulatorMain {
         byte[] atrBytes = HexFormat.of().parseHex(atr);
 
         ApduLog log = logFile == null ? ApduLog.disabled() : new ApduLog(new PrintStream(new FileOutputStream(logFile, true), true));
-        SimulatedCard card = new SimulatedCard(atrBytes);
+        if (fresh && stateFile == null) {
+            usage("--fresh needs --state FILE");
+        }
+        SimulatedCard card;
+        try {
+            card = new SimulatedCard(atrBytes, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0);
+        } catch (IllegalStateException e) {
+            System.err.println("jpki-simulator: " + e.getMessage());
+            System.exit(4);
+            return;
+        }
+        if (stateFile != null) {
+            System.out.println((card.restoredFromState() ? "state restored from " : "new card, state in ") + stateFile);
+            // The state file follows the card: written shortly after changes, at power-off and at exit.
+            Thread saver = new Thread(() -> {
+                while (true) {
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    card.saveIfDirty();
+                }
+            }, "card-state");
+            saver.setDaemon(true);
+            saver.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(card::saveIfDirty, "card-state-exit"));
+        }
         VpcdLink link = new VpcdLink(card, host, port, log);
         System.out.println("ready " + HexFormat.of().withUpperCase().formatHex(atrBytes));
         System.out.flush();
