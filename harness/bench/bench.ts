@@ -4,6 +4,9 @@
  *   direct   harness ⇄ simulator over the vpcd socket protocol (harness listens)
  *   pcscd    harness → node-pcsclite → pcscd → vpcd driver → simulator
  * Prints median and p95 per path and the ratio of the pcscd path to the direct one.
+ * Then the simulated card's GlobalPlatform figures: time from starting the simulator until it
+ * answers (direct, and through pcscd), and INSTALL [for load] + LOAD of a 20 KB load file over
+ * SCP03 with C-MAC (and C-MAC + C-DECRYPTION, and SCP02 C-MAC for comparison).
  * Options: --iterations N (default 2000), --warmup N (default 200).
  */
 import { existsSync } from 'node:fs';
@@ -14,10 +17,32 @@ import { PcscTransport } from '../src/transport/pcsc.js';
 import { SimTransport } from '../src/transport/sim.js';
 import type { Transport } from '../src/transport/transport.js';
 import { formatSummary, summarise, type Summary } from './stats.js';
+import { vector } from '../test/support.js';
+import { benchLoadFile, timedLoad } from './gp-load.js';
 
 const SELECT_JPKI = parseHex('00A4040C0AD392F000260100000001');
 const BENCH_SLOT_PORT = 35964;
 const BENCH_READER = 'Virtual PCD 00 01';
+const LOAD_BYTES = 20 * 1024;
+
+function elapsedMs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+async function loadFigures(transport: Transport, label: string): Promise<void> {
+  const file = benchLoadFile(vector('cap', 'jpki-applet.cap'), LOAD_BYTES);
+  for (const [name, level, scp] of [['SCP03 C-MAC', 0x01, 3], ['SCP03 C-MAC+C-DEC', 0x03, 3], ['SCP02 C-MAC', 0x01, 2]] as const) {
+    const runs: number[] = [];
+    let blocks = 0;
+    for (let i = 0; i < 5; i++) {
+      const r = await timedLoad(transport, file, level, scp);
+      runs.push(r.installMs + r.totalMilliseconds);
+      blocks = r.blocks;
+    }
+    const s = summarise(runs);
+    console.log(`${`LOAD ${file.length} B, ${name} (${label})`.padEnd(46)} ${blocks} blocks  median ${s.median.toFixed(1)} ms  (${(s.median / blocks).toFixed(3)} ms/block, 5 runs)`);
+  }
+}
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -62,19 +87,34 @@ async function main(): Promise<void> {
   }
   console.log(formatSummary('direct (vpcd link, no pcscd)', directSummary));
 
+  // Simulator ready: from spawning the JVM to the first answered SELECT, over the direct link.
+  const readyStart = process.hrtime.bigint();
+  const fresh = await SimTransport.open();
+  try {
+    await fresh.transmit(SELECT_JPKI);
+    console.log(`${'simulator ready (start to first answer, direct)'.padEnd(46)} ${elapsedMs(readyStart).toFixed(0)} ms`);
+    await loadFigures(fresh, 'direct');
+  } finally {
+    await fresh.close();
+  }
+
   if (!existsSync('/run/pcscd/pcscd.comm') || !(await listening(BENCH_SLOT_PORT))) {
     console.log(`pcscd path: SKIPPED — pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     return;
   }
+  const pcscStart = process.hrtime.bigint();
   const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${BENCH_SLOT_PORT}` }).process;
   try {
     const pcsc = await PcscTransport.open({ reader: BENCH_READER, timeoutMs: 15000 });
     try {
+      await pcsc.transmit(SELECT_JPKI);
+      console.log(`${'simulator ready (start to first answer, pcscd)'.padEnd(46)} ${elapsedMs(pcscStart).toFixed(0)} ms`);
       const pcscSummary = await measure(pcsc, iterations, warmup);
       console.log(formatSummary('pcscd + vpcd (node-pcsclite)', pcscSummary));
       console.log(
         `\nratio pcscd/direct: median ${(pcscSummary.median / directSummary.median).toFixed(2)}x, p95 ${(pcscSummary.p95 / directSummary.p95).toFixed(2)}x`,
       );
+      await loadFigures(pcsc, 'pcscd');
     } finally {
       await pcsc.close();
     }

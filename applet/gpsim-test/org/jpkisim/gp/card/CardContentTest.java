@@ -170,6 +170,28 @@ class CardContentTest {
     }
 
     @Test
+    void packagesWithoutSimulatorClassesLoadAndDelete() throws Exception {
+        Map<String, byte[]> c = new java.util.HashMap<>(CapFiles.components(CapFiles.JPKI_CAP));
+        byte[] header = c.get("Header").clone();
+        header[header.length - 1] = 0x77; // package D392F0002601000077: no classes in the simulator
+        c.put("Header", header);
+        String other = "D392F0002601000077";
+        assertEquals("9000", loadFile(other, CapFiles.loadFileDataBlock(c), new byte[0], 200));
+        c.remove("Applet"); // a library package: no applets at all
+        byte[] library = c.get("Header").clone();
+        library[library.length - 1] = 0x78;
+        c.put("Header", library);
+        assertEquals("9000", loadFile("D392F0002601000078", CapFiles.loadFileDataBlock(c), new byte[0], 200));
+        String status = send(0xF2, 0x10, 0x02, h("4F00"));
+        assertTrue(status.contains("4F09" + other + "9F700101CE020100840A" + MODULE), status);
+        assertTrue(status.contains("4F09D392F00026010000789F700101CE020100CC"), status);
+        // its module cannot be instantiated here: refused, not a crash
+        assertEquals("6A80", sw(send(0xE6, 0x0C, 0x00, lv(h(other), h(MODULE), h("D392F000260100000077"), h("00"), h("C900"), new byte[0]))));
+        assertEquals("009000", send(0xE4, 0x00, 0x00, h("4F09" + other)));
+        assertEquals("009000", send(0xE4, 0x00, 0x00, h("4F09D392F0002601000078")));
+    }
+
+    @Test
     void missingImportIsReferencedDataNotFound() throws Exception {
         Map<String, byte[]> c = new java.util.HashMap<>(CapFiles.components(CapFiles.JPKI_CAP));
         byte[] imports = c.get("Import").clone();

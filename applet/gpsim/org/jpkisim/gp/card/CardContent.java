@@ -113,7 +113,9 @@ final class CardContent {
                 modules.add(new com.licel.jcardsim.base.Module(aidOf(module), type));
             }
         }
-        runtime.loadLoadFile(new com.licel.jcardsim.base.LoadFile(aidOf(l.aid), modules.toArray(new com.licel.jcardsim.base.Module[0])));
+        if (!modules.isEmpty()) {
+            runtime.loadLoadFile(new com.licel.jcardsim.base.LoadFile(aidOf(l.aid), modules.toArray(new com.licel.jcardsim.base.Module[0])));
+        }
     }
 
     // ---- what the rest of the card asks -------------------------------------------------------
@@ -300,7 +302,11 @@ final class CardContent {
                 modules.add(new com.licel.jcardsim.base.Module(aidOf(module), type));
             }
         }
-        runtime.loadLoadFile(new com.licel.jcardsim.base.LoadFile(aidOf(aid), modules.toArray(new com.licel.jcardsim.base.Module[0])));
+        if (!modules.isEmpty()) {
+            // jCardSim only knows load files with applet classes; libraries and packages the
+            // simulator has no classes for live in the registry alone.
+            runtime.loadLoadFile(new com.licel.jcardsim.base.LoadFile(aidOf(aid), modules.toArray(new com.licel.jcardsim.base.Module[0])));
+        }
         registry.add(new Registry.LoadFileEntry(aid, file.major(), file.minor(), file.appletAids(), sd));
         return Answer.ok(new byte[] {0x00});
     }
