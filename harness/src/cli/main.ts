@@ -122,12 +122,18 @@ Examples:
     .option('-p, --port <port>', 'vpcd slot port (35963 first slot, 35964 second)', String(VPCD_FIRST_SLOT_PORT))
     .option('--atr <hex>', 'ATR the card presents')
     .option('--log <file>', 'APDU log, PINs and keys redacted')
+    .option('--state <file>', 'keep the card (applets, keys, PIN counters, registry) in this file across restarts')
+    .option('--fresh', 'with --state: start a new card, replacing the file')
+    .option('--t0', 'T=0 persona: response data fetched with GET RESPONSE')
     .addHelpText('after', '\nExample:\n  $ jpki-harness sim start && opensc-tool -l')
-    .action(async (opts: { port: string; atr?: string; log?: string }) => {
+    .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean }) => {
       const status = await startBackgroundSimulator({
         port: Number(opts.port),
         ...(opts.atr !== undefined ? { atr: opts.atr } : {}),
         ...(opts.log !== undefined ? { logFile: opts.log } : {}),
+        ...(opts.state !== undefined ? { stateFile: opts.state } : {}),
+        ...(opts.fresh ? { fresh: true } : {}),
+        ...(opts.t0 ? { t0: true } : {}),
       });
       console.log(`simulator running (pid ${status.pid}) on vpcd port ${status.port}`);
       if (!status.readerListening) {
