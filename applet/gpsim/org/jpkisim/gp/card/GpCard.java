@@ -229,6 +229,10 @@ public final class GpCard {
     }
 
     private byte[] process(byte[] command) {
+        if (!wellFramed(command)) {
+            // Length and Lc disagree (or not even a header): a card's transport layer answers wrong length.
+            return new byte[] {0x67, 0x00};
+        }
         if (refusedSelection(command)) {
             return new byte[] {0x6A, (byte) 0x82};
         }
@@ -236,7 +240,12 @@ public final class GpCard {
         INSTALLING.set(this);
         finishStatus = 0;
         try {
-            byte[] response = simulator.transmitCommand(command);
+            byte[] response;
+            try {
+                response = simulator.transmitCommand(command);
+            } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+                return new byte[] {0x67, 0x00};
+            }
             if (transactions.takeTorn()) {
                 // Power went at the commit: the transaction's writes roll back, the card answers nothing.
                 reset();
@@ -318,6 +327,29 @@ public final class GpCard {
 
     public synchronized boolean powerLossArmed() {
         return transactions.armed();
+    }
+
+    /** ISO 7816-3 cases 1-4, short or extended: the length matches what the header and Lc say. */
+    static boolean wellFramed(byte[] c) {
+        int n = c.length;
+        if (n == 4 || n == 5) {
+            return true;
+        }
+        if (n < 4) {
+            return false;
+        }
+        int b4 = c[4] & 0xFF;
+        if (b4 != 0) {
+            return n == 5 + b4 || n == 6 + b4;
+        }
+        if (n == 7) {
+            return true; // extended case 2
+        }
+        if (n < 7) {
+            return false;
+        }
+        int lc = ((c[5] & 0xFF) << 8) | (c[6] & 0xFF);
+        return lc > 0 && (n == 7 + lc || n == 9 + lc);
     }
 
     /** SELECT by AID of an application that is not selectable (INSTALLED, LOCKED, or the card locked): 6A82. */
