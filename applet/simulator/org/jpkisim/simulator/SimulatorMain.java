@@ -19,6 +19,9 @@ public final class SimulatorMain {
     /** ATR presented by default: T=1, historical bytes "JPKI-SIM". */
     static final String DEFAULT_ATR = "3B888001" + "4A504B492D53494D" + "6B"; // last byte: TCK
 
+    /** How long a card that lost power stays out of the vpcd slot. */
+    static final long TORN_ABSENCE_MILLIS = 1500;
+
     private SimulatorMain() {
     }
 
@@ -98,11 +101,16 @@ public final class SimulatorMain {
         boolean waitingReported = false;
         while (true) {
             try {
+                link.tornAt = 0;
                 link.serve(2000);
                 System.out.println("disconnected " + link.endpoint());
                 System.out.flush();
                 if (once) {
                     return;
+                }
+                if (link.tornAt != 0) {
+                    // Out of the slot long enough for pcscd to notice the card gone, then back in.
+                    Thread.sleep(TORN_ABSENCE_MILLIS);
                 }
             } catch (ConnectException e) {
                 if (once) {

@@ -39,6 +39,9 @@ final class VpcdLink {
         this.log = log;
     }
 
+    /** When the last connection ended with a power loss (System.nanoTime), or 0. */
+    volatile long tornAt;
+
     String endpoint() {
         return host + ":" + port;
     }
@@ -67,6 +70,13 @@ final class VpcdLink {
                 in.readFully(body);
                 armQuickAck(socket);
                 byte[] answer = handle(body);
+                if (answer != null && answer.length == 0) {
+                    // The card lost power in the middle of the command: to the reader it leaves the slot
+                    // (the command fails), and comes back once the reader has seen it gone.
+                    log.event("power lost during the command");
+                    tornAt = System.nanoTime();
+                    return;
+                }
                 if (answer != null) {
                     byte[] frame = new byte[2 + answer.length];
                     frame[0] = (byte) (answer.length >> 8);
