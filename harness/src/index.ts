@@ -18,3 +18,4 @@ export { sealContent, putContentCommands, ContentTarget, type ContentKeys } from
 export { keyImportLayout } from './jpki/key-import.js';
 export { personalise, resetPin, terminate, PersonalisationError, type PersonalisationPlan, type PersonalisationOptions, type PersonalisationResult } from './jpki/personalise.js';
 export { TestCertificateAuthority } from './jpki/test-ca.js';
+export { personaliseWithTestCredential, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_KEYS, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-material.js';

@@ -4,6 +4,7 @@ import { runScenario } from '../src/runner/runner.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport, listReaders } from '../src/transport/pcsc.js';
 import { toHex } from '../src/apdu/hex.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
 import { announceSkip, portListening, simulatorJarBuilt, vector } from './support.js';
 
 /**
@@ -33,6 +34,7 @@ maybe('read-certificate scenario through pcscd + vpcd', () => {
   beforeAll(async () => {
     simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}` }).process;
     transport = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
+    await personaliseWithTestCredential(transport);
   });
   afterAll(async () => {
     await transport?.close();
@@ -47,8 +49,8 @@ maybe('read-certificate scenario through pcscd + vpcd', () => {
     expect(toHex(transport.atr)).toBe('3B8880014A504B492D53494D6B');
   });
 
-  test('every step passes', async () => {
-    const scenario = loadScenario(vector('scenarios', 'read-certificate.yaml'));
+  test.each(['read-certificate.yaml', 'pin-and-sign.yaml'])('every step of %s passes', async (file) => {
+    const scenario = loadScenario(vector('scenarios', file));
     const result = await runScenario(scenario, transport);
     const failures = result.results.filter((r) => !r.passed).map((r) => `${r.step.name}: ${r.failure}`);
     expect(failures).toEqual([]);

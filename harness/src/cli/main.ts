@@ -9,6 +9,7 @@ import { renderTable } from '../report/console.js';
 import { listReaders } from '../transport/pcsc.js';
 import { openTransport, parseReaderSelector } from '../transport/open.js';
 import type { TransportKind } from '../transport/transport.js';
+import { registerJpkiCommands } from './jpki-commands.js';
 import { simulatorStatus, startBackgroundSimulator, stopBackgroundSimulator, VPCD_FIRST_SLOT_PORT } from '../sim/background.js';
 
 const EXIT_FAILED = 1;
@@ -19,7 +20,7 @@ function transportOption(): Option {
     .default('sim');
 }
 
-async function runCommand(files: string[], opts: { transport: TransportKind; reader?: string; stopOnFailure?: boolean; json?: boolean; simLog?: string }): Promise<number> {
+async function runCommand(files: string[], opts: { transport: TransportKind; reader?: string; stopOnFailure?: boolean; json?: boolean; simLog?: string; personalise?: boolean }): Promise<number> {
   const scenarios = files.map((f) => loadScenario(f));
   const transport = await openTransport({
     kind: opts.transport,
@@ -28,6 +29,10 @@ async function runCommand(files: string[], opts: { transport: TransportKind; rea
   });
   const runs: RunResult[] = [];
   try {
+    if (opts.personalise) {
+      const { personaliseWithTestCredential } = await import('../jpki/test-material.js');
+      await personaliseWithTestCredential(transport);
+    }
     for (const scenario of scenarios) {
       const run = await runScenario(scenario, transport, { stopOnFailure: opts.stopOnFailure ?? false });
       runs.push(run);
@@ -76,7 +81,7 @@ export function buildCli(): Command {
       'after',
       `
 Examples:
-  $ jpki-harness run test-vectors/scenarios/read-certificate.yaml            # on the simulator, direct link
+  $ jpki-harness run --personalise test-vectors/scenarios/read-certificate.yaml   # fresh simulator, direct link
   $ jpki-harness sim start && jpki-harness run -t pcsc -r "Virtual PCD" test-vectors/scenarios/read-certificate.yaml
   $ jpki-harness readers`,
     );
@@ -102,16 +107,17 @@ Examples:
     .option('--stop-on-failure', 'stop at the first failed step')
     .option('--sim-log <file>', 'simulator APDU log, PINs and keys redacted (sim transport)')
     .option('--json', 'print results as JSON instead of the table')
+    .option('--personalise', 'first personalise the applet with the TEST credential (jpki-harness personalise)')
     .addHelpText(
       'after',
       `
 Exit codes: 0 all passed, 1 expectations failed, 2 usage or script error, 3 reader or card error.
 
 Examples:
-  $ jpki-harness run test-vectors/scenarios/read-certificate.yaml
+  $ jpki-harness run --personalise test-vectors/scenarios/read-certificate.yaml
   $ jpki-harness run --transport pcsc --reader "Virtual PCD 00 00" test-vectors/scenarios/*.yaml`,
     )
-    .action(async (files: string[], opts: { transport: TransportKind; reader?: string; stopOnFailure?: boolean; json?: boolean; simLog?: string }) => {
+    .action(async (files: string[], opts: { transport: TransportKind; reader?: string; stopOnFailure?: boolean; json?: boolean; simLog?: string; personalise?: boolean }) => {
       process.exitCode = await runCommand(files, opts);
     });
 
@@ -183,6 +189,7 @@ Examples:
         await transport.close();
       }
     });
+  registerJpkiCommands(program);
   return program;
 }
 
