@@ -14,6 +14,7 @@ import { PcscTransport } from '../src/transport/pcsc.js';
 import { SimTransport } from '../src/transport/sim.js';
 import type { Transport } from '../src/transport/transport.js';
 import { formatSummary, summarise, type Summary } from './stats.js';
+import { benchAppletCommands } from './applet-commands.js';
 
 const SELECT_JPKI = parseHex('00A4040C0AD392F000260100000001');
 const BENCH_SLOT_PORT = 35964;
@@ -57,10 +58,11 @@ async function main(): Promise<void> {
   let directSummary: Summary;
   try {
     directSummary = await measure(direct, iterations, warmup);
+    console.log(formatSummary('direct (vpcd link, no pcscd)', directSummary));
+    await benchAppletCommands('direct link', direct, Math.max(50, Math.floor(iterations / 20)));
   } finally {
     await direct.close();
   }
-  console.log(formatSummary('direct (vpcd link, no pcscd)', directSummary));
 
   if (!existsSync('/run/pcscd/pcscd.comm') || !(await listening(BENCH_SLOT_PORT))) {
     console.log(`pcscd path: SKIPPED — pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
       console.log(
         `\nratio pcscd/direct: median ${(pcscSummary.median / directSummary.median).toFixed(2)}x, p95 ${(pcscSummary.p95 / directSummary.p95).toFixed(2)}x`,
       );
+      await benchAppletCommands('pcscd + vpcd', pcsc, Math.max(50, Math.floor(iterations / 20)));
     } finally {
       await pcsc.close();
     }
