@@ -9,6 +9,7 @@ import { renderTable } from '../report/console.js';
 import { listReaders } from '../transport/pcsc.js';
 import { openTransport, parseReaderSelector } from '../transport/open.js';
 import type { TransportKind } from '../transport/transport.js';
+import { registerGpCommands } from './gp-commands.js';
 import { simulatorStatus, startBackgroundSimulator, stopBackgroundSimulator, VPCD_FIRST_SLOT_PORT } from '../sim/background.js';
 
 const EXIT_FAILED = 1;
@@ -183,6 +184,7 @@ Examples:
         await transport.close();
       }
     });
+  registerGpCommands(program);
   return program;
 }
 
