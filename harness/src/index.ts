@@ -20,7 +20,7 @@ export { Scp02Channel, scp02SessionKeys, Scp02Options } from './gp/scp02.js';
 export { Scp03Channel, scp03Kdf, scp03SessionKeys, Scp03Options } from './gp/scp03.js';
 export { GpSession, type GpSessionOptions, type ExclusiveAccess } from './gp/session.js';
 export * as gpCommands from './gp/commands.js';
-export { listRegistry, getStatusEntries, loadCap, sendLoad, installApplet, deleteAid, setApplicationLocked, extradite, putKeys, personalize, type Registry, type LoadResult, type LoadOptions, type InstallOptions } from './gp/manager.js';
+export { createSecurityDomain, SSD_LOAD_FILE_AID, SSD_MODULE_AID, listRegistry, getStatusEntries, loadCap, sendLoad, installApplet, deleteAid, setApplicationLocked, extradite, putKeys, personalize, type Registry, type LoadResult, type LoadOptions, type InstallOptions } from './gp/manager.js';
 export { CapFile, type CapInfo, type ComponentName } from './gp/cap/cap.js';
 export { referenceCapStatus, appletSourceHash } from './gp/cap/reference.js';
 export { loadProfile, parseProfile, atrMatches, type CardProfile } from './gp/profile.js';

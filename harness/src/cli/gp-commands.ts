@@ -11,7 +11,7 @@ import { CapFile } from '../gp/cap/cap.js';
 import { parseSecurityLevel } from '../gp/channel.js';
 import { encodePrivileges } from '../gp/commands.js';
 import { describeKeySet, makeKeySet, parseKeyHex, type KeySet } from '../gp/keys.js';
-import { deleteAid, installApplet, listRegistry, loadCap, putKeys, setApplicationLocked, type Registry } from '../gp/manager.js';
+import { createSecurityDomain, deleteAid, extradite, installApplet, listRegistry, loadCap, putKeys, setApplicationLocked, type Registry } from '../gp/manager.js';
 import { atrMatches, loadProfile, type CardProfile } from '../gp/profile.js';
 import { GpSession } from '../gp/session.js';
 import { PcscTransport } from '../transport/pcsc.js';
@@ -227,6 +227,27 @@ export function registerGpCommands(program: Command): void {
         console.log(`${name}ed ${toHex(a)}`);
       });
   }
+  addSessionOptions(gp.command('create-sd').description('create a supplementary security domain (e.g. the SP-TSM domain)'))
+    .argument('<aid>', 'AID of the new security domain')
+    .option('--privileges <list>', 'privileges besides security-domain, comma-separated', '')
+    .option('--params <hex>', 'install parameters of the SSD (C9 content)')
+    .addHelpText('after', '\nExample:\n  $ jpki-harness gp create-sd A00000015153504100000001 --privileges authorized-management')
+    .action(async (aid: string, o: GpCliOptions & { privileges: string; params?: string }) => {
+      const a = parseAid('AID', aid);
+      const privileges = o.privileges.split(',').map((s) => s.trim()).filter((s) => s);
+      await withSession(o, (s, p) => createSecurityDomain(s, a, { privileges, privilegeEncoding: p.install.privilegeEncoding, ...(o.params !== undefined ? { parameters: parseHex(o.params) } : {}) }));
+      console.log(`created security domain ${toHex(a)}`);
+    });
+  addSessionOptions(gp.command('extradite').description('move an application under another security domain (INSTALL [for extradition])'))
+    .argument('<application>', 'application AID')
+    .requiredOption('--to <sd>', 'AID of the receiving security domain')
+    .addHelpText('after', '\nExample:\n  $ jpki-harness gp extradite D392F000260100000001 --to A00000015153504100000001')
+    .action(async (app: string, o: GpCliOptions & { to: string }) => {
+      const a = parseAid('application AID', app);
+      const sd = parseAid('--to', o.to);
+      await withSession(o, (s) => extradite(s, sd, a));
+      console.log(`extradited ${toHex(a)} to ${toHex(sd)}`);
+    });
   addSessionOptions(gp.command('put-key').description('add or replace a key set (PUT KEY), checked by KCV'))
     .requiredOption('--new-version <n>', 'version of the new key set')
     .requiredOption('--new-enc <hex|env:NAME>', 'new ENC key')
