@@ -24,3 +24,4 @@ export { createSecurityDomain, SSD_LOAD_FILE_AID, SSD_MODULE_AID, listRegistry, 
 export { CapFile, type CapInfo, type ComponentName } from './gp/cap/cap.js';
 export { referenceCapStatus, appletSourceHash } from './gp/cap/reference.js';
 export { loadProfile, parseProfile, atrMatches, type CardProfile } from './gp/profile.js';
+export { secureChannelOptions, SECURE_CHANNEL_STEP_KEYS } from './gp/script-step.js';
