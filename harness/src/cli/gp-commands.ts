@@ -189,10 +189,11 @@ export function registerGpCommands(program: Command): void {
 
   const gp = program.command('gp').description('GlobalPlatform card management over SCP02/SCP03');
   addSessionOptions(gp.command('list').description('list the ISD, applications, security domains and packages'))
+    .addOption(new Option('--format <format>', 'GET STATUS response format').choices(['auto', 'tlv', 'legacy']).default('auto'))
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  $ jpki-harness gp list -r "Virtual PCD"\n  $ jpki-harness gp list -p test-vectors/profiles/simulator-scp02.yaml --level 13')
-    .action(async (o: GpCliOptions) => {
-      const r = await withSession(o, (s) => listRegistry(s));
+    .action(async (o: GpCliOptions & { format: 'auto' | 'tlv' | 'legacy' }) => {
+      const r = await withSession(o, (s) => listRegistry(s, o.format));
       if (o.json) console.log(JSON.stringify(r, null, 2));
       else printRegistry(r);
     });
