@@ -10,6 +10,7 @@ import { listReaders } from '../transport/pcsc.js';
 import { openTransport, parseReaderSelector } from '../transport/open.js';
 import type { TransportKind } from '../transport/transport.js';
 import { registerJpkiCommands } from './jpki-commands.js';
+import { registerGpCommands } from './gp-commands.js';
 import { simulatorStatus, startBackgroundSimulator, stopBackgroundSimulator, VPCD_FIRST_SLOT_PORT } from '../sim/background.js';
 
 const EXIT_FAILED = 1;
@@ -190,6 +191,7 @@ Examples:
       }
     });
   registerJpkiCommands(program);
+  registerGpCommands(program);
   return program;
 }
 
