@@ -29,13 +29,13 @@ function syntheticCertificate(length: number): Uint8Array {
 export async function benchAppletCommands(label: string, transport: Transport, iterations: number): Promise<void> {
   // Personalise through the real path, then replace the certificate by a 2 KB one.
   await personaliseWithTestCredential(transport);
-  const { openAdminSession, TEST_CONTENT_KEYS } = await import('../src/jpki/test-material.js');
+  const { openAdminSession, testContentKeys } = await import('../src/jpki/test-material.js');
   const { putContentCommands, sealContent, ContentTarget } = await import('../src/jpki/sealer.js');
   const client = new JpkiClient(transport);
   await client.selectApplication();
   const counter = (await client.information()).contentCounter + 1;
   const session = await openAdminSession(transport);
-  for (const command of putContentCommands(ContentTarget.Certificate, sealContent(TEST_CONTENT_KEYS, ContentTarget.Certificate, syntheticCertificate(2048), counter))) {
+  for (const command of putContentCommands(ContentTarget.Certificate, sealContent(testContentKeys(session.keyDiversificationData), ContentTarget.Certificate, syntheticCertificate(2048), counter))) {
     await session.transmit(command);
   }
   await session.end();

@@ -14,11 +14,11 @@ export { runScenario, checkExpectation, type RunResult, type StepResult, type Ru
 export { renderTable, renderSummary } from './report/console.js';
 export { JpkiClient, JpkiFile, JPKI_AID, CardStatusError, digestInfo, type DigestAlgorithm } from './jpki/client.js';
 export { parseInformation, type AppletInformation } from './jpki/info.js';
-export { sealContent, putContentCommands, ContentTarget, type ContentKeys } from './jpki/sealer.js';
+export { sealContent, putContentCommands, diversifyContentKeys, ContentTarget, type ContentKeys } from './jpki/sealer.js';
 export { keyImportLayout } from './jpki/key-import.js';
 export { personalise, resetPin, terminate, PersonalisationError, type PersonalisationPlan, type PersonalisationOptions, type PersonalisationResult } from './jpki/personalise.js';
 export { TestCertificateAuthority } from './jpki/test-ca.js';
-export { personaliseWithTestCredential, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_KEYS, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-material.js';
+export { personaliseWithTestCredential, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_MASTER_KEYS, testContentKeys, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-material.js';
 export * from './gp/errors.js';
 export { SecurityLevel, parseSecurityLevel, parseCommandApdu, type SecureChannelWrapper } from './gp/channel.js';
 export { aesCmac, kcvAes, kcvDes3 } from './gp/crypto.js';

@@ -6,19 +6,24 @@ import { packageRoot } from '../sim/simulator-process.js';
 import type { Transport } from '../transport/transport.js';
 import { JPKI_AID } from './client.js';
 import { personalise, type PersonalisationResult } from './personalise.js';
-import type { ContentKeys } from './sealer.js';
+import { diversifyContentKeys, type ContentKeys } from './sealer.js';
 import { TestCertificateAuthority } from './test-ca.js';
 
 /** TEST ONLY: the GlobalPlatform test keys of the simulator (and of many sample cards), SCP03 key version 30. */
 export const TEST_GP_KEYS: KeySet = makeKeySet(0x30, GP_DEFAULT_TEST_KEY);
 
-/** TEST ONLY: content keys of the test SP-TSM (a real one diversifies per card from its master keys). */
-export const TEST_CONTENT_KEYS: ContentKeys = {
+/** TEST ONLY: master content keys of the test SP-TSM; each card gets keys diversified from them. */
+export const TEST_CONTENT_MASTER_KEYS: ContentKeys = {
   encryption: Buffer.from('000102030405060708090A0B0C0D0E0F', 'hex'),
   mac: Buffer.from('F0E0D0C0B0A090807060504030201000', 'hex'),
 };
 
 export const TEST_PIN = '1234';
+
+/** The test SP-TSM's content keys for one card, identified by its key diversification data. */
+export function testContentKeys(cardIdentity: Uint8Array): ContentKeys {
+  return diversifyContentKeys(TEST_CONTENT_MASTER_KEYS, cardIdentity);
+}
 
 /** C-MAC + C-DECRYPTION + R-MAC: what the administration interface needs, plus protected answers. */
 export const ADMIN_SECURITY_LEVEL = 0x13;
@@ -52,7 +57,7 @@ export async function personaliseWithTestCredential(transport: Transport, option
     return await personalise(
       session,
       {
-        contentKeys: TEST_CONTENT_KEYS,
+        contentKeys: testContentKeys(session.keyDiversificationData),
         key: options.generate ? { generate: true } : { import: readFileSync(path.join(directory, 'test-auth.key.pem')) },
         ...(options.generate ? {} : { certificate: readFileSync(path.join(directory, 'test-auth.der')) }),
         caCertificate: ca.der,
