@@ -1,6 +1,7 @@
 package org.jpkisim.simulator;
 
 import org.jpkisim.applet.JpkiApplet;
+import org.jpkisim.gp.card.AppletCatalog;
 import org.jpkisim.gp.card.GpCard;
 
 /**
@@ -14,13 +15,16 @@ final class SimulatedCard {
         (byte) 0xD3, (byte) 0x92, (byte) 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01
     };
 
+    static final byte[] JPKI_PACKAGE = java.util.HexFormat.of().parseHex(AppletCatalog.JPKI_PACKAGE);
+
     private final GpCard card = new GpCard();
     private final byte[] atr;
     private boolean powered;
 
     SimulatedCard(byte[] atr) {
         this.atr = atr.clone();
-        card.install(JPKI_AID, JpkiApplet.class, new byte[0]);
+        // As a SIM comes from its maker: the JPKI package loaded, one instance installed under the ISD.
+        card.installFromPackage(JPKI_PACKAGE, 1, 0, JPKI_AID, JPKI_AID, JpkiApplet.class, new byte[0]);
     }
 
     synchronized byte[] atr() {

@@ -13,7 +13,22 @@ import org.globalplatform.SecureChannel;
  * the data reversed) requires AUTHENTICATED + C-MAC + C-DECRYPTION; INS 20 reports the security level
  * without any channel. Used to show that the GP API works for an applet under the ISD.
  */
-public final class AdminTestApplet extends Applet {
+public final class AdminTestApplet extends Applet implements org.globalplatform.Application {
+    static final byte INS_PERSONALIZATION = 0x30;
+    private final byte[] personalization = new byte[64];
+    private short personalizationLength;
+
+    /** STORE DATA forwarded by the security domain: keeps the data of the last block. */
+    @Override
+    public void processData(byte[] buffer, short offset, short length) {
+        short n = (short) (buffer[(short) (offset + ISO7816.OFFSET_LC)] & 0xFF);
+        if (n > personalization.length) {
+            ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
+        }
+        javacard.framework.Util.arrayCopy(buffer, (short) (offset + ISO7816.OFFSET_CDATA), personalization, (short) 0, n);
+        personalizationLength = n;
+    }
+
     static final byte INS_ADMIN = 0x10;
     static final byte INS_LEVEL = 0x20;
 
@@ -40,6 +55,10 @@ public final class AdminTestApplet extends Applet {
                 return;
             case INS_ADMIN:
                 admin(apdu, channel);
+                return;
+            case INS_PERSONALIZATION:
+                javacard.framework.Util.arrayCopyNonAtomic(personalization, (short) 0, buffer, (short) 0, personalizationLength);
+                apdu.setOutgoingAndSend((short) 0, personalizationLength);
                 return;
             default:
                 ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);

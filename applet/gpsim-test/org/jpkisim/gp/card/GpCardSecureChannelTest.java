@@ -174,7 +174,9 @@ class GpCardSecureChannelTest {
     @Test
     void otherCommandsHaveDefinedStatusWords() {
         GpCard card = new GpCard();
-        assertEquals("6D00", send(card, "80E6000000"));
+        assertEquals("6D00", send(card, "8010000000"));
+        // card content management exists, but only inside an authenticated session
+        assertEquals("6982", send(card, "80E6000000"));
         assertEquals("6E00", send(card, "00CA00E000"));
         assertEquals("6A88", send(card, "80CA9F7F00"));
         assertEquals("6E00", send(card, "8450000008010203040506070800"));

@@ -23,6 +23,7 @@ final class CardBackend implements GpBackend {
     private final Map<String, CardSecureChannel> channels = new HashMap<>();
     private final Map<String, Byte> applicationStates = new HashMap<>();
     private byte cardState = GPSystem.CARD_SECURED;
+    private CardContent content;
 
     CardBackend(KeyRepository keys, byte[] diversificationData) {
         this.keys = keys;
@@ -49,7 +50,28 @@ final class CardBackend implements GpBackend {
     }
 
     CardSecureChannel channelFor(byte[] aid) {
-        return channels.computeIfAbsent(key(aid), k -> new CardSecureChannel(keys, aid, diversificationData, random));
+        return channels.computeIfAbsent(key(aid), k -> new CardSecureChannel(keysFor(aid), aid, diversificationData, random));
+    }
+
+    void attach(CardContent content) {
+        this.content = content;
+    }
+
+    /** The key sets of the security domain the application is associated with. */
+    private KeyRepository keysFor(byte[] aid) {
+        return content == null ? keys : content.keysFor(aid);
+    }
+
+    /** The application was deleted or moved to another security domain: its channel is rebuilt on next use. */
+    void forgetChannel(byte[] aid) {
+        CardSecureChannel channel = channels.remove(key(aid));
+        if (channel != null) {
+            channel.resetSecurity();
+        }
+    }
+
+    void setCardState(byte state) {
+        cardState = state;
     }
 
     /** The application was deselected (or the card reset): its session ends. */
@@ -73,6 +95,10 @@ final class CardBackend implements GpBackend {
 
     @Override
     public byte applicationState() {
+        Registry.Application app = content == null ? null : content.registry().application(currentAid());
+        if (app != null) {
+            return (byte) app.state;
+        }
         return applicationStates.getOrDefault(key(currentAid()), GPSystem.APPLICATION_SELECTABLE);
     }
 
@@ -81,6 +107,14 @@ final class CardBackend implements GpBackend {
     public boolean setApplicationState(byte state) {
         if ((state & 0x07) != 0x07 || (state & 0x80) != 0) {
             return false;
+        }
+        Registry.Application app = content == null ? null : content.registry().application(currentAid());
+        if (app != null) {
+            if (app.isSecurityDomain()) {
+                return false;
+            }
+            app.state = state & 0xFF;
+            return true;
         }
         applicationStates.put(key(currentAid()), state);
         return true;

@@ -167,6 +167,11 @@ public final class CardSecureChannel implements SecureChannel {
         }
     }
 
+    /** Block size of the data-encryption key of the open session (16 for SCP03, 8 for SCP02). */
+    int dataBlockSize() {
+        return session instanceof Scp03CardSession ? 16 : 8;
+    }
+
     @Override
     public void resetSecurity() {
         if (session != null) {

@@ -30,6 +30,16 @@ final class GpRuntime extends SimulatorRuntime {
         backend.endSession(java.util.Arrays.copyOf(aid, n));
     }
 
+    /** DELETE of an application instance: uninstall (AppletEvent) and forget it. */
+    void removeApplet(javacard.framework.AID aid) {
+        deleteApplet(aid);
+    }
+
+    /** DELETE of a load file (its instances are gone already). */
+    void removeLoadFile(javacard.framework.AID aid) {
+        loadFiles.remove(aid);
+    }
+
     @Override
     public void reset() {
         super.reset();

@@ -16,21 +16,35 @@ import org.jpkisim.gp.keys.ScpKeySet;
  * SecureChannel API other applets use, answers SELECT with its FCI and GET DATA for the key
  * information template and card recognition data. Card content management comes on top of this.
  */
-public final class IssuerSecurityDomain extends Applet {
+public class IssuerSecurityDomain extends Applet {
     private static final byte INS_GET_DATA = (byte) 0xCA;
     /** Largest command data field the ISD accepts (FCI tag 9F65), a short APDU's 255 bytes. */
     private static final byte MAX_BLOCK = (byte) 0xFF;
     private static final short SW_REFERENCED_DATA_NOT_FOUND = (short) 0x6A88;
 
-    private final KeyRepository keys;
+    private final GpCard card;
+    private byte[] ownAid;
 
-    private IssuerSecurityDomain(KeyRepository keys) {
-        this.keys = keys;
+    protected IssuerSecurityDomain(GpCard card) {
+        this.card = card;
     }
 
     public static void install(byte[] parameters, short offset, byte length) {
-        IssuerSecurityDomain isd = new IssuerSecurityDomain(GpCard.installing().keys());
+        IssuerSecurityDomain isd = new IssuerSecurityDomain(GpCard.installing());
         isd.register(parameters, (short) (offset + 1), parameters[offset]);
+    }
+
+    private byte[] ownAid() {
+        if (ownAid == null) {
+            byte[] aid = new byte[16];
+            byte n = JCSystem.getAID().getBytes(aid, (short) 0);
+            ownAid = java.util.Arrays.copyOf(aid, n);
+        }
+        return ownAid;
+    }
+
+    private KeyRepository keys() {
+        return card.content().keysFor(ownAid());
     }
 
     @Override
@@ -39,6 +53,10 @@ public final class IssuerSecurityDomain extends Applet {
         if (selectingApplet()) {
             sendFci(apdu);
             return;
+        }
+        if (buffer[ISO7816.OFFSET_INS] == ISO7816.INS_SELECT && (buffer[ISO7816.OFFSET_CLA] & 0xFC) == 0) {
+            // A SELECT that found no application reaches the selected security domain: nothing by that name.
+            ISOException.throwIt(ISO7816.SW_FILE_NOT_FOUND);
         }
         if ((buffer[ISO7816.OFFSET_CLA] & 0x80) == 0) {
             ISOException.throwIt(ISO7816.SW_CLA_NOT_SUPPORTED);
@@ -53,9 +71,63 @@ public final class IssuerSecurityDomain extends Applet {
             case INS_GET_DATA:
                 getData(apdu, channel);
                 return;
+            case (byte) 0xE6: // INSTALL
+            case (byte) 0xE8: // LOAD
+            case (byte) 0xE4: // DELETE
+            case (byte) 0xF2: // GET STATUS
+            case (byte) 0xF0: // SET STATUS
+            case (byte) 0xD8: // PUT KEY
+            case (byte) 0xE2: // STORE DATA
+                contentManagement(apdu, channel);
+                return;
             default:
                 ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
         }
+    }
+
+    /**
+     * Card content management: only inside an authenticated secure channel, at the session's level
+     * (a session with C-MAC refuses plain commands). The answer is wrapped at the session's response
+     * level; a 6310 (more GET STATUS data) is covered by the R-MAC and reaches the host with the data.
+     */
+    private void contentManagement(APDU apdu, SecureChannel channel) {
+        byte[] buffer = apdu.getBuffer();
+        short lc = 0;
+        try {
+            lc = apdu.setIncomingAndReceive();
+        } catch (javacard.framework.APDUException e) {
+            ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
+        }
+        byte level = channel.getSecurityLevel();
+        if ((level & SecureChannel.AUTHENTICATED) == 0) {
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
+        boolean secured = (buffer[ISO7816.OFFSET_CLA] & 0x04) != 0;
+        if (!secured && (level & SecureChannel.C_MAC) != 0) {
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
+        short length = (short) (ISO7816.OFFSET_CDATA + lc);
+        if (secured) {
+            length = channel.unwrap(buffer, (short) 0, length);
+        }
+        int dataLength = length - ISO7816.OFFSET_CDATA;
+        byte[] data = java.util.Arrays.copyOfRange(buffer, ISO7816.OFFSET_CDATA, ISO7816.OFFSET_CDATA + Math.max(0, dataLength));
+        CardContent.Answer answer;
+        try {
+            answer = card.content().process(ownAid(), buffer[ISO7816.OFFSET_INS] & 0xFF, buffer[ISO7816.OFFSET_P1] & 0xFF,
+                    buffer[ISO7816.OFFSET_P2] & 0xFF, data, channel);
+        } catch (org.jpkisim.gp.content.ContentException e) {
+            ISOException.throwIt((short) e.sw());
+            return;
+        }
+        byte[] out = answer.data();
+        Util.arrayCopyNonAtomic(out, (short) 0, buffer, (short) 0, (short) out.length);
+        Util.setShort(buffer, (short) out.length, (short) answer.sw());
+        short wrapped = channel.wrap(buffer, (short) 0, (short) (out.length + 2));
+        if (answer.sw() != CardContent.SW_OK) {
+            card.finishWith(answer.sw());
+        }
+        apdu.setOutgoingAndSend((short) 0, wrapped);
     }
 
     private void sendFci(APDU apdu) {
@@ -108,7 +180,7 @@ public final class IssuerSecurityDomain extends Applet {
     /** Key Information Template (GP Card Specification 11.3.3.1): C0 04 id version type length per key. */
     private short keyInformation(byte[] buffer) {
         short off = 2;
-        for (ScpKeySet set : keys.all()) {
+        for (ScpKeySet set : keys().all()) {
             for (byte id = 1; id <= 3; id++) {
                 buffer[off++] = (byte) 0xC0;
                 buffer[off++] = 0x04;
@@ -130,7 +202,7 @@ public final class IssuerSecurityDomain extends Applet {
         off = oid(buffer, off, (byte) 0x06, gp, new byte[] {0x01});
         off = tagged(buffer, off, (byte) 0x60, gp, new byte[] {0x02, 0x02, 0x03, 0x00});
         off = tagged(buffer, off, (byte) 0x63, gp, new byte[] {0x03});
-        for (ScpKeySet set : keys.all()) {
+        for (ScpKeySet set : keys().all()) {
             off = tagged(buffer, off, (byte) 0x64, gp, new byte[] {0x04, (byte) set.scp(), (byte) set.i()});
         }
         buffer[0] = 0x66;

@@ -35,6 +35,18 @@ public final class KeyRepository {
         counters.add(new long[] {0});
     }
 
+    /** Replaces the key set with version oldVersion by another (possibly of a new version); its counter restarts. */
+    public synchronized void replace(int oldVersion, ScpKeySet set) {
+        for (int n = 0; n < keySets.size(); n++) {
+            if (keySets.get(n).version() == oldVersion) {
+                keySets.set(n, set);
+                counters.set(n, new long[] {0});
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no key set with version " + oldVersion);
+    }
+
     /** The key set for a version, or the first one for version 00; null when there is none. */
     public synchronized ScpKeySet find(int version) {
         if (keySets.isEmpty()) {
