@@ -32,8 +32,8 @@ const cap = CapFile.load(path.join(root, 'test-vectors', 'cap', 'bench-20k.cap')
 
 interface Case { label: string; profile: string; scp: 2 | 3; level: number }
 const cases: Case[] = [
-  { label: 'SCP02 i=15 C-MAC', profile: 'simulator-scp02.yaml', scp: 2, level: 0x01 },
-  { label: 'SCP02 i=15 C-MAC+C-DEC', profile: 'simulator-scp02.yaml', scp: 2, level: 0x03 },
+  { label: 'SCP02 i=55 C-MAC', profile: 'simulator-scp02.yaml', scp: 2, level: 0x01 },
+  { label: 'SCP02 i=55 C-MAC+C-DEC', profile: 'simulator-scp02.yaml', scp: 2, level: 0x03 },
   { label: 'SCP03 i=70 C-MAC', profile: 'simulator-scp03.yaml', scp: 3, level: 0x01 },
   { label: 'SCP03 i=70 C-MAC+C-DEC', profile: 'simulator-scp03.yaml', scp: 3, level: 0x03 },
 ];
