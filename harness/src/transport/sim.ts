@@ -34,6 +34,11 @@ export class SimTransport implements Transport {
     return this.currentAtr;
   }
 
+  /** Process id of the simulator this transport started (undefined when attached). */
+  get simulatorPid(): number | undefined {
+    return this.simulator?.child.pid;
+  }
+
   static async open(options: SimTransportOptions = {}): Promise<SimTransport> {
     const server = await VpcdServer.listen(options.attachPort ?? 0);
     let simulator: SimulatorProcess | undefined;
