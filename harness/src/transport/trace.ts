@@ -185,8 +185,12 @@ export class TraceTransport implements Transport {
   assertConsumed(): void {
     const entry = this.entries[this.next];
     if (entry !== undefined) {
+      const rest = this.entries.slice(this.next);
+      const commands = rest.filter((e) => e.kind === 'command').length;
+      const resets = rest.filter((e) => e.kind === 'reset').length;
+      const left = `${commands} command${commands === 1 ? '' : 's'}${resets ? ` and ${resets} reset${resets === 1 ? '' : 's'}` : ''} left`;
       throw new TraceMismatchError(
-        `${this.file}:${entry.line}: missing command: the run ended but the trace still expects '${describe(entry)}' (${this.remaining} entries left)`,
+        `${this.file}:${entry.line}: missing command: the run ended but the trace still expects '${describe(entry)}' (${left})`,
         entry.line,
       );
     }
