@@ -222,6 +222,7 @@ export class ReportBuilder implements RunListener {
   }
 
   suiteEnd(result: SuiteResult): void {
+    if (this.report.status === 'interrupted') return;
     this.report.status = result.aborted ? 'aborted' : result.exitCode === 0 ? 'passed' : 'failed';
     this.report.exitCode = result.exitCode;
     if (result.aborted) this.report.aborted = result.aborted.message;
