@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { loadScenario } from '../src/script/parser.js';
-import { runScenario } from '../src/runner/runner.js';
+import { runScenario, runSuite } from '../src/runner/runner.js';
+import { standardStack } from '../src/transport/wrappers.js';
+import { loadScripts } from '../src/script/load.js';
+import { parseSwPattern } from '../src/script/patterns.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport, listReaders } from '../src/transport/pcsc.js';
 import { toHex } from '../src/apdu/hex.js';
@@ -53,6 +56,22 @@ maybe('read-certificate scenario through pcscd + vpcd', () => {
     const failures = result.results.filter((r) => !r.passed).map((r) => `${r.step.name}: ${r.failure}`);
     expect(failures).toEqual([]);
     expect(result.passed).toBe(scenario.steps.length);
+  });
+
+  test('the full stack and the suite runner: two measured iterations, statistics for every APDU step', async () => {
+    const scenario = loadScenario(vector('scenarios', 'read-certificate.yaml'));
+    const result = await runSuite([scenario], standardStack(transport), { repeat: 2 });
+    expect(result.exitCode).toBe(0);
+    expect(result.passed).toBe(2 * scenario.steps.length);
+    expect(result.stats.every((s) => s.count === 2 && s.min > 0)).toBe(true);
+  });
+
+  test('an apdutool script runs through pcscd', async () => {
+    const [scenario] = loadScripts([vector('apdutool', 'read-token.scr')], { expectSw: [parseSwPattern('9000')!] });
+    const result = await runSuite([scenario!], standardStack(transport));
+    expect(result.failed).toBe(0);
+    const read = result.runs[0]!.results.find((r) => r.step.action.kind === 'send' && r.data.length === 32)!;
+    expect(Buffer.from(read.data).toString('ascii')).toMatch(/^JPKIAPICCTOKEN2/);
   });
 
   test('a warm reset through pcscd clears the selection', async () => {

@@ -1,6 +1,6 @@
 import { SimulatorProcess } from '../sim/simulator-process.js';
 import { TransportError } from '../errors.js';
-import type { Transport } from './transport.js';
+import type { TransmitOptions, Transport } from './transport.js';
 import { VpcdConnection, VpcdControl, VpcdServer } from './vpcd-server.js';
 
 export interface SimTransportOptions {
@@ -66,7 +66,7 @@ export class SimTransport implements Transport {
     }
   }
 
-  async transmit(command: Uint8Array): Promise<Uint8Array> {
+  async transmit(command: Uint8Array, _options?: TransmitOptions): Promise<Uint8Array> {
     if (command.length < 4) throw new TransportError(`a command APDU has at least 4 bytes, got ${command.length}`);
     return this.link.request(command);
   }
