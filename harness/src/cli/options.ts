@@ -20,6 +20,7 @@ export interface CardCliOptions {
   trace?: string;
   record?: string;
   simLog?: string;
+  simAttach?: string;
   getResponse: boolean;
   resend6c: boolean;
   extended?: 'auto' | 'on' | 'off';
@@ -41,6 +42,7 @@ export function addCardOptions(command: Command): Command {
     .option('--trace <file>', 'trace file to replay (trace transport)')
     .option('--record <file>', 'record every exchange to a trace file (=> / <= lines; replay with -t trace)')
     .option('--sim-log <file>', 'simulator APDU log, PINs and keys redacted (sim)')
+    .option('--sim-attach <port>', 'wait on this port for a simulator started elsewhere (java -jar build/jpki-simulator.jar --connect 127.0.0.1:PORT) instead of starting one (sim)')
     .option('--no-get-response', 'do not answer 61xx with GET RESPONSE')
     .option('--no-resend-6c', 'do not re-send a command answered 6Cxx with the corrected Le')
     .addOption(new Option('--extended <mode>', 'extended-length APDUs: auto (from the ATR), on, off (chain long data instead)').choices(['auto', 'on', 'off']).default('auto'))
@@ -61,6 +63,7 @@ export function cardOptionsFrom(opts: CardCliOptions): CardOptions {
     ...(opts.trace !== undefined ? { trace: opts.trace } : {}),
     ...(opts.record !== undefined ? { record: opts.record } : {}),
     ...(opts.simLog !== undefined ? { simulatorLog: opts.simLog } : {}),
+    ...(opts.simAttach !== undefined ? { attachPort: positiveInteger('--sim-attach', opts.simAttach, 0) } : {}),
     getResponse: opts.getResponse,
     resendOnWrongLength: opts.resend6c,
     extendedLength: opts.extended === 'on' ? true : opts.extended === 'off' ? false : 'atr',
