@@ -6,7 +6,7 @@ import { bytesMatch, swMatches, type Capture, type Expectation, type Scenario, t
 import { substitute, type Variables } from '../script/vars.js';
 import type { Transport } from '../transport/transport.js';
 import { timingStats, type TimingStats } from '../report/stats.js';
-import { performAction, type Exchange } from './actions.js';
+import { performAction, type ActionContext, type Exchange } from './actions.js';
 
 export interface StepResult {
   readonly step: Step;
@@ -53,7 +53,9 @@ export interface RunOptions {
 export function checkExpectation(expect: Expectation, sw: number | undefined, data: Uint8Array, resolveData?: (text: string) => string): string | undefined {
   if (expect.sw.length > 0) {
     if (sw === undefined) return 'no status word to check';
-    if (!expect.sw.some((p) => swMatches(p, sw))) {
+    let matched = false;
+    for (const p of expect.sw) if (swMatches(p, sw)) matched = true;
+    if (!matched) {
       return `SW ${formatSw(sw)}, expected ${expect.sw.map((p) => p.text).join(' or ')}`;
     }
   }
@@ -92,28 +94,35 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
   let passed = 0;
   let failed = 0;
   let aborted: HarnessError | undefined;
+  // One context for the whole run, pointed at each step in turn: the loop below is the hot path
+  // of every benchmark, so it allocates as little as it can.
+  let exchanges: Exchange[] = [];
+  let transmitOptions: { secret: boolean } | undefined;
+  const secretOptions = { secret: true };
+  const ctx: ActionContext & { position: Step['position'] } = {
+    async exchange(command: Uint8Array): Promise<ResponseApdu> {
+      const start = process.hrtime.bigint();
+      const response = await transport.transmit(command, transmitOptions);
+      const nanoseconds = Number(process.hrtime.bigint() - start);
+      exchanges.push({ command, response, nanoseconds });
+      return new ResponseApdu(response);
+    },
+    reset: (cold: boolean) => transport.reset({ cold }),
+    vars,
+    position: scenario.steps[0]?.position ?? { file: scenario.file, line: 1, column: 1 },
+    ...(options.echo ? { echo: options.echo } : {}),
+  };
+  const resolveData = (text: string): string => substitute(text, vars, ctx.position);
   for (let index = 0; index < scenario.steps.length; index++) {
     const step = scenario.steps[index]!;
     options.onStepStart?.(step, index);
-    const exchanges: Exchange[] = [];
-    const transmitOptions = step.secret ? { secret: true } : undefined;
-    const ctx = {
-      async exchange(command: Uint8Array): Promise<ResponseApdu> {
-        const start = process.hrtime.bigint();
-        const response = await transport.transmit(command, transmitOptions);
-        const nanoseconds = Number(process.hrtime.bigint() - start);
-        exchanges.push({ command, response, nanoseconds });
-        return new ResponseApdu(response);
-      },
-      reset: (cold: boolean) => transport.reset({ cold }),
-      vars,
-      position: step.position,
-      ...(options.echo ? { echo: options.echo } : {}),
-    };
+    exchanges = [];
+    transmitOptions = step.secret ? secretOptions : undefined;
+    ctx.position = step.position;
     let result: StepResult;
     try {
       const outcome = await performAction(step.action, ctx);
-      let failure = outcome.failure ?? checkExpectation(step.expect, outcome.sw, outcome.data, (t) => substitute(t, vars, step.position));
+      let failure = outcome.failure ?? checkExpectation(step.expect, outcome.sw, outcome.data, resolveData);
       for (const capture of step.capture) {
         const value = captured(capture, outcome.sw, outcome.data, transport.atr);
         if (value === undefined) failure ??= `capture ${capture.name}: the ${capture.from} is too short for [${capture.start ?? ''}:${capture.end ?? ''}]`;
@@ -121,15 +130,10 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
       }
       let nanoseconds = 0;
       for (const e of exchanges) nanoseconds += e.nanoseconds;
-      result = {
-        step,
-        exchanges,
-        ...(outcome.sw !== undefined ? { sw: outcome.sw } : {}),
-        data: outcome.data,
-        passed: failure === undefined,
-        ...(failure !== undefined ? { failure } : {}),
-        nanoseconds,
-      };
+      const r: { -readonly [K in keyof StepResult]: StepResult[K] } = { step, exchanges, data: outcome.data, passed: failure === undefined, nanoseconds };
+      if (outcome.sw !== undefined) r.sw = outcome.sw;
+      if (failure !== undefined) r.failure = failure;
+      result = r;
     } catch (error) {
       if (!(error instanceof HarnessError)) throw error;
       aborted = error;
@@ -220,9 +224,11 @@ export async function runSuite(scenarios: readonly Scenario[], transport: Transp
   const emit = <K extends keyof RunListener>(k: K, ...args: Parameters<NonNullable<RunListener[K]>>): void => {
     for (const l of listeners) (l[k] as ((...a: typeof args) => void) | undefined)?.apply(l, args);
   };
+  const quiet = listeners.length === 0;
   emit('suiteStart', { transport: transport.description, atr: transport.atr, scenarios, repeat, warmup, startedAt: new Date() });
   const runs: RunResult[] = [];
   const stats = new Map<string, { key: string; name: string; scenario: string; samples: number[]; failures: number }>();
+  let lastStats: { key: string; name: string; scenario: string; samples: number[]; failures: number } | undefined;
   let aborted: HarnessError | undefined;
   let stop = false;
   for (const scenario of scenarios) {
@@ -231,21 +237,23 @@ export async function runSuite(scenarios: readonly Scenario[], transport: Transp
       const iteration = isWarmup ? i : i - warmup;
       emit('scenarioStart', scenario, iteration, isWarmup);
       const vars: Variables = new Map(Object.entries(options.vars ?? {}));
+      const runInfo = { scenario, iteration, warmup: isWarmup };
       const run = await runScenario(scenario, transport, {
         vars,
         iteration,
         warmup: isWarmup,
         ...(options.stopOnFailure !== undefined ? { stopOnFailure: options.stopOnFailure } : {}),
         ...(options.echo ? { echo: options.echo } : {}),
-        onStepStart: (step, index) => emit('stepStart', scenario, step, index),
+        ...(quiet ? {} : { onStepStart: (step: Step, index: number) => emit('stepStart', scenario, step, index) }),
         onStep: (result) => {
           if (!isWarmup && result.exchanges.length > 0) {
-            let s = stats.get(result.step.key);
+            let s = lastStats !== undefined && lastStats.key === result.step.key ? lastStats : stats.get(result.step.key);
             if (!s) stats.set(result.step.key, (s = { key: result.step.key, name: result.step.name, scenario: scenario.name, samples: [], failures: 0 }));
+            lastStats = s;
             s.samples.push(result.nanoseconds / 1e6);
             if (!result.passed) s.failures++;
           }
-          emit('step', { scenario, iteration, warmup: isWarmup }, result);
+          if (!quiet) emit('step', runInfo, result);
         },
       });
       runs.push(run);

@@ -116,8 +116,16 @@ export class IsoTransport extends TransportWrapper {
     this.maxGetResponse = options.maxGetResponse ?? 256;
   }
 
-  async transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
-    let response = await this.inner.transmit(command, options);
+  transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
+    // Fast path without an extra async frame: most answers are neither 61xx nor 6Cxx.
+    return this.inner.transmit(command, options).then((response) => {
+      const sw1 = response[response.length - 2];
+      return (sw1 === 0x61 && this.getResponse) || (sw1 === 0x6c && this.resend) ? this.complete(command, response, options) : response;
+    });
+  }
+
+  private async complete(command: Uint8Array, first: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
+    let response = first;
     let sw1 = response[response.length - 2];
     if (sw1 === 0x6c && this.resend) {
       response = await this.inner.transmit(withLe(command, response[response.length - 1]!), options);
@@ -205,9 +213,13 @@ export class ChainingTransport extends TransportWrapper {
     return this.extendedSetting === 'atr' ? atrSupportsExtendedLength(this.inner.atr) : this.extendedSetting;
   }
 
-  async transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
+  transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
     // Fast path: a short APDU (at most 4 + 1 + 255 + 1 bytes, not starting an extended body).
     if (command.length <= 5 || (command.length <= 261 && command[4] !== 0)) return this.inner.transmit(command, options);
+    return this.transmitLong(command, options);
+  }
+
+  private async transmitLong(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
     const decoded = decodeCommand(command);
     if (!decoded.extended || this.extendedLength) return this.inner.transmit(command, options);
     const data = decoded.data ?? new Uint8Array(0);
