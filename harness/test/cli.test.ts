@@ -95,6 +95,37 @@ describe('jpki-harness exit codes (on a replayed trace)', () => {
   });
 });
 
+describe('console output', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jpki-console-'));
+  const file = path.join(dir, 'sel.yaml');
+  writeFileSync(file, 'name: sel\nsteps:\n  - name: select it\n    send: 00A4040C\n  - echo: done\n');
+  const t = path.join(dir, 'sel.trace');
+  writeFileSync(t, '=> 00A4040C\n<= 9000\n'.repeat(4));
+
+  test('bench prints per-step statistics over the measured iterations only', () => {
+    const r = cli('bench', '-n', '3', '-w', '1', '-t', 'trace', '--trace', t, file);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/step\s+count\s+min\s+median\s+p95\s+max/);
+    expect(r.stdout).toMatch(/select it\s+3\s/);
+    expect(r.stdout).toContain('6 passed, 0 failed — 4 scenario runs, 4 APDUs');
+  });
+
+  test('--quiet prints the summary line only; echo output is silenced', () => {
+    const r = cli('run', '-q', '-n', '4', '-t', 'trace', '--trace', t, file);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['8 passed, 0 failed — 4 scenario runs, 4 APDUs']);
+  });
+
+  test('a single run prints the step table and echo output', () => {
+    const one = path.join(dir, 'one.trace');
+    writeFileSync(one, '=> 00A4040C\n<= 9000\n');
+    const r = cli('run', '-t', 'trace', '--trace', one, file);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('done');
+    expect(r.stdout).toMatch(/1\s+select it\s+9000\s+pass\s+1/);
+  });
+});
+
 describe('shell', () => {
   test('a line is an APDU or a step', () => {
     expect(shellLineToYaml('00 A4 04 0C')).toContain('send: 00 A4 04 0C');

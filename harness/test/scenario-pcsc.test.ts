@@ -7,6 +7,8 @@ import { parseSwPattern } from '../src/script/patterns.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport, listReaders } from '../src/transport/pcsc.js';
 import { toHex } from '../src/apdu/hex.js';
+import { parseScenario } from '../src/script/parser.js';
+import { TransportError } from '../src/errors.js';
 import { announceSkip, portListening, simulatorJarBuilt, vector } from './support.js';
 
 /**
@@ -78,5 +80,36 @@ maybe('read-certificate scenario through pcscd + vpcd', () => {
     await transport.reset();
     const response = await transport.transmit(Uint8Array.from([0x00, 0xb0, 0x00, 0x00, 0x04]));
     expect(toHex(response.subarray(-2))).not.toBe('9000');
+  });
+});
+
+maybe('a card pulled mid-run through pcscd', () => {
+  test('ends the run with a typed card error within seconds, never a hang', async () => {
+    const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}` }).process;
+    const transport = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
+    try {
+      const scenario = parseScenario(
+        'name: pull\nsteps:\n  - select: D392F000260100000001\n  - select-ef: "0006"\n  - repeat: 50000\n    steps:\n      - send: 00B0000020\n',
+        'pull.yaml',
+      );
+      let steps = 0;
+      const started = Date.now();
+      const result = await runSuite([scenario], standardStack(transport), {
+        listeners: [
+          {
+            step: () => {
+              if (++steps === 100) void simulator.stop();
+            },
+          },
+        ],
+      });
+      expect(result.aborted).toBeInstanceOf(TransportError);
+      expect(result.exitCode).toBe(3);
+      expect(steps).toBeLessThan(50002);
+      expect(Date.now() - started).toBeLessThan(20000);
+    } finally {
+      await transport.close();
+      await simulator.stop();
+    }
   });
 });

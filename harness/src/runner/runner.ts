@@ -1,7 +1,7 @@
 import { ResponseApdu, formatSw } from '../apdu/response.js';
 import { toHex } from '../apdu/hex.js';
 import { parseMaskedHex } from '../script/patterns.js';
-import { HarnessError, ScriptError } from '../errors.js';
+import { HarnessError, ScriptError, TransportError } from '../errors.js';
 import { bytesMatch, swMatches, type Capture, type Expectation, type Scenario, type Step } from '../script/scenario.js';
 import { substitute, type Variables } from '../script/vars.js';
 import type { Transport } from '../transport/transport.js';
@@ -105,6 +105,7 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
       const response = await transport.transmit(command, transmitOptions);
       const nanoseconds = Number(process.hrtime.bigint() - start);
       exchanges.push({ command, response, nanoseconds });
+      if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
       return new ResponseApdu(response);
     },
     reset: (cold: boolean) => transport.reset({ cold }),

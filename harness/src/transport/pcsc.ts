@@ -236,6 +236,9 @@ export class PcscTransport implements Transport {
                 ? new CardRemovedError(`the card in '${this.reader.name}' is gone: ${message}`)
                 : new TransportError(`transmit failed on '${this.reader.name}': ${message}`)),
           );
+        } else if (response.length < 2) {
+          // What pcscd hands back when the card went away during the exchange.
+          reject(this.removal ?? new CardRemovedError(`the card in '${this.reader.name}' answered ${response.length} bytes (no status word): card gone?`));
         } else {
           resolve(response); // a Buffer is a Uint8Array: no copy
         }
