@@ -132,7 +132,7 @@ export class ConsoleReporter implements RunListener {
   suiteStart(info: SuiteInfo): void {
     this.info = info;
     if (!this.options.quiet) {
-      this.write(chalk.dim(`card: ${info.transport}, ATR ${info.atr.length > 0 ? toHex(info.atr) : "(none)"}` + (this.single ? '' : `; ${info.repeat} measured iterations after ${info.warmup} warm-up`)));
+      this.write(chalk.dim(`card: ${info.transport}, ATR ${info.atr.length > 0 ? toHex(info.atr) : '(none)'}` + (this.single ? '' : `; ${info.repeat} measured iterations after ${info.warmup} warm-up`)));
     }
   }
 
