@@ -6,7 +6,7 @@ import { bytesMatch, swMatches, type Capture, type Expectation, type Scenario, t
 import { substitute, type Variables } from '../script/vars.js';
 import type { Transport } from '../transport/transport.js';
 import { timingStats, type TimingStats } from '../report/stats.js';
-import { performAction, type ActionContext, type Exchange } from './actions.js';
+import { performAction, type ActionContext, type ActionOutcome, type Exchange } from './actions.js';
 
 export interface StepResult {
   readonly step: Step;
@@ -122,7 +122,20 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
     ctx.position = step.position;
     let result: StepResult;
     try {
-      const outcome = await performAction(step.action, ctx);
+      const action = step.action;
+      let outcome: ActionOutcome;
+      if (action.kind === 'send' && action.apdu.constant !== undefined) {
+        // The common case inline, without the async frames of performAction and ctx.exchange.
+        const command = action.apdu.constant;
+        const start = process.hrtime.bigint();
+        const response = await transport.transmit(command, transmitOptions);
+        const nanoseconds = Number(process.hrtime.bigint() - start);
+        exchanges.push({ command, response, nanoseconds });
+        if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
+        outcome = { sw: (response[response.length - 2]! << 8) | response[response.length - 1]!, data: response.subarray(0, response.length - 2) };
+      } else {
+        outcome = await performAction(action, ctx);
+      }
       let failure = outcome.failure ?? checkExpectation(step.expect, outcome.sw, outcome.data, resolveData);
       for (const capture of step.capture) {
         const value = captured(capture, outcome.sw, outcome.data, transport.atr);
