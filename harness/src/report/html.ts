@@ -15,17 +15,18 @@ export function timingChart(stats: ReportStepStats, width = 560, height = 140): 
   const y = (v: number): number => pad.top + h - (v / max) * h;
   const points = stats.samples.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
   const dots = n <= 200 ? stats.samples.map((v, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2"/>`).join('') : '';
-  const hline = (v: number, cls: string, label: string): string =>
+  // median labelled at the right end, p95 at the left, so close values do not overprint
+  const hline = (v: number, cls: string, label: string, right: boolean): string =>
     `<line class="${cls}" x1="${pad.left}" x2="${pad.left + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/>` +
-    `<text class="${cls}" x="${pad.left + w - 2}" y="${(y(v) - 3).toFixed(1)}" text-anchor="end">${label} ${ms(v)}</text>`;
+    `<text class="${cls}" x="${right ? pad.left + w - 2 : pad.left + 2}" y="${(y(v) - 3).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}">${label} ${ms(v)} ms</text>`;
   return (
     `<svg class="chart" role="img" aria-label="${esc(`timing of ${stats.name}`)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">` +
     `<rect x="${pad.left}" y="${pad.top}" width="${w}" height="${h}" class="frame"/>` +
-    `<text x="${pad.left - 4}" y="${pad.top + 8}" text-anchor="end">${ms(max)}</text>` +
+    `<text x="${pad.left - 4}" y="${pad.top + 8}" text-anchor="end">${ms(max)} ms</text>` +
     `<text x="${pad.left - 4}" y="${pad.top + h}" text-anchor="end">0 ms</text>` +
     `<text x="${pad.left}" y="${height - 6}">run 1</text><text x="${pad.left + w}" y="${height - 6}" text-anchor="end">run ${n}</text>` +
-    hline(stats.median, 'median', 'median') +
-    hline(stats.p95, 'p95', 'p95') +
+    hline(stats.median, 'median', 'median', true) +
+    hline(stats.p95, 'p95', 'p95', false) +
     (n > 1 ? `<polyline class="samples" points="${points}"/>` : '') +
     `<g class="dots">${dots}</g></svg>`
   );
