@@ -22,6 +22,11 @@ describe('GET RESPONSE on 61xx', () => {
     expect(toHex(await new IsoTransport(t).transmit(parseHex('01CA00FE00')))).toBe('AABB9000');
   });
 
+  test('GET RESPONSE on a further logical channel (4–19) keeps it too', async () => {
+    const t = TraceTransport.fromText('=> 43CA00FE00\n<= 6101\n=> 43C0000001\n<= AA9000\n');
+    expect(toHex(await new IsoTransport(t).transmit(parseHex('43CA00FE00')))).toBe('AA9000');
+  });
+
   test('a card that never stops answering 61xx is an error, not a hang', async () => {
     const t = TraceTransport.fromText('=> 00CA000000\n<= 6101\n' + '=> 00C0000001\n<= 006101\n'.repeat(3));
     await expect(new IsoTransport(t, { maxGetResponse: 2 }).transmit(parseHex('00CA000000'))).rejects.toThrow(/kept answering 61xx/);

@@ -137,12 +137,17 @@ export class IsoTransport extends TransportWrapper {
       if (round >= this.maxGetResponse) throw new TransportError(`the card kept answering 61xx after ${round} GET RESPONSE commands`);
       parts.push(response.subarray(0, response.length - 2));
       const le = response[response.length - 1]!;
-      response = await this.inner.transmit(Uint8Array.of(command[0]! & 0x03, 0xc0, 0x00, 0x00, le));
+      response = await this.inner.transmit(Uint8Array.of(getResponseClass(command[0]!), 0xc0, 0x00, 0x00, le));
       sw1 = response[response.length - 2];
     }
     parts.push(response);
     return concatBytes(...parts);
   }
+}
+
+/** The interindustry class with the command's logical channel: 0–3 in bits 1–2, 4–19 in the further-class coding. */
+export function getResponseClass(cla: number): number {
+  return (cla & 0x40) !== 0 ? 0x40 | (cla & 0x0f) : cla & 0x03;
 }
 
 /** The command with its Le replaced (or added): short form only, as 6Cxx is a T=0 answer. */
