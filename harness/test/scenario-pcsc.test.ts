@@ -86,8 +86,9 @@ maybe('read-certificate scenario through pcscd + vpcd', () => {
 maybe('a card pulled mid-run through pcscd', () => {
   test('ends the run with a typed card error within seconds, never a hang', async () => {
     const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}` }).process;
-    const transport = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
+    let transport: PcscTransport | undefined;
     try {
+      transport = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
       const scenario = parseScenario(
         'name: pull\nsteps:\n  - select: D392F000260100000001\n  - select-ef: "0006"\n  - repeat: 50000\n    steps:\n      - send: 00B0000020\n',
         'pull.yaml',
@@ -108,7 +109,7 @@ maybe('a card pulled mid-run through pcscd', () => {
       expect(steps).toBeLessThan(50002);
       expect(Date.now() - started).toBeLessThan(20000);
     } finally {
-      await transport.close();
+      await transport?.close();
       await simulator.stop();
     }
   });

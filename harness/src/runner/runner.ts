@@ -86,7 +86,10 @@ function captured(capture: Capture, sw: number | undefined, data: Uint8Array, at
   return toHex(source.subarray(capture.start ?? 0, end));
 }
 
-/** Runs every step of a scenario once on a transport, timing each exchange. */
+/**
+ * Runs every step of a scenario once on a transport, timing each exchange with the monotonic
+ * high-resolution clock (performance.now(): sub-microsecond resolution, no allocation).
+ */
 export async function runScenario(scenario: Scenario, transport: Transport, options: RunOptions = {}): Promise<RunResult> {
   const vars: Variables = options.vars ?? new Map();
   for (const [k, v] of Object.entries(scenario.vars)) if (!vars.has(k)) vars.set(k, v);
@@ -101,9 +104,9 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
   const secretOptions = { secret: true };
   const ctx: ActionContext & { position: Step['position'] } = {
     async exchange(command: Uint8Array): Promise<ResponseApdu> {
-      const start = process.hrtime.bigint();
+      const start = performance.now();
       const response = await transport.transmit(command, transmitOptions);
-      const nanoseconds = Number(process.hrtime.bigint() - start);
+      const nanoseconds = Math.round((performance.now() - start) * 1e6);
       exchanges.push({ command, response, nanoseconds });
       if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
       return new ResponseApdu(response);
@@ -127,9 +130,9 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
       if (action.kind === 'send' && action.apdu.constant !== undefined) {
         // The common case inline, without the async frames of performAction and ctx.exchange.
         const command = action.apdu.constant;
-        const start = process.hrtime.bigint();
+        const start = performance.now();
         const response = await transport.transmit(command, transmitOptions);
-        const nanoseconds = Number(process.hrtime.bigint() - start);
+        const nanoseconds = Math.round((performance.now() - start) * 1e6);
         exchanges.push({ command, response, nanoseconds });
         if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
         outcome = { sw: (response[response.length - 2]! << 8) | response[response.length - 1]!, data: response.subarray(0, response.length - 2) };

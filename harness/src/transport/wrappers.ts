@@ -116,12 +116,20 @@ export class IsoTransport extends TransportWrapper {
     this.maxGetResponse = options.maxGetResponse ?? 256;
   }
 
+  /** The command in flight (a card takes one at a time), so the answer handler needs no closure per call. */
+  private pending: { command: Uint8Array; options: TransmitOptions | undefined } = { command: new Uint8Array(0), options: undefined };
+
+  private readonly onAnswer = (response: Uint8Array): Uint8Array | Promise<Uint8Array> => {
+    const sw1 = response[response.length - 2];
+    if ((sw1 === 0x61 && this.getResponse) || (sw1 === 0x6c && this.resend)) return this.complete(this.pending.command, response, this.pending.options);
+    return response;
+  };
+
   transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
-    // Fast path without an extra async frame: most answers are neither 61xx nor 6Cxx.
-    return this.inner.transmit(command, options).then((response) => {
-      const sw1 = response[response.length - 2];
-      return (sw1 === 0x61 && this.getResponse) || (sw1 === 0x6c && this.resend) ? this.complete(command, response, options) : response;
-    });
+    // Fast path without an async frame: most answers are neither 61xx nor 6Cxx.
+    this.pending.command = command;
+    this.pending.options = options;
+    return this.inner.transmit(command, options).then(this.onAnswer);
   }
 
   private async complete(command: Uint8Array, first: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
