@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ScriptError, type SourcePosition } from '../errors.js';
-import type { Scenario, Step, StepAction } from './scenario.js';
+import type { Scenario, Step, StepAction, SwPattern } from './scenario.js';
 
 /**
  * Imports an Oracle Java Card `apdutool` script so existing vendor scripts run unchanged:
@@ -20,7 +20,7 @@ import type { Scenario, Step, StepAction } from './scenario.js';
  */
 export interface ApdutoolOptions {
   /** Status-word patterns every APDU step must match (default: not checked). */
-  readonly expectSw?: readonly import('./scenario.js').SwPattern[];
+  readonly expectSw?: readonly SwPattern[];
 }
 
 interface Statement {
