@@ -4,7 +4,8 @@
  * over the direct link and (when available) through pcscd.
  */
 import { parseHex } from '../src/apdu/hex.js';
-import { JpkiClient, digestInfo } from '../src/jpki/client.js';
+import { digestInfo } from '../src/apdu/digest-info.js';
+import { JpkiClient } from '../src/jpki/client.js';
 import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
 import type { Transport } from '../src/transport/transport.js';
 import { createHash } from 'node:crypto';

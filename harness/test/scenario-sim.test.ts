@@ -37,7 +37,7 @@ maybe('read-certificate scenario over the direct (sim) transport', () => {
     const der = readFileSync(vector('certs', 'test-auth.der'));
     const scenario = loadScenario(vector('scenarios', 'read-certificate.yaml'));
     const result = await runScenario(scenario, transport);
-    const read = result.results.find((r) => r.step.action.kind === 'read-ef' && toHex(r.step.action.fid) === '000A');
+    const read = result.results.find((r) => r.step.action.kind === 'read-ef' && toHex(r.step.action.fid.constant!) === '000A');
     expect(read).toBeDefined();
     expect(Buffer.from(read!.data).subarray(0, der.length).equals(der)).toBe(true);
   });

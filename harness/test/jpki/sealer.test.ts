@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { ContentTarget, diversifyContentKeys, putContentCommands, sealContent, tagMatches } from '../../src/jpki/sealer.js';
 import { keyImportLayout } from '../../src/jpki/key-import.js';
 import { parseInformation } from '../../src/jpki/info.js';
-import { digestInfo } from '../../src/jpki/client.js';
 import { vector } from '../support.js';
 
 const keys = {
@@ -78,13 +77,6 @@ describe('information record', () => {
   });
   test('rejects a truncated record', () => {
     expect(() => parseInformation(Buffer.from('E00580010F81', 'hex'))).toThrow(/E0|truncated/);
-  });
-});
-
-describe('DigestInfo', () => {
-  test('SHA-256 prefix and length check', () => {
-    expect(hex(digestInfo('sha256', new Uint8Array(32))).startsWith('3031300D0609608648016503040201')).toBe(true);
-    expect(() => digestInfo('sha256', new Uint8Array(20))).toThrow(RangeError);
   });
 });
 
