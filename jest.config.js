@@ -5,4 +5,6 @@ export default {
   testMatch: ['**/*.test.js'],
   transform: {},
   testTimeout: 60000,
+  // The pcscd suites share vpcd's second slot: one suite at a time.
+  maxWorkers: 1,
 };

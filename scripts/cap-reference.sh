@@ -3,8 +3,8 @@
 # LOAD run against a real CAP on every test run, without a Java Card SDK.
 #
 #   scripts/cap-reference.sh check   exit 0 when the CAP matches applet/src, 1 when it is stale
-#   scripts/cap-reference.sh build   rebuild it (needs JC_HOME; uses `ant cap` when ANT_JAVACARD is set,
-#                                    the SDK's converter directly otherwise)
+#   scripts/cap-reference.sh build   rebuild it with the SDK's converter (needs JC_HOME, GP_API_JAR,
+#                                    GP_EXPORT_PATH; a 2.2.2 kit gives the most widely loadable CAP)
 #   scripts/cap-reference.sh hash    print the hash of applet/src the check compares
 #
 # The hash is SHA-256 over the `sha256sum` lines of every file under applet/src (paths relative,
@@ -29,29 +29,60 @@ recorded_hash() {
   sed -n 's/.*"sourceHash": *"\([0-9a-f]*\)".*/\1/p' "$META"
 }
 
+# Class files for converters that only read older formats: current JDKs emit Java 7 (51) at the
+# lowest; the converter of a 2.2.2 kit reads up to 49, of a 3.0.4 kit up to 50. Bytecode that uses
+# no Java 7 feature (Java Card source cannot) is the same format, so the version is relabelled.
+relabel_classes() {
+  find "$1" -name '*.class' -exec python3 -c 'import sys
+version = int(sys.argv[1])
+for p in sys.argv[2:]:
+    b = bytearray(open(p, "rb").read())
+    b[6:8] = version.to_bytes(2, "big")
+    open(p, "wb").write(b)' "$2" {} +
+}
+
 build() {
-  : "${JC_HOME:?set JC_HOME to a Java Card SDK (3.0.5 or newer classic kit)}"
-  local out
-  if [ -n "${ANT_JAVACARD:-}" ]; then
-    ant -q cap
-    out=build/cap/jpki-applet.cap
+  : "${JC_HOME:?set JC_HOME to a Java Card SDK: a 2.2.2 kit (lib/converter.jar) or a 3.0.x classic kit (lib/tools.jar)}"
+  : "${GP_API_JAR:?set GP_API_JAR to the GlobalPlatform API jar (org.globalplatform 1.1 or later)}"
+  : "${GP_EXPORT_PATH:?set GP_EXPORT_PATH to the directory holding org/globalplatform/javacard/globalplatform.exp}"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "${tmp:-}"' EXIT
+  mkdir -p "$tmp/classes" "$tmp/out"
+  local api converter_cp converter_main version
+  if [ -f "$JC_HOME/lib/converter.jar" ]; then
+    api="$JC_HOME/lib/api.jar"; version=49
+    converter_cp="$JC_HOME/lib/converter.jar:$JC_HOME/lib/offcardverifier.jar"
+    converter_main=com.sun.javacard.converter.Converter
   else
-    tmp=$(mktemp -d)
-    trap 'rm -rf "${tmp:-}"' EXIT
-    mkdir -p "$tmp/classes" "$tmp/out"
-    local cp="$JC_HOME/lib/api_classic.jar"
-    [ -n "${GP_API_JAR:-}" ] && cp="$cp:$GP_API_JAR"
-    javac -nowarn -g:none --release 7 -cp "$cp" -d "$tmp/classes" $(find applet/src -name '*.java') 2>&1 | grep -v '^warning' || true
-    local exportpath="$JC_HOME/api_export_files"
-    [ -n "${GP_EXPORT_PATH:-}" ] && exportpath="$exportpath:$GP_EXPORT_PATH"
-    java -cp "$JC_HOME/lib/tools.jar:$JC_HOME/lib/api_classic.jar" com.sun.javacard.converter.Main \
-      -classdir "$tmp/classes" -exportpath "$exportpath" -applet "$APPLET_AID" "$APPLET_CLASS" \
-      -out CAP -d "$tmp/out" "$PACKAGE" "$PACKAGE_AID" "$VERSION" >"$tmp/converter.log" 2>&1 \
-      || { cat "$tmp/converter.log" >&2; exit 1; }
-    out=$(find "$tmp/out" -name '*.cap' | head -1)
+    api="$JC_HOME/lib/api_classic.jar"; version=50
+    # 3.0.x converters refuse to run unless java.version looks like "1.x.y"; set it, then start them.
+    mkdir -p "$tmp/launcher"
+    cat > "$tmp/launcher/ConverterLauncher.java" <<'JAVA'
+public class ConverterLauncher {
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.version", "1.8.0");
+        com.sun.javacard.converter.Main.main(args);
+    }
+}
+JAVA
+    javac -proc:none -cp "$JC_HOME/lib/tools.jar" -d "$tmp/launcher" "$tmp/launcher/ConverterLauncher.java"
+    converter_cp="$tmp/launcher:$JC_HOME/lib/tools.jar:$api"
+    converter_main=ConverterLauncher
   fi
+  javac -nowarn -g:none --release 7 -sourcepath applet/src -cp "$api:$GP_API_JAR" -d "$tmp/classes" \
+    $(find applet/src -name '*.java') 2>&1 | grep -v '^warning' || true
+  relabel_classes "$tmp/classes" "$version"
+  java -Djc.home="$JC_HOME" -cp "$converter_cp" "$converter_main" \
+    -classdir "$tmp/classes" -exportpath "$JC_HOME/api_export_files:$GP_EXPORT_PATH" \
+    -applet "$APPLET_AID" "$APPLET_CLASS" -out CAP -d "$tmp/out" "$PACKAGE" "$PACKAGE_AID" "$VERSION" \
+    >"$tmp/converter.log" 2>&1 || { cat "$tmp/converter.log" >&2; exit 1; }
+  grep -q "0 errors" "$tmp/converter.log" || { cat "$tmp/converter.log" >&2; exit 1; }
+  local out
+  out=$(find "$tmp/out" -name '*.cap' | head -1)
   mkdir -p "$(dirname "$CAP")"
   cp "$out" "$CAP"
+  local load_size
+  load_size=$(unzip -lv "$CAP" | awk '$8 ~ /\.cap$/ && $8 !~ /Descriptor|Debug/ {s += $1} END {print s}')
   cat > "$META" <<JSON
 {
   "sourceHash": "$(source_hash)",
@@ -60,10 +91,12 @@ build() {
   "appletAid": "D392F000260100000001",
   "version": "$VERSION",
   "sdk": "$(basename "$JC_HOME")",
+  "gpApi": "$(basename "$(dirname "$GP_API_JAR")")",
+  "loadFileBytes": $load_size,
   "built": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 }
 JSON
-  echo "rebuilt $CAP from applet/src ($(stat -c %s "$CAP") bytes)"
+  echo "rebuilt $CAP from applet/src ($(stat -c %s "$CAP") bytes, load file $load_size bytes without Descriptor)"
 }
 
 case "${1:-check}" in

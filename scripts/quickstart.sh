@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a timed scenario run against the JPKI applet on jCardSim:
 # installs what is missing (system packages when root, npm packages, Java dependencies),
-# builds, and runs test-vectors/scenarios/read-certificate.yaml — through pcscd + vpcd when
-# they are available, else over the direct simulator link. It says which.
-#   scripts/quickstart.sh [scenario.yaml]
+# builds, personalises the simulated card with the TEST credential, and runs the scenarios in
+# test-vectors/scenarios — through pcscd + vpcd when they are available, else over the direct
+# simulator link. It says which.
+#   scripts/quickstart.sh [scenario.yaml ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-scenario="${1:-test-vectors/scenarios/read-certificate.yaml}"
+if [ $# -gt 0 ]; then scenarios=("$@"); else
+  scenarios=(test-vectors/scenarios/read-certificate.yaml test-vectors/scenarios/pin-and-sign.yaml); fi
 ensure_system_packages || log "some system packages are missing; falling back where possible"
 have ant || { log "Ant is required for the Java build (apt-get install ant)"; exit 1; }
 ensure_node_modules
@@ -21,8 +23,10 @@ if ensure_pcscd && $cli sim start >/dev/null; then
   reader="$($cli readers --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);const v=r.find(n=>n.endsWith(" 00 00"))||"";process.stdout.write(v)})')"
   if [ -n "$reader" ]; then
     log "path: pcscd + vpcd (reader '$reader'); the simulator keeps running: '$cli sim stop' ends it"
+    log "personalising the simulated card with the TEST credential (secure channel, sealed content)"
+    $cli personalise --reader "$reader"
     status=0
-    $cli run --transport pcsc --reader "$reader" "$scenario" || status=$?
+    $cli run --transport pcsc --reader "$reader" "${scenarios[@]}" || status=$?
     if have opensc-tool; then
       log "OpenSC sees the same reader and card (opensc-tool -l):"
       opensc-tool -l || true
@@ -34,4 +38,4 @@ else
   log "pcscd + vpcd are not available; using the direct simulator link"
 fi
 log "path: direct (the harness plays the vpcd reader)"
-exec $cli run --transport sim "$scenario"
+exec $cli run --transport sim --personalise "${scenarios[@]}"

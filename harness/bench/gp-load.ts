@@ -1,53 +1,87 @@
 /**
- * LOAD benchmark material: a load file of a chosen size made from the reference CAP (its Method
- * component padded, its package AID changed so it does not collide with the card's JPKI package),
- * loaded with INSTALL [for load] + LOAD through a GpSession at a given security level.
+ * LOAD benchmark: the ~20 KB load file of test-vectors/cap/bench-20k.cap over SCP02 and SCP03, with
+ * C-MAC and with C-MAC + C-DECRYPTION; time per LOAD block and in total, then INSTALL and DELETE.
+ *
+ *   node dist/harness/bench/gp-load.js --reader "Virtual PCD 00 00"    # a card or the simulator via pcscd
+ *   node dist/harness/bench/gp-load.js --emulated                      # host-side cost only (test card in-process)
+ *
+ * With a reader, the card must accept the GP test keys of the simulator profiles (SCP02 and SCP03 runs
+ * use test-vectors/profiles/simulator-scp02.yaml and simulator-scp03.yaml; a card speaks one of them).
  */
-import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { toHex } from '../src/apdu/hex.js';
 import { CapFile } from '../src/gp/cap/cap.js';
-import { installForLoad, deleteObject } from '../src/gp/commands.js';
-import { GP_DEFAULT_TEST_KEY, makeKeySet } from '../src/gp/keys.js';
-import { sendLoad, type LoadResult } from '../src/gp/manager.js';
+import { makeKeySet } from '../src/gp/keys.js';
+import { deleteAid, installApplet, loadCap } from '../src/gp/manager.js';
+import { loadProfile } from '../src/gp/profile.js';
 import { GpSession } from '../src/gp/session.js';
-import { loadBlockSize } from '../src/gp/commands.js';
+import { packageRoot } from '../src/sim/simulator-process.js';
+import { PcscTransport } from '../src/transport/pcsc.js';
 import type { Transport } from '../src/transport/transport.js';
+import { EmulatedCard } from '../test/gp/emulated-card.js';
+import { formatSummary, summarise } from './stats.js';
 
-/** The package AID of the benchmark load file (the JPKI package's RID and PIX prefix, another suffix). */
-export const BENCH_PACKAGE = Uint8Array.from(Buffer.from('D392F0002601FFFF00', 'hex'));
+const args = process.argv.slice(2);
+const emulated = args.includes('--emulated');
+const readerIndex = args.indexOf('--reader');
+const reader = readerIndex >= 0 ? args[readerIndex + 1] : undefined;
+const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3;
 
-/** The reference CAP's load file data block grown to `size` bytes, package AID replaced. */
-export function benchLoadFile(capPath: string, size: number): Uint8Array {
-  const block = Buffer.from(CapFile.load(capPath).loadFileDataBlock());
-  // Header: tag(1) size(2) magic(4) minor major flags(3) package minor major AID-length(3) AID
-  if (block[0] !== 0x01 || block[12] !== BENCH_PACKAGE.length) throw new Error('unexpected Header component');
-  Buffer.from(BENCH_PACKAGE).copy(block, 13);
-  let off = 0;
-  while (off < block.length && block[off] !== 0x07) off += 3 + block.readUInt16BE(off + 1);
-  if (off >= block.length) throw new Error('no Method component');
-  const grow = size - block.length;
-  if (grow <= 0) return new Uint8Array(block);
-  const methodSize = block.readUInt16BE(off + 1);
-  const end = off + 3 + methodSize;
-  const out = Buffer.concat([block.subarray(0, end), Buffer.alloc(grow), block.subarray(end)]);
-  out.writeUInt16BE(methodSize + grow, off + 1);
-  return new Uint8Array(out);
+const root = packageRoot();
+const cap = CapFile.load(path.join(root, 'test-vectors', 'cap', 'bench-20k.cap'));
+
+interface Case { label: string; profile: string; scp: 2 | 3; level: number }
+const cases: Case[] = [
+  { label: 'SCP02 i=55 C-MAC', profile: 'simulator-scp02.yaml', scp: 2, level: 0x01 },
+  { label: 'SCP02 i=55 C-MAC+C-DEC', profile: 'simulator-scp02.yaml', scp: 2, level: 0x03 },
+  { label: 'SCP03 i=70 C-MAC', profile: 'simulator-scp03.yaml', scp: 3, level: 0x01 },
+  { label: 'SCP03 i=70 C-MAC+C-DEC', profile: 'simulator-scp03.yaml', scp: 3, level: 0x03 },
+];
+
+async function openTransport(c: Case): Promise<Transport> {
+  if (emulated) {
+    const p = loadProfile(path.join(root, 'test-vectors', 'profiles', c.profile));
+    return new EmulatedCard({ scp: c.scp, i: p.i, keys: makeKeySet(0x01, p.keys.enc, p.keys.mac, p.keys.dek), maxCommandData: 255 });
+  }
+  return PcscTransport.open({ share: 'exclusive', ...(reader !== undefined ? { reader } : {}) });
 }
 
-/** One timed INSTALL [for load] + LOAD of the file over a fresh session at `level`; deletes it afterwards. */
-export async function timedLoad(transport: Transport, loadFile: Uint8Array, level: number, scp: 2 | 3 = 3): Promise<LoadResult & { installMs: number }> {
-  const keys = scp === 3 ? makeKeySet(0, GP_DEFAULT_TEST_KEY) : makeKeySet(0x20, GP_DEFAULT_TEST_KEY);
-  const session = await GpSession.open(transport, { keys, securityLevel: level, ...(scp === 2 ? { scp: 2, i: 0x55 } : {}) });
-  try {
-    const start = process.hrtime.bigint();
-    await session.sendOk('INSTALL [for load]', installForLoad({
-      loadFileAid: BENCH_PACKAGE,
-      loadFileHash: new Uint8Array(createHash('sha256').update(loadFile).digest()),
-    }));
-    const installMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const result = await sendLoad(session, loadFile, loadBlockSize(session.maxCommandData ?? 255, session.scp, session.securityLevel, session.macLength));
-    await session.sendOk('DELETE', deleteObject(BENCH_PACKAGE));
-    return { ...result, installMs };
-  } finally {
-    await session.end();
+console.log(`load file ${cap.loadFileDataBlock().length} bytes (${toHex(cap.packageAid)}), ${emulated ? 'emulated card in-process (host cost only)' : `reader ${reader ?? '(first)'}`}, ${rounds} rounds`);
+for (const c of cases) {
+  const profile = loadProfile(path.join(root, 'test-vectors', 'profiles', c.profile));
+  const blocks: number[] = [];
+  const totals: number[] = [];
+  const installs: number[] = [];
+  let blockSize = 0;
+  let blockCount = 0;
+  let skipped: string | undefined;
+  for (let round = 0; round < rounds && skipped === undefined; round++) {
+    const transport = await openTransport(c);
+    try {
+      const session = await GpSession.open(transport, { keys: profile.keys, scp: c.scp, i: profile.i, securityLevel: c.level, sdAid: profile.isdAid });
+      await deleteAid(session, cap.packageAid, true).catch(() => undefined);
+      const r = await loadCap(session, cap);
+      blocks.push(...r.blockMilliseconds);
+      totals.push(r.totalMilliseconds);
+      blockSize = r.blockSize;
+      blockCount = r.blocks;
+      const t = process.hrtime.bigint();
+      await installApplet(session, { loadFileAid: cap.packageAid, moduleAid: cap.applets[0]!.aid });
+      installs.push(Number(process.hrtime.bigint() - t) / 1e6);
+      await deleteAid(session, cap.packageAid, true);
+      await session.end();
+    } catch (e) {
+      skipped = (e as Error).message;
+    } finally {
+      await transport.close();
+    }
   }
+  if (skipped !== undefined) {
+    console.log(`${c.label.padEnd(34)} not run: ${skipped}`);
+    continue;
+  }
+  console.log(`${c.label.padEnd(34)} ${blockCount} blocks of ${blockSize} bytes`);
+  console.log('  ' + formatSummary('per LOAD block', summarise(blocks)));
+  console.log('  ' + formatSummary('whole LOAD', summarise(totals)));
+  console.log('  ' + formatSummary('INSTALL [for install]', summarise(installs)));
 }

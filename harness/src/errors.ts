@@ -50,3 +50,14 @@ export class CardAbsentError extends TransportError {}
 export class CardRemovedError extends TransportError {}
 
 export class SimulatorError extends TransportError {}
+
+/** A replayed trace and the run disagree: a different command, an extra one, or one the run never sent. */
+export class TraceMismatchError extends TransportError {
+  constructor(
+    message: string,
+    /** 1-based line in the trace file the run disagreed with, when there is one. */
+    readonly traceLine?: number,
+  ) {
+    super(message);
+  }
+}

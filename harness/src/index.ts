@@ -1,20 +1,111 @@
 /** jpki-harness as a library: everything the CLI does, importable and typed. */
 export * from './errors.js';
-export { parseHex, toHex, concatBytes } from './apdu/hex.js';
-export { encodeCommand, type CommandApdu } from './apdu/command.js';
+export { parseHex, toHex, concatBytes, HexFormatError } from './apdu/hex.js';
+export { encodeCommand, decodeCommand, describeCommand, ApduEncodingError, type CommandApdu } from './apdu/command.js';
 export { ResponseApdu, formatSw } from './apdu/response.js';
-export type { Transport, TransportKind } from './transport/transport.js';
+export { digestInfo, hashMessage, DIGEST_LENGTH } from './apdu/digest-info.js';
+export type { Transport, TransportKind, TransmitOptions } from './transport/transport.js';
 export { PcscTransport, listReaders, type PcscOptions, type ReaderSelector } from './transport/pcsc.js';
 export { SimTransport, type SimTransportOptions } from './transport/sim.js';
 export { VpcdServer, VpcdConnection, VpcdControl } from './transport/vpcd-server.js';
+export { TraceTransport, TraceRecorder, parseTrace, redactCommand, type TraceEntry, type TraceRecorderOptions } from './transport/trace.js';
+export {
+  LoggingTransport,
+  TimingTransport,
+  IsoTransport,
+  ChainingTransport,
+  standardStack,
+  atrSupportsExtendedLength,
+  withLe,
+  type LoggingOptions,
+  type TimedExchange,
+  type IsoOptions,
+  type ChainingOptions,
+  type StackOptions,
+} from './transport/wrappers.js';
+export { openTransport, openCard, parseReaderSelector, type OpenOptions, type CardOptions, type Card } from './transport/open.js';
 export { SimulatorProcess, defaultSimulatorJar } from './sim/simulator-process.js';
-export { parseScenario, loadScenario } from './script/parser.js';
-export type { Scenario, Step, StepAction, Expectation, SwPattern, BytePattern } from './script/scenario.js';
-export { runScenario, checkExpectation, type RunResult, type StepResult, type RunOptions } from './runner/runner.js';
-export { renderTable, renderSummary } from './report/console.js';
-export { JpkiClient, JpkiFile, JPKI_AID, CardStatusError, digestInfo, type DigestAlgorithm } from './jpki/client.js';
+export { simulatorStatus, startBackgroundSimulator, stopBackgroundSimulator, VPCD_FIRST_SLOT_PORT, type BackgroundStatus } from './sim/background.js';
+export { parseScenario, loadScenario, ACTION_KEYS } from './script/parser.js';
+export { parseApdutool, loadApdutool, type ApdutoolOptions } from './script/apdutool.js';
+export { loadScript, loadScripts, expandScriptPaths, globToRegExp } from './script/load.js';
+export { substitute, resolveHex, resolveText, type Variables } from './script/vars.js';
+export { parseSwPattern, parseMaskedHex } from './script/patterns.js';
+export {
+  filterByTags,
+  swMatches,
+  bytesMatch,
+  type Scenario,
+  type Step,
+  type StepAction,
+  type StepKind,
+  type Expectation,
+  type SwPattern,
+  type BytePattern,
+  type Template,
+  type Capture,
+  type HashName,
+} from './script/scenario.js';
+export {
+  performAction,
+  selectAidCommand,
+  selectEfCommand,
+  verifyPinCommand,
+  signCommand,
+  type Exchange,
+  type ActionContext,
+  type ActionOutcome,
+} from './runner/actions.js';
+export {
+  runScenario,
+  runSuite,
+  checkExpectation,
+  type RunResult,
+  type StepResult,
+  type RunOptions,
+  type RunListener,
+  type SuiteInfo,
+  type SuiteOptions,
+  type SuiteResult,
+  type StepStats,
+} from './runner/runner.js';
+export { executeRun, type ExecuteOptions, type ExecuteResult } from './runner/execute.js';
+export { timingStats, type TimingStats } from './report/stats.js';
+export { renderTable, renderSummary, renderStats, renderSuiteSummary, formatMillis, ConsoleReporter, type ConsoleOptions } from './report/console.js';
+export {
+  ReportBuilder,
+  redactExchange,
+  redactText,
+  type Report,
+  type ReportScenario,
+  type ReportRun,
+  type ReportStep,
+  type ReportExchange,
+  type ReportStepStats,
+  type ReportOptions,
+} from './report/model.js';
+export { renderJUnit, escapeXml } from './report/junit.js';
+export { renderHtml, timingChart } from './report/html.js';
+export { ReportFiles, renderJson, writeAtomically, type ReportFileOptions } from './report/files.js';
+export { runShell, shellLineToYaml, SHELL_HELP, type ShellOptions } from './cli/shell.js';
+export { buildCli } from './cli/main.js';
+export { JpkiClient, JpkiFile, JPKI_AID, CardStatusError, type DigestAlgorithm } from './jpki/client.js';
 export { parseInformation, type AppletInformation } from './jpki/info.js';
-export { sealContent, putContentCommands, ContentTarget, type ContentKeys } from './jpki/sealer.js';
+export { sealContent, putContentCommands, diversifyContentKeys, ContentTarget, type ContentKeys } from './jpki/sealer.js';
 export { keyImportLayout } from './jpki/key-import.js';
 export { personalise, resetPin, terminate, PersonalisationError, type PersonalisationPlan, type PersonalisationOptions, type PersonalisationResult } from './jpki/personalise.js';
 export { TestCertificateAuthority } from './jpki/test-ca.js';
+export { personaliseWithTestCredential, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_MASTER_KEYS, testContentKeys, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-material.js';
+export * from './gp/errors.js';
+export { SecurityLevel, parseSecurityLevel, parseCommandApdu, type SecureChannelWrapper } from './gp/channel.js';
+export { aesCmac, kcvAes, kcvDes3 } from './gp/crypto.js';
+export { makeKeySet, parseKeyHex, diversifyKey, diversifyKeySet, describeKeySet, GP_DEFAULT_TEST_KEY, type KeySet, type StaticKeys, type Diversification, type KeyPurpose } from './gp/keys.js';
+export { Scp02Channel, scp02SessionKeys, Scp02Options } from './gp/scp02.js';
+export { Scp03Channel, scp03Kdf, scp03SessionKeys, Scp03Options } from './gp/scp03.js';
+export { GpSession, type GpSessionOptions, type ExclusiveAccess } from './gp/session.js';
+export * as gpCommands from './gp/commands.js';
+export { createSecurityDomain, SSD_LOAD_FILE_AID, SSD_MODULE_AID, listRegistry, getStatusEntries, loadCap, sendLoad, installApplet, deleteAid, setApplicationLocked, extradite, putKeys, personalize, type Registry, type LoadResult, type LoadOptions, type InstallOptions } from './gp/manager.js';
+export { CapFile, type CapInfo, type ComponentName } from './gp/cap/cap.js';
+export { referenceCapStatus, appletSourceHash } from './gp/cap/reference.js';
+export { loadProfile, parseProfile, atrMatches, type CardProfile } from './gp/profile.js';
+export { secureChannelOptions, SECURE_CHANNEL_STEP_KEYS } from './gp/script-step.js';

@@ -26,7 +26,7 @@ describe('scenario parser', () => {
     const scenario = parseScenario('name: t\nsteps:\n  - select-ef: 0006\n', 't.yaml');
     const action = scenario.steps[0]!.action;
     expect(action.kind).toBe('select-ef');
-    expect(action.kind === 'select-ef' && Array.from(action.fid)).toEqual([0x00, 0x06]);
+    expect(action.kind === 'select-ef' && Array.from(action.fid.constant!)).toEqual([0x00, 0x06]);
   });
 
   test('a step expects 9000 unless told otherwise', () => {

@@ -1,9 +1,15 @@
 import { existsSync } from 'node:fs';
 import { loadScenario } from '../src/script/parser.js';
-import { runScenario } from '../src/runner/runner.js';
+import { runScenario, runSuite } from '../src/runner/runner.js';
+import { standardStack } from '../src/transport/wrappers.js';
+import { loadScripts } from '../src/script/load.js';
+import { parseSwPattern } from '../src/script/patterns.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport, listReaders } from '../src/transport/pcsc.js';
 import { toHex } from '../src/apdu/hex.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
+import { parseScenario } from '../src/script/parser.js';
+import { TransportError } from '../src/errors.js';
 import { announceSkip, portListening, simulatorJarBuilt, vector } from './support.js';
 
 /**
@@ -33,6 +39,7 @@ maybe('read-certificate scenario through pcscd + vpcd', () => {
   beforeAll(async () => {
     simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}` }).process;
     transport = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
+    await personaliseWithTestCredential(transport);
   });
   afterAll(async () => {
     await transport?.close();
@@ -47,17 +54,65 @@ maybe('read-certificate scenario through pcscd + vpcd', () => {
     expect(toHex(transport.atr)).toBe('3B8880014A504B492D53494D6B');
   });
 
-  test('every step passes', async () => {
-    const scenario = loadScenario(vector('scenarios', 'read-certificate.yaml'));
+  test.each(['read-certificate.yaml', 'pin-and-sign.yaml'])('every step of %s passes', async (file) => {
+    const scenario = loadScenario(vector('scenarios', file));
     const result = await runScenario(scenario, transport);
     const failures = result.results.filter((r) => !r.passed).map((r) => `${r.step.name}: ${r.failure}`);
     expect(failures).toEqual([]);
     expect(result.passed).toBe(scenario.steps.length);
   });
 
+  test('the full stack and the suite runner: two measured iterations, statistics for every APDU step', async () => {
+    const scenario = loadScenario(vector('scenarios', 'read-certificate.yaml'));
+    const result = await runSuite([scenario], standardStack(transport), { repeat: 2 });
+    expect(result.exitCode).toBe(0);
+    expect(result.passed).toBe(2 * scenario.steps.length);
+    expect(result.stats.every((s) => s.count === 2 && s.min > 0)).toBe(true);
+  });
+
+  test('an apdutool script runs through pcscd', async () => {
+    const [scenario] = loadScripts([vector('apdutool', 'read-token.scr')], { expectSw: [parseSwPattern('9000')!] });
+    const result = await runSuite([scenario!], standardStack(transport));
+    expect(result.failed).toBe(0);
+    const read = result.runs[0]!.results.find((r) => r.step.action.kind === 'send' && r.data.length === 32)!;
+    expect(Buffer.from(read.data).toString('ascii')).toMatch(/^JPKIAPICCTOKEN2/);
+  });
+
   test('a warm reset through pcscd clears the selection', async () => {
     await transport.reset();
     const response = await transport.transmit(Uint8Array.from([0x00, 0xb0, 0x00, 0x00, 0x04]));
     expect(toHex(response.subarray(-2))).not.toBe('9000');
+  });
+});
+
+maybe('a card pulled mid-run through pcscd', () => {
+  test('ends the run with a typed card error within seconds, never a hang', async () => {
+    const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}` }).process;
+    let transport: PcscTransport | undefined;
+    try {
+      transport = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
+      const scenario = parseScenario(
+        'name: pull\nsteps:\n  - select: D392F000260100000001\n  - select-ef: "0006"\n  - repeat: 50000\n    steps:\n      - send: 00B0000020\n',
+        'pull.yaml',
+      );
+      let steps = 0;
+      const started = Date.now();
+      const result = await runSuite([scenario], standardStack(transport), {
+        listeners: [
+          {
+            step: () => {
+              if (++steps === 100) void simulator.stop();
+            },
+          },
+        ],
+      });
+      expect(result.aborted).toBeInstanceOf(TransportError);
+      expect(result.exitCode).toBe(3);
+      expect(steps).toBeLessThan(50002);
+      expect(Date.now() - started).toBeLessThan(20000);
+    } finally {
+      await transport?.close();
+      await simulator.stop();
+    }
   });
 });

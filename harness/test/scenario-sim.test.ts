@@ -2,6 +2,7 @@ import { loadScenario } from '../src/script/parser.js';
 import { runScenario } from '../src/runner/runner.js';
 import { SimTransport } from '../src/transport/sim.js';
 import { toHex } from '../src/apdu/hex.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
 import { announceSkip, simulatorJarBuilt, vector } from './support.js';
 
 const ready = simulatorJarBuilt();
@@ -12,6 +13,7 @@ maybe('read-certificate scenario over the direct (sim) transport', () => {
   let transport: SimTransport;
   beforeAll(async () => {
     transport = await SimTransport.open();
+    await personaliseWithTestCredential(transport);
   });
   afterAll(async () => {
     await transport?.close();
@@ -21,8 +23,8 @@ maybe('read-certificate scenario over the direct (sim) transport', () => {
     expect(toHex(transport.atr)).toBe('3B8880014A504B492D53494D6B');
   });
 
-  test('every step passes', async () => {
-    const scenario = loadScenario(vector('scenarios', 'read-certificate.yaml'));
+  test.each(['read-certificate.yaml', 'pin-and-sign.yaml'])('every step of %s passes', async (file) => {
+    const scenario = loadScenario(vector('scenarios', file));
     const result = await runScenario(scenario, transport);
     const failures = result.results.filter((r) => !r.passed).map((r) => `${r.step.name}: ${r.failure}`);
     expect(failures).toEqual([]);
@@ -35,7 +37,7 @@ maybe('read-certificate scenario over the direct (sim) transport', () => {
     const der = readFileSync(vector('certs', 'test-auth.der'));
     const scenario = loadScenario(vector('scenarios', 'read-certificate.yaml'));
     const result = await runScenario(scenario, transport);
-    const read = result.results.find((r) => r.step.action.kind === 'read-ef' && toHex(r.step.action.fid) === '000A');
+    const read = result.results.find((r) => r.step.action.kind === 'read-ef' && toHex(r.step.action.fid.constant!) === '000A');
     expect(read).toBeDefined();
     expect(Buffer.from(read!.data).subarray(0, der.length).equals(der)).toBe(true);
   });

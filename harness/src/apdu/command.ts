@@ -59,3 +59,40 @@ export function encodeCommand(command: CommandApdu, options: { extended?: boolea
 export function describeCommand(bytes: Uint8Array): string {
   return `${toHex(bytes.subarray(0, 4))} (${bytes.length} bytes)`;
 }
+
+/**
+ * Decodes a command APDU (short or extended form, cases 1–4) into its parts; the inverse of
+ * encodeCommand. `extended` tells which form the bytes used.
+ */
+export function decodeCommand(bytes: Uint8Array): CommandApdu & { readonly extended: boolean } {
+  if (bytes.length < 4) throw new ApduEncodingError(`a command APDU has at least 4 bytes, got ${bytes.length}`);
+  const [cla, ins, p1, p2] = [bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!];
+  const body = bytes.subarray(4);
+  const head = { cla, ins, p1, p2 };
+  if (body.length === 0) return { ...head, extended: false };
+  if (body.length === 1) return { ...head, ne: body[0] === 0 ? 256 : body[0]!, extended: false };
+  if (body[0] !== 0 || body.length === 1 + body[0]! || body.length === 2 + body[0]!) {
+    // short form: Lc data [Le]
+    const nc = body[0]!;
+    if (nc === 0) throw new ApduEncodingError('short Lc of 0 is not allowed');
+    if (body.length === 1 + nc) return { ...head, data: body.subarray(1), extended: false };
+    if (body.length === 2 + nc) {
+      const le = body[1 + nc]!;
+      return { ...head, data: body.subarray(1, 1 + nc), ne: le === 0 ? 256 : le, extended: false };
+    }
+    throw new ApduEncodingError(`Lc says ${nc} data bytes but the body has ${body.length} bytes`);
+  }
+  // extended form: 00 then either Le (2 bytes) or Lc (2 bytes) data [Le (2 bytes)]
+  if (body.length === 3) {
+    const le = (body[1]! << 8) | body[2]!;
+    return { ...head, ne: le === 0 ? 65536 : le, extended: true };
+  }
+  const nc = (body[1]! << 8) | body[2]!;
+  if (nc === 0) throw new ApduEncodingError('extended Lc of 0 is not allowed');
+  if (body.length === 3 + nc) return { ...head, data: body.subarray(3, 3 + nc), extended: true };
+  if (body.length === 5 + nc) {
+    const le = (body[3 + nc]! << 8) | body[4 + nc]!;
+    return { ...head, data: body.subarray(3, 3 + nc), ne: le === 0 ? 65536 : le, extended: true };
+  }
+  throw new ApduEncodingError(`extended Lc says ${nc} data bytes but the body has ${body.length} bytes`);
+}

@@ -129,7 +129,10 @@ export interface UiccInstallParameters {
   readonly nonVolatileMemoryQuota?: number;
   /** Further raw TLVs inside EF (hex), e.g. D7/D8 reserved memory. */
   readonly systemSpecificExtra?: Uint8Array;
-  /** Raw content of the EA template (UICC toolkit parameters), when the applet is a toolkit applet. */
+  /**
+   * Raw content of the EA template, the UICC system-specific parameters (ETSI TS 102 226): 80 toolkit
+   * application parameters, 81 UICC access parameters (access domain), 82 administrative access.
+   */
   readonly toolkitParameters?: Uint8Array;
   /** Further raw TLVs appended after EF/EA (UICC access parameters and other vendor-specific templates). */
   readonly accessParameters?: Uint8Array;

@@ -127,10 +127,10 @@ export function retailMac(key: Uint8Array, data: Uint8Array, iv: Uint8Array = ZE
   if (data.length === 0) throw new GpCryptoError('retail MAC of no data');
   const k1 = key.subarray(0, 8);
   let chain: Uint8Array = Uint8Array.from(iv);
-  for (let offset = 0; offset < data.length - 8; offset += 8) {
-    const block = Uint8Array.from(data.subarray(offset, offset + 8));
-    xorInto(block, chain);
-    chain = desEcbEncrypt(k1, block);
+  if (data.length > 8) {
+    // single-DES CBC over all blocks but the last, in one call
+    const head = desCbcEncrypt(k1, data.subarray(0, data.length - 8), iv);
+    chain = head.subarray(head.length - 8);
   }
   const last = Uint8Array.from(data.subarray(data.length - 8));
   xorInto(last, chain);

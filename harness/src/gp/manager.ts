@@ -5,7 +5,7 @@
 import { toHex } from '../apdu/hex.js';
 import type { CapFile, LoadFileOptions } from './cap/cap.js';
 import {
-  buildInstallParameters, deleteObject, getStatus, installForExtradition, installForInstall, installForLoad, installForPersonalization,
+  buildInstallParameters, deleteObject, encodePrivileges, getStatus, installForExtradition, installForInstall, installForLoad, installForPersonalization,
   LifeCycle, loadBlockSize, loadCommands, parseStatusLegacy, parseStatusTlv, putKeySet, setStatus, StatusScope, storeData,
   type InstallParametersOptions, type NewKeys, type RegistryEntry, type StatusScopeValue,
 } from './commands.js';
@@ -158,4 +158,29 @@ export async function personalize(session: GpSession, applicationAid: Uint8Array
     answers.push(await session.sendOk(`STORE DATA block ${i}`, storeData(blocks[i]!, i, i === blocks.length - 1, p1Flags)));
   }
   return answers;
+}
+
+/** Executable load file and module of security domains on GP cards (GP CS 2.3, the SSD package). */
+export const SSD_LOAD_FILE_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50);
+export const SSD_MODULE_AID = Uint8Array.of(0xa0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50, 0x41);
+
+export interface SecurityDomainOptions {
+  /** Privileges besides security-domain (e.g. authorized-management for an SP-TSM domain). */
+  readonly privileges?: readonly string[];
+  readonly privilegeEncoding?: 1 | 3;
+  /** Install parameters for the SSD (C9 content), e.g. its SCP and key parameters as the card wants them. */
+  readonly parameters?: Uint8Array;
+  readonly loadFileAid?: Uint8Array;
+  readonly moduleAid?: Uint8Array;
+}
+
+/** Creates a supplementary security domain (the SP-TSM's domain under the MNO-TSM's ISD). */
+export async function createSecurityDomain(session: GpSession, aid: Uint8Array, o: SecurityDomainOptions = {}): Promise<void> {
+  await installApplet(session, {
+    loadFileAid: o.loadFileAid ?? SSD_LOAD_FILE_AID,
+    moduleAid: o.moduleAid ?? SSD_MODULE_AID,
+    applicationAid: aid,
+    privileges: encodePrivileges(['security-domain', ...(o.privileges ?? [])], o.privilegeEncoding ?? 3),
+    parameters: o.parameters !== undefined ? { applicationParameters: o.parameters } : {},
+  });
 }

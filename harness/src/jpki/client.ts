@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { digestInfo, hashMessage } from '../apdu/digest-info.js';
 import { ResponseApdu, formatSw } from '../apdu/response.js';
+import type { HashName } from '../script/scenario.js';
 import { HarnessError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import { parseInformation, type AppletInformation } from './info.js';
@@ -26,22 +27,7 @@ export class CardStatusError extends HarnessError {
   }
 }
 
-/** DigestInfo prefixes (RFC 8017 §9.2 note 1). */
-const DIGEST_INFO_PREFIX: Record<string, string> = {
-  sha1: '3021300906052b0e03021a05000414',
-  sha256: '3031300d060960864801650304020105000420',
-  sha384: '3041300d060960864801650304020205000430',
-  sha512: '3051300d060960864801650304020305000440',
-};
-
-export type DigestAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512';
-
-export function digestInfo(algorithm: DigestAlgorithm, digest: Uint8Array): Uint8Array {
-  const prefix = Buffer.from(DIGEST_INFO_PREFIX[algorithm]!, 'hex');
-  const expected = prefix[prefix.length - 1]!;
-  if (digest.length !== expected) throw new RangeError(`${algorithm} digest must be ${expected} bytes, got ${digest.length}`);
-  return new Uint8Array(Buffer.concat([prefix, digest]));
-}
+export type DigestAlgorithm = HashName;
 
 /**
  * What a JPKI client does with the user-authentication application: select, read the
@@ -101,7 +87,7 @@ export class JpkiClient {
   }
 
   async sign(algorithm: DigestAlgorithm, message: Uint8Array): Promise<Uint8Array> {
-    return this.signDigestInfo(digestInfo(algorithm, createHash(algorithm).update(message).digest()));
+    return this.signDigestInfo(digestInfo(algorithm, hashMessage(algorithm, message)));
   }
 
   async information(): Promise<AppletInformation> {

@@ -1,4 +1,5 @@
 import { createCipheriv, timingSafeEqual } from 'node:crypto';
+import { aesCmac } from '../gp/crypto.js';
 
 /** What a sealed envelope carries; the applet's PUT CONTENT P1. */
 export enum ContentTarget {
@@ -82,4 +83,19 @@ export function putContentCommands(target: ContentTarget, envelope: Uint8Array, 
     commands.push(Uint8Array.from([0x84, 0xdb, target, p2, chunk.length, ...chunk]));
   }
   return commands;
+}
+
+/**
+ * Per-card content keys from the SP-TSM's master keys and the card's identity (for example the
+ * key diversification data the security domain returns in INITIALIZE UPDATE, or the ICCID):
+ * NIST SP 800-108 counter-mode KDF with AES-CMAC, one block per key,
+ * K = CMAC(master, 00×11 ‖ label ‖ 00 ‖ 0080 ‖ 01 ‖ identity), label 01 for K-ENC and 02 for K-MAC.
+ */
+export function diversifyContentKeys(master: ContentKeys, cardIdentity: Uint8Array): ContentKeys {
+  checkKey('master K-ENC', master.encryption);
+  checkKey('master K-MAC', master.mac);
+  if (cardIdentity.length === 0) throw new RangeError('the card identity is empty');
+  const derive = (key: Uint8Array, label: number): Uint8Array =>
+    aesCmac(key, Uint8Array.from([...new Uint8Array(11), label, 0x00, 0x00, 0x80, 0x01, ...cardIdentity]));
+  return { encryption: derive(master.encryption, 0x01), mac: derive(master.mac, 0x02) };
 }

@@ -1,7 +1,10 @@
 import { concatBytes } from '../apdu/hex.js';
 import { encodeCommand } from '../apdu/command.js';
+import { digestInfo, hashMessage } from '../apdu/digest-info.js';
 import { ResponseApdu } from '../apdu/response.js';
+import { ScriptError, type SourcePosition } from '../errors.js';
 import type { StepAction } from '../script/scenario.js';
+import { resolveHex, resolveText, type Variables } from '../script/vars.js';
 
 /** One command/response pair, timed around the transport call only. */
 export interface Exchange {
@@ -14,6 +17,12 @@ export interface Exchange {
 export interface ActionContext {
   exchange(command: Uint8Array): Promise<ResponseApdu>;
   reset(cold: boolean): Promise<Uint8Array>;
+  /** Variable values for `${...}` (defaults, --var, captures so far). */
+  readonly vars: Variables;
+  /** Where the step is, for errors in resolved values. */
+  readonly position: SourcePosition;
+  /** Output of `echo` steps. */
+  echo?(message: string): void;
 }
 
 /** The outcome of an action: the response that expectations are checked against. */
@@ -29,39 +38,83 @@ const WRITE_CHUNK = 255;
 const SW_END_OF_FILE = 0x6282;
 const SW_WRONG_P1P2 = 0x6b00;
 
-function selectEf(fid: Uint8Array): Uint8Array {
+/** `00 A4 02 0C 02 <FID>`: SELECT an elementary file by identifier. */
+export function selectEfCommand(fid: Uint8Array): Uint8Array {
   return encodeCommand({ cla: 0x00, ins: 0xa4, p1: 0x02, p2: 0x0c, data: fid });
+}
+
+/** `00 A4 04 0C <AID>`: SELECT by DF name. */
+export function selectAidCommand(aid: Uint8Array): Uint8Array {
+  return encodeCommand({ cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x0c, data: aid });
+}
+
+/** `00 20 00 80 <PIN as ASCII digits>`; an empty PIN gives the case-1 VERIFY that asks for the tries left. */
+export function verifyPinCommand(pin: string): Uint8Array {
+  return encodeCommand({ cla: 0x00, ins: 0x20, p1: 0x00, p2: 0x80, ...(pin.length > 0 ? { data: new Uint8Array(Buffer.from(pin, 'ascii')) } : {}) });
+}
+
+/** `80 2A 00 80 <DigestInfo> 00`: COMPUTE DIGITAL SIGNATURE, PKCS#1 v1.5 padding on the card. */
+export function signCommand(info: Uint8Array): Uint8Array {
+  return encodeCommand({ cla: 0x80, ins: 0x2a, p1: 0x00, p2: 0x80, data: info, ne: 256 });
+}
+
+function fromResponse(r: ResponseApdu): ActionOutcome {
+  return { sw: r.sw, data: r.data };
 }
 
 /** Expands a scenario action into APDUs and runs them. */
 export async function performAction(action: StepAction, ctx: ActionContext): Promise<ActionOutcome> {
+  const { vars, position } = ctx;
   switch (action.kind) {
-    case 'send': {
-      const r = await ctx.exchange(action.apdu);
-      return { sw: r.sw, data: r.data };
-    }
-    case 'select': {
-      const r = await ctx.exchange(encodeCommand({ cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x0c, data: action.aid }));
-      return { sw: r.sw, data: r.data };
-    }
-    case 'select-ef': {
-      const r = await ctx.exchange(selectEf(action.fid));
-      return { sw: r.sw, data: r.data };
-    }
+    case 'send':
+      return fromResponse(await ctx.exchange(resolveHex(action.apdu, vars, position, 'send')));
+    case 'select':
+      return fromResponse(await ctx.exchange(selectAidCommand(resolveHex(action.aid, vars, position, 'select'))));
+    case 'select-ef':
+      return fromResponse(await ctx.exchange(selectEfCommand(fid(action.fid, ctx))));
     case 'read-ef':
-      return readWholeFile(action.fid, ctx);
+      return readWholeFile(fid(action.fid, ctx), ctx);
     case 'write-ef':
-      return writeWholeFile(action.fid, action.content, ctx);
-    case 'reset': {
-      const atr = await ctx.reset(action.cold);
-      return { data: atr };
+      return writeWholeFile(fid(action.fid, ctx), resolveHex(action.content, vars, position, 'write-ef hex'), ctx);
+    case 'reset':
+      return { data: await ctx.reset(action.cold) };
+    case 'verify-pin': {
+      const pin = resolveText(action.pin, vars, position);
+      if (!/^[0-9]{0,16}$/.test(pin)) throw new ScriptError(position, 'verify-pin: the PIN (after substitution) is not decimal digits');
+      return fromResponse(await ctx.exchange(verifyPinCommand(pin)));
     }
+    case 'sign': {
+      let info: Uint8Array;
+      if (action.digestInfo) info = resolveHex(action.digestInfo, vars, position, 'sign digest-info');
+      else if (action.message) info = digestInfo(action.hash!, hashMessage(action.hash!, new Uint8Array(Buffer.from(resolveText(action.message, vars, position), 'utf8'))));
+      else {
+        const digest = resolveHex(action.digest!, vars, position, 'sign digest');
+        try {
+          info = digestInfo(action.hash!, digest);
+        } catch (e) {
+          throw new ScriptError(position, `sign digest: ${(e as Error).message}`);
+        }
+      }
+      return fromResponse(await ctx.exchange(signCommand(info)));
+    }
+    case 'echo':
+      ctx.echo?.(resolveText(action.message, vars, position));
+      return { data: new Uint8Array(0) };
+    case 'delay':
+      await new Promise((resolve) => setTimeout(resolve, action.milliseconds));
+      return { data: new Uint8Array(0) };
   }
+}
+
+function fid(template: Parameters<typeof resolveHex>[0], ctx: ActionContext): Uint8Array {
+  const bytes = resolveHex(template, ctx.vars, ctx.position, 'file identifier');
+  if (bytes.length !== 2) throw new ScriptError(ctx.position, `a file identifier has 2 bytes, got ${bytes.length}`);
+  return bytes;
 }
 
 /** Reads a transparent EF in 256-byte chunks until a short chunk, 6282 or 6B00 marks its end. */
 async function readWholeFile(fid: Uint8Array, ctx: ActionContext): Promise<ActionOutcome> {
-  const selected = await ctx.exchange(selectEf(fid));
+  const selected = await ctx.exchange(selectEfCommand(fid));
   if (selected.sw !== 0x9000) return { sw: selected.sw, data: selected.data };
   const chunks: Uint8Array[] = [];
   for (let offset = 0; offset <= 0x7fff; ) {
@@ -77,7 +130,7 @@ async function readWholeFile(fid: Uint8Array, ctx: ActionContext): Promise<Actio
 
 /** Writes a transparent EF with UPDATE BINARY in 255-byte chunks (personalisation before lock). */
 async function writeWholeFile(fid: Uint8Array, content: Uint8Array, ctx: ActionContext): Promise<ActionOutcome> {
-  const selected = await ctx.exchange(selectEf(fid));
+  const selected = await ctx.exchange(selectEfCommand(fid));
   if (selected.sw !== 0x9000) return { sw: selected.sw, data: selected.data };
   let last = selected;
   for (let offset = 0; offset < content.length; offset += WRITE_CHUNK) {

@@ -1,9 +1,12 @@
 import { ResponseApdu, formatSw } from '../apdu/response.js';
 import { toHex } from '../apdu/hex.js';
-import { HarnessError } from '../errors.js';
-import { bytesMatch, swMatches, type Expectation, type Scenario, type Step } from '../script/scenario.js';
+import { parseMaskedHex } from '../script/patterns.js';
+import { HarnessError, ScriptError, TransportError } from '../errors.js';
+import { bytesMatch, swMatches, type Capture, type Expectation, type Scenario, type Step } from '../script/scenario.js';
+import { substitute, type Variables } from '../script/vars.js';
 import type { Transport } from '../transport/transport.js';
-import { performAction, type Exchange } from './actions.js';
+import { timingStats, type TimingStats } from '../report/stats.js';
+import { performAction, type ActionContext, type ActionOutcome, type Exchange } from './actions.js';
 
 export interface StepResult {
   readonly step: Step;
@@ -13,42 +16,60 @@ export interface StepResult {
   readonly data: Uint8Array;
   readonly passed: boolean;
   readonly failure?: string;
-  /** Sum of the step's exchanges, in nanoseconds. */
+  /** Sum of the step's exchanges, in nanoseconds (0 for steps without APDUs). */
   readonly nanoseconds: number;
 }
 
 export interface RunResult {
   readonly scenario: Scenario;
   readonly transport: string;
+  /** 1-based; warm-up iterations come first and are flagged. */
+  readonly iteration: number;
+  readonly warmup: boolean;
   readonly results: readonly StepResult[];
   readonly passed: number;
   readonly failed: number;
   /** Steps not run because the run stopped early. */
   readonly notRun: number;
-  /** Set when the card or the link failed: the run ended there. */
+  /** Set when the card, the link or a variable failed: the run ended there. */
   readonly aborted?: HarnessError;
 }
 
 export interface RunOptions {
   /** Stop at the first failed expectation (default: continue). */
   readonly stopOnFailure?: boolean;
-  /** Called after each step: progress output, incremental reports. */
+  /** Variables: defaults from the scenario are added unless already set; captures are written here. */
+  readonly vars?: Variables;
+  readonly iteration?: number;
+  readonly warmup?: boolean;
+  /** Called before and after each step: progress output, incremental reports. */
+  readonly onStepStart?: (step: Step, index: number) => void;
   readonly onStep?: (result: StepResult) => void;
+  /** Output of `echo` steps (default: ignored). */
+  readonly echo?: (message: string) => void;
 }
 
 /** Checks a response against an expectation; returns why it fails, or undefined when it passes. */
-export function checkExpectation(expect: Expectation, sw: number | undefined, data: Uint8Array): string | undefined {
+export function checkExpectation(expect: Expectation, sw: number | undefined, data: Uint8Array, resolveData?: (text: string) => string): string | undefined {
   if (expect.sw.length > 0) {
     if (sw === undefined) return 'no status word to check';
-    if (!expect.sw.some((p) => swMatches(p, sw))) {
+    let matched = false;
+    for (const p of expect.sw) if (swMatches(p, sw)) matched = true;
+    if (!matched) {
       return `SW ${formatSw(sw)}, expected ${expect.sw.map((p) => p.text).join(' or ')}`;
     }
   }
   if (expect.length !== undefined && data.length !== expect.length) {
     return `${data.length} data bytes, expected ${expect.length}`;
   }
-  if (expect.data && !bytesMatch(expect.data, data)) {
-    return `data ${toHex(data)} does not match ${expect.data.text}`;
+  if (expect.data) {
+    let pattern = expect.data.constant;
+    if (pattern === undefined) {
+      const text = resolveData ? resolveData(expect.data.text) : expect.data.text;
+      pattern = parseMaskedHex(text);
+      if (!pattern) return `expect data: '${text}' (from '${expect.data.text}') is not hex`;
+    }
+    if (!bytesMatch(pattern, data)) return `data ${toHex(data)} does not match ${pattern.text}`;
   }
   if (expect.dataRegex && !expect.dataRegex.test(toHex(data))) {
     return `data ${toHex(data)} does not match /${expect.dataRegex.source}/`;
@@ -56,37 +77,80 @@ export function checkExpectation(expect: Expectation, sw: number | undefined, da
   return undefined;
 }
 
-/** Runs every step of a scenario on a transport, timing each exchange. */
+/** The captured value as hex (SW as four digits). */
+function captured(capture: Capture, sw: number | undefined, data: Uint8Array, atr: Uint8Array): string | undefined {
+  if (capture.from === 'sw') return sw === undefined ? undefined : formatSw(sw);
+  const source = capture.from === 'atr' ? atr : data;
+  const end = capture.end ?? source.length;
+  if ((capture.start ?? 0) > source.length || end > source.length) return undefined;
+  return toHex(source.subarray(capture.start ?? 0, end));
+}
+
+/**
+ * Runs every step of a scenario once on a transport, timing each exchange with the monotonic
+ * high-resolution clock (performance.now(): sub-microsecond resolution, no allocation).
+ */
 export async function runScenario(scenario: Scenario, transport: Transport, options: RunOptions = {}): Promise<RunResult> {
+  const vars: Variables = options.vars ?? new Map();
+  for (const [k, v] of Object.entries(scenario.vars)) if (!vars.has(k)) vars.set(k, v);
   const results: StepResult[] = [];
   let passed = 0;
   let failed = 0;
   let aborted: HarnessError | undefined;
-  for (const step of scenario.steps) {
-    const exchanges: Exchange[] = [];
-    const ctx = {
-      async exchange(command: Uint8Array): Promise<ResponseApdu> {
-        const start = process.hrtime.bigint();
-        const response = await transport.transmit(command);
-        const nanoseconds = Number(process.hrtime.bigint() - start);
-        exchanges.push({ command, response, nanoseconds });
-        return new ResponseApdu(response);
-      },
-      reset: (cold: boolean) => transport.reset({ cold }),
-    };
+  // One context for the whole run, pointed at each step in turn: the loop below is the hot path
+  // of every benchmark, so it allocates as little as it can.
+  let exchanges: Exchange[] = [];
+  let transmitOptions: { secret: boolean } | undefined;
+  const secretOptions = { secret: true };
+  const ctx: ActionContext & { position: Step['position'] } = {
+    async exchange(command: Uint8Array): Promise<ResponseApdu> {
+      const start = performance.now();
+      const response = await transport.transmit(command, transmitOptions);
+      const nanoseconds = Math.round((performance.now() - start) * 1e6);
+      exchanges.push({ command, response, nanoseconds });
+      if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
+      return new ResponseApdu(response);
+    },
+    reset: (cold: boolean) => transport.reset({ cold }),
+    vars,
+    position: scenario.steps[0]?.position ?? { file: scenario.file, line: 1, column: 1 },
+    ...(options.echo ? { echo: options.echo } : {}),
+  };
+  const resolveData = (text: string): string => substitute(text, vars, ctx.position);
+  for (let index = 0; index < scenario.steps.length; index++) {
+    const step = scenario.steps[index]!;
+    options.onStepStart?.(step, index);
+    exchanges = [];
+    transmitOptions = step.secret ? secretOptions : undefined;
+    ctx.position = step.position;
     let result: StepResult;
     try {
-      const outcome = await performAction(step.action, ctx);
-      const failure = outcome.failure ?? checkExpectation(step.expect, outcome.sw, outcome.data);
-      result = {
-        step,
-        exchanges,
-        ...(outcome.sw !== undefined ? { sw: outcome.sw } : {}),
-        data: outcome.data,
-        passed: failure === undefined,
-        ...(failure !== undefined ? { failure } : {}),
-        nanoseconds: exchanges.reduce((n, e) => n + e.nanoseconds, 0),
-      };
+      const action = step.action;
+      let outcome: ActionOutcome;
+      if (action.kind === 'send' && action.apdu.constant !== undefined) {
+        // The common case inline, without the async frames of performAction and ctx.exchange.
+        const command = action.apdu.constant;
+        const start = performance.now();
+        const response = await transport.transmit(command, transmitOptions);
+        const nanoseconds = Math.round((performance.now() - start) * 1e6);
+        exchanges.push({ command, response, nanoseconds });
+        if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
+        outcome = { sw: (response[response.length - 2]! << 8) | response[response.length - 1]!, data: response.subarray(0, response.length - 2) };
+      } else {
+        outcome = await performAction(action, ctx);
+      }
+      let failure = outcome.failure ?? checkExpectation(step.expect, outcome.sw, outcome.data, resolveData);
+      for (const capture of step.capture) {
+        const value = captured(capture, outcome.sw, outcome.data, transport.atr);
+        if (value === undefined) failure ??= `capture ${capture.name}: the ${capture.from} is too short for [${capture.start ?? ''}:${capture.end ?? ''}]`;
+        else vars.set(capture.name, value);
+      }
+      let nanoseconds = 0;
+      for (const e of exchanges) nanoseconds += e.nanoseconds;
+      const r: { -readonly [K in keyof StepResult]: StepResult[K] } = { step, exchanges, data: outcome.data, passed: failure === undefined, nanoseconds };
+      if (outcome.sw !== undefined) r.sw = outcome.sw;
+      if (failure !== undefined) r.failure = failure;
+      result = r;
     } catch (error) {
       if (!(error instanceof HarnessError)) throw error;
       aborted = error;
@@ -101,10 +165,137 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
   return {
     scenario,
     transport: transport.description,
+    iteration: options.iteration ?? 1,
+    warmup: options.warmup ?? false,
     results,
     passed,
     failed,
     notRun: scenario.steps.length - results.length,
     ...(aborted ? { aborted } : {}),
   };
+}
+
+/** Timing of one step (by its key) over the measured iterations, in milliseconds. */
+export interface StepStats extends TimingStats {
+  readonly key: string;
+  readonly name: string;
+  readonly scenario: string;
+  /** Every measured sample, in run order, in milliseconds. */
+  readonly samples: readonly number[];
+  /** How many of the samples failed their expectations. */
+  readonly failures: number;
+}
+
+/** Everything the reports are built from, in the order it happens. */
+export interface RunListener {
+  suiteStart?(info: SuiteInfo): void;
+  scenarioStart?(scenario: Scenario, iteration: number, warmup: boolean): void;
+  stepStart?(scenario: Scenario, step: Step, index: number): void;
+  step?(run: { scenario: Scenario; iteration: number; warmup: boolean }, result: StepResult): void;
+  scenarioEnd?(run: RunResult): void;
+  suiteEnd?(result: SuiteResult): void;
+}
+
+export interface SuiteInfo {
+  readonly transport: string;
+  readonly atr: Uint8Array;
+  readonly scenarios: readonly Scenario[];
+  readonly repeat: number;
+  readonly warmup: number;
+  readonly startedAt: Date;
+}
+
+export interface SuiteOptions {
+  /** Measured iterations of every scenario (default 1). */
+  readonly repeat?: number;
+  /** Unmeasured iterations run first (default 0). */
+  readonly warmup?: number;
+  readonly stopOnFailure?: boolean;
+  /** Values for `${...}` that override the scenarios' vars. */
+  readonly vars?: Readonly<Record<string, string>>;
+  readonly listeners?: readonly RunListener[];
+  readonly echo?: (message: string) => void;
+}
+
+export interface SuiteResult {
+  readonly runs: readonly RunResult[];
+  /** Per step key, over measured iterations, in first-seen order. */
+  readonly stats: readonly StepStats[];
+  readonly passed: number;
+  readonly failed: number;
+  readonly notRun: number;
+  readonly aborted?: HarnessError;
+  /** 0 passed, 1 expectations failed, else the abort's exit code (2 script, 3 reader or card). */
+  readonly exitCode: number;
+}
+
+/**
+ * Runs scenarios `warmup + repeat` times each (all of one scenario's iterations before the
+ * next), collects per-step timing over the measured iterations and tells listeners as it goes.
+ */
+export async function runSuite(scenarios: readonly Scenario[], transport: Transport, options: SuiteOptions = {}): Promise<SuiteResult> {
+  const repeat = options.repeat ?? 1;
+  const warmup = options.warmup ?? 0;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new ScriptError({ file: '(options)', line: 1, column: 1 }, 'repeat must be ≥ 1');
+  const listeners = options.listeners ?? [];
+  const emit = <K extends keyof RunListener>(k: K, ...args: Parameters<NonNullable<RunListener[K]>>): void => {
+    for (const l of listeners) (l[k] as ((...a: typeof args) => void) | undefined)?.apply(l, args);
+  };
+  const quiet = listeners.length === 0;
+  emit('suiteStart', { transport: transport.description, atr: transport.atr, scenarios, repeat, warmup, startedAt: new Date() });
+  const runs: RunResult[] = [];
+  const stats = new Map<string, { key: string; name: string; scenario: string; samples: number[]; failures: number }>();
+  let lastStats: { key: string; name: string; scenario: string; samples: number[]; failures: number } | undefined;
+  let aborted: HarnessError | undefined;
+  let stop = false;
+  for (const scenario of scenarios) {
+    for (let i = 1; i <= warmup + repeat && !stop; i++) {
+      const isWarmup = i <= warmup;
+      const iteration = isWarmup ? i : i - warmup;
+      emit('scenarioStart', scenario, iteration, isWarmup);
+      const vars: Variables = new Map(Object.entries(options.vars ?? {}));
+      const runInfo = { scenario, iteration, warmup: isWarmup };
+      const run = await runScenario(scenario, transport, {
+        vars,
+        iteration,
+        warmup: isWarmup,
+        ...(options.stopOnFailure !== undefined ? { stopOnFailure: options.stopOnFailure } : {}),
+        ...(options.echo ? { echo: options.echo } : {}),
+        ...(quiet ? {} : { onStepStart: (step: Step, index: number) => emit('stepStart', scenario, step, index) }),
+        onStep: (result) => {
+          if (!isWarmup && result.exchanges.length > 0) {
+            let s = lastStats !== undefined && lastStats.key === result.step.key ? lastStats : stats.get(result.step.key);
+            if (!s) stats.set(result.step.key, (s = { key: result.step.key, name: result.step.name, scenario: scenario.name, samples: [], failures: 0 }));
+            lastStats = s;
+            s.samples.push(result.nanoseconds / 1e6);
+            if (!result.passed) s.failures++;
+          }
+          if (!quiet) emit('step', runInfo, result);
+        },
+      });
+      runs.push(run);
+      emit('scenarioEnd', run);
+      if (run.aborted) {
+        aborted = run.aborted;
+        stop = true;
+      } else if (options.stopOnFailure && run.failed > 0) stop = true;
+    }
+    if (stop) break;
+  }
+  const measured = runs.filter((r) => !r.warmup);
+  const passed = measured.reduce((n, r) => n + r.passed, 0);
+  const failed = runs.reduce((n, r) => n + r.failed, 0);
+  const totalSteps = scenarios.reduce((n, s) => n + s.steps.length * repeat, 0);
+  const notRun = Math.max(0, totalSteps - measured.reduce((n, r) => n + r.results.length, 0));
+  const result: SuiteResult = {
+    runs,
+    stats: [...stats.values()].map((s) => ({ ...s, ...timingStats(s.samples) })),
+    passed,
+    failed,
+    notRun,
+    ...(aborted ? { aborted } : {}),
+    exitCode: aborted ? aborted.exitCode : failed > 0 || notRun > 0 ? 1 : 0,
+  };
+  emit('suiteEnd', result);
+  return result;
 }

@@ -14,38 +14,79 @@ export interface BytePattern {
   readonly mask: Uint8Array;
 }
 
+/**
+ * Text from the scenario that may hold `${name}` references, resolved when the step runs.
+ * `constant` is the parsed value when the text holds no reference (decided at parse time).
+ */
+export interface Template<T> {
+  readonly text: string;
+  readonly constant?: T;
+}
+
 export interface Expectation {
   /** Any of these status words passes; empty means "not checked". */
   readonly sw: readonly SwPattern[];
-  readonly data?: BytePattern;
+  /** Exact or masked data; a template when it holds `${...}`. */
+  readonly data?: Template<BytePattern>;
   /** Tested against the response data as upper-case hex. */
   readonly dataRegex?: RegExp;
   readonly length?: number;
 }
 
+/** Hash algorithms the `sign` step builds a DigestInfo for. */
+export type HashName = 'sha1' | 'sha256' | 'sha384' | 'sha512';
+
 export type StepAction =
-  | { readonly kind: 'send'; readonly apdu: Uint8Array }
-  | { readonly kind: 'select'; readonly aid: Uint8Array }
-  | { readonly kind: 'select-ef'; readonly fid: Uint8Array }
-  | { readonly kind: 'read-ef'; readonly fid: Uint8Array }
-  | { readonly kind: 'write-ef'; readonly fid: Uint8Array; readonly content: Uint8Array; readonly source: string }
-  | { readonly kind: 'reset'; readonly cold: boolean };
+  | { readonly kind: 'send'; readonly apdu: Template<Uint8Array> }
+  | { readonly kind: 'select'; readonly aid: Template<Uint8Array> }
+  | { readonly kind: 'select-ef'; readonly fid: Template<Uint8Array> }
+  | { readonly kind: 'read-ef'; readonly fid: Template<Uint8Array> }
+  | { readonly kind: 'write-ef'; readonly fid: Template<Uint8Array>; readonly content: Template<Uint8Array>; readonly source: string }
+  | { readonly kind: 'reset'; readonly cold: boolean }
+  /** VERIFY 00 20 00 80 with the PIN as ASCII digits; an empty PIN sends no data (asks for tries left). */
+  | { readonly kind: 'verify-pin'; readonly pin: Template<string> }
+  /** COMPUTE DIGITAL SIGNATURE 80 2A 00 80 <DigestInfo> 00. */
+  | {
+      readonly kind: 'sign';
+      readonly hash?: HashName;
+      /** The digest in hex, or the message whose digest is taken, or a ready DigestInfo. */
+      readonly digest?: Template<Uint8Array>;
+      readonly message?: Template<string>;
+      readonly digestInfo?: Template<Uint8Array>;
+    }
+  | { readonly kind: 'echo'; readonly message: Template<string> }
+  | { readonly kind: 'delay'; readonly milliseconds: number };
 
 export type StepKind = StepAction['kind'];
+
+/** Where a captured variable's value comes from: the response data (a byte range of it), the SW or the ATR. */
+export interface Capture {
+  readonly name: string;
+  readonly from: 'data' | 'sw' | 'atr';
+  readonly start?: number;
+  readonly end?: number;
+}
 
 export interface Step {
   readonly name: string;
   readonly action: StepAction;
   readonly expect: Expectation;
+  readonly capture: readonly Capture[];
   /** Whether the step's content is secret (PINs, keys): redacted in every output. */
   readonly secret: boolean;
+  readonly tags: readonly string[];
   readonly position: SourcePosition;
+  /** Identifies the step for timing statistics: repeated or included copies of one step share it. */
+  readonly key: string;
 }
 
 export interface Scenario {
   readonly file: string;
   readonly name: string;
   readonly description?: string;
+  readonly tags: readonly string[];
+  /** Default values of variables; the command line and captures override them. */
+  readonly vars: Readonly<Record<string, string>>;
   readonly steps: readonly Step[];
 }
 
@@ -59,4 +100,15 @@ export function bytesMatch(pattern: BytePattern, data: Uint8Array): boolean {
     if ((data[i]! & pattern.mask[i]!) !== pattern.value[i]) return false;
   }
   return true;
+}
+
+/** Keeps the steps a tag filter selects: a step's tags are its own plus its scenario's. */
+export function filterByTags(scenario: Scenario, include: readonly string[], exclude: readonly string[] = []): Scenario {
+  if (include.length === 0 && exclude.length === 0) return scenario;
+  const steps = scenario.steps.filter((step) => {
+    const tags = new Set([...scenario.tags, ...step.tags]);
+    if (exclude.some((t) => tags.has(t))) return false;
+    return include.length === 0 || include.some((t) => tags.has(t));
+  });
+  return { ...scenario, steps };
 }

@@ -1,14 +1,22 @@
 import { UsageError } from '../errors.js';
 import { PcscTransport, type ReaderSelector } from './pcsc.js';
 import { SimTransport } from './sim.js';
+import { TraceRecorder, TraceTransport } from './trace.js';
 import type { Transport, TransportKind } from './transport.js';
+import { standardStack, type StackOptions } from './wrappers.js';
 
 export interface OpenOptions {
   readonly kind: TransportKind;
   readonly reader?: ReaderSelector;
   readonly timeoutMs?: number;
+  readonly share?: 'shared' | 'exclusive';
+  readonly protocol?: 'T0' | 'T1' | 'any';
   readonly simulatorJar?: string;
   readonly simulatorLog?: string;
+  /** Attach to a simulator that connects to this port instead of starting one (sim). */
+  readonly attachPort?: number;
+  /** The trace file to replay (trace). */
+  readonly trace?: string;
 }
 
 /** A reader option from the command line: all digits is an index, anything else a name or substring. */
@@ -17,21 +25,65 @@ export function parseReaderSelector(text: string | undefined): ReaderSelector | 
   return /^\d+$/.test(text) ? Number(text) : text;
 }
 
+/** Opens the bare transport of a kind: PC/SC reader, direct simulator link, or trace replay. */
 export async function openTransport(options: OpenOptions): Promise<Transport> {
   switch (options.kind) {
-    case 'pcsc': {
-      const reader = options.reader;
+    case 'pcsc':
       return PcscTransport.open({
-        ...(reader !== undefined ? { reader } : {}),
+        ...(options.reader !== undefined ? { reader: options.reader } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.share !== undefined ? { share: options.share } : {}),
+        ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
       });
-    }
     case 'sim':
       return SimTransport.open({
         ...(options.simulatorJar !== undefined ? { jar: options.simulatorJar } : {}),
         ...(options.simulatorLog !== undefined ? { logFile: options.simulatorLog } : {}),
+        ...(options.attachPort !== undefined ? { attachPort: options.attachPort } : {}),
       });
+    case 'trace':
+      if (options.trace === undefined) throw new UsageError('the trace transport needs a trace file (--trace FILE)');
+      return TraceTransport.fromFile(options.trace);
     default:
-      throw new UsageError(`unknown transport '${String(options.kind)}' (expected pcsc or sim)`);
+      throw new UsageError(`unknown transport '${String(options.kind)}' (expected pcsc, sim or trace)`);
   }
+}
+
+export interface CardOptions extends OpenOptions, StackOptions {
+  /** Record every wire exchange to this trace file. */
+  readonly record?: string;
+}
+
+/** A card ready for scenarios: the wrapped transport, and the bare one underneath. */
+export interface Card {
+  /** What scenarios use: ISO response handling and chaining on top of the card. */
+  readonly transport: Transport;
+  /** The bare transport (a TraceTransport when replaying). */
+  readonly base: Transport;
+  /** Closes everything; for a replayed trace, throws when the run left commands of the trace unsent. */
+  close(options?: { checkTrace?: boolean }): Promise<void>;
+}
+
+/** Opens a transport and stacks the wrappers: [recorder] ⇐ [logging] ⇐ GET RESPONSE/6Cxx ⇐ chaining. */
+export async function openCard(options: CardOptions): Promise<Card> {
+  const base = await openTransport(options);
+  let wire: Transport = base;
+  try {
+    if (options.record !== undefined) wire = new TraceRecorder(base, options.record, { showSecrets: options.showSecrets ?? false });
+  } catch (e) {
+    await base.close();
+    throw new UsageError(`cannot record to '${options.record}': ${(e as Error).message}`);
+  }
+  const transport = standardStack(wire, options);
+  let closed = false;
+  return {
+    transport,
+    base,
+    async close(closeOptions = {}) {
+      if (closed) return;
+      closed = true;
+      await transport.close();
+      if (closeOptions.checkTrace && base instanceof TraceTransport) base.assertConsumed();
+    },
+  };
 }

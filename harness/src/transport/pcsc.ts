@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { CardAbsentError, CardRemovedError, ReaderNotFoundError, TransportError } from '../errors.js';
-import type { Transport } from './transport.js';
+import type { TransmitOptions, Transport } from './transport.js';
 
 const require = createRequire(import.meta.url);
 
@@ -221,11 +221,13 @@ export class PcscTransport implements Transport {
     });
   }
 
-  transmit(command: Uint8Array): Promise<Uint8Array> {
+  transmit(command: Uint8Array, _options?: TransmitOptions): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new TransportError('the PC/SC transport is closed'));
     if (this.removal) return Promise.reject(this.removal);
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.reader.transmit(Buffer.from(command), this.options.maxResponseLength ?? 65538, this.protocol, (err, response) => {
+      // A view, not a copy: the binding reads the bytes before the call returns.
+      const data = Buffer.from(command.buffer, command.byteOffset, command.byteLength);
+      this.reader.transmit(data, this.options.maxResponseLength ?? 65538, this.protocol, (err, response) => {
         if (err) {
           const message = String((err as Error).message ?? err);
           reject(
@@ -234,8 +236,11 @@ export class PcscTransport implements Transport {
                 ? new CardRemovedError(`the card in '${this.reader.name}' is gone: ${message}`)
                 : new TransportError(`transmit failed on '${this.reader.name}': ${message}`)),
           );
+        } else if (response.length < 2) {
+          // What pcscd hands back when the card went away during the exchange.
+          reject(this.removal ?? new CardRemovedError(`the card in '${this.reader.name}' answered ${response.length} bytes (no status word): card gone?`));
         } else {
-          resolve(new Uint8Array(response));
+          resolve(response); // a Buffer is a Uint8Array: no copy
         }
       });
     });

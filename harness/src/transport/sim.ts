@@ -1,6 +1,6 @@
 import { SimulatorProcess } from '../sim/simulator-process.js';
 import { TransportError } from '../errors.js';
-import type { Transport } from './transport.js';
+import type { TransmitOptions, Transport } from './transport.js';
 import { VpcdConnection, VpcdControl, VpcdServer } from './vpcd-server.js';
 
 export interface SimTransportOptions {
@@ -34,6 +34,11 @@ export class SimTransport implements Transport {
     return this.currentAtr;
   }
 
+  /** Process id of the simulator this transport started (undefined when attached). */
+  get simulatorPid(): number | undefined {
+    return this.simulator?.child.pid;
+  }
+
   static async open(options: SimTransportOptions = {}): Promise<SimTransport> {
     const server = await VpcdServer.listen(options.attachPort ?? 0);
     let simulator: SimulatorProcess | undefined;
@@ -61,7 +66,7 @@ export class SimTransport implements Transport {
     }
   }
 
-  async transmit(command: Uint8Array): Promise<Uint8Array> {
+  async transmit(command: Uint8Array, _options?: TransmitOptions): Promise<Uint8Array> {
     if (command.length < 4) throw new TransportError(`a command APDU has at least 4 bytes, got ${command.length}`);
     return this.link.request(command);
   }

@@ -8,12 +8,21 @@ export interface Transport {
   readonly description: string;
   /** The ATR of the card as last powered up or reset. */
   readonly atr: Uint8Array;
-  /** Sends one command APDU and returns the response APDU (data and SW1 SW2). */
-  transmit(command: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Sends one command APDU and returns the response APDU (data and SW1 SW2). `options.secret`
+   * marks a command whose body (a PIN, a key) must not appear in logs or recorded traces.
+   */
+  transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array>;
   /** Resets the card (warm), or removes and restores power (cold); returns the new ATR. */
   reset(options?: { cold?: boolean }): Promise<Uint8Array>;
   /** Releases the card and the reader. Safe to call twice. */
   close(): Promise<void>;
 }
 
-export type TransportKind = 'pcsc' | 'sim';
+/** Per-command hints that travel down the transport stack. */
+export interface TransmitOptions {
+  /** The command body is secret: wrappers that log or record show its header and length only. */
+  readonly secret?: boolean;
+}
+
+export type TransportKind = 'pcsc' | 'sim' | 'trace';

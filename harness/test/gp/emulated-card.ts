@@ -26,6 +26,8 @@ export interface EmulatedCardOptions {
   readonly legacyStatusOnly?: boolean;
   /** Entries per GET STATUS page (paging with 6310). */
   readonly pageSize?: number;
+  /** Load files present from the start (e.g. the SSD package in ROM). */
+  readonly preloaded?: readonly { aid: Uint8Array; modules: Uint8Array[] }[];
 }
 
 interface App { aid: Uint8Array; loadFile: string; module: string; privileges: Uint8Array; lifeCycle: number; params: Uint8Array; sd: string; storeData: Uint8Array[] }
@@ -60,6 +62,7 @@ export class EmulatedCard implements Transport {
   constructor(readonly options: EmulatedCardOptions) {
     this.isdAid = options.isdAid ?? Uint8Array.from(Buffer.from('A000000151000000', 'hex'));
     this.keySets.set(options.keys.version, options.keys);
+    for (const f of options.preloaded ?? []) this.loadFiles.push({ aid: f.aid, modules: f.modules });
   }
 
   async beginExclusive(): Promise<void> {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { ContentTarget, putContentCommands, sealContent, tagMatches } from '../../src/jpki/sealer.js';
+import { ContentTarget, diversifyContentKeys, putContentCommands, sealContent, tagMatches } from '../../src/jpki/sealer.js';
 import { keyImportLayout } from '../../src/jpki/key-import.js';
 import { parseInformation } from '../../src/jpki/info.js';
-import { digestInfo } from '../../src/jpki/client.js';
 import { vector } from '../support.js';
 
 const keys = {
@@ -81,9 +80,14 @@ describe('information record', () => {
   });
 });
 
-describe('DigestInfo', () => {
-  test('SHA-256 prefix and length check', () => {
-    expect(hex(digestInfo('sha256', new Uint8Array(32))).startsWith('3031300D0609608648016503040201')).toBe(true);
-    expect(() => digestInfo('sha256', new Uint8Array(20))).toThrow(RangeError);
+describe('per-card content keys', () => {
+  test('differ per card and per purpose, and are reproducible', () => {
+    const a = diversifyContentKeys(keys, Buffer.from('00004A504B4953494D01', 'hex'));
+    const b = diversifyContentKeys(keys, Buffer.from('00004A504B4953494D02', 'hex'));
+    expect(hex(a.encryption)).not.toBe(hex(b.encryption));
+    expect(hex(a.encryption)).not.toBe(hex(a.mac));
+    expect(hex(diversifyContentKeys(keys, Buffer.from('00004A504B4953494D01', 'hex')).mac)).toBe(hex(a.mac));
+    expect(a.encryption.length).toBe(16);
+    expect(() => diversifyContentKeys(keys, new Uint8Array(0))).toThrow(RangeError);
   });
 });

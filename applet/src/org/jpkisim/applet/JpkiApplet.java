@@ -166,7 +166,11 @@ public final class JpkiApplet extends Applet {
             // P1 bit 8 set: short EF identifier addressing, which JPKI clients never use.
             ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
         }
-        TransparentFile file = files.currentReadable();
+        sendFrom(apdu, buf, files.currentReadable(), offset);
+    }
+
+    /** Answers Le bytes of {@code file} from {@code offset}; fewer at the end of the file, with 6282. */
+    private static void sendFrom(APDU apdu, byte[] buf, TransparentFile file, short offset) {
         short expected = apdu.setOutgoing();
         short count = file.read(offset, buf, (short) 0, expected);
         apdu.setOutgoingLength(count);
@@ -183,12 +187,7 @@ public final class JpkiApplet extends Applet {
     private void verify(APDU apdu, byte[] buf) {
         requireP1P2(buf, (byte) 0x00, (byte) 0x80);
         short lc = receive(apdu);
-        if (files.current() == FileSystem.SIGN_PIN) {
-            // No signature function on a SIM: a PIN that can never be verified, 0 tries.
-            ISOException.throwIt(StatusWords.PIN_TRIES_LEFT_BASE);
-        }
-        files.requireCurrent(FileSystem.AUTH_PIN);
-        requirePersonalised();
+        requireUserPinFile();
         if (lc == 0) {
             ISOException.throwIt(pin.triesLeftStatus());
         }
@@ -206,11 +205,7 @@ public final class JpkiApplet extends Applet {
             ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
         }
         short lc = receive(apdu);
-        if (files.current() == FileSystem.SIGN_PIN) {
-            ISOException.throwIt(StatusWords.PIN_TRIES_LEFT_BASE);
-        }
-        files.requireCurrent(FileSystem.AUTH_PIN);
-        requirePersonalised();
+        requireUserPinFile();
         short newAt = ISO7816.OFFSET_CDATA;
         if (p1 == 0x00) {
             if (lc != (short) (2 * UserPin.LENGTH)) {
@@ -229,6 +224,18 @@ public final class JpkiApplet extends Applet {
         }
         pin.replace(buf, newAt, UserPin.LENGTH);
         Util.arrayFillNonAtomic(buf, ISO7816.OFFSET_CDATA, lc, (byte) 0);
+    }
+
+    /**
+     * PIN commands work on the selected PIN file. The signature PIN (001B) exists only for
+     * clients' bookkeeping: no signature function on a SIM, so it answers 63C0 (no tries) to all.
+     */
+    private void requireUserPinFile() {
+        if (files.current() == FileSystem.SIGN_PIN) {
+            ISOException.throwIt(StatusWords.PIN_TRIES_LEFT_BASE);
+        }
+        files.requireCurrent(FileSystem.AUTH_PIN);
+        requirePersonalised();
     }
 
     /** COMPUTE DIGITAL SIGNATURE 80 2A 00 80 DigestInfo 00 with the key file 0017 selected. */
@@ -475,13 +482,7 @@ public final class JpkiApplet extends Applet {
             sendWrapped(apdu, buf, channel, count);
             return;
         }
-        short expected = apdu.setOutgoing();
-        short count = file.read(offset, buf, (short) 0, expected);
-        apdu.setOutgoingLength(count);
-        apdu.sendBytes((short) 0, count);
-        if (count < expected) {
-            ISOException.throwIt(StatusWords.END_OF_FILE);
-        }
+        sendFrom(apdu, buf, file, offset);
     }
 
     // ------------------------------------------------------------------------ helpers

@@ -211,4 +211,51 @@ class AdminTest {
         assertEquals("6A88", card.send("80B4000000"));
         assertEquals("6D00", card.send("80E6000000"));
     }
+
+    @Test
+    void envelopeLargerThanStagingIsFileFull() {
+        card.authenticate();
+        card.setContentKeys();
+        byte[] block = new byte[224];
+        String last = null;
+        for (int b = 0; b < 40; b++) {
+            last = card.admin(String.format("84DB0A%02X", b), block);
+            if (!Card.sw(last).equals("9000")) {
+                break;
+            }
+        }
+        assertEquals("6A84", Card.sw(last));
+    }
+
+    @Test
+    void adminDataLengthsAreChecked() {
+        card.authenticate();
+        assertEquals("6700", card.admin("84D40000", new byte[16]));
+        assertEquals("6700", card.admin("84460000", new byte[1]));
+        assertEquals("6700", card.admin("84DA0000", new byte[2]));
+        assertEquals("6A80", card.admin("84DA0000", new byte[] {2}));
+        assertEquals("6A86", card.send("84460100"));
+        assertEquals("6A86", card.send("84F00F01"));
+    }
+
+    @Test
+    void publicKeyReadInsideTheSessionIsWrappedAndChunked() throws Exception {
+        card.authenticate();
+        card.expect("84460000", "9000");
+        String first = card.expect("84B4000000", "9000");
+        assertEquals(224 * 2, first.length());
+        String rest = card.expect("84B400E000", "9000");
+        assertEquals((294 - 224) * 2, rest.length());
+        assertEquals(readPublicKey(), first + rest);
+        assertEquals("6A86", card.send("80B4800000"));
+    }
+
+    @Test
+    void changeReferenceDataNeedsThePinFile() {
+        card.personalise();
+        card.selectApplication();
+        assertEquals("6986", card.send("002401800431323334"));
+        card.selectFile("000A");
+        assertEquals("6981", card.send("002401800431323334"));
+    }
 }

@@ -176,6 +176,19 @@ final class Card {
         expect("0020008004" + HEX.formatHex(digits.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), "9000");
     }
 
+    /** One field of the information record (E0 template, hex), or null. */
+    static String infoField(String infoHex, int tag) {
+        byte[] data = bytes(infoHex);
+        for (int at = 2; at < data.length; ) {
+            int length = data[at + 1] & 0xFF;
+            if ((data[at] & 0xFF) == tag) {
+                return hex(Arrays.copyOfRange(data, at + 2, at + 2 + length));
+            }
+            at += 2 + length;
+        }
+        return null;
+    }
+
     static String hex(byte[] bytes) {
         return HEX.formatHex(bytes);
     }

@@ -118,7 +118,7 @@ class FuzzTest {
         card.domain.resetSecurity();
         card.selectApplication();
         String info = card.expect("80CA010100", "9000");
-        return new Protected(read(card, "000A"), read(card, "000B"), field(info, 0x84), field(info, 0x80));
+        return new Protected(read(card, "000A"), read(card, "000B"), Card.infoField(info, 0x84), Card.infoField(info, 0x80));
     }
 
     private static String read(Card card, String fid) {
@@ -135,18 +135,6 @@ class FuzzTest {
             }
         }
         return out.toString();
-    }
-
-    private static String field(String infoHex, int tag) {
-        byte[] data = Card.bytes(infoHex);
-        for (int at = 2; at < data.length; ) {
-            int length = data[at + 1] & 0xFF;
-            if ((data[at] & 0xFF) == tag) {
-                return Card.hex(Arrays.copyOfRange(data, at + 2, at + 2 + length));
-            }
-            at += 2 + length;
-        }
-        return null;
     }
 
     /** One state: a fresh card brought to {@code state}, fuzzed without a secure channel. */
@@ -205,7 +193,7 @@ class FuzzTest {
         if (expectedTries != null && !state.equals("terminated") && !state.equals("pre-personalised")) {
             card.selectApplication();
             String info = card.expect("80CA010100", "9000");
-            String tries = field(info, 0x81);
+            String tries = Card.infoField(info, 0x81);
             // The last PIN command may have been refused by SW 6A80 etc. on a card with fewer tries.
             assertTrue(tries.equals(expectedTries) || Integer.parseInt(tries) <= 3, "tries " + tries);
         }

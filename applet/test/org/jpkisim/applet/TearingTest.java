@@ -39,19 +39,7 @@ class TearingTest {
             }
             certificate = read.toString();
         }
-        return new Observed(certificate, field(info, 0x84), field(info, 0x81), field(info, 0x80));
-    }
-
-    private static String field(String infoHex, int tag) {
-        byte[] data = Card.bytes(infoHex);
-        for (int at = 2; at < data.length; ) {
-            int length = data[at + 1] & 0xFF;
-            if ((data[at] & 0xFF) == tag) {
-                return Card.hex(Arrays.copyOfRange(data, at + 2, at + 2 + length));
-            }
-            at += 2 + length;
-        }
-        return null;
+        return new Observed(certificate, Card.infoField(info, 0x84), Card.infoField(info, 0x81), Card.infoField(info, 0x80));
     }
 
     /**

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import chalk from 'chalk';
+import { simulatorStatus, startBackgroundSimulator, stopBackgroundSimulator, VPCD_FIRST_SLOT_PORT } from '../sim/background.js';
+import { EXIT } from './options.js';
+
+/** `sim start|stop|status`: the simulated card in pcscd's vpcd reader. */
+export function registerSimCommands(program: Command): void {
+  const sim = program
+    .command('sim')
+    .description('the simulated card plugged into pcscd through vsmartcard-vpcd')
+    .addHelpText('after', '\nExamples:\n  $ jpki-harness sim start\n  $ jpki-harness sim status --json\n  $ jpki-harness sim stop');
+  sim
+    .command('start')
+    .description('start a simulated JPKI card in the background, in the vpcd reader slot')
+    .option('-p, --port <port>', 'vpcd slot port (35963 first slot, 35964 second)', String(VPCD_FIRST_SLOT_PORT))
+    .option('--atr <hex>', 'ATR the card presents')
+    .option('--log <file>', 'APDU log, PINs and keys redacted')
+    .option('--state <file>', 'keep the card (applets, keys, PIN counters, registry) in this file across restarts')
+    .option('--fresh', 'with --state: start a new card, replacing the file')
+    .option('--t0', 'T=0 persona: response data fetched with GET RESPONSE')
+    .addHelpText('after', '\nExamples:\n  $ jpki-harness sim start && opensc-tool -l\n  $ jpki-harness sim start -p 35964 --log /tmp/card.log\n  $ jpki-harness sim start --state ~/.jpki-card.state')
+    .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean }) => {
+      const status = await startBackgroundSimulator({
+        port: Number(opts.port),
+        ...(opts.atr !== undefined ? { atr: opts.atr } : {}),
+        ...(opts.log !== undefined ? { logFile: opts.log } : {}),
+        ...(opts.state !== undefined ? { stateFile: opts.state } : {}),
+        ...(opts.fresh ? { fresh: true } : {}),
+        ...(opts.t0 ? { t0: true } : {}),
+      });
+      console.log(`simulator running (pid ${status.pid}) on vpcd port ${status.port}`);
+      if (!status.readerListening) {
+        console.log(chalk.yellow(`nothing listens on port ${status.port} yet: start pcscd with vsmartcard-vpcd installed; the card plugs in when it appears`));
+      }
+    });
+  sim
+    .command('stop')
+    .description('stop the background simulator')
+    .option('-p, --port <port>', 'vpcd slot port', String(VPCD_FIRST_SLOT_PORT))
+    .addHelpText('after', '\nExample:\n  $ jpki-harness sim stop')
+    .action(async (opts: { port: string }) => {
+      const stopped = await stopBackgroundSimulator(Number(opts.port));
+      console.log(stopped ? 'simulator stopped' : 'no simulator was running');
+    });
+  sim
+    .command('status')
+    .description('is the background simulator running, and is a vpcd reader there? (exit 1 when not running)')
+    .option('-p, --port <port>', 'vpcd slot port', String(VPCD_FIRST_SLOT_PORT))
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  $ jpki-harness sim status --json')
+    .action(async (opts: { port: string; json?: boolean }) => {
+      const status = await simulatorStatus(Number(opts.port));
+      if (opts.json) console.log(JSON.stringify(status));
+      else {
+        console.log(`simulator: ${status.running ? `running (pid ${status.pid})` : 'not running'}`);
+        console.log(`vpcd reader on port ${status.port}: ${status.readerListening ? 'listening (pcscd)' : 'absent'}`);
+      }
+      if (!status.running) process.exitCode = EXIT.failed;
+    });
+}

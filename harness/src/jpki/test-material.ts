@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { GpSession } from '../gp/session.js';
+import { GP_DEFAULT_TEST_KEY, makeKeySet, type KeySet } from '../gp/keys.js';
+import { packageRoot } from '../sim/simulator-process.js';
+import type { Transport } from '../transport/transport.js';
+import { JPKI_AID } from './client.js';
+import { personalise, type PersonalisationResult } from './personalise.js';
+import { diversifyContentKeys, type ContentKeys } from './sealer.js';
+import { TestCertificateAuthority } from './test-ca.js';
+
+/** TEST ONLY: the GlobalPlatform test keys of the simulator (and of many sample cards), SCP03 key version 30. */
+export const TEST_GP_KEYS: KeySet = makeKeySet(0x30, GP_DEFAULT_TEST_KEY);
+
+/** TEST ONLY: master content keys of the test SP-TSM; each card gets keys diversified from them. */
+export const TEST_CONTENT_MASTER_KEYS: ContentKeys = {
+  encryption: Buffer.from('000102030405060708090A0B0C0D0E0F', 'hex'),
+  mac: Buffer.from('F0E0D0C0B0A090807060504030201000', 'hex'),
+};
+
+export const TEST_PIN = '1234';
+
+/** The test SP-TSM's content keys for one card, identified by its key diversification data. */
+export function testContentKeys(cardIdentity: Uint8Array): ContentKeys {
+  return diversifyContentKeys(TEST_CONTENT_MASTER_KEYS, cardIdentity);
+}
+
+/** C-MAC + C-DECRYPTION + R-MAC: what the administration interface needs, plus protected answers. */
+export const ADMIN_SECURITY_LEVEL = 0x13;
+
+function certificatesDirectory(): string {
+  return path.join(packageRoot(), 'test-vectors', 'certs');
+}
+
+/** Opens an administration session through the applet (SELECT JPKI, then SCP03 to its security domain). */
+export async function openAdminSession(transport: Transport, keys: KeySet = TEST_GP_KEYS, securityLevel = ADMIN_SECURITY_LEVEL): Promise<GpSession> {
+  return GpSession.open(transport, { keys, securityLevel, sdAid: JPKI_AID });
+}
+
+export interface TestPersonalisationOptions {
+  /** Generate the key on the card and have the test CA certify it (default: import the test key). */
+  readonly generate?: boolean;
+  readonly pin?: string;
+  readonly pinLess?: boolean;
+  readonly onStep?: (step: string) => void;
+}
+
+/**
+ * Personalises the applet on `transport` with the TEST credential in test-vectors/certs, the way an
+ * SP-TSM would: secure channel through the applet, sealed content, personalised state.
+ */
+export async function personaliseWithTestCredential(transport: Transport, options: TestPersonalisationOptions = {}): Promise<PersonalisationResult> {
+  const directory = certificatesDirectory();
+  const ca = await TestCertificateAuthority.load(directory);
+  const session = await openAdminSession(transport);
+  try {
+    return await personalise(
+      session,
+      {
+        contentKeys: testContentKeys(session.keyDiversificationData),
+        key: options.generate ? { generate: true } : { import: readFileSync(path.join(directory, 'test-auth.key.pem')) },
+        ...(options.generate ? {} : { certificate: readFileSync(path.join(directory, 'test-auth.der')) }),
+        caCertificate: ca.der,
+        pin: options.pin ?? TEST_PIN,
+        pinPolicy: options.pinLess ? 'pin-less' : 'pin-required',
+      },
+      {
+        certify: (spki) => ca.issue(spki),
+        ...(options.onStep ? { onStep: options.onStep } : {}),
+      },
+    );
+  } finally {
+    await session.end();
+  }
+}
