@@ -192,6 +192,18 @@ class CardContentTest {
     }
 
     @Test
+    void benchmarkPackageLoadsInstallsAndAnswers() throws Exception {
+        byte[] block = CapFiles.loadFileDataBlock(CapFiles.components(java.nio.file.Path.of("test-vectors/cap/bench-20k.cap")));
+        assertTrue(block.length > 19000);
+        assertEquals("9000", loadFile("D392F000267F000000", block, sha256(block), 247 - 8));
+        assertEquals("9000", sw(send(0xE6, 0x0C, 0x00, lv(h("D392F000267F000000"), h("D392F000267F00000001"), h("D392F000267F00000001"),
+                h("00"), h("C900"), new byte[0]))));
+        assertEquals("9000", plain("00A4040C0AD392F000267F00000001"));
+        // the first payload byte of each part, as scripts/cap-bench.sh generates them
+        assertEquals("F14642E343" + "9000", plain("8001000000"));
+    }
+
+    @Test
     void missingImportIsReferencedDataNotFound() throws Exception {
         Map<String, byte[]> c = new java.util.HashMap<>(CapFiles.components(CapFiles.JPKI_CAP));
         byte[] imports = c.get("Import").clone();

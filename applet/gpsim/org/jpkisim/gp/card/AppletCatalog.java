@@ -26,6 +26,7 @@ public final class AppletCatalog {
         AppletCatalog catalog = new AppletCatalog();
         catalog.add(JPKI_PACKAGE, JPKI_MODULE, "org.jpkisim.applet.JpkiApplet");
         catalog.add(SD_PACKAGE, SD_MODULE, SupplementarySecurityDomain.class.getName());
+        catalog.add("D392F000267F000000", "D392F000267F00000001", BenchPackageApplet.class.getName());
         return catalog;
     }
 
