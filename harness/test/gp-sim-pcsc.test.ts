@@ -6,6 +6,7 @@ import { ResponseApdu } from '../src/apdu/response.js';
 import { toHex } from '../src/apdu/hex.js';
 import { CapFile } from '../src/gp/cap/cap.js';
 import { GpStatusError } from '../src/gp/errors.js';
+import { parseInformation } from '../src/jpki/info.js';
 import { GP_DEFAULT_TEST_KEY, makeKeySet } from '../src/gp/keys.js';
 import { deleteAid, extradite, installApplet, listRegistry, loadCap, putKeys, setApplicationLocked } from '../src/gp/manager.js';
 import { GpSession } from '../src/gp/session.js';
@@ -241,23 +242,32 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     expect((await plain('00A4040C0A' + JPKI_AID)).sw).toBe(0x9000);
   });
 
-  test('power loss injected into a command: no answer, the card leaves the slot and comes back', async () => {
-    const status = await plain('FF70000000');
-    expect(toHex(status.data)).toBe('01');
+  test('power loss injected into a command: no answer, the card leaves the slot, the transaction is rolled back', async () => {
+    const lifecycle = async (): Promise<string> => {
+      expect((await plain('00A4040C0A' + JPKI_AID)).sw).toBe(0x9000);
+      const r = await plain('80CA010100');
+      expect(r.sw).toBe(0x9000);
+      return parseInformation(r.data).lifecycle;
+    };
+    expect(await lifecycle()).toBe('pre-personalised');
+    expect(toHex((await plain('FF70000000')).data)).toBe('01');
     expect((await plain('FF70010000')).sw).toBe(0x9000);
     expect(toHex((await plain('FF70000000')).data)).toBe('03');
-    // SET CONTENT KEYS commits a transaction in the applet; its channel opens with the SP keys
+    // SET LIFE CYCLE (terminated) commits a transaction in the applet; its channel opens with the SP keys
     const spKey = hex('5350544B45595350544B45595350544B');
-    const sp = await session({ sdAid: JPKI_AID, keys: makeKeySet(0x30, spKey) });
-    const torn = await sp.send({ cla: 0x80, ins: 0xd4, p1: 0, p2: 0, data: new Uint8Array(32), ne: 256 }).then(
-      (r) => `answered ${r.sw.toString(16)}`,
-      (e: Error) => e.message,
-    );
+    const terminate = { cla: 0x80, ins: 0xf0, p1: 0x7f, p2: 0x00, data: new Uint8Array(0), ne: 256 };
+    let sp = await session({ sdAid: JPKI_AID, keys: makeKeySet(0x30, spKey) });
+    const torn = await sp.send(terminate).then((r) => `answered ${r.sw.toString(16)}`, (e: Error) => e.message);
     expect(torn).not.toMatch(/^answered/);
     await sp.end().catch(() => undefined);
     await transport!.close().catch(() => undefined);
     transport = await openOwnCard();
     expect(toHex((await plain('FF70000000')).data)).toBe('01');
-    expect((await plain('00A4040C0A' + JPKI_AID)).sw).toBe(0x9000);
+    expect(await lifecycle()).toBe('pre-personalised');
+    // the same command without a power loss goes through
+    sp = await session({ sdAid: JPKI_AID, keys: makeKeySet(0x30, spKey) });
+    expect((await sp.send(terminate)).sw).toBe(0x9000);
+    await sp.end();
+    expect(await lifecycle()).toBe('terminated');
   });
 });
