@@ -36,6 +36,7 @@ final class SimulatedCard {
     private final boolean t0;
     private boolean powered;
     private boolean dirty;
+    private String lastSaveError;
 
     SimulatedCard(byte[] atr) {
         this(atr, null, false, false);
@@ -159,9 +160,14 @@ final class SimulatedCard {
                 Files.deleteIfExists(tmp);
             }
             dirty = false;
+            lastSaveError = null;
             return true;
         } catch (IOException | RuntimeException e) {
-            System.err.println("jpki-simulator: cannot write card state " + stateFile + ": " + e.getMessage());
+            String message = "jpki-simulator: cannot write card state " + stateFile + ": " + e.getMessage();
+            if (!message.equals(lastSaveError)) {
+                System.err.println(message);
+                lastSaveError = message;
+            }
             return false;
         }
     }

@@ -126,4 +126,16 @@ class CardPlatformTest {
         card.setT0(false);
         assertEquals("0001000000" + "9000", send("804800000101"));
     }
+
+    @Test
+    void jpkiAppletAnswersOnALogicalChannel() {
+        card.install(HEX.parseHex("D392F000260100000001"), org.jpkisim.applet.JpkiApplet.class, new byte[0]);
+        assertEquals("019000", send("0070000001"));
+        assertEquals("9000", send("01A4040C0AD392F000260100000001"));
+        assertEquals("9000", send("01A4020C020006"));
+        assertTrue(send("01B0000000").startsWith(HEX.formatHex("JPKIAPICCTOKEN2".getBytes())));
+        // the basic channel still has the ISD
+        assertTrue(send("80CA00E000").startsWith("E0"));
+        assertEquals("9000", send("00708001"));
+    }
 }
