@@ -38,6 +38,17 @@ class CardPlatformTest {
     }
 
     @Test
+    void transactionLeftOpenByTheAppletIsAborted() {
+        assertEquals("9000", send("00A4040007" + TX));
+        assertEquals("9000", send("80410000081111111111111111"));
+        assertEquals("9000", send("80490000085555555555555555"));
+        assertEquals("1111111111111111000111" + "9000", send("8042000000"));
+        // and the next transaction starts normally
+        assertEquals("9000", send("80410000086666666666666666"));
+        assertEquals("6666666666666666000266" + "9000", send("8042000000"));
+    }
+
+    @Test
     void pinTryCounterIsNotRolledBack() {
         assertEquals("9000", send("00A4040007" + TX));
         assertEquals("039000", send("8045000000"));

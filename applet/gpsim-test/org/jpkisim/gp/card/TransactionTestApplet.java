@@ -58,6 +58,11 @@ public final class TransactionTestApplet extends Applet {
                 apdu.setIncomingAndReceive();
                 write(buffer);
                 return;
+            case 0x49:
+                apdu.setIncomingAndReceive();
+                JCSystem.beginTransaction();
+                write(buffer);
+                return; // transaction left open
             case 0x44:
                 JCSystem.beginTransaction();
                 pin.check(new byte[] {9, 9, 9, 9}, (short) 0, (byte) 4);

@@ -246,7 +246,12 @@ public final class GpCard {
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 return new byte[] {0x67, 0x00};
             }
-            if (transactions.takeTorn()) {
+            boolean torn = transactions.takeTorn();
+            if (!torn && runtime.getTransactionDepth() != 0) {
+                // An applet returned with its transaction open: the Java Card runtime aborts it.
+                runtime.abortTransaction();
+            }
+            if (torn) {
                 // Power went at the commit: the transaction's writes roll back, the card answers nothing.
                 reset();
                 return new byte[0];
