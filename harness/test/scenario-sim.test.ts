@@ -23,7 +23,7 @@ maybe('read-certificate scenario over the direct (sim) transport', () => {
     expect(toHex(transport.atr)).toBe('3B8880014A504B492D53494D6B');
   });
 
-  test.each(['read-certificate.yaml', 'pin-and-sign.yaml'])('every step of %s passes', async (file) => {
+  test.each(['read-certificate.yaml', 'pin-and-sign.yaml', 'admin-secure-channel.yaml'])('every step of %s passes', async (file) => {
     const scenario = loadScenario(vector('scenarios', file));
     const result = await runScenario(scenario, transport);
     const failures = result.results.filter((r) => !r.passed).map((r) => `${r.step.name}: ${r.failure}`);
@@ -49,5 +49,18 @@ maybe('read-certificate scenario over the direct (sim) transport', () => {
     expect(result.failed).toBe(1);
     expect(result.results[0]!.sw).toBe(0x9000);
     expect(result.results[0]!.failure).toMatch(/6A82/);
+  });
+
+  test('a secure channel with wrong keys is a failed step, and the run goes on', async () => {
+    const { parseScenario } = await import('../src/script/parser.js');
+    const scenario = parseScenario(
+      'name: wrong keys\nsteps:\n  - select: D392F000260100000001\n  - secure-channel: { scp: 3, key: 000102030405060708090A0B0C0D0E0F, level: cmac+cdec, sd: D392F000260100000001 }\n  - send: 84DA00000100\n    expect: { sw: "6982" }\n',
+      'inline.yaml',
+    );
+    const result = await runScenario(scenario, transport);
+    expect(result.aborted).toBeUndefined();
+    expect(result.results[1]!.passed).toBe(false);
+    expect(result.results[1]!.failure).toMatch(/cryptogram/i);
+    expect(result.results[2]!.passed).toBe(true);
   });
 });

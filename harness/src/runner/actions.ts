@@ -1,3 +1,4 @@
+import type { GpSessionOptions } from '../gp/session.js';
 import { concatBytes } from '../apdu/hex.js';
 import { encodeCommand } from '../apdu/command.js';
 import { digestInfo, hashMessage } from '../apdu/digest-info.js';
@@ -23,6 +24,11 @@ export interface ActionContext {
   readonly position: SourcePosition;
   /** Output of `echo` steps. */
   echo?(message: string): void;
+  /**
+   * Opens a secure channel over the card (its APDUs are exchanges of this step) and sends every
+   * following step through it; `undefined` ends it. Returns the EXTERNAL AUTHENTICATE outcome.
+   */
+  secureChannel?(options: GpSessionOptions | undefined): Promise<ActionOutcome>;
 }
 
 /** The outcome of an action: the response that expectations are checked against. */
@@ -103,6 +109,9 @@ export async function performAction(action: StepAction, ctx: ActionContext): Pro
     case 'delay':
       await new Promise((resolve) => setTimeout(resolve, action.milliseconds));
       return { data: new Uint8Array(0) };
+    case 'secure-channel':
+      if (!ctx.secureChannel) throw new ScriptError(position, 'secure-channel: this runner cannot open secure channels');
+      return ctx.secureChannel(action.options);
   }
 }
 

@@ -4,7 +4,9 @@ import { parseMaskedHex } from '../script/patterns.js';
 import { HarnessError, ScriptError, TransportError } from '../errors.js';
 import { bytesMatch, swMatches, type Capture, type Expectation, type Scenario, type Step } from '../script/scenario.js';
 import { substitute, type Variables } from '../script/vars.js';
-import type { Transport } from '../transport/transport.js';
+import type { Transport, TransmitOptions } from '../transport/transport.js';
+import { GpSession, type GpSessionOptions } from '../gp/session.js';
+import { GpError } from '../gp/errors.js';
 import { timingStats, type TimingStats } from '../report/stats.js';
 import { performAction, type ActionContext, type ActionOutcome, type Exchange } from './actions.js';
 
@@ -102,16 +104,61 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
   let exchanges: Exchange[] = [];
   let transmitOptions: { secret: boolean } | undefined;
   const secretOptions = { secret: true };
+  // Steps go to `active`: the card, or a secure-channel session over it once a step opened one.
+  let active: Transport = transport;
+  let session: GpSession | undefined;
+  const endSession = async (): Promise<void> => {
+    if (session) await session.end();
+    session = undefined;
+    active = transport;
+  };
   const ctx: ActionContext & { position: Step['position'] } = {
     async exchange(command: Uint8Array): Promise<ResponseApdu> {
       const start = performance.now();
-      const response = await transport.transmit(command, transmitOptions);
+      const response = await active.transmit(command, transmitOptions);
       const nanoseconds = Math.round((performance.now() - start) * 1e6);
       exchanges.push({ command, response, nanoseconds });
       if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
       return new ResponseApdu(response);
     },
-    reset: (cold: boolean) => transport.reset({ cold }),
+    reset: async (cold: boolean) => {
+      await endSession(); // a reset ends any session on the card
+      return transport.reset({ cold });
+    },
+    async secureChannel(options: GpSessionOptions | undefined): Promise<ActionOutcome> {
+      await endSession();
+      if (!options) return { data: new Uint8Array(0) };
+      // The handshake's APDUs are this step's exchanges, timed like any other; afterwards the
+      // session's wire traffic passes straight through (each step times its wrapped exchange).
+      let handshake = true;
+      const recorded: Transport = {
+        description: transport.description,
+        get atr() {
+          return transport.atr;
+        },
+        transmit: async (command: Uint8Array, opts?: TransmitOptions) => {
+          if (!handshake) return transport.transmit(command, opts);
+          const start = performance.now();
+          const response = await transport.transmit(command);
+          exchanges.push({ command, response, nanoseconds: Math.round((performance.now() - start) * 1e6) });
+          return response;
+        },
+        reset: (o) => transport.reset(o),
+        close: () => transport.close(),
+      };
+      try {
+        session = await GpSession.open(recorded, options);
+      } catch (error) {
+        if (error instanceof GpError) {
+          const last = exchanges[exchanges.length - 1]?.response;
+          return { data: new Uint8Array(0), failure: error.message, ...(last && last.length >= 2 ? { sw: (last[last.length - 2]! << 8) | last[last.length - 1]! } : {}) };
+        }
+        throw error;
+      }
+      handshake = false;
+      active = session;
+      return { sw: 0x9000, data: new Uint8Array(0) };
+    },
     vars,
     position: scenario.steps[0]?.position ?? { file: scenario.file, line: 1, column: 1 },
     ...(options.echo ? { echo: options.echo } : {}),
@@ -131,7 +178,7 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
         // The common case inline, without the async frames of performAction and ctx.exchange.
         const command = action.apdu.constant;
         const start = performance.now();
-        const response = await transport.transmit(command, transmitOptions);
+        const response = await active.transmit(command, transmitOptions);
         const nanoseconds = Math.round((performance.now() - start) * 1e6);
         exchanges.push({ command, response, nanoseconds });
         if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
@@ -162,6 +209,8 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
     options.onStep?.(result);
     if (aborted || (!result.passed && options.stopOnFailure)) break;
   }
+  // A session does not outlive its scenario (it would hold the reader exclusively).
+  await endSession().catch(() => undefined);
   return {
     scenario,
     transport: transport.description,

@@ -5,6 +5,7 @@ import { ScriptError, type SourcePosition } from '../errors.js';
 import { HexFormatError, parseHex } from '../apdu/hex.js';
 import { parseMaskedHex, parseSwPattern } from './patterns.js';
 import { hasReferences, referencedNames } from './vars.js';
+import { secureChannelOptions } from '../gp/script-step.js';
 import type { BytePattern, Capture, Expectation, HashName, Scenario, Step, StepAction, SwPattern, Template } from './scenario.js';
 
 const SCENARIO_KEYS = ['name', 'description', 'tags', 'vars', 'steps'] as const;
@@ -20,6 +21,7 @@ export const ACTION_KEYS = [
   'sign',
   'echo',
   'delay',
+  'secure-channel',
 ] as const;
 const STEP_KEYS = ['name', 'expect', 'secret', 'capture', 'tags', ...ACTION_KEYS] as const;
 const REPEAT_KEYS = ['repeat', 'name', 'tags', 'steps'] as const;
@@ -299,7 +301,7 @@ function parseStep(ctx: ParseContext, node: Node, index: number): Step {
   const secretEntry = r.entry(map, 'secret');
   const captureEntry = r.entry(map, 'capture');
   const tagsEntry = r.entry(map, 'tags');
-  const noSw = action.kind === 'reset' || action.kind === 'echo' || action.kind === 'delay';
+  const noSw = action.kind === 'reset' || action.kind === 'echo' || action.kind === 'delay' || (action.kind === 'secure-channel' && !action.options);
   const position = r.position(node);
   const secret = action.kind === 'verify-pin' || (secretEntry ? r.bool(secretEntry.value, 'secret') : false);
   if (action.kind === 'verify-pin' && secretEntry && !r.bool(secretEntry.value, 'secret')) {
@@ -323,6 +325,20 @@ function fidCheck(bytes: Uint8Array): string | undefined {
 
 function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: string): StepAction {
   switch (kind) {
+    case 'secure-channel': {
+      if (isScalar(value) && value.value === 'end') return { kind: 'secure-channel' };
+      if (!isMap(value)) r.fail(value, "secure-channel takes a mapping (profile, scp, i, level, kvn, key, enc, mac, dek, diversification, sd) or the word 'end'");
+      const fields: Record<string, unknown> = {};
+      for (const pair of (value as YAMLMap<Node, Node>).items) {
+        const node = pair.value;
+        fields[r.keyText(pair)] = isScalar(node) && typeof node.source === 'string' && typeof node.value !== 'string' ? node.source : isScalar(node) ? node.value : undefined;
+      }
+      try {
+        return { kind: 'secure-channel', options: secureChannelOptions(fields, baseDir) };
+      } catch (e) {
+        return r.fail(value, (e as Error).message);
+      }
+    }
     case 'send':
       return {
         kind: 'send',
@@ -491,6 +507,8 @@ function defaultName(action: StepAction): string {
       return action.digestInfo ? 'sign DigestInfo' : `sign ${action.hash} digest`;
     case 'echo':
       return 'echo';
+    case 'secure-channel':
+      return action.options ? `open secure channel (SCP0${action.options.scp ?? '?'})` : 'end secure channel';
     case 'delay':
       return `delay ${action.milliseconds} ms`;
   }

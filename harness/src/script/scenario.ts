@@ -1,4 +1,5 @@
 import type { SourcePosition } from '../errors.js';
+import type { GpSessionOptions } from '../gp/session.js';
 
 /** A status-word pattern such as 9000, 63Cx or 61xx: `sw & mask === value`. */
 export interface SwPattern {
@@ -55,7 +56,13 @@ export type StepAction =
       readonly digestInfo?: Template<Uint8Array>;
     }
   | { readonly kind: 'echo'; readonly message: Template<string> }
-  | { readonly kind: 'delay'; readonly milliseconds: number };
+  | { readonly kind: 'delay'; readonly milliseconds: number }
+  /**
+   * Opens a GlobalPlatform secure channel (SELECT, INITIALIZE UPDATE, EXTERNAL AUTHENTICATE); every
+   * following step is wrapped and every response unwrapped and checked, until `secure-channel: end`
+   * or a reset. `options` undefined ends the session.
+   */
+  | { readonly kind: 'secure-channel'; readonly options?: GpSessionOptions };
 
 export type StepKind = StepAction['kind'];
 

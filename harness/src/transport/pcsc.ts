@@ -123,6 +123,7 @@ export async function listReaders(waitMs = 1000): Promise<string[]> {
 /** PC/SC through node-pcsclite: any reader pcscd knows, the vpcd virtual readers included. */
 export class PcscTransport implements Transport {
   private closed = false;
+  private exclusiveDepth = 0;
   private removal: Error | undefined;
 
   private constructor(
@@ -269,6 +270,29 @@ export class PcscTransport implements Transport {
       this.reader.on('status', onStatus);
     });
     return this.currentAtr;
+  }
+
+  /**
+   * Holds the card for this process alone, for a secure-channel session: another application's
+   * command in the middle would break the session's MAC chain. node-pcsclite has no
+   * SCardBeginTransaction, so a shared connection is reconnected exclusively (a warm card stays as it
+   * is: SCARD_LEAVE_CARD) and shared again afterwards. An exclusive connection already is.
+   */
+  async beginExclusive(): Promise<void> {
+    if (this.options.share !== 'shared' || this.exclusiveDepth++ > 0) return;
+    await this.reconnect({ ...this.options, share: 'exclusive' });
+  }
+
+  async endExclusive(): Promise<void> {
+    if (this.options.share !== 'shared' || this.exclusiveDepth === 0 || --this.exclusiveDepth > 0) return;
+    await this.reconnect(this.options);
+  }
+
+  private async reconnect(options: PcscOptions): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, (err) => (err ? reject(new TransportError(String(err))) : resolve())),
+    );
+    this.protocol = await PcscTransport.connect(this.reader, options);
   }
 
   async close(): Promise<void> {

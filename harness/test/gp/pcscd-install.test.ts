@@ -85,4 +85,21 @@ maybe('JPKI applet installed from its CAP through pcscd, then personalised', () 
     await expect(deleteAid(session, Uint8Array.from([0xa0, 0, 0, 0, 0x99, 0x99]), false)).rejects.toThrow(GpStatusError);
     await session.end();
   });
+
+  test('a session on a shared connection holds the reader exclusively until it ends', async () => {
+    await transport.close();
+    const shared = await PcscTransport.open({ reader: READER, share: 'shared', timeoutMs: 15000 });
+    try {
+      const profile = loadProfile(vector('profiles', 'simulator-scp03.yaml'));
+      const session = await GpSession.open(shared, { keys: profile.keys, scp: 3, securityLevel: profile.securityLevel, sdAid: profile.isdAid });
+      await expect(PcscTransport.open({ reader: READER, share: 'shared', timeoutMs: 2000 })).rejects.toThrow(/[Ss]haring violation/);
+      expect((await listRegistry(session)).isd.length).toBe(1);
+      await session.end();
+      const other = await PcscTransport.open({ reader: READER, share: 'shared', timeoutMs: 5000 });
+      await other.close();
+    } finally {
+      await shared.close();
+      transport = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
+    }
+  });
 });
