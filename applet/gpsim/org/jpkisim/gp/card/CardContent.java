@@ -445,7 +445,11 @@ final class CardContent {
         throw new ContentException(SW_WRONG_DATA, "privileges are 1 or 3 bytes");
     }
 
-    private Answer makeSelectable(Fields f) {
+    /**
+     * INSTALL [for make selectable / personalization / extradition] data: empty load file and module
+     * AIDs, the application AID, then empty privileges, parameters and token.
+     */
+    private static byte[] targetApplication(Fields f) {
         f.lv();
         f.lv();
         byte[] appAid = f.aid("application AID", false);
@@ -453,6 +457,11 @@ final class CardContent {
         f.lv();
         f.lv();
         f.end();
+        return appAid;
+    }
+
+    private Answer makeSelectable(Fields f) {
+        byte[] appAid = targetApplication(f);
         Registry.Application app = registry.application(appAid);
         if (app == null) {
             throw new ContentException(SW_NOT_FOUND, "no such application");
@@ -499,13 +508,7 @@ final class CardContent {
     }
 
     private Answer forPersonalization(byte[] sd, boolean issuer, Fields f) {
-        f.lv();
-        f.lv();
-        byte[] appAid = f.aid("application AID", false);
-        f.lv();
-        f.lv();
-        f.lv();
-        f.end();
+        byte[] appAid = targetApplication(f);
         Registry.Application app = registry.application(appAid);
         if (app == null || app.isSecurityDomain() && !issuer) {
             throw new ContentException(SW_NOT_FOUND, "no such application");
