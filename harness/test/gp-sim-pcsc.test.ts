@@ -225,7 +225,7 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     // SELECT ISD: FCI with the ISD AID and 9F65; GET DATA key information template; GET STATUS outside a session;
     // SELECT of the applet
     expect(flat).toMatch(/< 6F 10 84 08 A0 00 00 01 51 00 00 00 A5 04 9F 65 01 FF 90 00 : Normal processing/);
-    expect(flat).toMatch(/< E0 36 C0 04 01 30 88 10 .* 90 00 : Normal processing/);
+    expect(flat).toMatch(/< E0 7E C0 04 01 30 88 10 .* 90 00 : Normal processing/);
     expect(flat).toMatch(/< 69 82 : Command not allowed/);
     expect(flat.match(/90 00 : Normal processing/g)).toHaveLength(3);
   });

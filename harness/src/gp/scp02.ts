@@ -153,7 +153,8 @@ export class Scp02Channel implements SecureChannelWrapper {
     if (!this.authenticated) throw new SecureChannelProtocolError('SCP02: EXTERNAL AUTHENTICATE first');
     const plain = command.data ?? new Uint8Array(0);
     if (this.level & 0x10) {
-      this.rmacInput = concatBytes(Uint8Array.of(command.cla & ~0x07 & 0xff, command.ins, command.p1, command.p2), plain.length > 0 ? concatBytes(Uint8Array.of(plain.length & 0xff), plain) : new Uint8Array(0));
+      // the command as the R-MAC covers it (E.4.5): CLA without SM and channel bits, Lc of the plaintext (00 without data)
+      this.rmacInput = concatBytes(Uint8Array.of(command.cla & ~0x07 & 0xff, command.ins, command.p1, command.p2, plain.length & 0xff), plain);
     }
     if (!(this.level & 0x01)) return command;
     const cla = (command.cla & 0xff) | 0x04;

@@ -191,7 +191,7 @@ export class EmulatedCard implements Transport {
     const cla = apdu[0]!;
     if (!(s.level & 0x01)) {
       if (cla & 0x04) throw new Error('unexpected secure messaging');
-      if (s.scp02) this.scp02RmacInput = concatBytes(Uint8Array.of(cla & 0xf8, apdu[1]!, apdu[2]!, apdu[3]!), data.length ? concatBytes(Uint8Array.of(data.length), data) : new Uint8Array(0));
+      if (s.scp02) this.scp02RmacInput = concatBytes(Uint8Array.of(cla & 0xf8, apdu[1]!, apdu[2]!, apdu[3]!, data.length), data);
       return data;
     }
     if (!(cla & 0x04)) throw new Error('C-MAC missing');
@@ -204,7 +204,7 @@ export class EmulatedCard implements Transport {
       const expected = retailMac(c.keys.mac, pad80(concatBytes(Uint8Array.of(cla, apdu[1]!, apdu[2]!, apdu[3]!, body.length + 8), body), 8), icv);
       if (!bytesEqual(expected, mac)) throw new Error('bad C-MAC');
       c.icv = expected;
-      this.scp02RmacInput = concatBytes(Uint8Array.of(cla & 0xf8, apdu[1]!, apdu[2]!, apdu[3]!), body.length ? concatBytes(Uint8Array.of(body.length), body) : new Uint8Array(0));
+      this.scp02RmacInput = concatBytes(Uint8Array.of(cla & 0xf8, apdu[1]!, apdu[2]!, apdu[3]!, body.length), body);
       return body;
     }
     const c = s.scp03!;

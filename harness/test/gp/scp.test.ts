@@ -9,6 +9,8 @@ import { parseHex, toHex } from '../../src/apdu/hex.js';
 import { parseCommandApdu } from '../../src/gp/channel.js';
 import { CardCryptogramError, ResponseIntegrityError, SecureChannelProtocolError } from '../../src/gp/errors.js';
 import { makeKeySet } from '../../src/gp/keys.js';
+import { concatBytes } from '../../src/apdu/hex.js';
+import { pad80, retailMac, tdesCbcEncrypt } from '../../src/gp/crypto.js';
 import { Scp02Channel } from '../../src/gp/scp02.js';
 import { Scp03Channel, scp03PseudoRandomChallenge } from '../../src/gp/scp03.js';
 import { vector } from '../support.js';
@@ -49,6 +51,24 @@ describe('SCP02 i=55 (pySim SCP02_Test)', () => {
   });
   test('an SCP03 answer is refused', () => {
     expect(() => Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), parseHex(v.scp03.cases[0]!.initializeUpdateResponse), { i: 0x55 })).toThrow(SecureChannelProtocolError);
+  });
+});
+
+describe('SCP02 R-MAC input (Card Specification E.4.5)', () => {
+  // pySim's SCP02 session opened at level 11; the R-MAC of a response recomputed here from its parts
+  const open = () => Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), parseHex(v.scp02.initializeUpdateResponse), { i: 0x55 });
+  const sequence = parseHex(v.scp02.initializeUpdateResponse).subarray(12, 14);
+  const sRmac = tdesCbcEncrypt(parseHex(v.scp02.keys.mac), concatBytes(Uint8Array.of(0x01, 0x02), sequence, new Uint8Array(12)));
+  test('a command without data is covered with Lc 00, CLA without SM and channel bits; chained', () => {
+    const channel = open();
+    channel.externalAuthenticate(0x11);
+    channel.wrap({ cla: 0x81, ins: 0xca, p1: 0x00, p2: 0xe0, ne: 256 });
+    const data = parseHex('E012C00401208010C00402208010C00403208010');
+    const first = retailMac(sRmac, pad80(concatBytes(parseHex('80CA00E000'), Uint8Array.of(data.length), data, parseHex('9000')), 8), new Uint8Array(8));
+    expect(toHex(channel.unwrap(concatBytes(data, first, parseHex('9000'))))).toBe(toHex(data) + '9000');
+    channel.wrap({ cla: 0x80, ins: 0xf2, p1: 0x80, p2: 0x02, data: parseHex('4F00'), ne: 256 });
+    const second = retailMac(sRmac, pad80(concatBytes(parseHex('80F28002024F00'), Uint8Array.of(0), parseHex('9000')), 8), first);
+    expect(toHex(channel.unwrap(concatBytes(second, parseHex('9000'))))).toBe('9000');
   });
 });
 

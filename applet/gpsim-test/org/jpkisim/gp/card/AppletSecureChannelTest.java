@@ -50,6 +50,27 @@ class AppletSecureChannelTest {
     }
 
     @Test
+    void adminCommandInsideScp02WithRmac() {
+        // key set 22: SCP02 i=75; the applet's wrap() appends the R-MAC, the host checks it
+        ScpHost host = ScpHost.open(card::transmit, HostKeys.testKeys(0x22), 0x13);
+        assertEquals("93", send("8020000000").substring(0, 2));
+        byte[] raw = card.transmit(host.wrap(HEX.parseHex("801000000301020300")));
+        assertEquals(3 + 8 + 2, raw.length);
+        assertEquals("0302019000", HEX.formatHex(host.unwrap(raw)));
+        assertEquals("0504039000", HEX.formatHex(host.send(HEX.parseHex("801000000303040500"))));
+    }
+
+    @Test
+    void adminCommandInsideScp03S16() {
+        // key set 33: SCP03 S16 i=71; 16-byte C-MAC in, R-ENC data and 16-byte R-MAC out
+        ScpHost host = ScpHost.openS16(card::transmit, HostKeys.testKeys(0x33), 0x33);
+        byte[] raw = card.transmit(host.wrap(HEX.parseHex("801000000301020300")));
+        assertEquals(16 + 16 + 2, raw.length);
+        assertEquals("0302019000", HEX.formatHex(host.unwrap(raw)));
+        assertEquals("0504039000", HEX.formatHex(host.send(HEX.parseHex("801000000303040500"))));
+    }
+
+    @Test
     void eachApplicationHasItsOwnSession() {
         ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
         // Selecting the ISD deselects the applet: its session is over when it is selected again.

@@ -5,23 +5,31 @@ import org.jpkisim.gp.crypto.BlockCiphers;
 import org.jpkisim.gp.crypto.Bytes;
 import org.jpkisim.gp.crypto.DesMacs;
 
-/** Host side of SCP02 (GP Card Specification 2.2 Appendix E), i = 15 / 55: C-MAC on the modified APDU, ICV encryption. */
+/**
+ * Host side of SCP02 (GP Card Specification 2.2 Appendix E), i = 15 / 55 (and 35 / 75 with R-MAC):
+ * C-MAC on the modified APDU, ICV encryption; R-MAC checked with S-RMAC, chained through the previous R-MAC.
+ */
 public final class Scp02Host extends ScpHost {
     private final byte[] sEnc;
     private final byte[] sMac;
     private final byte[] sDek;
+    private final byte[] sRmac;
     private final byte[] hostCryptogram;
     private byte[] icv = new byte[8];
+    private byte[] ricv = new byte[8];
+    /** The last wrapped command as the R-MAC covers it: CLA (b1-b3 cleared) INS P1 P2 Lc plaintext data. */
+    private byte[] rmacCommand = new byte[0];
 
     private Scp02Host(ApduTransport transport, HostKeys keys, int level, byte[] hostChallenge, byte[] sequence,
                       byte[] cardChallenge) {
         super(transport, level);
-        if ((level & (R_MAC | R_ENCRYPTION)) != 0) {
-            throw new IllegalArgumentException("SCP02 R-MAC is not supported");
+        if ((level & R_ENCRYPTION) != 0) {
+            throw new IllegalArgumentException("SCP02 has no R-ENCRYPTION");
         }
         sEnc = sessionKey(keys.enc(), 0x0182, sequence);
         sMac = sessionKey(keys.mac(), 0x0101, sequence);
         sDek = sessionKey(keys.dek(), 0x0181, sequence);
+        sRmac = sessionKey(keys.mac(), 0x0102, sequence);
         hostCryptogram = DesMacs.fullTripleDes(sEnc, Bytes.concat(sequence, cardChallenge, hostChallenge));
     }
 
@@ -69,15 +77,34 @@ public final class Scp02Host extends ScpHost {
 
     @Override
     public byte[] wrap(byte[] command) {
+        PlainApdu apdu = PlainApdu.parse(command);
+        byte[] header = {(byte) (apdu.cla() & ~0x07), (byte) apdu.ins(), (byte) apdu.p1(), (byte) apdu.p2(), (byte) apdu.data().length};
+        rmacCommand = Bytes.concat(header, apdu.data());
         if ((level & C_MAC) == 0) {
             return command.clone();
         }
-        return protect(PlainApdu.parse(command), (level & C_DECRYPTION) != 0);
+        return protect(apdu, (level & C_DECRYPTION) != 0);
     }
 
     @Override
     public byte[] unwrap(byte[] response) {
-        return response.clone();
+        int sw = sw(response);
+        int sw1 = sw >> 8;
+        if ((level & R_MAC) == 0 || !(sw == 0x9000 || sw1 == 0x62 || sw1 == 0x63)) {
+            return response.clone();
+        }
+        if (response.length < 10) {
+            throw new ScpHostException("response without R-MAC", sw);
+        }
+        byte[] data = Arrays.copyOf(response, response.length - 10);
+        byte[] rmac = Arrays.copyOfRange(response, response.length - 10, response.length - 2);
+        byte[] swBytes = Arrays.copyOfRange(response, response.length - 2, response.length);
+        byte[] expected = DesMacs.retail(sRmac, ricv, Bytes.concat(rmacCommand, new byte[] {(byte) data.length}, data, swBytes));
+        if (!Bytes.equalsConstantTime(expected, rmac)) {
+            throw new ScpHostException("R-MAC does not verify", sw);
+        }
+        ricv = expected;
+        return Bytes.concat(data, swBytes);
     }
 
     @Override

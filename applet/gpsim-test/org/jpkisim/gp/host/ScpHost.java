@@ -33,7 +33,14 @@ public abstract class ScpHost {
         return open(transport, keys, level, hostChallenge);
     }
 
-    /** With a given host challenge, for known-answer tests. CLA is 80 (basic channel). */
+    /** SCP03 S16: a 16-byte host challenge, for a key set whose i-parameter has the S16 bit (01). */
+    public static ScpHost openS16(ApduTransport transport, HostKeys keys, int level) {
+        byte[] hostChallenge = new byte[16];
+        new SecureRandom().nextBytes(hostChallenge);
+        return open(transport, keys, level, hostChallenge);
+    }
+
+    /** With a given host challenge (8 bytes, 16 for SCP03 S16), for known-answer tests. CLA is 80 (basic channel). */
     public static ScpHost open(ApduTransport transport, HostKeys keys, int level, byte[] hostChallenge) {
         byte[] initializeUpdate = PlainApdu.encode(0x80, 0x50, keys.version(), 0x00, hostChallenge, true);
         byte[] response = transport.transmit(initializeUpdate);

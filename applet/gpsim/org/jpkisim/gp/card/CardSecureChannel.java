@@ -132,7 +132,13 @@ public final class CardSecureChannel implements SecureChannel {
         if (session == null) {
             return (short) (length - 2);
         }
-        byte[] wrapped = session.wrap(Arrays.copyOfRange(buffer, offset, offset + length));
+        byte[] wrapped;
+        try {
+            wrapped = session.wrap(Arrays.copyOfRange(buffer, offset, offset + length));
+        } catch (ScpException e) {
+            ISOException.throwIt(e.sw());
+            return 0;
+        }
         if (offset + wrapped.length > buffer.length) {
             ISOException.throwIt(ISO7816.SW_FILE_FULL);
         }

@@ -43,7 +43,7 @@ public final class GpCard {
     private int finishStatus;
 
     public GpCard() {
-        this(KeyRepository.withTestKeys(), DEFAULT_DIVERSIFICATION_DATA);
+        this(KeyRepository.issuerTestKeys(), DEFAULT_DIVERSIFICATION_DATA);
     }
 
     public GpCard(KeyRepository keys) {

@@ -107,9 +107,9 @@ public class IssuerSecurityDomain extends Applet {
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
         short length = (short) (ISO7816.OFFSET_CDATA + lc);
-        if (secured) {
-            length = channel.unwrap(buffer, (short) 0, length);
-        }
+        // Every command goes through unwrap(): a plain one passes untouched, but an R-MAC session
+        // (SCP02 level 10) needs to see it to cover it in the response's R-MAC.
+        length = channel.unwrap(buffer, (short) 0, length);
         int dataLength = length - ISO7816.OFFSET_CDATA;
         byte[] data = java.util.Arrays.copyOfRange(buffer, ISO7816.OFFSET_CDATA, ISO7816.OFFSET_CDATA + Math.max(0, dataLength));
         CardContent.Answer answer;
@@ -152,7 +152,11 @@ public class IssuerSecurityDomain extends Applet {
     private void getData(APDU apdu, SecureChannel channel) {
         byte[] buffer = apdu.getBuffer();
         boolean secured = (buffer[ISO7816.OFFSET_CLA] & 0x04) != 0;
-        if (secured) {
+        byte level = channel.getSecurityLevel();
+        // In a session with R-MAC but no C-MAC (SCP02 level 10) commands come plain and answers carry an R-MAC.
+        boolean rmacOnly = (level & SecureChannel.AUTHENTICATED) != 0 && (level & SecureChannel.R_MAC) != 0
+                && (level & SecureChannel.C_MAC) == 0;
+        if (secured || rmacOnly) {
             short lc = apdu.setIncomingAndReceive();
             channel.unwrap(buffer, (short) 0, (short) (ISO7816.OFFSET_CDATA + lc));
         }
@@ -166,7 +170,7 @@ public class IssuerSecurityDomain extends Applet {
             ISOException.throwIt(SW_REFERENCED_DATA_NOT_FOUND);
             return;
         }
-        if (!secured) {
+        if (!secured && !rmacOnly) {
             // A plain command gets a plain answer, also while a session is open.
             apdu.setOutgoingAndSend((short) 0, length);
             return;
@@ -190,20 +194,31 @@ public class IssuerSecurityDomain extends Applet {
                 buffer[off++] = (byte) set.enc().length;
             }
         }
+        short content = (short) (off - 2);
         buffer[0] = (byte) 0xE0;
-        buffer[1] = (byte) (off - 2);
+        if (content > 127) {
+            // BER long form once the key sets need more than 127 bytes
+            Util.arrayCopyNonAtomic(buffer, (short) 2, buffer, (short) 3, content);
+            buffer[1] = (byte) 0x81;
+            buffer[2] = (byte) content;
+            return (short) (off + 1);
+        }
+        buffer[1] = (byte) content;
         return off;
     }
 
-    /** Card Recognition Data (GP Card Specification H.2): GP 2.3, one SCP entry per key-set protocol. */
+    /** Card Recognition Data (GP Card Specification H.2): GP 2.3, one SCP entry per distinct protocol and i-parameter of the key sets. */
     private short cardData(byte[] buffer) {
         byte[] gp = {0x2A, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xFC, 0x6B};
         short off = 4;
         off = oid(buffer, off, (byte) 0x06, gp, new byte[] {0x01});
         off = tagged(buffer, off, (byte) 0x60, gp, new byte[] {0x02, 0x02, 0x03, 0x00});
         off = tagged(buffer, off, (byte) 0x63, gp, new byte[] {0x03});
+        java.util.Set<Integer> listed = new java.util.HashSet<>();
         for (ScpKeySet set : keys().all()) {
-            off = tagged(buffer, off, (byte) 0x64, gp, new byte[] {0x04, (byte) set.scp(), (byte) set.i()});
+            if (listed.add((set.scp() << 8) | set.i())) {
+                off = tagged(buffer, off, (byte) 0x64, gp, new byte[] {0x04, (byte) set.scp(), (byte) set.i()});
+            }
         }
         buffer[0] = 0x66;
         buffer[1] = (byte) (off - 2);

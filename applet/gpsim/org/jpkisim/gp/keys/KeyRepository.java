@@ -23,6 +23,17 @@ public final class KeyRepository {
         return new KeyRepository(List.of(ScpKeySet.defaultScp03(0x70), ScpKeySet.defaultScp02(0x55)));
     }
 
+    /**
+     * The simulated card's ISD: the two sets of withTestKeys() (first and default: SCP03 KVN 30), then
+     * the same test key value for the other modes: SCP02 with R-MAC support (KVN 22 i=75, KVN 23 i=35)
+     * and SCP03 S16 (KVN 33 i=71, KVN 34 i=61).
+     */
+    public static KeyRepository issuerTestKeys() {
+        return new KeyRepository(List.of(ScpKeySet.defaultScp03(0x70), ScpKeySet.defaultScp02(0x55),
+                ScpKeySet.testScp02(ScpKeySet.SCP02_RMAC_KVN, 0x75), ScpKeySet.testScp02(ScpKeySet.SCP02_RMAC_RANDOM_KVN, 0x35),
+                ScpKeySet.testScp03(ScpKeySet.SCP03_S16_KVN, 0x71), ScpKeySet.testScp03(ScpKeySet.SCP03_S16_RANDOM_KVN, 0x61)));
+    }
+
     /** Adds a key set, replacing one with the same version. */
     public synchronized void put(ScpKeySet set) {
         for (int n = 0; n < keySets.size(); n++) {

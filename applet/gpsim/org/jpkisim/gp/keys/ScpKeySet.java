@@ -13,6 +13,11 @@ public final class ScpKeySet {
     /** Key version numbers the simulator uses for its default key sets: GP reserves 20-2F for SCP02, 30-3F for SCP03. */
     public static final int DEFAULT_SCP03_KVN = 0x30;
     public static final int DEFAULT_SCP02_KVN = 0x20;
+    /** Further test key sets of the simulated ISD: SCP02 with R-MAC support (i = 75, 35), SCP03 S16 (i = 71, 61). */
+    public static final int SCP02_RMAC_KVN = 0x22;
+    public static final int SCP02_RMAC_RANDOM_KVN = 0x23;
+    public static final int SCP03_S16_KVN = 0x33;
+    public static final int SCP03_S16_RANDOM_KVN = 0x34;
 
     private final int version;
     private final int scp;
@@ -39,11 +44,12 @@ public final class ScpKeySet {
             }
         }
         // Refuse, when the card is configured, i-parameters the session engines do not implement.
-        if (scp == 0x03 && (i & ~0x70) != 0) {
-            throw new IllegalArgumentException(String.format("SCP03 i=%02X: only S8 with bits 10/20/40 is implemented", i));
+        if (scp == 0x03 && (i & ~0x71) != 0) {
+            throw new IllegalArgumentException(String.format("SCP03 i=%02X: only bits 01 (S16), 10, 20, 40 are implemented", i));
         }
-        if (scp == 0x02 && (i & ~0x50) != 0x05) {
-            throw new IllegalArgumentException(String.format("SCP02 i=%02X: only 15/55/05/45 (3 keys, C-MAC on modified APDU) are implemented", i));
+        if (scp == 0x02 && (i & ~0x70) != 0x05) {
+            throw new IllegalArgumentException(String.format(
+                    "SCP02 i=%02X: only 05/15/35/45/55/75 (3 keys, C-MAC on modified APDU, explicit initiation) are implemented", i));
         }
         this.version = version;
         this.scp = scp;
@@ -56,6 +62,16 @@ public final class ScpKeySet {
     /** AES-128 key set 40..4F, KVN 30, with the given SCP03 i-parameter. */
     public static ScpKeySet defaultScp03(int i) {
         return new ScpKeySet(DEFAULT_SCP03_KVN, 0x03, i, GP_TEST_KEY, GP_TEST_KEY, GP_TEST_KEY);
+    }
+
+    /** AES-128 key set 40..4F with the given key version and SCP03 i-parameter. */
+    public static ScpKeySet testScp03(int version, int i) {
+        return new ScpKeySet(version, 0x03, i, GP_TEST_KEY, GP_TEST_KEY, GP_TEST_KEY);
+    }
+
+    /** Two-key 3DES key set 40..4F with the given key version and SCP02 i-parameter. */
+    public static ScpKeySet testScp02(int version, int i) {
+        return new ScpKeySet(version, 0x02, i, GP_TEST_KEY, GP_TEST_KEY, GP_TEST_KEY);
     }
 
     /** Two-key 3DES key set 40..4F, KVN 20, with the given SCP02 i-parameter. */

@@ -11,12 +11,14 @@ import org.jpkisim.gp.keys.ScpKeySet;
 /**
  * SCP02 on the card (GP Card Specification 2.2 Appendix E) for the i-parameters 15 and 55: three
  * static keys, C-MAC on the modified APDU, ICV encrypted with the first half of the C-MAC key
- * between commands, explicit initiation; 55 adds the pseudo-random card challenge.
- * Security levels 00, 01 and 03 (R-MAC is not offered by these i-parameters' EXTERNAL AUTHENTICATE here).
+ * between commands, explicit initiation; 55 adds the pseudo-random card challenge. With i bit 20
+ * (35, 75: R-MAC supported) the levels 10, 11 and 13 add an R-MAC to every response (E.4.5).
+ * Security levels 00, 01, 03, and with R-MAC support 10, 11, 13.
  */
 public final class Scp02CardSession implements CardSession {
     private static final long COUNTER_LIMIT = 0xFFFFL;
     private static final byte[] CONST_CMAC = {0x01, 0x01};
+    private static final byte[] CONST_RMAC = {0x01, 0x02};
     private static final byte[] CONST_ENC = {0x01, (byte) 0x82};
     private static final byte[] CONST_DEK = {0x01, (byte) 0x81};
 
@@ -32,7 +34,12 @@ public final class Scp02CardSession implements CardSession {
     private byte[] sEnc;
     private byte[] sMac;
     private byte[] sDek;
+    private byte[] sRmac;
     private byte[] icv = new byte[8];
+    /** R-MAC chaining value: the previous response's R-MAC, zero after EXTERNAL AUTHENTICATE. */
+    private byte[] ricv = new byte[8];
+    /** The last command as the R-MAC covers it (CLA with b1-b3 cleared, INS, P1, P2, Lc, plaintext data); null once used. */
+    private byte[] rmacCommand;
     private boolean authenticated;
     private int level;
 
@@ -67,6 +74,7 @@ public final class Scp02CardSession implements CardSession {
         sEnc = deriveSessionKey(keys.enc(), CONST_ENC, sequence);
         sMac = deriveSessionKey(keys.mac(), CONST_CMAC, sequence);
         sDek = deriveSessionKey(keys.dek(), CONST_DEK, sequence);
+        sRmac = deriveSessionKey(keys.mac(), CONST_RMAC, sequence);
         if ((keys.i() & 0x40) != 0) {
             // Pseudo-random challenge: a MAC over the owner's AID under this session's S-ENC, first 6 bytes.
             cardChallenge = Arrays.copyOf(DesMacs.fullTripleDes(sEnc, ownerAid), 6);
@@ -92,8 +100,11 @@ public final class Scp02CardSession implements CardSession {
             throw new ScpException(StatusWords.WRONG_LENGTH, "host cryptogram and C-MAC are 16 bytes");
         }
         int requested = command.p1;
-        if (requested != 0x00 && requested != 0x01 && requested != 0x03) {
-            throw new ScpException(StatusWords.INCORRECT_P1P2, "security level not supported by SCP02 here");
+        boolean rmacSupported = (keys.i() & 0x20) != 0;
+        int base = requested & ~SecurityLevels.R_MAC;
+        if ((base != 0x00 && base != 0x01 && base != 0x03)
+                || ((requested & SecurityLevels.R_MAC) != 0 && !rmacSupported)) {
+            throw new ScpException(StatusWords.INCORRECT_P1P2, "security level not supported by this key set");
         }
         byte[] hostCryptogram = Arrays.copyOfRange(command.data, 0, 8);
         byte[] mac = Arrays.copyOfRange(command.data, 8, 16);
@@ -106,6 +117,8 @@ public final class Scp02CardSession implements CardSession {
             throw new ScpException(StatusWords.HOST_CRYPTOGRAM_FAILED, "host cryptogram");
         }
         level = requested;
+        ricv = new byte[8];
+        rmacCommand = null;
         authenticated = true;
     }
 
@@ -130,10 +143,22 @@ public final class Scp02CardSession implements CardSession {
         return authenticated ? level : 0;
     }
 
+    /** Remembers the command for the R-MAC of its response (E.4.5): Lc is the plaintext length, 00 without data. */
+    private void rememberForRmac(CommandApdu command, byte[] plain) {
+        if (authenticated && (level & SecurityLevels.R_MAC) != 0) {
+            byte[] header = {(byte) (command.cla & ~0x07), (byte) command.ins, (byte) command.p1, (byte) command.p2,
+                    (byte) plain.length};
+            rmacCommand = Bytes.concat(header, plain);
+        }
+    }
+
     @Override
     public byte[] unwrap(byte[] apdu) {
         CommandApdu command = CommandApdu.parse(apdu);
+        rmacCommand = null;
         if ((command.cla & 0x04) == 0) {
+            // A plain command in an R-MAC session (level 10) still gets an R-MAC on its response.
+            rememberForRmac(command, command.data);
             return apdu.clone();
         }
         if (!authenticated || (level & SecurityLevels.C_MAC) == 0) {
@@ -157,13 +182,36 @@ public final class Scp02CardSession implements CardSession {
         if (!Bytes.equalsConstantTime(mac, computeCmac(command.cla, command, plain))) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "C-MAC");
         }
+        rememberForRmac(command, plain);
         return CommandApdu.build(command.cla & ~0x04, command.ins, command.p1, command.p2, plain);
     }
 
+    /**
+     * R-MAC (E.4.5): retail MAC with S-RMAC, chained through the previous R-MAC (ICV not encrypted),
+     * over the remembered command || Li || response data || SW1 SW2; the 8 bytes go between data
+     * and SW. Error status words (all but 9000, 62xx, 63xx) get no R-MAC and leave the chain as it is.
+     */
     @Override
     public byte[] wrap(byte[] responseAndSw) {
-        // No response protection at the levels offered (00, 01, 03).
-        return responseAndSw.clone();
+        if (!authenticated || (level & SecurityLevels.R_MAC) == 0 || responseAndSw.length < 2) {
+            return responseAndSw.clone();
+        }
+        int n = responseAndSw.length - 2;
+        byte[] sw = Arrays.copyOfRange(responseAndSw, n, n + 2);
+        if (!SecurityLevels.isProtectedStatus(sw[0] & 0xFF, sw[1] & 0xFF)) {
+            return responseAndSw.clone();
+        }
+        if (rmacCommand == null) {
+            throw new ScpException(StatusWords.CONDITIONS_NOT_SATISFIED, "R-MAC session: wrap without the command through unwrap");
+        }
+        if (n > 255) {
+            throw new ScpException(StatusWords.WRONG_LENGTH, "response data longer than a short APDU");
+        }
+        byte[] data = Arrays.copyOf(responseAndSw, n);
+        byte[] rmac = DesMacs.retail(sRmac, ricv, Bytes.concat(rmacCommand, new byte[] {(byte) n}, data, sw));
+        ricv = rmac;
+        rmacCommand = null;
+        return Bytes.concat(data, rmac, sw);
     }
 
     @Override
@@ -191,7 +239,8 @@ public final class Scp02CardSession implements CardSession {
     public void close() {
         authenticated = false;
         level = 0;
-        for (byte[] key : new byte[][] {sEnc, sMac, sDek, icv}) {
+        rmacCommand = null;
+        for (byte[] key : new byte[][] {sEnc, sMac, sDek, sRmac, icv, ricv}) {
             if (key != null) {
                 Arrays.fill(key, (byte) 0);
             }

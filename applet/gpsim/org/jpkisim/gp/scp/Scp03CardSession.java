@@ -10,12 +10,12 @@ import org.jpkisim.gp.keys.KeyRepository;
 import org.jpkisim.gp.keys.ScpKeySet;
 
 /**
- * SCP03 on the card (GP Card Specification 2.3 Amendment D), S8 mode. i-parameter bits honoured:
+ * SCP03 on the card (GP Card Specification 2.3 Amendment D). i-parameter bits honoured:
+ * 01 S16 mode (16-byte challenges, cryptograms, C-MACs and R-MACs; Amendment D v1.1.1), otherwise S8;
  * 10 pseudo-random card challenge (with the 3-byte sequence counter in the INITIALIZE UPDATE
  * response), 20 R-MAC support, 40 R-ENCRYPTION support.
  */
 public final class Scp03CardSession implements CardSession {
-    private static final int S8 = 8;
     private static final long COUNTER_LIMIT = 0xFFFFFFL;
 
     private final ScpKeySet keys;
@@ -23,6 +23,8 @@ public final class Scp03CardSession implements CardSession {
     private final byte[] ownerAid;
     private final byte[] diversificationData;
     private final SecureRandom random;
+    /** 8 (S8) or 16 (S16): length of challenges, cryptograms and MACs. */
+    private final int s;
 
     private byte[] hostChallenge;
     private byte[] cardChallenge;
@@ -41,6 +43,7 @@ public final class Scp03CardSession implements CardSession {
         this.ownerAid = ownerAid.clone();
         this.diversificationData = diversificationData.clone();
         this.random = random;
+        this.s = (keys.i() & 0x01) != 0 ? 16 : 8;
     }
 
     private boolean pseudoRandomChallenge() {
@@ -49,8 +52,8 @@ public final class Scp03CardSession implements CardSession {
 
     @Override
     public byte[] initializeUpdate(byte[] hostChallenge) {
-        if (hostChallenge.length != S8) {
-            throw new ScpException(StatusWords.WRONG_LENGTH, "SCP03 S8 host challenge is 8 bytes");
+        if (hostChallenge.length != s) {
+            throw new ScpException(StatusWords.WRONG_LENGTH, "SCP03 S" + s + " host challenge is " + s + " bytes");
         }
         this.hostChallenge = hostChallenge.clone();
         byte[] counter = new byte[0];
@@ -60,10 +63,10 @@ public final class Scp03CardSession implements CardSession {
                 throw new ScpException(StatusWords.CONDITIONS_NOT_SATISFIED, "sequence counter exhausted");
             }
             counter = Bytes.be(value, 3);
-            // Amendment D 6.2.2.1: card challenge = KDF(Key-ENC, 02, sequence counter || AID), 64 bits.
-            cardChallenge = Scp03Kdf.derive(keys.enc(), Scp03Kdf.CARD_CHALLENGE, Bytes.concat(counter, ownerAid), 64);
+            // Amendment D 6.2.2.1: card challenge = KDF(Key-ENC, 02, sequence counter || AID), 64 (S16: 128) bits.
+            cardChallenge = Scp03Kdf.derive(keys.enc(), Scp03Kdf.CARD_CHALLENGE, Bytes.concat(counter, ownerAid), s * 8);
         } else {
-            cardChallenge = new byte[S8];
+            cardChallenge = new byte[s];
             random.nextBytes(cardChallenge);
         }
         byte[] context = Bytes.concat(this.hostChallenge, cardChallenge);
@@ -71,7 +74,7 @@ public final class Scp03CardSession implements CardSession {
         sEnc = Scp03Kdf.derive(keys.enc(), Scp03Kdf.S_ENC, context, bits);
         sMac = Scp03Kdf.derive(keys.mac(), Scp03Kdf.S_MAC, context, bits);
         sRmac = Scp03Kdf.derive(keys.mac(), Scp03Kdf.S_RMAC, context, bits);
-        byte[] cardCryptogram = Scp03Kdf.derive(sMac, Scp03Kdf.CARD_CRYPTOGRAM, context, 64);
+        byte[] cardCryptogram = Scp03Kdf.derive(sMac, Scp03Kdf.CARD_CRYPTOGRAM, context, s * 8);
         byte[] keyInfo = {(byte) keys.version(), 0x03, (byte) keys.i()};
         return Bytes.concat(diversificationData, keyInfo, cardChallenge, cardCryptogram, counter);
     }
@@ -85,8 +88,8 @@ public final class Scp03CardSession implements CardSession {
         if (command.p2 != 0x00) {
             throw new ScpException(StatusWords.INCORRECT_P1P2, "P2 must be 00");
         }
-        if (command.data.length != 2 * S8) {
-            throw new ScpException(StatusWords.WRONG_LENGTH, "host cryptogram and C-MAC are 16 bytes");
+        if (command.data.length != 2 * s) {
+            throw new ScpException(StatusWords.WRONG_LENGTH, "host cryptogram and C-MAC are " + 2 * s + " bytes");
         }
         int requested = command.p1;
         if (!SecurityLevels.isWellFormed(requested)
@@ -94,14 +97,14 @@ public final class Scp03CardSession implements CardSession {
                 || ((requested & SecurityLevels.R_ENCRYPTION) != 0 && (keys.i() & 0x40) == 0)) {
             throw new ScpException(StatusWords.INCORRECT_P1P2, "security level not supported by this key set");
         }
-        byte[] hostCryptogram = Arrays.copyOfRange(command.data, 0, S8);
-        byte[] mac = Arrays.copyOfRange(command.data, S8, 2 * S8);
+        byte[] hostCryptogram = Arrays.copyOfRange(command.data, 0, s);
+        byte[] mac = Arrays.copyOfRange(command.data, s, 2 * s);
         chaining = new byte[16];
         byte[] expectedMac = computeCmac(command, hostCryptogram);
         if (!Bytes.equalsConstantTime(mac, expectedMac)) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "EXTERNAL AUTHENTICATE C-MAC");
         }
-        byte[] expected = Scp03Kdf.derive(sMac, Scp03Kdf.HOST_CRYPTOGRAM, Bytes.concat(hostChallenge, cardChallenge), 64);
+        byte[] expected = Scp03Kdf.derive(sMac, Scp03Kdf.HOST_CRYPTOGRAM, Bytes.concat(hostChallenge, cardChallenge), s * 8);
         if (!Bytes.equalsConstantTime(hostCryptogram, expected)) {
             throw new ScpException(StatusWords.HOST_CRYPTOGRAM_FAILED, "host cryptogram");
         }
@@ -113,9 +116,9 @@ public final class Scp03CardSession implements CardSession {
     /** C-MAC over chaining value || header (CLA with channel zeroed and SM bit set, Lc with MAC) || data; updates the chain. */
     private byte[] computeCmac(CommandApdu command, byte[] payload) {
         int cla = (command.cla & 0xF0) | 0x04;
-        byte[] header = {(byte) cla, (byte) command.ins, (byte) command.p1, (byte) command.p2, (byte) (payload.length + S8)};
+        byte[] header = {(byte) cla, (byte) command.ins, (byte) command.p1, (byte) command.p2, (byte) (payload.length + s)};
         chaining = AesCmac.mac(sMac, Bytes.concat(chaining, header, payload));
-        return Arrays.copyOf(chaining, S8);
+        return Arrays.copyOf(chaining, s);
     }
 
     @Override
@@ -137,11 +140,11 @@ public final class Scp03CardSession implements CardSession {
         if (!authenticated || (level & SecurityLevels.C_MAC) == 0) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "secured command outside a C-MAC session");
         }
-        if (command.data.length < S8) {
+        if (command.data.length < s) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "C-MAC missing");
         }
-        byte[] payload = Arrays.copyOfRange(command.data, 0, command.data.length - S8);
-        byte[] mac = Arrays.copyOfRange(command.data, command.data.length - S8, command.data.length);
+        byte[] payload = Arrays.copyOfRange(command.data, 0, command.data.length - s);
+        byte[] mac = Arrays.copyOfRange(command.data, command.data.length - s, command.data.length);
         if (!Bytes.equalsConstantTime(mac, computeCmac(command, payload))) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "C-MAC");
         }
@@ -181,7 +184,7 @@ public final class Scp03CardSession implements CardSession {
             byte[] icv = BlockCiphers.aesEcb(sEnc, block);
             data = BlockCiphers.aesCbcEncrypt(sEnc, icv, Bytes.pad80(data, 16));
         }
-        byte[] rmac = Arrays.copyOf(AesCmac.mac(sRmac, Bytes.concat(chaining, data, sw)), S8);
+        byte[] rmac = Arrays.copyOf(AesCmac.mac(sRmac, Bytes.concat(chaining, data, sw)), s);
         return Bytes.concat(data, rmac, sw);
     }
 
