@@ -63,4 +63,9 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) await main();
+if (invokedDirectly()) {
+  await main();
+  // The work is done; should a native PC/SC thread of a vanished reader still hold the event loop,
+  // do not hang the shell on it (an unref'd timer only fires when something else keeps us alive).
+  setTimeout(() => process.exit(), 1500).unref();
+}

@@ -298,7 +298,20 @@ export class PcscTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await new Promise<void>((resolve) => this.reader.disconnect(this.reader.SCARD_RESET_CARD, () => resolve()));
+    // A reader that vanished may never answer the disconnect: give it a moment, then release the
+    // context regardless (its threads would otherwise keep the process alive).
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      try {
+        this.reader.disconnect(this.reader.SCARD_RESET_CARD, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      } catch {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
     closeContext(this.pcsc);
   }
 }
