@@ -4,14 +4,16 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ConnectException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Runs a simulated JPKI card and plugs it into a vpcd reader slot: pcscd's vpcd driver
  * (ports 35963 and 35964) or the harness's direct transport.
  *
  * <pre>
- *   java -jar build/jpki-simulator.jar [--connect HOST:PORT] [--atr HEX] [--once] [--log FILE]
+ *   java -jar build/jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]
  *                                      [--state FILE [--fresh]] [--t0]
  * </pre>
  */
@@ -26,7 +28,7 @@ public final class SimulatorMain {
     }
 
     public static void main(String[] args) throws Exception {
-        String endpoint = "127.0.0.1:35963";
+        List<String> endpoints = new ArrayList<>();
         String atr = DEFAULT_ATR;
         boolean once = false;
         String logFile = null;
@@ -35,7 +37,7 @@ public final class SimulatorMain {
         boolean t0 = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--connect": endpoint = value(args, ++i, "--connect"); break;
+                case "--connect": endpoints.add(value(args, ++i, "--connect")); break;
                 case "--atr": atr = value(args, ++i, "--atr"); break;
                 case "--once": once = true; break;
                 case "--log": logFile = value(args, ++i, "--log"); break;
@@ -44,12 +46,14 @@ public final class SimulatorMain {
                 case "--t0": t0 = true; break;
                 case "-h":
                 case "--help":
-                    System.out.println("usage: java -jar jpki-simulator.jar [--connect HOST:PORT] [--atr HEX] [--once] [--log FILE]");
-                    System.out.println("  --connect  vpcd reader slot to plug into (default 127.0.0.1:35963, pcscd's first vpcd slot)");
-                    System.out.println("  --atr      ATR the card presents (default " + DEFAULT_ATR + ")");
+                    System.out.println("usage: java -jar jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]");
+                    System.out.println("  --connect  vpcd reader slot to plug a card into (default 127.0.0.1:35963, pcscd's first vpcd slot);");
+                    System.out.println("             repeat it for several independent cards, e.g. both slots for a transfer between SIMs");
+                    System.out.println("  --atr      ATR the cards present (default " + DEFAULT_ATR + ")");
                     System.out.println("  --once     exit when the reader side disconnects instead of reconnecting");
                     System.out.println("  --log      write an APDU log (PINs and keys redacted) to FILE");
-                    System.out.println("  --state    keep the card (applets, keys, PIN counters, registry) in FILE across restarts");
+                    System.out.println("  --state    keep the card (applets, keys, PIN counters, registry) in FILE across restarts;");
+                    System.out.println("             with several cards, each in FILE.PORT");
                     System.out.println("  --fresh    with --state: start a new card, replacing FILE");
                     System.out.println("  --t0       T=0 persona: response data fetched with GET RESPONSE after 61xx");
                     return;
@@ -57,25 +61,48 @@ public final class SimulatorMain {
                     usage("unknown option " + args[i]);
             }
         }
-        int colon = endpoint.lastIndexOf(':');
-        if (colon <= 0) {
-            usage("--connect expects HOST:PORT, got " + endpoint);
+        if (endpoints.isEmpty()) {
+            endpoints.add("127.0.0.1:35963");
         }
-        String host = endpoint.substring(0, colon);
-        int port = Integer.parseInt(endpoint.substring(colon + 1));
-        byte[] atrBytes = HexFormat.of().parseHex(atr);
-
-        ApduLog log = logFile == null ? ApduLog.disabled() : new ApduLog(new PrintStream(new FileOutputStream(logFile, true), true));
         if (fresh && stateFile == null) {
             usage("--fresh needs --state FILE");
         }
+        byte[] atrBytes = HexFormat.of().parseHex(atr);
+        ApduLog log = logFile == null ? ApduLog.disabled() : new ApduLog(new PrintStream(new FileOutputStream(logFile, true), true));
+        List<Thread> slots = new ArrayList<>();
+        final boolean exitWhenUnplugged = once;
+        for (String endpoint : endpoints) {
+            int colon = endpoint.lastIndexOf(':');
+            if (colon <= 0) {
+                usage("--connect expects HOST:PORT, got " + endpoint);
+            }
+            String host = endpoint.substring(0, colon);
+            int port = Integer.parseInt(endpoint.substring(colon + 1));
+            String cardState = stateFile == null ? null : endpoints.size() == 1 ? stateFile : stateFile + "." + port;
+            SimulatedCard card = openCard(atrBytes, cardState, fresh, t0);
+            VpcdLink link = new VpcdLink(card, host, port, log);
+            // Each card answers on its own thread: jCardSim's runtime and the GP backend are per thread.
+            Thread slot = new Thread(() -> serve(link, exitWhenUnplugged), "card-" + port);
+            slots.add(slot);
+        }
+        System.out.println("ready " + HexFormat.of().withUpperCase().formatHex(atrBytes));
+        System.out.flush();
+        for (Thread slot : slots) {
+            slot.start();
+        }
+        for (Thread slot : slots) {
+            slot.join();
+        }
+    }
+
+    private static SimulatedCard openCard(byte[] atr, String stateFile, boolean fresh, boolean t0) {
         SimulatedCard card;
         try {
-            card = new SimulatedCard(atrBytes, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0);
+            card = new SimulatedCard(atr, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0);
         } catch (IllegalStateException e) {
             System.err.println("jpki-simulator: " + e.getMessage());
             System.exit(4);
-            return;
+            return null;
         }
         if (stateFile != null) {
             System.out.println((card.restoredFromState() ? "state restored from " : "new card, state in ") + stateFile);
@@ -94,10 +121,11 @@ public final class SimulatorMain {
             saver.start();
             Runtime.getRuntime().addShutdownHook(new Thread(card::saveIfDirty, "card-state-exit"));
         }
-        VpcdLink link = new VpcdLink(card, host, port, log);
-        System.out.println("ready " + HexFormat.of().withUpperCase().formatHex(atrBytes));
-        System.out.flush();
+        return card;
+    }
 
+    /** Keeps one card in its slot: reconnects when the reader side goes away, unless {@code once}. */
+    private static void serve(VpcdLink link, boolean once) {
         boolean waitingReported = false;
         while (true) {
             try {
@@ -127,8 +155,14 @@ public final class SimulatorMain {
                 if (once) {
                     System.exit(3);
                 }
+            } catch (InterruptedException e) {
+                return;
             }
-            Thread.sleep(200);
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
         }
     }
 

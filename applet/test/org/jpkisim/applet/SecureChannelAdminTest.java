@@ -120,4 +120,20 @@ class SecureChannelAdminTest {
         select();
         assertEquals("6982", sw(card.transmit(scp.wrap(HEX.parseHex("84460000")))));
     }
+
+    @Test
+    void everySimulatedCardGeneratesItsOwnKey() {
+        String[] fingerprints = new String[2];
+        for (int n = 0; n < 2; n++) {
+            GpCard fresh = new GpCard();
+            fresh.install(HEX.parseHex(Card.JPKI_AID), JpkiApplet.class, new byte[0]);
+            fresh.transmit(HEX.parseHex("00A4040C0A" + Card.JPKI_AID));
+            ScpHost scp = ScpHost.open(fresh::transmit, HostKeys.testKeys(), 0x03);
+            byte[] response = scp.send(HEX.parseHex("84460000"));
+            assertEquals("9000", sw(response));
+            fingerprints[n] = HEX.formatHex(Arrays.copyOf(response, 32));
+        }
+        // jCardSim alone would give both cards the same "random" key pair.
+        org.junit.jupiter.api.Assertions.assertNotEquals(fingerprints[0], fingerprints[1]);
+    }
 }

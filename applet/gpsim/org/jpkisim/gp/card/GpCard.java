@@ -1,7 +1,9 @@
 package org.jpkisim.gp.card;
 
 import com.licel.jcardsim.base.Simulator;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import javacard.framework.AID;
 import javacard.framework.Applet;
 import org.jpkisim.gp.api.GpBackend;
@@ -21,6 +23,7 @@ public final class GpCard {
     public static final byte[] DEFAULT_DIVERSIFICATION_DATA = HexFormat.of().parseHex("00004A504B4953494D01");
 
     private static final ThreadLocal<GpCard> INSTALLING = new ThreadLocal<>();
+    private static final java.security.SecureRandom SEED_SOURCE = new java.security.SecureRandom();
 
     static {
         // jCardSim's RandomData starts from a fixed state unless told otherwise: every simulated card
@@ -36,6 +39,8 @@ public final class GpCard {
     private final Simulator simulator;
     private final CardContent content;
     private final Transactions transactions;
+    /** Applets whose key-pair generators already draw on a real random source. */
+    private final java.util.Set<Object> seededApplets = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** T=0 persona: data of case-4 commands is fetched with GET RESPONSE after 61xx. */
     private boolean t0;
     private byte[] pendingResponse;
@@ -228,6 +233,43 @@ public final class GpCard {
         return out;
     }
 
+    /**
+     * jCardSim's KeyPair draws on an unseeded digest generator, so every simulated card would
+     * generate the same key pairs. Every key pair of every applet not seen before gets its
+     * generator seeded from SecureRandom (applets allocate their key pairs at install).
+     */
+    private void seedKeyGenerators() {
+        List<Object> fresh = new ArrayList<>();
+        for (Object applet : transactions.roots()) {
+            if (seededApplets.add(applet)) {
+                fresh.add(applet);
+            }
+        }
+        if (fresh.isEmpty()) {
+            return;
+        }
+        for (Object o : ObjectGraph.reach(fresh, transactions.transientArrays(), true)) {
+            if (o.getClass().getName().equals("com.licel.jcardsim.crypto.KeyPairImpl")) {
+                try {
+                    java.lang.reflect.Field rnd = o.getClass().getDeclaredField("rnd");
+                    rnd.setAccessible(true);
+                    // A new generator of jCardSim's own kind (the saved card state knows how to keep
+                    // it; a restored one has lost its internals), seeded from SecureRandom.
+                    java.lang.reflect.Constructor<?> make = Class.forName("com.licel.jcardsim.crypto.SecureRandomNullProvider")
+                            .getDeclaredConstructor();
+                    make.setAccessible(true);
+                    java.security.SecureRandom generator = (java.security.SecureRandom) make.newInstance();
+                    byte[] seed = new byte[32];
+                    SEED_SOURCE.nextBytes(seed);
+                    generator.setSeed(seed);
+                    rnd.set(o, generator);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("cannot give jCardSim's key pair generator a random source", e);
+                }
+            }
+        }
+    }
+
     private byte[] process(byte[] command) {
         if (!wellFramed(command)) {
             // Length and Lc disagree (or not even a header): a card's transport layer answers wrong length.
@@ -246,6 +288,7 @@ public final class GpCard {
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 return new byte[] {0x67, 0x00};
             }
+            seedKeyGenerators();
             boolean torn = transactions.takeTorn();
             if (!torn && runtime.getTransactionDepth() != 0) {
                 // An applet returned with its transaction open: the Java Card runtime aborts it.
