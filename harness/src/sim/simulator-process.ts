@@ -36,8 +36,8 @@ export function checkSimulatorPrerequisites(jar: string, java: string = javaExec
 }
 
 export interface SimulatorOptions {
-  /** vpcd endpoint the simulated card connects to. */
-  readonly connect: string;
+  /** vpcd endpoint the simulated card connects to; several for several independent cards. */
+  readonly connect: string | readonly string[];
   readonly jar?: string;
   readonly atr?: string;
   /** Exit when the reader side disconnects (direct transport) instead of reconnecting (pcscd). */
@@ -68,7 +68,8 @@ export class SimulatorProcess {
     const jar = options.jar ?? defaultSimulatorJar();
     const java = javaExecutable();
     checkSimulatorPrerequisites(jar, java);
-    const args = ['-jar', jar, '--connect', options.connect];
+    const endpoints = typeof options.connect === 'string' ? [options.connect] : options.connect;
+    const args = ['-jar', jar, ...endpoints.flatMap((e) => ['--connect', e])];
     if (options.atr) args.push('--atr', options.atr);
     if (options.once) args.push('--once');
     if (options.logFile) args.push('--log', options.logFile);

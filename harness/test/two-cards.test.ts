@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { JpkiClient } from '../src/jpki/client.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
+import { SimulatorProcess } from '../src/sim/simulator-process.js';
+import { PcscTransport } from '../src/transport/pcsc.js';
+import { announceSkip, portListening, simulatorJarBuilt } from './support.js';
+
+/**
+ * One simulator host with a card in each vpcd slot (the transfer-between-SIMs set-up): two
+ * independent cards, each seen by pcscd in its own reader.
+ */
+const SLOTS = [35963, 35964];
+const READERS = ['Virtual PCD 00 00', 'Virtual PCD 00 01'];
+
+async function slotFree(port: number): Promise<boolean> {
+  // A vpcd slot accepts one card; a second connection would wait. Probe with the reader's state instead:
+  // no card in it means nobody else's simulator is plugged in.
+  try {
+    const t = await PcscTransport.open({ reader: READERS[SLOTS.indexOf(port)]!, timeoutMs: 300 });
+    await t.close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+const pcscdUp = existsSync('/run/pcscd/pcscd.comm') && (await portListening(SLOTS[0]!)) && (await portListening(SLOTS[1]!));
+const free = pcscdUp && (await slotFree(SLOTS[0]!)) && (await slotFree(SLOTS[1]!));
+const reason = !simulatorJarBuilt() ? 'simulator jar missing (ant simulator)' : !pcscdUp ? 'pcscd with both vpcd slots is not running' : !free ? 'a card is already in one of the vpcd slots (a simulator is running)' : undefined;
+if (reason) announceSkip('two cards in one simulator', reason);
+const maybe = reason ? describe.skip : describe;
+
+maybe('two independent cards from one simulator host', () => {
+  test('each slot holds its own card: personalising one leaves the other untouched', async () => {
+    const simulator = SimulatorProcess.start({ connect: SLOTS.map((p) => `127.0.0.1:${p}`) }).process;
+    const first = await PcscTransport.open({ reader: READERS[0]!, timeoutMs: 15000 }).catch(async (e: unknown) => {
+      await simulator.stop();
+      throw e;
+    });
+    const second = await PcscTransport.open({ reader: READERS[1]!, timeoutMs: 15000 });
+    try {
+      await personaliseWithTestCredential(first);
+      const a = new JpkiClient(first);
+      const b = new JpkiClient(second);
+      await a.selectApplication();
+      await b.selectApplication();
+      expect((await a.information()).lifecycle).toBe('personalised');
+      expect((await b.information()).lifecycle).toBe('pre-personalised');
+    } finally {
+      await first.close();
+      await second.close();
+      await simulator.stop();
+    }
+  });
+});
