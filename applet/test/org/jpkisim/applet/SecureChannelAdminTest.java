@@ -136,4 +136,57 @@ class SecureChannelAdminTest {
         // jCardSim alone would give both cards the same "random" key pair.
         org.junit.jupiter.api.Assertions.assertNotEquals(fingerprints[0], fingerprints[1]);
     }
+
+    /** Reads EF 000A whole, on the basic channel, after selecting the applet. */
+    private String readCertificate() {
+        select();
+        assertEquals("9000", sw(card.transmit(HEX.parseHex("00A4020C02000A"))));
+        StringBuilder out = new StringBuilder();
+        for (int offset = 0; ; offset += 256) {
+            byte[] r = card.transmit(HEX.parseHex(String.format("00B0%04X00", offset)));
+            out.append(HEX.formatHex(Arrays.copyOf(r, r.length - 2)));
+            if (!sw(r).equals("9000")) {
+                return out.toString();
+            }
+        }
+    }
+
+    @Test
+    void powerLostAtTheCommitOfAnEnvelopeLeavesTheOldCertificateAndTheEnvelopeCanBeSentAgain() {
+        personalise(ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03));
+        String before = readCertificate();
+        byte[] replacement = Card.vector("certs/test-ca.der");
+        java.util.List<String> blocks = helper.contentApdus(0x0A, helper.sealer.seal(0x0A, replacement));
+        select();
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        for (int b = 0; b < blocks.size() - 1; b++) {
+            assertEquals("9000", sw(scp.send(HEX.parseHex(blocks.get(b)))));
+        }
+        // Power goes during the last block, at the commit that makes the envelope pending.
+        card.armPowerLossAtNextCommit();
+        byte[] torn = card.transmit(scp.wrap(HEX.parseHex(blocks.get(blocks.size() - 1))));
+        assertEquals(0, torn.length, "a card that lost power answers nothing");
+        assertEquals(before, readCertificate());
+        // The counter did not move: the SP-TSM sends the same envelope again and it applies.
+        select();
+        scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        for (String block : blocks) {
+            assertEquals("9000", sw(scp.send(HEX.parseHex(block))));
+        }
+        assertEquals(HEX.formatHex(replacement), readCertificate());
+    }
+
+    @Test
+    void powerLostWhileTerminatingLeavesAPersonalisedApplet() {
+        personalise(ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03));
+        String before = readCertificate();
+        select();
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        card.armPowerLossAtNextCommit();
+        assertEquals(0, card.transmit(scp.wrap(HEX.parseHex("84F07F00"))).length);
+        assertEquals(before, readCertificate());
+        select();
+        assertEquals("9000", sw(card.transmit(HEX.parseHex("00A4020C020018"))));
+        assertEquals("63C3", sw(card.transmit(HEX.parseHex("00200080"))));
+    }
 }
