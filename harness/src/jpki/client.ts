@@ -1,4 +1,5 @@
 import { digestInfo, hashMessage } from '../apdu/digest-info.js';
+import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../apdu/jpki-commands.js';
 import { ResponseApdu, formatSw } from '../apdu/response.js';
 import type { HashName } from '../script/scenario.js';
 import { HarnessError } from '../errors.js';
@@ -43,11 +44,11 @@ export class JpkiClient {
   }
 
   async selectApplication(): Promise<void> {
-    await this.send('SELECT JPKI', Uint8Array.from([0x00, 0xa4, 0x04, 0x0c, JPKI_AID.length, ...JPKI_AID]));
+    await this.send('SELECT JPKI', selectAidCommand(JPKI_AID));
   }
 
   async selectFile(fid: number): Promise<void> {
-    await this.send(`SELECT EF ${fid.toString(16).padStart(4, '0')}`, Uint8Array.from([0x00, 0xa4, 0x02, 0x0c, 0x02, fid >> 8, fid & 0xff]));
+    await this.send(`SELECT EF ${fid.toString(16).padStart(4, '0')}`, selectEfCommand(Uint8Array.of(fid >> 8, fid & 0xff)));
   }
 
   /** Reads a whole transparent EF: 256-byte chunks until 6282 or 6B00. */
@@ -68,7 +69,7 @@ export class JpkiClient {
   /** Tries left on the user-authentication PIN (empty VERIFY → 63Cx). */
   async pinTriesLeft(): Promise<number> {
     await this.selectFile(JpkiFile.AuthPin);
-    const r = await this.send('VERIFY (status)', Uint8Array.from([0x00, 0x20, 0x00, 0x80]), (sw) => (sw & 0xfff0) === 0x63c0);
+    const r = await this.send('VERIFY (status)', verifyPinCommand(''), (sw) => (sw & 0xfff0) === 0x63c0);
     return r.sw & 0x0f;
   }
 
@@ -76,13 +77,13 @@ export class JpkiClient {
   async verifyPin(pin: string): Promise<void> {
     if (!/^\d{4}$/.test(pin)) throw new RangeError('the PIN is 4 digits');
     await this.selectFile(JpkiFile.AuthPin);
-    await this.send('VERIFY', Uint8Array.from([0x00, 0x20, 0x00, 0x80, 0x04, ...Buffer.from(pin, 'ascii')]));
+    await this.send('VERIFY', verifyPinCommand(pin));
   }
 
   /** Signs a DigestInfo with the user-authentication key (PIN verified first unless PIN-less). */
   async signDigestInfo(info: Uint8Array): Promise<Uint8Array> {
     await this.selectFile(JpkiFile.AuthKey);
-    const r = await this.send('COMPUTE DIGITAL SIGNATURE', Uint8Array.from([0x80, 0x2a, 0x00, 0x80, info.length, ...info, 0x00]));
+    const r = await this.send('COMPUTE DIGITAL SIGNATURE', signCommand(info));
     return r.data;
   }
 

@@ -108,8 +108,10 @@ final class ContentEnvelope {
         }
         if (blockNumber == 0) {
             discardStaging();
+            JCSystem.beginTransaction();
             receivingTarget = target;
             nextBlock = 0;
+            JCSystem.commitTransaction();
         }
         if (target != receivingTarget || blockNumber != nextBlock) {
             receivingTarget = 0;
@@ -120,8 +122,11 @@ final class ContentEnvelope {
             ISOException.throwIt(ISO7816.SW_FILE_FULL);
         }
         Util.arrayCopyNonAtomic(buf, offset, staging, staged, length);
+        // Length and block number move together, or a block repeated after a power loss is staged twice.
+        JCSystem.beginTransaction();
         staged += length;
         nextBlock++;
+        JCSystem.commitTransaction();
         if (!last) {
             return false;
         }
@@ -231,8 +236,10 @@ final class ContentEnvelope {
         if (plaintextInStaging || staged != 0) {
             Util.arrayFillNonAtomic(staging, (short) 0, (short) staging.length, (byte) 0);
         }
+        JCSystem.beginTransaction();
         staged = 0;
         plaintextInStaging = false;
+        JCSystem.commitTransaction();
     }
 
     /** Resets everything on termination: keys, counter and staging. */

@@ -157,7 +157,7 @@ class AdminTest {
         assertEquals("9000", card.send("84F00F00"));
         assertEquals("0F", info().get(0x80));
         assertEquals("6985", card.send("84F00F00"));
-        assertEquals("6A86", card.send("84F0070000".substring(0, 8)));
+        assertEquals("6A86", card.send("84F00700"));
     }
 
     @Test
