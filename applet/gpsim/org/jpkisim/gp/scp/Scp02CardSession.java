@@ -193,14 +193,11 @@ public final class Scp02CardSession implements CardSession {
      */
     @Override
     public byte[] wrap(byte[] responseAndSw) {
-        if (!authenticated || (level & SecurityLevels.R_MAC) == 0 || responseAndSw.length < 2) {
+        if (!SecurityLevels.getsRmac(authenticated, level, responseAndSw)) {
             return responseAndSw.clone();
         }
         int n = responseAndSw.length - 2;
         byte[] sw = Arrays.copyOfRange(responseAndSw, n, n + 2);
-        if (!SecurityLevels.isProtectedStatus(sw[0] & 0xFF, sw[1] & 0xFF)) {
-            return responseAndSw.clone();
-        }
         if (rmacCommand == null) {
             throw new ScpException(StatusWords.CONDITIONS_NOT_SATISFIED, "R-MAC session: wrap without the command through unwrap");
         }

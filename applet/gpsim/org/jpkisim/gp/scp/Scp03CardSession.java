@@ -168,14 +168,11 @@ public final class Scp03CardSession implements CardSession {
 
     @Override
     public byte[] wrap(byte[] responseAndSw) {
-        if (!authenticated || (level & SecurityLevels.R_MAC) == 0 || responseAndSw.length < 2) {
+        if (!SecurityLevels.getsRmac(authenticated, level, responseAndSw)) {
             return responseAndSw.clone();
         }
         int n = responseAndSw.length - 2;
         byte[] sw = Arrays.copyOfRange(responseAndSw, n, n + 2);
-        if (!SecurityLevels.isProtectedStatus(sw[0] & 0xFF, sw[1] & 0xFF)) {
-            return responseAndSw.clone();
-        }
         byte[] data = Arrays.copyOf(responseAndSw, n);
         if ((level & SecurityLevels.R_ENCRYPTION) != 0 && data.length > 0) {
             // Amendment D 6.2.7: ICV from the command's counter with its first byte set to 80.

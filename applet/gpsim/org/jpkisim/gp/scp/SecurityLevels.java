@@ -31,4 +31,16 @@ public final class SecurityLevels {
     public static boolean isProtectedStatus(int sw1, int sw2) {
         return (sw1 == 0x90 && sw2 == 0x00) || sw1 == 0x62 || sw1 == 0x63;
     }
+
+    /**
+     * Whether a response (data || SW) is protected by R-MAC: an authenticated session at a level
+     * with R-MAC, and a status word that is not an error (errors go out bare, in SCP02 and SCP03).
+     */
+    static boolean getsRmac(boolean authenticated, int level, byte[] responseAndSw) {
+        if (!authenticated || (level & R_MAC) == 0 || responseAndSw.length < 2) {
+            return false;
+        }
+        int n = responseAndSw.length;
+        return isProtectedStatus(responseAndSw[n - 2] & 0xFF, responseAndSw[n - 1] & 0xFF);
+    }
 }
