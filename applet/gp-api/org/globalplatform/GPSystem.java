@@ -1,5 +1,7 @@
 package org.globalplatform;
 
+import javacard.framework.AID;
+import javacard.framework.Shareable;
 import org.jpkisim.gp.api.GpBackend;
 import org.jpkisim.gp.api.GpBackends;
 
@@ -50,6 +52,15 @@ public final class GPSystem {
     /** Sets the calling application's life cycle state (application-specific states 0x07..0x7F with bits 1-3 set). */
     public static boolean setCardContentState(byte state) {
         return backend().setApplicationState(state);
+    }
+
+    /**
+     * A Global Service (GP Card API 1.1+): {@code serverAID} null asks the card for whichever
+     * application registered {@code serviceName} (family in the high byte, e.g.
+     * {@code FAMILY_AUTHORITY << 8} for the CASD's Authority). Null when there is none.
+     */
+    public static Shareable getService(AID serverAID, short serviceName) {
+        return backend().service(serverAID, serviceName);
     }
 
     public static boolean lockCard() {

@@ -49,6 +49,14 @@ final class PassThroughDomain implements GpBackend, SecureChannel {
         return false;
     }
 
+    /** Card-side authority for tests; null means the card has none. */
+    org.globalplatform.Authority authority;
+
+    @Override
+    public javacard.framework.Shareable service(javacard.framework.AID server, short serviceName) {
+        return serviceName == (short) (GPSystem.FAMILY_AUTHORITY << 8) ? authority : null;
+    }
+
     @Override
     public short processSecurity(APDU apdu) {
         ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);

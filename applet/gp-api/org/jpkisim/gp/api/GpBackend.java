@@ -1,5 +1,7 @@
 package org.jpkisim.gp.api;
 
+import javacard.framework.AID;
+import javacard.framework.Shareable;
 import org.globalplatform.SecureChannel;
 
 /**
@@ -18,4 +20,7 @@ public interface GpBackend {
     boolean lockCard();
 
     boolean terminateCard();
+
+    /** GPSystem.getService: the Global Service registered under {@code serviceName}, or null. */
+    Shareable service(AID server, short serviceName);
 }

@@ -134,4 +134,10 @@ final class CardBackend implements GpBackend {
         cardState = GPSystem.CARD_TERMINATED;
         return true;
     }
+
+    /** No Global Services yet: the card-side authority (CASD) registers here. */
+    @Override
+    public javacard.framework.Shareable service(AID server, short serviceName) {
+        return null;
+    }
 }
