@@ -12,6 +12,7 @@ import javacard.framework.Util;
  *   85 nn certificate serial       86 nn certificate notAfter (UTCTime or GeneralizedTime text)
  *   87 02 applet version           88 01 interface: 00 contact, 01 contactless
  *   89 04 last accepted content counter
+ *   8A 08 content keys' check value (when content keys are set)
  * </pre>
  */
 final class AppletInfo {
@@ -62,6 +63,11 @@ final class AppletInfo {
         out[at++] = (byte) 0x89;
         out[at++] = (byte) ContentEnvelope.COUNTER_BYTES;
         at = envelope.copyCounter(out, at);
+        if (envelope.keysSet()) {
+            out[at++] = (byte) 0x8A;
+            out[at++] = (byte) ContentEnvelope.KCV_BYTES;
+            at = envelope.copyCheckValue(out, at);
+        }
         out[offset] = (byte) 0xE0;
         out[(short) (offset + 1)] = (byte) (at - offset - 2);
         return (short) (at - offset);

@@ -42,6 +42,8 @@ final class AuthKey {
     /** Public exponents are limited to 65537 (02 03 01 00 01), which keeps the SPKI length fixed. */
     private static final byte[] SPKI_SUFFIX = { (byte) 0x02, (byte) 0x03, (byte) 0x01, (byte) 0x00, (byte) 0x01 };
     static final short SPKI_BYTES = (short) (33 + 256 + 5);
+    /** e = 65537, the only public exponent accepted. */
+    static final byte[] RSA_EXPONENT = { (byte) 0x01, (byte) 0x00, (byte) 0x01 };
 
     private final KeyPair pair;
     private final RSAPrivateCrtKey privateKey;
@@ -77,37 +79,49 @@ final class AuthKey {
         JCSystem.beginTransaction();
         present = false;
         JCSystem.commitTransaction();
-        publicKey.setExponent(SPKI_SUFFIX, (short) 2, (short) 3);
+        publicKey.setExponent(RSA_EXPONENT, (short) 0, (short) 3);
         pair.genKeyPair();
         computeFingerprint();
         present = true;
     }
 
-    /**
-     * Imports a key from {@code buf}: e-length (1), e (must be 65537), n (256), p, q, dp, dq,
-     * qinv (128 each). Idempotent, so an interrupted import can simply be applied again.
-     */
-    void importKey(byte[] buf, short offset, short length) {
-        if (length != importLength() || buf[offset] != (byte) 3
-                || Util.arrayCompare(buf, (short) (offset + 1), SPKI_SUFFIX, (short) 2, (short) 3) != 0) {
-            ISOException.throwIt(ISO7816.SW_WRONG_DATA);
-        }
+    /** Import, step 1: the key stops being usable before any part of it changes. */
+    void beginImport() {
         present = false;
-        short at = (short) (offset + 4);
-        publicKey.setExponent(buf, (short) (offset + 1), (short) 3);
-        publicKey.setModulus(buf, at, MODULUS_BYTES);
-        at += MODULUS_BYTES;
-        privateKey.setP(buf, at, HALF_BYTES);
-        at += HALF_BYTES;
-        privateKey.setQ(buf, at, HALF_BYTES);
-        at += HALF_BYTES;
-        privateKey.setDP1(buf, at, HALF_BYTES);
-        at += HALF_BYTES;
-        privateKey.setDQ1(buf, at, HALF_BYTES);
-        at += HALF_BYTES;
-        privateKey.setPQ(buf, at, HALF_BYTES);
+    }
+
+    /** Import: where the modulus is written (public; the SPKI buffer holds it at its place). */
+    byte[] modulusBuffer() {
+        return publicKeyInfo.bytes();
+    }
+
+    static short modulusOffset() {
+        return (short) SPKI_PREFIX.length;
+    }
+
+    /** Import: one private CRT component (0 p, 1 q, 2 dp, 3 dq, 4 qinv), 128 bytes from RAM. */
+    void setPrivateComponent(short which, byte[] buf, short offset) {
+        switch (which) {
+            case 0: privateKey.setP(buf, offset, HALF_BYTES); break;
+            case 1: privateKey.setQ(buf, offset, HALF_BYTES); break;
+            case 2: privateKey.setDP1(buf, offset, HALF_BYTES); break;
+            case 3: privateKey.setDQ1(buf, offset, HALF_BYTES); break;
+            default: privateKey.setPQ(buf, offset, HALF_BYTES); break;
+        }
+    }
+
+    /** Import, last step: public key from the staged modulus, fingerprint, usable again. */
+    void finishImport() {
+        publicKey.setExponent(RSA_EXPONENT, (short) 0, (short) 3);
+        publicKey.setModulus(publicKeyInfo.bytes(), modulusOffset(), MODULUS_BYTES);
         computeFingerprint();
         present = true;
+    }
+
+    /** Whether buf[offset..+4) is the import header {@code 03 01 00 01} (e = 65537). */
+    static boolean isImportHeader(byte[] buf, short offset) {
+        return buf[offset] == (byte) 3
+                && Util.arrayCompare(buf, (short) (offset + 1), RSA_EXPONENT, (short) 0, (short) 3) == 0;
     }
 
     static short importLength() {
@@ -130,12 +144,17 @@ final class AuthKey {
     /** Builds the SPKI from the public key, then its SHA-256 fingerprint. */
     private void computeFingerprint() {
         byte[] spki = publicKeyInfo.bytes();
-        Util.arrayCopyNonAtomic(SPKI_PREFIX, (short) 0, spki, (short) 0, (short) SPKI_PREFIX.length);
-        publicKey.getModulus(spki, (short) SPKI_PREFIX.length);
-        Util.arrayCopyNonAtomic(SPKI_SUFFIX, (short) 0, spki, (short) (SPKI_PREFIX.length + MODULUS_BYTES),
-                (short) SPKI_SUFFIX.length);
+        writeSpki(publicKey, spki);
         sha256.reset();
         sha256.doFinal(spki, (short) 0, SPKI_BYTES, fingerprint, (short) 0);
+    }
+
+    /** Writes the DER SubjectPublicKeyInfo of an RSA-2048 key with e = 65537 at out[0..SPKI_BYTES). */
+    static void writeSpki(RSAPublicKey key, byte[] out) {
+        Util.arrayCopyNonAtomic(SPKI_PREFIX, (short) 0, out, (short) 0, (short) SPKI_PREFIX.length);
+        key.getModulus(out, (short) SPKI_PREFIX.length);
+        Util.arrayCopyNonAtomic(SPKI_SUFFIX, (short) 0, out, (short) (SPKI_PREFIX.length + MODULUS_BYTES),
+                (short) SPKI_SUFFIX.length);
     }
 
     /**

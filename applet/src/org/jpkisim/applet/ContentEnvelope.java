@@ -6,32 +6,48 @@ import javacard.framework.JCSystem;
 import javacard.framework.Util;
 import javacard.security.AESKey;
 import javacard.security.KeyBuilder;
+import javacard.security.RandomData;
 import javacard.security.Signature;
 import javacardx.crypto.Cipher;
 
 /**
- * End-to-end protection of personalisation content from the SP-TSM, on top of the
- * GlobalPlatform secure channel (which ends at the security domain, so whoever manages the
- * domain could otherwise see keys and certificates).
+ * End-to-end protection between the SP-TSM and the applet, inside and independent of the
+ * GlobalPlatform secure channel (which ends in a security domain whose keys the operator holds
+ * or held): content keys, sealed envelopes, authorised commands and the replay counter.
  *
- * <p>An envelope is {@code counter(4) || C || T}: C is AES-128-CBC with a zero IV over
- * {@code counterBlock(16) || content || 80 00..} under the card's content-encryption key, and
- * T is an AES-128 CBC-MAC (16 bytes) under the content-MAC key over
- * {@code 'J' 'P' target counter(4) len(C)(2) 00*6 || C}. The first block fixes the length, so
- * the MAC input is prefix-free. The card checks T before decrypting anything, then that the
- * counter is larger than every counter it accepted before. Every failure answers 6982, and
- * both checks always run, so neither the status word nor the time says which one failed.
+ * <p><b>Content keys</b> K-ENC and K-MAC (AES-128) are set once, by key transport to the
+ * applet's attested key ({@link KeyTransport}): SET CONTENT KEYS carries
+ * {@code RSA-PKCS1(K-ENC || K-MAC) || T}, T a CBC-MAC under the new K-MAC. They cannot be
+ * replaced while set; they are erased only on termination, which is final.
  *
- * <p>The envelope arrives in blocks and is staged in EEPROM. Applying it is a small redo log:
- * the decrypted content and the new counter are committed together with a PENDING marker;
- * the change is then applied (idempotently) and the marker moved to APPLIED, after which the
- * plaintext is wiped. A power loss at any point is finished at the next command.
+ * <p><b>Envelopes</b> carry key, certificates and PIN: {@code counter(4) || C || T}, C is
+ * AES-128-CBC with a zero IV over {@code counterBlock(16) || content || 80 00..} under K-ENC, T
+ * an AES-128 CBC-MAC under K-MAC over {@code 'J' 'P' target counter(4) len(C)(2) 00*7 || C}.
+ * T is checked before anything is decrypted, then the counter against the last one accepted.
+ *
+ * <p><b>Authorised commands</b> (key generation, PIN policy, life cycle) carry
+ * {@code counter(4) || payload || T}, T over {@code 'J' 'C' INS P1 P2 counter(4) len(2) 00*5 ||
+ * payload || 80 00..}; answers that must be authentic carry a tag over
+ * {@code 'J' 'R' INS counter(4) len(2) 00*7 || data || 80 00..}. The first block of every MAC
+ * input names its kind and fixes the length, so the inputs are prefix-free and one kind can
+ * never be taken for another.
+ *
+ * <p>One counter serves all of them and never goes back in the applet's life. Every failure of
+ * a MAC or counter answers 6982 after the same work, so neither the status word nor the time
+ * tells which check failed.
+ *
+ * <p>An envelope arrives in blocks and is staged in EEPROM as ciphertext. Once verified, the
+ * counter, target and length are committed together with a PENDING mark; the content is then
+ * applied by decrypting windows of it into RAM (the APDU buffer): plaintext never rests in
+ * persistent memory, and after a power loss the ciphertext is still there to apply again.
  */
 final class ContentEnvelope {
     static final byte TARGET_KEY = (byte) 0x17;
     static final byte TARGET_PIN = (byte) 0x18;
     static final byte TARGET_CERTIFICATE = (byte) 0x0A;
     static final byte TARGET_CA_CERTIFICATE = (byte) 0x0B;
+    /** Staging target of the key-transport block of SET CONTENT KEYS. */
+    static final byte TARGET_CONTENT_KEYS = (byte) 0xD4;
 
     static final byte PHASE_NONE = 0;
     static final byte PHASE_PENDING = 1;
@@ -40,6 +56,7 @@ final class ContentEnvelope {
     static final short BLOCK = (short) 16;
     static final short COUNTER_BYTES = (short) 4;
     static final short MAC_BYTES = (short) 16;
+    static final short KCV_BYTES = (short) 8;
 
     private final byte[] staging;
     /** Bytes of the envelope received so far. */
@@ -47,8 +64,6 @@ final class ContentEnvelope {
     /** Target and next block number of the envelope being received; 0 target = none. */
     private byte receivingTarget;
     private byte nextBlock;
-    /** Set before plaintext is written to staging; cleared once it has been wiped. */
-    private boolean plaintextInStaging;
 
     private byte phase;
     private byte pendingTarget;
@@ -57,40 +72,48 @@ final class ContentEnvelope {
     private final byte[] lastCounter;
     private final AESKey encryptionKey;
     private final AESKey macKey;
+    /** Holds a candidate K-MAC until SET CONTENT KEYS has proven it; cleared on deselect. */
+    private final AESKey candidateMacKey;
     private boolean keysSet;
     private final Cipher aes;
     private final Signature cbcMac;
-    /** Scratch for the MAC header and the expected counter block (transient, 32 bytes). */
+    private final RandomData random;
+    /** Scratch for MAC headers, padded blocks and decrypted check blocks (transient, 48 bytes). */
     private final byte[] scratch;
+    /** RAM window that decrypted content passes through on its way to key, PIN or file (160 bytes). */
+    private final byte[] window;
 
-    ContentEnvelope(short maxContent) {
+    ContentEnvelope(short maxContent, RandomData random) {
         // counter + counter block + content + up to a full padding block + MAC
         staging = new byte[(short) (COUNTER_BYTES + BLOCK + maxContent + BLOCK + MAC_BYTES)];
         lastCounter = new byte[COUNTER_BYTES];
         encryptionKey = (AESKey) KeyBuilder.buildKey(KeyBuilder.TYPE_AES, KeyBuilder.LENGTH_AES_128, false);
         macKey = (AESKey) KeyBuilder.buildKey(KeyBuilder.TYPE_AES, KeyBuilder.LENGTH_AES_128, false);
+        candidateMacKey = (AESKey) KeyBuilder.buildKey(KeyBuilder.TYPE_AES_TRANSIENT_DESELECT,
+                KeyBuilder.LENGTH_AES_128, false);
         aes = Cipher.getInstance(Cipher.ALG_AES_BLOCK_128_CBC_NOPAD, false);
         cbcMac = Signature.getInstance(Signature.ALG_AES_MAC_128_NOPAD, false);
-        scratch = JCSystem.makeTransientByteArray((short) (2 * BLOCK), JCSystem.CLEAR_ON_DESELECT);
+        this.random = random;
+        scratch = JCSystem.makeTransientByteArray((short) (3 * BLOCK), JCSystem.CLEAR_ON_DESELECT);
+        window = JCSystem.makeTransientByteArray(WINDOW_BYTES, JCSystem.CLEAR_ON_DESELECT);
+    }
+
+    /** The largest piece {@link #decryptContent} hands out at once. */
+    static final short WINDOW_CONTENT = (short) 128;
+    private static final short WINDOW_BYTES = (short) (WINDOW_CONTENT + 2 * BLOCK);
+
+    /** Where {@link #decryptContent} leaves the plaintext: window()[0..length). */
+    byte[] window() {
+        return window;
+    }
+
+    /** Zeroes the RAM window once its plaintext has been used. */
+    void clearWindow() {
+        Util.arrayFillNonAtomic(window, (short) 0, WINDOW_BYTES, (byte) 0);
     }
 
     boolean keysSet() {
         return keysSet;
-    }
-
-    /** Installs new content keys (32 bytes: encryption key, MAC key) and restarts the counter. */
-    void setKeys(byte[] buf, short offset, short length) {
-        if (length != (short) (2 * BLOCK)) {
-            ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
-        }
-        JCSystem.beginTransaction();
-        encryptionKey.setKey(buf, offset);
-        macKey.setKey(buf, (short) (offset + BLOCK));
-        Util.arrayFillNonAtomic(lastCounter, (short) 0, COUNTER_BYTES, (byte) 0);
-        keysSet = true;
-        receivingTarget = 0;
-        staged = 0;
-        JCSystem.commitTransaction();
     }
 
     short copyCounter(byte[] out, short offset) {
@@ -98,17 +121,33 @@ final class ContentEnvelope {
     }
 
     /**
-     * Takes one block of an envelope. Blocks are numbered from 0; {@code last} ends the
-     * envelope, which is then checked and decrypted. Returns true when a verified envelope is
-     * PENDING and must be applied by the caller.
+     * Key check value: the first 8 bytes of the CBC-MAC under K-MAC of {@code 'J' 'V' 00*14}.
+     * The SP-TSM compares it with its own keys before it sends anything: keys established by
+     * anyone else are refused there. Reveals nothing usable about a 128-bit key.
+     */
+    short copyCheckValue(byte[] out, short offset) {
+        Util.arrayFillNonAtomic(scratch, (short) 0, BLOCK, (byte) 0);
+        scratch[0] = (byte) 'J';
+        scratch[1] = (byte) 'V';
+        cbcMac.init(macKey, Signature.MODE_SIGN);
+        cbcMac.sign(scratch, (short) 0, BLOCK, scratch, BLOCK);
+        return Util.arrayCopyNonAtomic(scratch, BLOCK, out, offset, KCV_BYTES);
+    }
+
+    // ------------------------------------------------------------------ staging
+
+    /**
+     * Takes one block of a staged payload. Blocks are numbered from 0; {@code last} ends it.
+     * Returns true when the whole payload is staged and {@link #staged()} bytes are ready.
      */
     boolean receive(byte target, byte blockNumber, boolean last, byte[] buf, short offset, short length) {
-        if (!keysSet) {
+        if (phase == PHASE_PENDING) {
+            // A verified envelope not yet applied: recovery applies it before anything else.
             ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
         }
         if (blockNumber == 0) {
-            discardStaging();
             JCSystem.beginTransaction();
+            staged = 0;
             receivingTarget = target;
             nextBlock = 0;
             JCSystem.commitTransaction();
@@ -121,6 +160,7 @@ final class ContentEnvelope {
             receivingTarget = 0;
             ISOException.throwIt(ISO7816.SW_FILE_FULL);
         }
+        // Ciphertext only: what a power loss leaves here reveals nothing.
         Util.arrayCopyNonAtomic(buf, offset, staging, staged, length);
         // Length and block number move together, or a block repeated after a power loss is staged twice.
         JCSystem.beginTransaction();
@@ -131,44 +171,147 @@ final class ContentEnvelope {
             return false;
         }
         receivingTarget = 0;
-        open(target);
         return true;
     }
 
-    /** MAC check, counter check, decryption, then the PENDING commit. */
-    private void open(byte target) {
+    // ------------------------------------------------------------ content keys
+
+    /**
+     * SET CONTENT KEYS, once the staged payload is {@code RSA block (256) || T (16)}: decrypts
+     * the block with the transport key into the RAM window, proves the new K-MAC with T, then
+     * stores both keys. Any failure answers 6982, after the same work.
+     */
+    @SuppressWarnings("deprecation") // generateData: the 2.2.2 API; nextBytes came with 3.0.5
+    void establish(KeyTransport transport) {
+        byte[] ram = window;
+        short expected = (short) (KeyTransport.SIGNATURE_BYTES + MAC_BYTES);
+        short plain = staged == expected ? transport.decrypt(staging, (short) 0, ram, (short) 0) : (short) -1;
+        if (plain != (short) (2 * BLOCK)) {
+            // Implicit rejection: carry on with random keys, so a bad block costs the same as a bad MAC.
+            random.generateData(ram, (short) 0, (short) (2 * BLOCK));
+        }
+        candidateMacKey.setKey(ram, BLOCK);
+        header((byte) 'K', (byte) 0, null, (short) 0, KeyTransport.SIGNATURE_BYTES);
+        cbcMac.init(candidateMacKey, Signature.MODE_SIGN);
+        cbcMac.update(scratch, (short) 0, BLOCK);
+        cbcMac.sign(staging, (short) 0, KeyTransport.SIGNATURE_BYTES, scratch, BLOCK);
+        boolean macOk = constantTimeEquals(scratch, BLOCK, staging, KeyTransport.SIGNATURE_BYTES, MAC_BYTES);
+        candidateMacKey.clearKey();
+        if (!(macOk & plain == (short) (2 * BLOCK))) {
+            Util.arrayFillNonAtomic(ram, (short) 0, (short) (2 * BLOCK), (byte) 0);
+            discardStaging();
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
+        encryptionKey.setKey(ram, (short) 0);
+        macKey.setKey(ram, BLOCK);
+        Util.arrayFillNonAtomic(ram, (short) 0, (short) (2 * BLOCK), (byte) 0);
+        // The flag goes last: keys half written by a power loss are never used, and may be set again.
+        keysSet = true;
+        discardStaging();
+    }
+
+    // ------------------------------------------------------------ authorised commands
+
+    /**
+     * Checks an authorised command {@code counter(4) || payload || T(16)} at
+     * {@code buf[offset..offset+length)} (payload at most 15 bytes) and stages its counter;
+     * returns the payload length. The caller commits with {@link #acceptCounter} inside the
+     * transaction that makes the change.
+     */
+    short authorise(byte ins, byte p1, byte p2, byte[] buf, short offset, short length) {
+        short payload = (short) (length - COUNTER_BYTES - MAC_BYTES);
+        if (!keysSet || payload < 0 || payload >= BLOCK) {
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
+        // 'J' 'C' INS P1 P2 counter(4) len(2) 00*5
+        Util.arrayFillNonAtomic(scratch, (short) 0, BLOCK, (byte) 0);
+        scratch[0] = (byte) 'J';
+        scratch[1] = (byte) 'C';
+        scratch[2] = ins;
+        scratch[3] = p1;
+        scratch[4] = p2;
+        Util.arrayCopyNonAtomic(buf, offset, scratch, (short) 5, COUNTER_BYTES);
+        Util.setShort(scratch, (short) 9, payload);
+        // The payload padded to one block, after the header block.
+        Util.arrayFillNonAtomic(scratch, BLOCK, BLOCK, (byte) 0);
+        Util.arrayCopyNonAtomic(buf, (short) (offset + COUNTER_BYTES), scratch, BLOCK, payload);
+        scratch[(short) (BLOCK + payload)] = (byte) 0x80;
+        cbcMac.init(macKey, Signature.MODE_SIGN);
+        cbcMac.sign(scratch, (short) 0, (short) (2 * BLOCK), scratch, (short) (2 * BLOCK));
+        boolean macOk = constantTimeEquals(scratch, (short) (2 * BLOCK), buf,
+                (short) (offset + COUNTER_BYTES + payload), MAC_BYTES);
+        boolean fresh = greaterThan(buf, offset, lastCounter);
+        if (!(macOk & fresh)) {
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
+        return payload;
+    }
+
+    /** Records {@code counter} as the last accepted one; call inside the caller's transaction. */
+    void acceptCounter(byte[] buf, short offset) {
+        Util.arrayCopy(buf, offset, lastCounter, (short) 0, COUNTER_BYTES);
+    }
+
+    /**
+     * Appends the answer tag to {@code data} at buf[0..length) for the command with counter
+     * {@code lastCounter}: {@code data || T}. Returns the new length.
+     */
+    short tagAnswer(byte ins, byte[] buf, short length) {
+        header((byte) 'R', ins, lastCounter, (short) 0, length);
+        short full = (short) (length - (short) (length % BLOCK));
+        short rest = (short) (length - full);
+        Util.arrayFillNonAtomic(scratch, BLOCK, BLOCK, (byte) 0);
+        Util.arrayCopyNonAtomic(buf, full, scratch, BLOCK, rest);
+        scratch[(short) (BLOCK + rest)] = (byte) 0x80;
+        cbcMac.init(macKey, Signature.MODE_SIGN);
+        cbcMac.update(scratch, (short) 0, BLOCK);
+        if (full > 0) {
+            cbcMac.update(buf, (short) 0, full);
+        }
+        return (short) (length + cbcMac.sign(scratch, BLOCK, BLOCK, buf, length));
+    }
+
+    // --------------------------------------------------------------- envelopes
+
+    /** MAC check, counter check, check blocks decrypted into RAM, then the PENDING commit. */
+    void open(byte target) {
+        if (!keysSet) {
+            discardStaging();
+            ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
+        }
         short cipherLength = (short) (staged - COUNTER_BYTES - MAC_BYTES);
         if (cipherLength < (short) (2 * BLOCK) || (short) (cipherLength % BLOCK) != 0) {
             discardStaging();
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
-        // MAC over header block || C.
-        Util.arrayFillNonAtomic(scratch, (short) 0, BLOCK, (byte) 0);
-        scratch[0] = (byte) 'J';
-        scratch[1] = (byte) 'P';
-        scratch[2] = target;
-        Util.arrayCopyNonAtomic(staging, (short) 0, scratch, (short) 3, COUNTER_BYTES);
-        Util.setShort(scratch, (short) 7, cipherLength);
+        header((byte) 'P', target, staging, (short) 0, cipherLength);
         cbcMac.init(macKey, Signature.MODE_SIGN);
         cbcMac.update(scratch, (short) 0, BLOCK);
         cbcMac.sign(staging, COUNTER_BYTES, cipherLength, scratch, BLOCK);
-        short macAt = (short) (COUNTER_BYTES + cipherLength);
-        boolean macOk = constantTimeEquals(scratch, BLOCK, staging, macAt, MAC_BYTES);
+        boolean macOk = constantTimeEquals(scratch, BLOCK, staging, (short) (COUNTER_BYTES + cipherLength), MAC_BYTES);
         boolean fresh = greaterThan(staging, (short) 0, lastCounter);
         if (!(macOk & fresh)) {
             discardStaging();
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
-        // Decrypt in place; plaintext now exists in EEPROM until wiped.
-        plaintextInStaging = true;
-        aes.init(encryptionKey, Cipher.MODE_DECRYPT);
-        aes.doFinal(staging, COUNTER_BYTES, cipherLength, staging, COUNTER_BYTES);
         // The first block must be the counter again, then 00s: it binds C to the counter.
-        short bad = (short) Util.arrayCompare(staging, COUNTER_BYTES, staging, (short) 0, COUNTER_BYTES);
-        for (short i = (short) (2 * COUNTER_BYTES); i < (short) (COUNTER_BYTES + BLOCK); i++) {
-            bad |= staging[i];
+        decryptBlocks((short) 0, BLOCK, scratch, (short) 0);
+        short bad = (short) Util.arrayCompare(scratch, (short) 0, staging, (short) 0, COUNTER_BYTES);
+        for (short i = COUNTER_BYTES; i < BLOCK; i++) {
+            bad |= scratch[i];
         }
-        short contentLength = unpad(cipherLength);
+        // The padding (80 00..) lies in the last block.
+        short lastBlock = (short) (cipherLength - BLOCK);
+        decryptBlocks(lastBlock, BLOCK, scratch, BLOCK);
+        short end = (short) (2 * BLOCK - 1);
+        while (end >= BLOCK && scratch[end] == 0) {
+            end--;
+        }
+        if (end < BLOCK || scratch[end] != (byte) 0x80) {
+            bad = 1;
+        }
+        short contentLength = (short) (lastBlock + (short) (end - BLOCK) - BLOCK);
+        Util.arrayFillNonAtomic(scratch, (short) 0, (short) (2 * BLOCK), (byte) 0);
         if (bad != 0 || contentLength < 0) {
             discardStaging();
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
@@ -181,17 +324,39 @@ final class ContentEnvelope {
         JCSystem.commitTransaction();
     }
 
-    /** Length of the content after removing 80 00.. padding, or -1 when the padding is wrong. */
-    private short unpad(short cipherLength) {
-        short end = (short) (COUNTER_BYTES + cipherLength - 1);
-        short first = (short) (COUNTER_BYTES + BLOCK);
-        while (end >= first && staging[end] == 0) {
-            end--;
+    /**
+     * Decrypts content bytes {@code [from, from + length)} of the pending envelope (offsets in
+     * the content, after the counter block; length at most {@link #WINDOW_CONTENT}) into the
+     * RAM window: the whole blocks around them are decrypted there and the wanted bytes moved
+     * to its start.
+     */
+    void decryptContent(short from, short length) {
+        if (length < 0 || length > WINDOW_CONTENT) {
+            ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
         }
-        if (end < first || staging[end] != (byte) 0x80) {
-            return -1;
+        byte[] ram = window;
+        short ramOffset = 0;
+        short plainFrom = (short) (from + BLOCK);
+        short first = (short) (plainFrom - (short) (plainFrom % BLOCK));
+        short end = (short) (plainFrom + length);
+        short last = (short) (end + (short) ((BLOCK - (short) (end % BLOCK)) % BLOCK));
+        decryptBlocks(first, (short) (last - first), ram, ramOffset);
+        short skip = (short) (plainFrom - first);
+        if (skip > 0) {
+            Util.arrayCopyNonAtomic(ram, (short) (ramOffset + skip), ram, ramOffset, length);
         }
-        return (short) (end - first);
+    }
+
+    /** CBC-decrypts ciphertext blocks [cipherFrom, cipherFrom + length) of C; the IV is the block before. */
+    private void decryptBlocks(short cipherFrom, short length, byte[] out, short outOffset) {
+        short at = (short) (COUNTER_BYTES + cipherFrom);
+        if (cipherFrom == 0) {
+            Util.arrayFillNonAtomic(out, outOffset, BLOCK, (byte) 0);
+            aes.init(encryptionKey, Cipher.MODE_DECRYPT, out, outOffset, BLOCK);
+        } else {
+            aes.init(encryptionKey, Cipher.MODE_DECRYPT, staging, (short) (at - BLOCK), BLOCK);
+        }
+        aes.doFinal(staging, at, length, out, outOffset);
     }
 
     byte phase() {
@@ -206,52 +371,52 @@ final class ContentEnvelope {
         return pendingLength;
     }
 
-    /** The verified plaintext: staging()[contentOffset() .. + pendingLength()). */
-    byte[] staging() {
-        return staging;
-    }
-
-    static short contentOffset() {
-        return (short) (COUNTER_BYTES + BLOCK);
-    }
-
-    /** Called once the pending change is applied: marks it, then wipes the plaintext. */
+    /** Called once the pending change is applied: marks it, then drops the ciphertext. */
     void applied() {
         phase = PHASE_APPLIED;
         finish();
     }
 
-    /** Completes an APPLIED change interrupted by a power loss, and wipes leftovers. */
+    /** Completes an APPLIED change interrupted by a power loss. */
     void finish() {
         if (phase == PHASE_APPLIED) {
             discardStaging();
             phase = PHASE_NONE;
-        } else if (phase == PHASE_NONE && (plaintextInStaging || staged != 0) && receivingTarget == 0) {
-            discardStaging();
         }
     }
 
-    /** Wipes every byte of staging: it may have held plaintext. */
+    /** Forgets what was staged (ciphertext only, so nothing needs wiping for secrecy). */
     private void discardStaging() {
-        if (plaintextInStaging || staged != 0) {
-            Util.arrayFillNonAtomic(staging, (short) 0, (short) staging.length, (byte) 0);
-        }
         JCSystem.beginTransaction();
         staged = 0;
-        plaintextInStaging = false;
+        receivingTarget = 0;
         JCSystem.commitTransaction();
     }
 
-    /** Resets everything on termination: keys, counter and staging. */
+    /** Termination: the keys go; the counter stays, so nothing sealed before can ever be replayed. */
     void clear() {
         discardStaging();
-        JCSystem.beginTransaction();
         encryptionKey.clearKey();
         macKey.clearKey();
+        JCSystem.beginTransaction();
         keysSet = false;
-        receivingTarget = 0;
         phase = PHASE_NONE;
         JCSystem.commitTransaction();
+    }
+
+    /**
+     * The first MAC block of envelopes, answers and key transport:
+     * {@code 'J' kind b counter(4) len(2) 00*7}; the counter comes from src[at], or zeros.
+     */
+    private void header(byte kind, byte b, byte[] src, short at, short length) {
+        Util.arrayFillNonAtomic(scratch, (short) 0, BLOCK, (byte) 0);
+        scratch[0] = (byte) 'J';
+        scratch[1] = kind;
+        scratch[2] = b;
+        if (src != null) {
+            Util.arrayCopyNonAtomic(src, at, scratch, (short) 3, COUNTER_BYTES);
+        }
+        Util.setShort(scratch, (short) 7, length);
     }
 
     private static boolean constantTimeEquals(byte[] a, short aOffset, byte[] b, short bOffset, short length) {

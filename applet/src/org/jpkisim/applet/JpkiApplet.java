@@ -6,6 +6,7 @@ import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.Util;
+import javacard.security.RandomData;
 import org.globalplatform.GPSystem;
 import org.globalplatform.SecureChannel;
 
@@ -20,7 +21,14 @@ import org.globalplatform.SecureChannel;
  * docs/applet-apdu.md lists every command and status word.
  *
  * <p>Nothing is allocated after install; transient memory is the current-file byte, the
- * PIN's validated flag, and 42 bytes of scratch.
+ * PIN's validated flag, 10 bytes of certificate-field offsets, 48 bytes of MAC scratch, a
+ * 160-byte window that decrypted content passes through, and one transient AES key.
+ *
+ * <p>Two gates guard every command that changes the credential: the GlobalPlatform secure
+ * channel of the applet's security domain (verified C-MAC, C-DECRYPTION), and, inside it, the
+ * SP-TSM's own end-to-end authorisation under content keys that only the SP-TSM and the applet
+ * hold ({@link ContentEnvelope}, established through {@link KeyTransport}). Whoever holds the
+ * security domain's keys passes the first gate only.
  */
 public final class JpkiApplet extends Applet {
     /** Applet version reported by the information command: major, minor. */
@@ -28,6 +36,7 @@ public final class JpkiApplet extends Applet {
 
     static final byte INS_VERIFY = (byte) 0x20;
     static final byte INS_CHANGE_REFERENCE_DATA = (byte) 0x24;
+    static final byte INS_GET_CHALLENGE = (byte) 0x84;
     static final byte INS_COMPUTE_DIGITAL_SIGNATURE = (byte) 0x2A;
     static final byte INS_GENERATE_KEY_PAIR = (byte) 0x46;
     static final byte INS_INITIALIZE_UPDATE = (byte) 0x50;
@@ -35,6 +44,7 @@ public final class JpkiApplet extends Applet {
     static final byte INS_SELECT = (byte) 0xA4;
     static final byte INS_READ_BINARY = (byte) 0xB0;
     static final byte INS_READ_PUBLIC_KEY = (byte) 0xB4;
+    static final byte INS_READ_ATTESTATION = (byte) 0xB6;
     static final byte INS_GET_DATA = (byte) 0xCA;
     static final byte INS_SET_CONTENT_KEYS = (byte) 0xD4;
     static final byte INS_SET_PIN_POLICY = (byte) 0xDA;
@@ -57,17 +67,22 @@ public final class JpkiApplet extends Applet {
     private final AuthKey key;
     private final ContentEnvelope envelope;
     private final AppletInfo info;
+    private final KeyTransport transport;
+    private final RandomData random;
     private byte lifecycle;
     private byte pinPolicy;
     /** Set on termination; cleared once everything is zeroised (the wipe resumes after a power loss). */
     private boolean wipePending;
 
+    @SuppressWarnings("deprecation") // ALG_SECURE_RANDOM: the 2.2.2 API; ALG_TRNG came with 3.0.5
     private JpkiApplet() {
+        random = RandomData.getInstance(RandomData.ALG_SECURE_RANDOM);
         files = new FileSystem(CERTIFICATE_CAPACITY, CERTIFICATE_CAPACITY);
         pin = new UserPin();
         key = new AuthKey();
-        envelope = new ContentEnvelope(CERTIFICATE_CAPACITY);
+        envelope = new ContentEnvelope(CERTIFICATE_CAPACITY, random);
         info = new AppletInfo();
+        transport = new KeyTransport();
         lifecycle = Lifecycle.PRE_PERSONALISED;
         pinPolicy = POLICY_PIN_REQUIRED;
     }
@@ -102,9 +117,10 @@ public final class JpkiApplet extends Applet {
             // SELECT by DF name: JPKI clients ask for no FCI (P2 = 0C) and get none.
             return;
         }
-        boolean interindustry = apdu.isISOInterindustryCLA();
-        if (!interindustry && !isGlobalPlatformClass(buf[ISO7816.OFFSET_CLA])) {
-            // A0 (GSM), 90, B0 and the rest: not classes this applet speaks.
+        byte cla = buf[ISO7816.OFFSET_CLA];
+        boolean interindustry = isInterindustryClass(cla);
+        if (!interindustry && !isGlobalPlatformClass(cla)) {
+            // 20-3F (RFU), A0 (GSM), 90, B0, F0-FF and the rest: not classes this applet speaks.
             ISOException.throwIt(ISO7816.SW_CLA_NOT_SUPPORTED);
         }
         if (apdu.isCommandChainingCLA()) {
@@ -138,6 +154,9 @@ public final class JpkiApplet extends Applet {
                 return;
             case INS_CHANGE_REFERENCE_DATA:
                 changeReferenceData(apdu, buf);
+                return;
+            case INS_GET_CHALLENGE:
+                getChallenge(apdu, buf);
                 return;
             default:
                 ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
@@ -185,6 +204,7 @@ public final class JpkiApplet extends Applet {
      * (also when verified: OpenSC's JPKI driver treats anything but 63xx as an error).
      */
     private void verify(APDU apdu, byte[] buf) {
+        requireNotTerminated();
         requireP1P2(buf, (byte) 0x00, (byte) 0x80);
         short lc = receive(apdu);
         requireUserPinFile();
@@ -200,6 +220,7 @@ public final class JpkiApplet extends Applet {
      * P1 = 01 with the new PIN only after a successful VERIFY in this session.
      */
     private void changeReferenceData(APDU apdu, byte[] buf) {
+        requireNotTerminated();
         byte p1 = buf[ISO7816.OFFSET_P1];
         if ((p1 != 0x00 && p1 != 0x01) || buf[ISO7816.OFFSET_P2] != (byte) 0x80) {
             ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
@@ -227,6 +248,22 @@ public final class JpkiApplet extends Applet {
     }
 
     /**
+     * GET CHALLENGE 00 84 00 00 Le: Le random bytes (00 = 256), for clients that seed or test
+     * with the card's generator (PKCS#11 C_GenerateRandom).
+     */
+    @SuppressWarnings("deprecation") // generateData: the 2.2.2 API; nextBytes came with 3.0.5
+    private void getChallenge(APDU apdu, byte[] buf) {
+        requireP1P2(buf, (byte) 0x00, (byte) 0x00);
+        short length = apdu.setOutgoing();
+        if (length <= 0 || length > 256) {
+            ISOException.throwIt(ISO7816.SW_WRONG_LENGTH);
+        }
+        random.generateData(buf, (short) 0, length);
+        apdu.setOutgoingLength(length);
+        apdu.sendBytes((short) 0, length);
+    }
+
+    /**
      * PIN commands work on the selected PIN file. The signature PIN (001B) exists only for
      * clients' bookkeeping: no signature function on a SIM, so it answers 63C0 (no tries) to all.
      */
@@ -240,7 +277,7 @@ public final class JpkiApplet extends Applet {
 
     /** COMPUTE DIGITAL SIGNATURE 80 2A 00 80 DigestInfo 00 with the key file 0017 selected. */
     private void computeDigitalSignature(APDU apdu, byte[] buf) {
-        if (apdu.isSecureMessagingCLA()) {
+        if (secureMessaging(buf[ISO7816.OFFSET_CLA]) != SM_NONE) {
             ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
         }
         requireP1P2(buf, (byte) 0x00, (byte) 0x80);
@@ -278,6 +315,9 @@ public final class JpkiApplet extends Applet {
             case INS_READ_PUBLIC_KEY:
                 readPublicKey(apdu, buf);
                 return;
+            case INS_READ_ATTESTATION:
+                readAttestation(apdu, buf);
+                return;
             case INS_GENERATE_KEY_PAIR:
             case INS_PUT_CONTENT:
             case INS_SET_CONTENT_KEYS:
@@ -290,10 +330,16 @@ public final class JpkiApplet extends Applet {
         }
     }
 
-    /** Commands that change the applet: secure channel at AUTHENTICATED + C-MAC + C-DECRYPTION. */
+    /**
+     * Commands that change the applet. Gate 1: a GlobalPlatform secure-messaging class whose
+     * C-MAC the security domain verified, at AUTHENTICATED + C-MAC + C-DECRYPTION. Gate 2: the
+     * SP-TSM's end-to-end authorisation (sealed envelope, authorised command, or the one-time
+     * key transport), which no security-domain key holder can produce.
+     */
     private void processAdmin(APDU apdu, byte[] buf, byte ins) {
         requireNotTerminated();
-        if (!apdu.isSecureMessagingCLA()) {
+        if (secureMessaging(buf[ISO7816.OFFSET_CLA]) != SM_GLOBALPLATFORM) {
+            // No SM, or an ISO SM form (CLA b4 set) that the security domain does not verify.
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
         SecureChannel channel = GPSystem.getSecureChannel();
@@ -312,36 +358,63 @@ public final class JpkiApplet extends Applet {
         switch (ins) {
             case INS_GENERATE_KEY_PAIR:
                 requireP1P2(buf, (byte) 0x00, (byte) 0x00);
-                requireLength(dataLength, (short) 0);
+                requireLength(envelope.authorise(ins, p1, p2, buf, ISO7816.OFFSET_CDATA, dataLength), (short) 0);
+                JCSystem.beginTransaction();
+                envelope.acceptCounter(buf, ISO7816.OFFSET_CDATA);
+                key.beginImport();
+                JCSystem.commitTransaction();
                 key.generate();
-                responseLength = key.copyFingerprint(buf, (short) 0);
+                // The fingerprint answers with the SP-TSM's tag: nobody on the path can swap the key.
+                responseLength = envelope.tagAnswer(ins, buf, key.copyFingerprint(buf, (short) 0));
                 break;
             case INS_PUT_CONTENT:
                 putContent(buf, p1, p2, dataLength);
                 break;
             case INS_SET_CONTENT_KEYS:
-                requireP1P2(buf, (byte) 0x00, (byte) 0x00);
-                envelope.setKeys(buf, ISO7816.OFFSET_CDATA, dataLength);
-                Util.arrayFillNonAtomic(buf, ISO7816.OFFSET_CDATA, dataLength, (byte) 0);
+                setContentKeys(buf, p1, p2, dataLength);
                 break;
             case INS_SET_PIN_POLICY:
                 requireP1P2(buf, (byte) 0x00, (byte) 0x00);
-                requireLength(dataLength, (short) 1);
-                byte policy = buf[ISO7816.OFFSET_CDATA];
+                short length = envelope.authorise(ins, p1, p2, buf, ISO7816.OFFSET_CDATA, dataLength);
+                requireLength(length, (short) 1);
+                byte policy = buf[(short) (ISO7816.OFFSET_CDATA + ContentEnvelope.COUNTER_BYTES)];
                 if (policy != POLICY_PIN_REQUIRED && policy != POLICY_PIN_LESS) {
                     ISOException.throwIt(ISO7816.SW_WRONG_DATA);
                 }
+                JCSystem.beginTransaction();
+                envelope.acceptCounter(buf, ISO7816.OFFSET_CDATA);
                 pinPolicy = policy;
+                JCSystem.commitTransaction();
                 break;
             default: // INS_SET_LIFECYCLE
                 if (p2 != 0x00) {
                     ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
                 }
-                requireLength(dataLength, (short) 0);
-                setLifecycle(p1);
+                if (p1 != Lifecycle.PERSONALISED && p1 != Lifecycle.TERMINATED) {
+                    ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
+                }
+                requireLength(envelope.authorise(ins, p1, p2, buf, ISO7816.OFFSET_CDATA, dataLength), (short) 0);
+                setLifecycle(p1, buf);
                 break;
         }
         sendWrapped(apdu, buf, channel, responseLength);
+    }
+
+    /**
+     * SET CONTENT KEYS 84 D4 00 block: the key-transport block and its tag, staged like an
+     * envelope. Only while no keys are set: they are never replaced, only erased by termination.
+     */
+    private void setContentKeys(byte[] buf, byte p1, byte p2, short dataLength) {
+        if (p1 != 0x00) {
+            ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
+        }
+        if (envelope.keysSet() || !transport.isReady()) {
+            ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
+        }
+        if (envelope.receive(ContentEnvelope.TARGET_CONTENT_KEYS, (byte) (p2 & 0x7F), (p2 & 0x80) != 0,
+                buf, ISO7816.OFFSET_CDATA, dataLength)) {
+            envelope.establish(transport);
+        }
     }
 
     /** PUT CONTENT 84 DB target block: P2 = block number, bit 8 set on the last block. */
@@ -352,44 +425,94 @@ public final class JpkiApplet extends Applet {
         }
         boolean last = (p2 & 0x80) != 0;
         byte block = (byte) (p2 & 0x7F);
+        if (!envelope.keysSet()) {
+            ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
+        }
         if (envelope.receive(target, block, last, buf, ISO7816.OFFSET_CDATA, dataLength)) {
+            envelope.open(target);
             applyPending();
         }
     }
 
-    /** Applies a verified envelope; safe to repeat until it completes (redo after power loss). */
+    /**
+     * Applies a verified envelope; safe to repeat until it completes (redo after power loss).
+     * The content is decrypted piece by piece into RAM on its way to its place.
+     */
     private void applyPending() {
-        byte[] content = envelope.staging();
-        short at = ContentEnvelope.contentOffset();
         short length = envelope.pendingLength();
-        boolean valid = true;
+        byte[] plain = envelope.window();
+        boolean valid;
         switch (envelope.pendingTarget()) {
             case ContentEnvelope.TARGET_CERTIFICATE:
             case ContentEnvelope.TARGET_CA_CERTIFICATE:
-                valid = isDerSequence(content, at, length);
-                if (valid) {
-                    TransparentFile file = envelope.pendingTarget() == ContentEnvelope.TARGET_CERTIFICATE
-                            ? files.authCertificate() : files.authCaCertificate();
-                    file.replace(content, at, length);
-                }
+                valid = applyCertificate(envelope.pendingTarget() == ContentEnvelope.TARGET_CERTIFICATE
+                        ? files.authCertificate() : files.authCaCertificate(), length, plain);
                 break;
             case ContentEnvelope.TARGET_KEY:
-                valid = length == AuthKey.importLength();
-                if (valid) {
-                    key.importKey(content, at, length);
-                }
+                valid = length == AuthKey.importLength() && applyKey(plain);
                 break;
             default: // TARGET_PIN: initial PIN, or reset of a forgotten or blocked PIN
-                valid = length == UserPin.LENGTH && isPinFormat(content, at);
-                if (valid) {
-                    pin.replace(content, at, length);
+                valid = false;
+                if (length == UserPin.LENGTH) {
+                    envelope.decryptContent((short) 0, length);
+                    valid = isPinFormat(plain, (short) 0);
+                    if (valid) {
+                        pin.replace(plain, (short) 0, length);
+                    }
                 }
                 break;
         }
+        envelope.clearWindow();
         envelope.applied();
         if (!valid) {
             ISOException.throwIt(ISO7816.SW_WRONG_DATA);
         }
+    }
+
+    /** A certificate: 30 82 LL LL checked first, then copied in pieces; the length goes last. */
+    private boolean applyCertificate(TransparentFile file, short length, byte[] plain) {
+        if (length < 4 || length > file.capacity()) {
+            return false;
+        }
+        envelope.decryptContent((short) 0, (short) 4);
+        if (!isDerSequence(plain, (short) 0, length)) {
+            return false;
+        }
+        for (short at = 0; at < length; at += ContentEnvelope.WINDOW_CONTENT) {
+            short piece = (short) (length - at);
+            if (piece > ContentEnvelope.WINDOW_CONTENT) {
+                piece = ContentEnvelope.WINDOW_CONTENT;
+            }
+            envelope.decryptContent(at, piece);
+            file.write(at, plain, (short) 0, piece);
+        }
+        file.setLength(length);
+        return true;
+    }
+
+    /**
+     * The private key: {@code 03 010001 || n || p q dp dq qinv}. n is public and passes through
+     * EEPROM; each secret component goes from the RAM window straight into the key object.
+     */
+    private boolean applyKey(byte[] plain) {
+        envelope.decryptContent((short) 0, (short) 4);
+        if (!AuthKey.isImportHeader(plain, (short) 0)) {
+            return false;
+        }
+        key.beginImport();
+        byte[] modulus = key.modulusBuffer();
+        for (short half = 0; half < 2; half++) {
+            envelope.decryptContent((short) (4 + half * AuthKey.HALF_BYTES), AuthKey.HALF_BYTES);
+            Util.arrayCopyNonAtomic(plain, (short) 0, modulus,
+                    (short) (AuthKey.modulusOffset() + half * AuthKey.HALF_BYTES), AuthKey.HALF_BYTES);
+        }
+        for (short component = 0; component < 5; component++) {
+            envelope.decryptContent((short) (4 + AuthKey.MODULUS_BYTES + component * AuthKey.HALF_BYTES),
+                    AuthKey.HALF_BYTES);
+            key.setPrivateComponent(component, plain, (short) 0);
+        }
+        key.finishImport();
+        return true;
     }
 
     private static boolean isPinFormat(byte[] buf, short at) {
@@ -408,7 +531,8 @@ public final class JpkiApplet extends Applet {
                 && (short) (Util.getShort(buf, (short) (at + 2)) + 4) == length;
     }
 
-    private void setLifecycle(byte target) {
+    /** Life cycle change, committed together with the authorised command's counter. */
+    private void setLifecycle(byte target, byte[] buf) {
         if (target == Lifecycle.PERSONALISED) {
             if (lifecycle != Lifecycle.PRE_PERSONALISED) {
                 ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
@@ -416,15 +540,17 @@ public final class JpkiApplet extends Applet {
             if (!key.isPresent() || !pin.isSet() || files.authCertificate().length() == 0) {
                 ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
             }
-            lifecycle = Lifecycle.PERSONALISED;
-        } else if (target == Lifecycle.TERMINATED) {
             JCSystem.beginTransaction();
+            envelope.acceptCounter(buf, ISO7816.OFFSET_CDATA);
+            lifecycle = Lifecycle.PERSONALISED;
+            JCSystem.commitTransaction();
+        } else {
+            JCSystem.beginTransaction();
+            envelope.acceptCounter(buf, ISO7816.OFFSET_CDATA);
             lifecycle = Lifecycle.TERMINATED;
             wipePending = true;
             JCSystem.commitTransaction();
             wipe();
-        } else {
-            ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
         }
     }
 
@@ -433,7 +559,8 @@ public final class JpkiApplet extends Applet {
         key.clear();
         files.authCertificate().erase();
         files.authCaCertificate().erase();
-        pin.clear();
+        envelope.clearWindow();
+        pin.clear(envelope.window(), (short) 0);
         envelope.clear();
         pinPolicy = POLICY_PIN_REQUIRED;
         wipePending = false;
@@ -445,7 +572,11 @@ public final class JpkiApplet extends Applet {
             ISOException.throwIt(StatusWords.REFERENCED_DATA_NOT_FOUND);
         }
         SecureChannel channel = null;
-        if (apdu.isSecureMessagingCLA()) {
+        byte sm = secureMessaging(buf[ISO7816.OFFSET_CLA]);
+        if (sm == SM_OTHER) {
+            ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
+        }
+        if (sm == SM_GLOBALPLATFORM) {
             channel = GPSystem.getSecureChannel();
             short lc = receive(apdu);
             channel.unwrap(buf, (short) 0, (short) (ISO7816.OFFSET_CDATA + lc));
@@ -473,7 +604,11 @@ public final class JpkiApplet extends Applet {
             ISOException.throwIt(StatusWords.REFERENCED_DATA_NOT_FOUND);
         }
         TransparentFile file = key.publicKeyInfo();
-        if (apdu.isSecureMessagingCLA()) {
+        byte sm = secureMessaging(buf[ISO7816.OFFSET_CLA]);
+        if (sm == SM_OTHER) {
+            ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
+        }
+        if (sm == SM_GLOBALPLATFORM) {
             SecureChannel channel = GPSystem.getSecureChannel();
             short lc = receive(apdu);
             channel.unwrap(buf, (short) 0, (short) (ISO7816.OFFSET_CDATA + lc));
@@ -485,7 +620,45 @@ public final class JpkiApplet extends Applet {
         sendFrom(apdu, buf, file, offset);
     }
 
+    /**
+     * READ ATTESTATION 80 B6 offset Le: the key-transport public key (DER SPKI) and the card
+     * authority's signature over it, read like a file; created on the first read. Public.
+     */
+    private void readAttestation(APDU apdu, byte[] buf) {
+        requireNotTerminated();
+        if (secureMessaging(buf[ISO7816.OFFSET_CLA]) != SM_NONE) {
+            ISOException.throwIt(StatusWords.SECURE_MESSAGING_NOT_SUPPORTED);
+        }
+        short offset = Util.getShort(buf, ISO7816.OFFSET_P1);
+        if (offset < 0) {
+            ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2);
+        }
+        sendFrom(apdu, buf, transport.attestation(buf), offset);
+    }
+
     // ------------------------------------------------------------------------ helpers
+
+    static final byte SM_NONE = 0;
+    static final byte SM_GLOBALPLATFORM = 1;
+    static final byte SM_OTHER = 2;
+
+    /**
+     * The secure-messaging indication of a class byte. GlobalPlatform uses one form only:
+     * b3 (04) for classes 80-8F, b6 (20) for C0-CF/E0-EF. b4 (08, ISO "header authenticated")
+     * is a form no security domain verifies, so it must never count as protected.
+     */
+    static byte secureMessaging(byte cla) {
+        if ((cla & 0x40) == 0) {
+            byte sm = (byte) (cla & 0x0C);
+            return sm == 0 ? SM_NONE : sm == 0x04 ? SM_GLOBALPLATFORM : SM_OTHER;
+        }
+        return (cla & 0x20) != 0 ? SM_GLOBALPLATFORM : SM_NONE;
+    }
+
+    /** ISO 7816-4 interindustry classes: 00-1F (first, channels 0-3) and 40-7F (further, channels 4-19). */
+    private static boolean isInterindustryClass(byte cla) {
+        return (cla & 0xE0) == 0x00 || (cla & 0xC0) == 0x40;
+    }
 
     /** 80-8F (logical channels 0-3, with or without SM), C0-CF and E0-EF (channels 4-19). */
     private static boolean isGlobalPlatformClass(byte cla) {

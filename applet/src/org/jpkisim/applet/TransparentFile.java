@@ -66,6 +66,22 @@ final class TransparentFile {
         length = count;
     }
 
+    /** Writes part of the content; the length is set afterwards with {@link #setLength}. */
+    void write(short offset, byte[] in, short inOffset, short count) {
+        if (count < 0 || offset < 0 || (short) (offset + count) > data.length || (short) (offset + count) < 0) {
+            ISOException.throwIt(ISO7816.SW_FILE_FULL);
+        }
+        Util.arrayCopyNonAtomic(in, inOffset, data, offset, count);
+    }
+
+    /** Sets the length after {@link #write}s, zeroing what lay beyond it. One atomic field write. */
+    void setLength(short count) {
+        if (count < length) {
+            Util.arrayFillNonAtomic(data, count, (short) (length - count), (byte) 0);
+        }
+        length = count;
+    }
+
     /**
      * Empties the file, then overwrites all of its capacity. The length drops to zero first
      * (one atomic field write), so a power loss while zeroing leaves an empty file; the

@@ -69,9 +69,13 @@ final class UserPin {
         JCSystem.commitTransaction();
     }
 
-    /** Forgets the PIN entirely (termination). */
-    void clear() {
+    /**
+     * Forgets the PIN entirely (termination): the stored value is overwritten with zero bytes
+     * (not a PIN: four digits are required) and the PIN is marked unset, in one transaction.
+     */
+    void clear(byte[] zeros, short offset) {
         JCSystem.beginTransaction();
+        pin.update(zeros, offset, LENGTH);
         set = false;
         pin.reset();
         JCSystem.commitTransaction();

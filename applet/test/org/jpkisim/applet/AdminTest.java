@@ -62,8 +62,12 @@ class AdminTest {
     @Test
     void generatedKeyIsReportedByFingerprint() throws Exception {
         card.authenticate();
-        String fingerprint = card.expect("84460000", "9000");
-        assertEquals(64, fingerprint.length());
+        card.setContentKeys();
+        String answer = card.data(card.authorised("84460000"));
+        // fingerprint || the SP-TSM's answer tag under K-MAC
+        assertEquals(96, answer.length());
+        String fingerprint = answer.substring(0, 64);
+        assertEquals(Card.hex(card.sealer.answerTag(0x46, Card.bytes(fingerprint))), answer.substring(64));
         byte[] spki = Card.bytes(readPublicKey());
         assertEquals(294, spki.length);
         assertEquals(fingerprint, Card.hex(MessageDigest.getInstance("SHA-256").digest(spki)));
@@ -71,7 +75,7 @@ class AdminTest {
         assertEquals(2048, publicKey.getModulus().bitLength());
         assertEquals(fingerprint, info().get(0x84));
         // A second generation gives a different key.
-        assertNotEquals(fingerprint, card.expect("84460000", "9000"));
+        assertNotEquals(fingerprint, card.data(card.authorised("84460000")).substring(0, 64));
     }
 
     @Test
@@ -119,6 +123,15 @@ class AdminTest {
         byte[] next = card.sealer.seal(0x18, pin);
         assertEquals("6982", card.send(card.contentApdus(0x0A, next).get(0).replaceFirst("^84DB18", "84DB0A")));
         assertEquals("00000001", info().get(0x89));
+        // An authorised command's tag is no envelope's tag, and the other way round.
+        byte[] command = card.sealer.authorise(0xDA, 0, 0, new byte[] {1});
+        assertEquals("6982", card.send(card.contentApdus(0x18, command).get(0)));
+        assertEquals("6982", card.admin("84DA0000", card.sealer.seal(0x18, pin)));
+        // The command itself, sent under another instruction or parameters, is refused too.
+        assertEquals("6982", card.admin("84F00F00", command));
+        assertEquals("00", info().get(0x82));
+        assertEquals("9000", card.admin("84DA0000", command).substring(0, 4));
+        assertEquals("01", info().get(0x82));
     }
 
     @Test
@@ -147,16 +160,17 @@ class AdminTest {
     @Test
     void personalisedStateNeedsKeyCertificateAndPin() {
         card.authenticate();
-        assertEquals("6985", card.send("84F00F00"));
+        // Without content keys nothing can be authorised.
+        assertEquals("6982", card.send("84F00F00"));
         card.setContentKeys();
         card.putContent(0x17, Card.keyImport(Card.testKey()));
-        assertEquals("6985", card.send("84F00F00"));
+        assertEquals("6985", Card.sw(card.authorised("84F00F00")));
         card.putContent(0x0A, Card.vector("certs/test-auth.der"));
-        assertEquals("6985", card.send("84F00F00"));
+        assertEquals("6985", Card.sw(card.authorised("84F00F00")));
         card.putContent(0x18, "1234".getBytes(StandardCharsets.US_ASCII));
-        assertEquals("9000", card.send("84F00F00"));
+        assertEquals("9000", Card.sw(card.authorised("84F00F00")));
         assertEquals("0F", info().get(0x80));
-        assertEquals("6985", card.send("84F00F00"));
+        assertEquals("6985", Card.sw(card.authorised("84F00F00")));
         assertEquals("6A86", card.send("84F00700"));
     }
 
@@ -173,7 +187,8 @@ class AdminTest {
         assertTrue(fields.get(0x86).matches("([0-9A-F]{2}){13,15}"), fields.get(0x86));
         assertEquals("0100", fields.get(0x87));
         assertEquals("00", fields.get(0x88));
-        assertEquals("00000004", fields.get(0x89));
+        assertEquals("00000005", fields.get(0x89));
+        assertEquals(Card.hex(card.sealer.checkValue()), fields.get(0x8A));
         card.selectFile("0018");
         card.send("00200080043030303030".substring(0, 18));
         assertEquals("02", info().get(0x81));
@@ -190,7 +205,7 @@ class AdminTest {
     void terminationZeroisesEverything() {
         card.personalise();
         card.authenticate();
-        assertEquals("9000", card.send("84F07F00"));
+        assertEquals("9000", Card.sw(card.authorised("84F07F00")));
         card.domain.resetSecurity();
         java.util.Map<Integer, String> fields = info();
         assertEquals("7F", fields.get(0x80));
@@ -202,7 +217,11 @@ class AdminTest {
         assertEquals("6985", card.send("802A00800401020304"));
         assertEquals("6985", card.send("80B4000000"));
         card.authenticate();
-        assertEquals("6985", card.send("84460000"));
+        assertEquals("6985", Card.sw(card.authorised("84460000")));
+        // Termination is final: no new content keys, and the counter did not go back.
+        assertEquals("6985", card.admin("84D40080", new byte[16]));
+        assertEquals("00000006", fields.get(0x89));
+        assertEquals(null, fields.get(0x8A));
     }
 
     @Test
@@ -230,10 +249,16 @@ class AdminTest {
     @Test
     void adminDataLengthsAreChecked() {
         card.authenticate();
-        assertEquals("6700", card.admin("84D40000", new byte[16]));
-        assertEquals("6700", card.admin("84460000", new byte[1]));
-        assertEquals("6700", card.admin("84DA0000", new byte[2]));
-        assertEquals("6A80", card.admin("84DA0000", new byte[] {2}));
+        // Before the attestation exists there is no key to transport content keys to.
+        assertEquals("6985", card.admin("84D40080", new byte[16]));
+        card.setContentKeys();
+        assertEquals("6985", card.admin("84D40080", new byte[16]));
+        assertEquals("6A86", card.admin("84D40180", new byte[16]));
+        // Authorised commands: too short to carry counter and tag, payload of the wrong length.
+        assertEquals("6982", card.admin("84460000", new byte[1]));
+        assertEquals("6700", Card.sw(card.authorised("84DA0000", new byte[2])));
+        assertEquals("6700", Card.sw(card.authorised("84460000", new byte[1])));
+        assertEquals("6A80", Card.sw(card.authorised("84DA0000", new byte[] {2})));
         assertEquals("6A86", card.send("84460100"));
         assertEquals("6A86", card.send("84F00F01"));
     }
@@ -241,7 +266,8 @@ class AdminTest {
     @Test
     void publicKeyReadInsideTheSessionIsWrappedAndChunked() throws Exception {
         card.authenticate();
-        card.expect("84460000", "9000");
+        card.setContentKeys();
+        Card.expectSw(card.authorised("84460000"), "9000");
         String first = card.expect("84B4000000", "9000");
         assertEquals(224 * 2, first.length());
         String rest = card.expect("84B400E000", "9000");

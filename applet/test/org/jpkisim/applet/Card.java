@@ -32,6 +32,7 @@ final class Card {
             HEX.parseHex("000102030405060708090A0B0C0D0E0F"), HEX.parseHex("F0E0D0C0B0A090807060504030201000"));
 
     Card() {
+        domain.authority = new TestAuthority();
         GpBackends.setDefault(domain);
         byte[] aid = HEX.parseHex(JPKI_AID);
         simulator.installApplet(new AID(aid, (short) 0, (byte) aid.length), JpkiApplet.class);
@@ -87,8 +88,77 @@ final class Card {
         return send(header + String.format("%02X", data.length) + HEX.formatHex(data));
     }
 
+    /** The attestation record: SPKI || signature (READ ATTESTATION, read to the end). */
+    byte[] attestation() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int offset = 0; ; ) {
+            String r = send(String.format("80B6%04X00", offset));
+            byte[] chunk = bytes(data(r));
+            out.writeBytes(chunk);
+            offset += chunk.length;
+            if (!sw(r).equals("9000") || chunk.length < 256) {
+                break;
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** The applet's key-transport public key, after checking the test authority's signature over it. */
+    java.security.PublicKey transportKey() {
+        return transportKey(attestation(), true);
+    }
+
+    /** The key in an attestation record; with {@code verify}, checked against the test authority. */
+    static java.security.PublicKey transportKey(byte[] record, boolean verify) {
+        try {
+            if (!verify) {
+                return KeyFactory.getInstance("RSA")
+                        .generatePublic(new java.security.spec.X509EncodedKeySpec(Arrays.copyOf(record, 294)));
+            }
+            byte[] spki = Arrays.copyOf(record, 294);
+            byte[] signature = Arrays.copyOfRange(record, 294, record.length);
+            java.security.Signature verifier = java.security.Signature.getInstance("SHA256withRSA");
+            verifier.initVerify(TestAuthority.KEYS.getPublic());
+            verifier.update(bytes("4F0A" + JPKI_AID));
+            verifier.update("JPKI-KT".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            verifier.update((byte) 1);
+            verifier.update(java.security.MessageDigest.getInstance("SHA-256").digest(spki));
+            if (!verifier.verify(signature)) {
+                throw new AssertionError("the attestation does not verify");
+            }
+            return KeyFactory.getInstance("RSA").generatePublic(new java.security.spec.X509EncodedKeySpec(spki));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The APDUs of SET CONTENT KEYS for {@code payload}, in blocks of up to 224 bytes. */
+    java.util.List<String> blockApdus(String insP1, byte[] payload) {
+        java.util.List<String> apdus = new java.util.ArrayList<>();
+        int blocks = (payload.length + 223) / 224;
+        for (int b = 0; b < blocks; b++) {
+            byte[] chunk = Arrays.copyOfRange(payload, b * 224, Math.min(payload.length, (b + 1) * 224));
+            int p2 = b | (b == blocks - 1 ? 0x80 : 0);
+            apdus.add(String.format("%s%02X%02X", insP1, p2, chunk.length) + HEX.formatHex(chunk));
+        }
+        return apdus;
+    }
+
+    /** Establishes the sealer's content keys by key transport to the attested applet key. */
     void setContentKeys() {
-        expectAdmin("84D40000", sealer.keys());
+        for (String apdu : blockApdus("84D400", sealer.keyTransport(transportKey()))) {
+            expect(apdu, "9000");
+        }
+    }
+
+    /** An authorised administration command (header CLA INS P1 P2 as hex) with the next counter. */
+    String authorised(String header, byte[] payload) {
+        byte[] h = bytes(header);
+        return admin(header, sealer.authorise(h[1] & 0xFF, h[2] & 0xFF, h[3] & 0xFF, payload));
+    }
+
+    String authorised(String header) {
+        return authorised(header, new byte[0]);
     }
 
     void expectAdmin(String header, byte[] data) {
@@ -167,8 +237,14 @@ final class Card {
         putContent(0x0A, vector("certs/test-auth.der"));
         putContent(0x0B, vector("certs/test-ca.der"));
         putContent(0x18, PIN.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        expect("84F00F0000", "9000");
+        expectSw(authorised("84F00F00"), "9000");
         domain.resetSecurity();
+    }
+
+    static void expectSw(String response, String expected) {
+        if (!sw(response).equals(expected)) {
+            throw new AssertionError("answered " + response + ", expected SW " + expected);
+        }
     }
 
     void verifyPin(String digits) {

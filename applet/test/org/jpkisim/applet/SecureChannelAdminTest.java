@@ -46,8 +46,31 @@ class SecureChannelAdminTest {
         return out;
     }
 
+    /** Content keys by key transport to this card's applet (no card authority on a bare GpCard test). */
+    private void establish(ScpHost scp) {
+        java.io.ByteArrayOutputStream record = new java.io.ByteArrayOutputStream();
+        for (int offset = 0; offset < 550; ) {
+            byte[] r = card.transmit(HEX.parseHex(String.format("80B6%04X00", offset)));
+            record.writeBytes(Arrays.copyOf(r, r.length - 2));
+            offset += r.length - 2;
+            if (!sw(r).equals("9000") || r.length - 2 < 256) {
+                break;
+            }
+        }
+        java.security.PublicKey key = Card.transportKey(record.toByteArray(), false);
+        for (String block : helper.blockApdus("84D400", helper.sealer.keyTransport(key))) {
+            assertEquals("9000", sw(scp.send(HEX.parseHex(block))));
+        }
+    }
+
+    private byte[] authorised(String header, byte[] payload) {
+        byte[] h = HEX.parseHex(header);
+        return apdu(header, helper.sealer.authorise(h[1] & 0xFF, h[2] & 0xFF, h[3] & 0xFF, payload));
+    }
+
     private void personalise(ScpHost scp) {
-        assertEquals("9000", sw(scp.send(apdu("84D40000", helper.sealer.keys()))));
+        helper.sealer.setCounter(0);
+        establish(scp);
         for (Object[] item : new Object[][] {
             {0x17, Card.keyImport(Card.testKey())},
             {0x0A, Card.vector("certs/test-auth.der")},
@@ -59,7 +82,7 @@ class SecureChannelAdminTest {
                 assertEquals("9000", sw(scp.send(HEX.parseHex(command))), command.substring(0, 8));
             }
         }
-        assertEquals("9000", sw(scp.send(HEX.parseHex("84F00F00"))));
+        assertEquals("9000", sw(scp.send(authorised("84F00F00", new byte[0]))));
     }
 
     @ParameterizedTest
@@ -68,9 +91,9 @@ class SecureChannelAdminTest {
         ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), level);
         personalise(scp);
         // The generated-key fingerprint comes back through the session (R-MAC / R-ENC where set).
-        byte[] fingerprint = scp.send(HEX.parseHex("84460000"));
+        byte[] fingerprint = scp.send(authorised("84460000", new byte[0]));
         assertEquals("9000", sw(fingerprint));
-        assertEquals(34, fingerprint.length);
+        assertEquals(32 + 16 + 2, fingerprint.length);
         // The user interface now works without any session.
         select();
         assertEquals("9000", sw(card.transmit(HEX.parseHex("00A4020C02000A"))));
@@ -128,8 +151,13 @@ class SecureChannelAdminTest {
             GpCard fresh = new GpCard();
             fresh.install(HEX.parseHex(Card.JPKI_AID), JpkiApplet.class, new byte[0]);
             fresh.transmit(HEX.parseHex("00A4040C0A" + Card.JPKI_AID));
+            GpCard saved = card;
+            card = fresh;
             ScpHost scp = ScpHost.open(fresh::transmit, HostKeys.testKeys(), 0x03);
-            byte[] response = scp.send(HEX.parseHex("84460000"));
+            helper.sealer.setCounter(0);
+            establish(scp);
+            card = saved;
+            byte[] response = scp.send(authorised("84460000", new byte[0]));
             assertEquals("9000", sw(response));
             fingerprints[n] = HEX.formatHex(Arrays.copyOf(response, 32));
         }
@@ -183,10 +211,63 @@ class SecureChannelAdminTest {
         select();
         ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
         card.armPowerLossAtNextCommit();
-        assertEquals(0, card.transmit(scp.wrap(HEX.parseHex("84F07F00"))).length);
+        assertEquals(0, card.transmit(scp.wrap(authorised("84F07F00", new byte[0]))).length);
         assertEquals(before, readCertificate());
         select();
         assertEquals("9000", sw(card.transmit(HEX.parseHex("00A4020C020018"))));
         assertEquals("63C3", sw(card.transmit(HEX.parseHex("00200080"))));
+    }
+
+    /**
+     * ISO secure-messaging classes (b4 set: 88-8B) are no GlobalPlatform secure messaging: the
+     * security domain does not verify them, so with a session open they must not pass as
+     * protected (a reader-side attacker sharing the link would otherwise need no keys at all).
+     */
+    @Test
+    void isoSecureMessagingClassesNeverPassAsVerified() {
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        personalise(scp);
+        for (int cla = 0x88; cla <= 0x8B; cla++) {
+            for (String rest : new String[] {"DA00000101", "46000014" + "00".repeat(20), "F07F0014" + "00".repeat(20), "D4008010" + "00".repeat(16),
+                    "DB1880" + "24" + "00".repeat(36)}) {
+                String apdu = String.format("%02X", cla) + rest;
+                // 89-8B address channels 1-3, which are not open here: refused by the runtime (6881).
+                assertEquals(cla == 0x88 ? "6982" : "6881", sw(card.transmit(HEX.parseHex(apdu))), apdu);
+            }
+        }
+        // The session is still the SP-TSM's; nothing changed: the PIN is still required.
+        select();
+        assertEquals("9000", sw(card.transmit(HEX.parseHex("00A4020C020017"))));
+        assertEquals("6982", sw(card.transmit(HEX.parseHex("802A00800401020304"))));
+    }
+
+    /**
+     * The holder of the security domain's keys (the operator) opens its own session and tries
+     * what the SP-TSM can do: every state-changing command needs the SP-TSM's authorisation.
+     */
+    @Test
+    void securityDomainKeysAloneChangeNothing() {
+        ScpHost sp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        personalise(sp);
+        // What the operator could have recorded: every command the SP-TSM sent, in clear.
+        byte[] recordedPolicy = authorised("84DA0000", new byte[] {1});
+        byte[] recordedPin = apdu("84DB1880", helper.sealer.seal(0x18, "1111".getBytes(StandardCharsets.US_ASCII), 2));
+        select();
+        ScpHost operator = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        byte[] forgedTag = new byte[21];
+        forgedTag[3] = 0x7F;
+        forgedTag[4] = 1;
+        assertEquals("6982", sw(operator.send(apdu("84DA0000", forgedTag))));
+        assertEquals("6982", sw(operator.send(recordedPin)));
+        assertEquals("6985", sw(operator.send(apdu("84D40080", new byte[16]))));
+        assertEquals("6982", sw(operator.send(HEX.parseHex("84F07F00"))));
+        assertEquals("6982", sw(operator.send(HEX.parseHex("84460000"))));
+        // A command the SP-TSM authorised once is accepted once: replayed, it is refused.
+        assertEquals("9000", sw(operator.send(recordedPolicy)));
+        assertEquals("6982", sw(operator.send(recordedPolicy)));
+        select();
+        assertEquals("9000", sw(card.transmit(HEX.parseHex("00A4020C020018"))));
+        // The recorded PIN envelope never applied: 1111 is a wrong PIN.
+        assertEquals("63C2", sw(card.transmit(HEX.parseHex("0020008004" + "31313131"))));
     }
 }

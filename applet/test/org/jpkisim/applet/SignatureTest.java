@@ -79,7 +79,7 @@ class SignatureTest {
     @Test
     void pinLessPolicySignsWithoutVerify() throws Exception {
         card.authenticate();
-        card.expectAdmin("84DA0000", new byte[] {1});
+        Card.expectSw(card.authorised("84DA0000", new byte[] {1}), "9000");
         card.domain.resetSecurity();
         card.selectFile("0017");
         byte[] info = digestInfo("3031300D060960864801650304020105000420", "SHA-256", MESSAGE);
