@@ -207,12 +207,25 @@ export class GpSession implements Transport {
 
   /** A reset ends the session (the card forgets it); the card is reset through the underlying transport. */
   async reset(options: { cold?: boolean } = {}): Promise<Uint8Array> {
-    await this.end();
+    await this.end({ onCard: false });
     return this.transport.reset(options);
   }
 
-  /** Ends the session and releases exclusive access; the underlying transport stays open. */
-  async end(): Promise<void> {
+  /**
+   * Ends the session and releases exclusive access; the underlying transport stays open. The
+   * session also ends on the card: the security domain (or the application it was opened
+   * through) is selected again, which ends a secure channel session (GP Card Specification
+   * 10.2.3), so nothing sent afterwards on the same link runs with the session's rights.
+   */
+  async end(options: { onCard?: boolean } = {}): Promise<void> {
+    if (this.open && options.onCard !== false) {
+      this.open = false;
+      try {
+        await this.transport.transmit(encodeCommand(selectByAid(this.sdAid)));
+      } catch {
+        // The card or reader is gone: the session ended with it.
+      }
+    }
     this.open = false;
     if (this.exclusive && !this.released && hasExclusiveAccess(this.transport)) {
       this.released = true;

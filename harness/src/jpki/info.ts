@@ -13,6 +13,8 @@ export interface AppletInformation {
   readonly version: string;
   readonly interface: 'contact' | 'contactless';
   readonly contentCounter: number;
+  /** Check value of the content keys (8 bytes, hex) when they are set. */
+  readonly contentKeyCheckValue?: string;
 }
 
 export class InformationFormatError extends Error {
@@ -72,5 +74,6 @@ export function parseInformation(data: Uint8Array): AppletInformation {
     version: version && version.length === 2 ? `${version[0]}.${version[1]}` : 'unknown',
     interface: byte(0x88) === 1 ? 'contactless' : 'contact',
     contentCounter: counter && counter.length === 4 ? Buffer.from(counter).readUInt32BE(0) : 0,
+    ...(hex(0x8a) ? { contentKeyCheckValue: hex(0x8a)! } : {}),
   };
 }

@@ -1,13 +1,32 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { ResponseApdu } from '../apdu/response.js';
+import { HarnessError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
+import type { VerifiedAttestation } from './attestation.js';
 import { CardStatusError } from './client.js';
+import { parseInformation, type AppletInformation } from './info.js';
 import { keyImportLayout } from './key-import.js';
-import { ContentTarget, putContentCommands, sealContent, type ContentKeys } from './sealer.js';
+import {
+  answerTagMatches,
+  authoriseCommand,
+  contentKeyCheckValue,
+  ContentTarget,
+  keyTransportPayload,
+  putContentCommands,
+  sealContent,
+  setContentKeysCommands,
+  type AdminHeader,
+  type ContentKeys,
+} from './sealer.js';
 
 /** What the SP-TSM puts on the applet (docs/personalisation.md). */
 export interface PersonalisationPlan {
   readonly contentKeys: ContentKeys;
+  /**
+   * The applet's verified key-transport key, to establish the content keys when the card has
+   * none yet. Cards that already hold these content keys (checked by their check value) need none.
+   */
+  readonly attestation?: VerifiedAttestation;
   /** Import this RSA-2048 private key, or have the card generate one (`certify` then issues the certificate). */
   readonly key: { readonly import: KeyObject | string | Buffer } | { readonly generate: true };
   /** The user-authentication certificate (DER); for a generated key, `certify` supplies it. */
@@ -18,8 +37,6 @@ export interface PersonalisationPlan {
   readonly pinPolicy?: 'pin-required' | 'pin-less';
   /** Move the applet to "personalised" at the end (default true). */
   readonly finish?: boolean;
-  /** Counter of the first envelope; must exceed the card's last accepted one (default 1 after SET CONTENT KEYS). */
-  readonly firstCounter?: number;
 }
 
 export interface PersonalisationOptions {
@@ -27,7 +44,7 @@ export interface PersonalisationOptions {
   readonly certify?: (subjectPublicKeyInfo: Uint8Array) => Promise<Uint8Array>;
   /**
    * Plain path to the same card, for reading the public key outside the session (its
-   * integrity is checked against the fingerprint received inside the session).
+   * integrity is checked against the fingerprint received with the SP-TSM's tag).
    */
   readonly plain?: Transport;
   /** Called before each step, for progress output. */
@@ -43,8 +60,8 @@ export interface PersonalisationResult {
   readonly counter: number;
 }
 
-export class PersonalisationError extends Error {
-  override readonly name = 'PersonalisationError';
+export class PersonalisationError extends HarnessError {
+  readonly exitCode = 3;
 }
 
 async function admin(session: Transport, name: string, apdu: Uint8Array): Promise<Uint8Array> {
@@ -69,10 +86,103 @@ async function readPublicKey(transport: Transport): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(parts));
 }
 
+/** The information record, read through `transport` (inside a session it comes back wrapped). */
+export async function readInformation(transport: Transport): Promise<AppletInformation> {
+  return parseInformation(await admin(transport, 'GET DATA (information)', Uint8Array.of(0x80, 0xca, 0x01, 0x01, 0x00)));
+}
+
+/**
+ * The SP-TSM's end-to-end administration of one applet, inside a GlobalPlatform session:
+ * every command is authorised under the content keys with the next counter value.
+ */
+export class AppletAdministration {
+  private constructor(
+    private readonly session: Transport,
+    private readonly keys: ContentKeys,
+    private lastCounter: number,
+  ) {}
+
+  /**
+   * Checks that the applet holds `keys` (establishing them by key transport to the attested
+   * key when it holds none), and learns the counter to continue from.
+   */
+  static async open(session: Transport, keys: ContentKeys, attestation?: VerifiedAttestation, onStep?: (step: string) => void): Promise<AppletAdministration> {
+    let info = await readInformation(session);
+    if (info.lifecycle === 'terminated') throw new PersonalisationError('the applet is terminated: install a new instance');
+    const expected = contentKeyCheckValue(keys);
+    if (info.contentKeyCheckValue === undefined) {
+      if (!attestation) throw new PersonalisationError('the applet has no content keys yet and no verified attestation was given to send them to');
+      onStep?.('content keys (key transport to the attested applet key)');
+      for (const command of setContentKeysCommands(keyTransportPayload(keys, attestation.transportKey))) {
+        await admin(session, 'SET CONTENT KEYS', command);
+      }
+      info = await readInformation(session);
+    }
+    const actual = Buffer.from(info.contentKeyCheckValue ?? '', 'hex');
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+      // Someone else established keys first (or this SP-TSM's keys differ): send nothing.
+      throw new PersonalisationError("the applet's content keys are not this SP-TSM's: someone else established them");
+    }
+    return new AppletAdministration(session, keys, info.contentCounter);
+  }
+
+  /** The last counter value used. */
+  get counter(): number {
+    return this.lastCounter;
+  }
+
+  private next(): number {
+    this.lastCounter += 1;
+    return this.lastCounter;
+  }
+
+  private async authorised(name: string, header: AdminHeader, payload: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
+    const counter = this.next();
+    const data = authoriseCommand(this.keys, header, payload, counter);
+    return admin(this.session, name, Uint8Array.from([0x84, header.ins, header.p1, header.p2, data.length, ...data]));
+  }
+
+  /** PUT CONTENT of one sealed envelope. */
+  async put(target: ContentTarget, content: Uint8Array, what: string): Promise<void> {
+    for (const command of putContentCommands(target, sealContent(this.keys, target, content, this.next()))) {
+      await admin(this.session, `PUT CONTENT (${what})`, command);
+    }
+  }
+
+  /** GENERATE KEY PAIR; the fingerprint comes back with the applet's tag, checked here. */
+  async generateKeyPair(): Promise<string> {
+    const answer = await this.authorised('GENERATE KEY PAIR', { ins: 0x46, p1: 0, p2: 0 });
+    const fingerprint = answer.subarray(0, 32);
+    if (answer.length !== 48 || !answerTagMatches(this.keys, 0x46, this.lastCounter, fingerprint, answer.subarray(32))) {
+      throw new PersonalisationError('the key fingerprint did not come back with the applet tag: someone on the path changed it');
+    }
+    return hex(fingerprint);
+  }
+
+  async setPinPolicy(policy: 'pin-required' | 'pin-less'): Promise<void> {
+    await this.authorised('SET PIN POLICY', { ins: 0xda, p1: 0, p2: 0 }, Uint8Array.of(policy === 'pin-less' ? 1 : 0));
+  }
+
+  async setPersonalised(): Promise<void> {
+    await this.authorised('SET LIFE CYCLE', { ins: 0xf0, p1: 0x0f, p2: 0 });
+  }
+
+  /** Terminates the applet: key, certificates, PIN and content keys are erased; final. */
+  async terminate(): Promise<void> {
+    await this.authorised('SET LIFE CYCLE (terminated)', { ins: 0xf0, p1: 0x7f, p2: 0 });
+  }
+
+  /** Resets a forgotten or blocked PIN with a new one (after the user has been re-identified). */
+  async resetPin(newPin: string): Promise<void> {
+    if (!/^\d{4}$/.test(newPin)) throw new PersonalisationError('the PIN must be 4 digits');
+    await this.put(ContentTarget.Pin, Buffer.from(newPin, 'ascii'), 'PIN reset');
+  }
+}
+
 /**
  * Runs the personalisation over an open administration session to the applet (a
  * GlobalPlatform secure channel at C-MAC + C-DECRYPTION, opened through the applet's AID).
- * Commands are given with CLA 84; the session protects them.
+ * Commands are given with CLA 84; the session protects them, the content keys authorise them.
  */
 export async function personalise(
   session: Transport,
@@ -81,31 +191,22 @@ export async function personalise(
 ): Promise<PersonalisationResult> {
   if (!/^\d{4}$/.test(plan.pin)) throw new PersonalisationError('the PIN must be 4 digits');
   const step = options.onStep ?? (() => undefined);
-  let counter = (plan.firstCounter ?? 1) - 1;
-  const put = async (target: ContentTarget, content: Uint8Array, what: string): Promise<void> => {
-    step(what);
-    counter += 1;
-    for (const command of putContentCommands(target, sealContent(plan.contentKeys, target, content, counter))) {
-      await admin(session, `PUT CONTENT (${what})`, command);
-    }
-  };
-
-  step('content keys');
-  await admin(session, 'SET CONTENT KEYS', Uint8Array.from([0x84, 0xd4, 0x00, 0x00, 0x20, ...plan.contentKeys.encryption, ...plan.contentKeys.mac]));
+  step('applet state');
+  const applet = await AppletAdministration.open(session, plan.contentKeys, plan.attestation, step);
 
   let fingerprint: string;
   let spki: Uint8Array;
   if ('generate' in plan.key) {
     step('key generation');
-    fingerprint = hex(await admin(session, 'GENERATE KEY PAIR', Uint8Array.of(0x84, 0x46, 0x00, 0x00)));
+    fingerprint = await applet.generateKeyPair();
     spki = await readPublicKey(options.plain ?? session);
     const computed = hex(createHash('sha256').update(spki).digest());
     if (computed !== fingerprint) {
       throw new PersonalisationError(`the public key read (${computed}) is not the one the card generated (${fingerprint})`);
     }
   } else {
-    const layout = keyImportLayout(plan.key.import);
-    await put(ContentTarget.PrivateKey, layout, 'private key');
+    step('private key');
+    await applet.put(ContentTarget.PrivateKey, keyImportLayout(plan.key.import), 'private key');
     spki = await readPublicKey(options.plain ?? session);
     fingerprint = hex(createHash('sha256').update(spki).digest());
   }
@@ -116,29 +217,29 @@ export async function personalise(
     step('certification');
     certificate = await options.certify(spki);
   }
-  await put(ContentTarget.Certificate, certificate, 'certificate');
-  await put(ContentTarget.CaCertificate, plan.caCertificate, 'CA certificate');
-  await put(ContentTarget.Pin, Buffer.from(plan.pin, 'ascii'), 'PIN');
+  step('certificate');
+  await applet.put(ContentTarget.Certificate, certificate, 'certificate');
+  step('CA certificate');
+  await applet.put(ContentTarget.CaCertificate, plan.caCertificate, 'CA certificate');
+  step('PIN');
+  await applet.put(ContentTarget.Pin, Buffer.from(plan.pin, 'ascii'), 'PIN');
   if (plan.pinPolicy === 'pin-less') {
     step('PIN policy');
-    await admin(session, 'SET PIN POLICY', Uint8Array.of(0x84, 0xda, 0x00, 0x00, 0x01, 0x01));
+    await applet.setPinPolicy('pin-less');
   }
   if (plan.finish !== false) {
     step('life cycle: personalised');
-    await admin(session, 'SET LIFE CYCLE', Uint8Array.of(0x84, 0xf0, 0x0f, 0x00));
+    await applet.setPersonalised();
   }
-  return { publicKeyFingerprint: fingerprint, subjectPublicKeyInfo: spki, certificate, counter };
+  return { publicKeyFingerprint: fingerprint, subjectPublicKeyInfo: spki, certificate, counter: applet.counter };
 }
 
 /** Resets a forgotten or blocked PIN with a new one (after the user has been re-identified). */
-export async function resetPin(session: Transport, keys: ContentKeys, newPin: string, counter: number): Promise<void> {
-  if (!/^\d{4}$/.test(newPin)) throw new PersonalisationError('the PIN must be 4 digits');
-  for (const command of putContentCommands(ContentTarget.Pin, sealContent(keys, ContentTarget.Pin, Buffer.from(newPin, 'ascii'), counter))) {
-    await admin(session, 'PUT CONTENT (PIN reset)', command);
-  }
+export async function resetPin(session: Transport, keys: ContentKeys, newPin: string): Promise<void> {
+  await (await AppletAdministration.open(session, keys)).resetPin(newPin);
 }
 
 /** Terminates the applet: key, certificates and PIN are zeroised. */
-export async function terminate(session: Transport): Promise<void> {
-  await admin(session, 'SET LIFE CYCLE (terminated)', Uint8Array.of(0x84, 0xf0, 0x7f, 0x00));
+export async function terminate(session: Transport, keys: ContentKeys): Promise<void> {
+  await (await AppletAdministration.open(session, keys)).terminate();
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, timingSafeEqual } from 'node:crypto';
+import { constants, createCipheriv, publicEncrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { aesCmac } from '../gp/crypto.js';
 
 /** What a sealed envelope carries; the applet's PUT CONTENT P1. */
@@ -98,4 +98,96 @@ export function diversifyContentKeys(master: ContentKeys, cardIdentity: Uint8Arr
   const derive = (key: Uint8Array, label: number): Uint8Array =>
     aesCmac(key, Uint8Array.from([...new Uint8Array(11), label, 0x00, 0x00, 0x80, 0x01, ...cardIdentity]));
   return { encryption: derive(master.encryption, 0x01), mac: derive(master.mac, 0x02) };
+}
+
+/** ISO 9797-1 method 2: data ‖ 80 00… to a whole number of blocks (always at least one byte added). */
+function pad(data: Uint8Array): Buffer {
+  const padded = Buffer.alloc(Math.floor(data.length / BLOCK + 1) * BLOCK);
+  padded.set(data, 0);
+  padded[data.length] = 0x80;
+  return padded;
+}
+
+function cbcMac(key: Uint8Array, data: Uint8Array): Buffer {
+  const chain = cbc(key, data);
+  return chain.subarray(chain.length - BLOCK);
+}
+
+function counterBytes(counter: number): Buffer {
+  if (!Number.isInteger(counter) || counter < 1 || counter > 0xffffffff) throw new RangeError(`counter out of range: ${counter}`);
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(counter);
+  return out;
+}
+
+/** The instruction and parameters an authorisation is bound to. */
+export interface AdminHeader {
+  readonly ins: number;
+  readonly p1: number;
+  readonly p2: number;
+}
+
+/**
+ * The data of an authorised administration command (GENERATE KEY PAIR, SET PIN POLICY,
+ * SET LIFE CYCLE): counter(4) ‖ payload ‖ T, T = CBC-MAC(K-MAC, 'J' 'C' INS P1 P2 counter len(2) 00×5 ‖
+ * payload ‖ 80 00…). Only the holder of K-MAC can make one; each counter value is accepted once.
+ */
+export function authoriseCommand(keys: ContentKeys, header: AdminHeader, payload: Uint8Array, counter: number): Uint8Array {
+  checkKey('K-MAC', keys.mac);
+  if (payload.length > 15) throw new RangeError('an authorised command carries at most 15 bytes');
+  const c = counterBytes(counter);
+  const first = Buffer.alloc(BLOCK);
+  first[0] = 0x4a; // 'J'
+  first[1] = 0x43; // 'C'
+  first[2] = header.ins;
+  first[3] = header.p1;
+  first[4] = header.p2;
+  c.copy(first, 5);
+  first.writeUInt16BE(payload.length, 9);
+  const tag = cbcMac(keys.mac, Buffer.concat([first, pad(payload)]));
+  return new Uint8Array(Buffer.concat([c, payload, tag]));
+}
+
+/** Whether `tag` is the applet's answer tag for `data` answering INS under counter `counter`. */
+export function answerTagMatches(keys: ContentKeys, ins: number, counter: number, data: Uint8Array, tag: Uint8Array): boolean {
+  const first = Buffer.alloc(BLOCK);
+  first[0] = 0x4a; // 'J'
+  first[1] = 0x52; // 'R'
+  first[2] = ins;
+  counterBytes(counter).copy(first, 3);
+  first.writeUInt16BE(data.length, 7);
+  const expected = cbcMac(keys.mac, Buffer.concat([first, pad(data)]));
+  return tag.length === BLOCK && timingSafeEqual(expected, tag);
+}
+
+/**
+ * SET CONTENT KEYS data: RSA-PKCS1-v1_5(K-ENC ‖ K-MAC) under the applet's attested key-transport
+ * key ‖ T, T = CBC-MAC(new K-MAC, 'J' 'K' 00×5 len(2) 00×7 ‖ block). The tag proves to the applet
+ * that the sender knows the keys it sends.
+ */
+export function keyTransportPayload(keys: ContentKeys, transportKey: KeyObject): Uint8Array {
+  checkKey('K-ENC', keys.encryption);
+  checkKey('K-MAC', keys.mac);
+  const block = publicEncrypt({ key: transportKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([keys.encryption, keys.mac]));
+  const first = Buffer.alloc(BLOCK);
+  first[0] = 0x4a; // 'J'
+  first[1] = 0x4b; // 'K'
+  first.writeUInt16BE(block.length, 7);
+  return new Uint8Array(Buffer.concat([block, cbcMac(keys.mac, Buffer.concat([first, block]))]));
+}
+
+/** The key check value the applet reports (information tag 8A): CBC-MAC(K-MAC, 'J' 'V' 00×14), 8 bytes. */
+export function contentKeyCheckValue(keys: ContentKeys): Uint8Array {
+  const block = Buffer.alloc(BLOCK);
+  block[0] = 0x4a;
+  block[1] = 0x56;
+  return new Uint8Array(cbcMac(keys.mac, block).subarray(0, 8));
+}
+
+/** The SET CONTENT KEYS APDUs (unwrapped) for a key-transport payload: 84 D4 00 block. */
+export function setContentKeysCommands(payload: Uint8Array, blockSize = 224): Uint8Array[] {
+  return putContentCommands(0 as ContentTarget, payload, blockSize).map((command) => {
+    command[1] = 0xd4;
+    return command;
+  });
 }
