@@ -10,6 +10,7 @@ import org.globalplatform.GPSystem;
 import org.globalplatform.SecureChannel;
 import org.jpkisim.gp.keys.KeyRepository;
 import org.jpkisim.gp.keys.ScpKeySet;
+import org.jpkisim.gp.scp.SecureMessaging;
 
 /**
  * The issuer security domain as an applet on jCardSim. It opens secure channels through the very
@@ -61,6 +62,10 @@ public class IssuerSecurityDomain extends Applet {
         if ((buffer[ISO7816.OFFSET_CLA] & 0x80) == 0) {
             ISOException.throwIt(ISO7816.SW_CLA_NOT_SUPPORTED);
         }
+        if (SecureMessaging.of(buffer[ISO7816.OFFSET_CLA]) == SecureMessaging.UNPROCESSED) {
+            // ISO secure messaging forms (CLA 88-8F, E0-EF): nothing here verifies them.
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
+        }
         SecureChannel channel = GPSystem.getSecureChannel();
         switch (buffer[ISO7816.OFFSET_INS]) {
             case CardSecureChannel.INS_INITIALIZE_UPDATE:
@@ -102,7 +107,7 @@ public class IssuerSecurityDomain extends Applet {
         if ((level & SecureChannel.AUTHENTICATED) == 0) {
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
-        boolean secured = (buffer[ISO7816.OFFSET_CLA] & 0x04) != 0;
+        boolean secured = SecureMessaging.of(buffer[ISO7816.OFFSET_CLA]) == SecureMessaging.GP;
         if (!secured && (level & SecureChannel.C_MAC) != 0) {
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
@@ -151,7 +156,7 @@ public class IssuerSecurityDomain extends Applet {
     /** GET DATA: allowed with or without a session; inside one, the command is unwrapped and the answer wrapped. */
     private void getData(APDU apdu, SecureChannel channel) {
         byte[] buffer = apdu.getBuffer();
-        boolean secured = (buffer[ISO7816.OFFSET_CLA] & 0x04) != 0;
+        boolean secured = SecureMessaging.of(buffer[ISO7816.OFFSET_CLA]) == SecureMessaging.GP;
         byte level = channel.getSecurityLevel();
         // In a session with R-MAC but no C-MAC (SCP02 level 10) commands come plain and answers carry an R-MAC.
         boolean rmacOnly = (level & SecureChannel.AUTHENTICATED) != 0 && (level & SecureChannel.R_MAC) != 0
