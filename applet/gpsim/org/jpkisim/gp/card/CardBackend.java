@@ -57,6 +57,11 @@ final class CardBackend implements GpBackend {
         this.content = content;
     }
 
+    /** The card content (registry) this backend answers for; null before attach(). */
+    CardContent content() {
+        return content;
+    }
+
     /** The key sets of the security domain the application is associated with. */
     private KeyRepository keysFor(byte[] aid) {
         return content == null ? keys : content.keysFor(aid);

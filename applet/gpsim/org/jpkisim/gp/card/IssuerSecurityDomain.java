@@ -5,6 +5,7 @@ import javacard.framework.Applet;
 import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
+import javacard.framework.MultiSelectable;
 import javacard.framework.Util;
 import org.globalplatform.GPSystem;
 import org.globalplatform.SecureChannel;
@@ -16,8 +17,10 @@ import org.jpkisim.gp.scp.SecureMessaging;
  * The issuer security domain as an applet on jCardSim. It opens secure channels through the very
  * SecureChannel API other applets use, answers SELECT with its FCI and GET DATA for the key
  * information template and card recognition data. Card content management comes on top of this.
+ * Multiselectable: it is the card's default application, so MANAGE CHANNEL OPEN from the basic channel
+ * selects it on the new channel while it stays selected on the basic channel (JCRE 4.5.1).
  */
-public class IssuerSecurityDomain extends Applet {
+public class IssuerSecurityDomain extends Applet implements MultiSelectable {
     private static final byte INS_GET_DATA = (byte) 0xCA;
     /** Largest command data field the ISD accepts (FCI tag 9F65), a short APDU's 255 bytes. */
     private static final byte MAX_BLOCK = (byte) 0xFF;
@@ -33,6 +36,16 @@ public class IssuerSecurityDomain extends Applet {
     public static void install(byte[] parameters, short offset, byte length) {
         IssuerSecurityDomain isd = new IssuerSecurityDomain(GpCard.installing());
         isd.register(parameters, (short) (offset + 1), parameters[offset]);
+    }
+
+    @Override
+    public boolean select(boolean appInstAlreadyActive) {
+        return true;
+    }
+
+    @Override
+    public void deselect(boolean appInstStillActive) {
+        // its secure-channel session belongs to the application and ends when no channel has it selected
     }
 
     private byte[] ownAid() {
