@@ -290,12 +290,15 @@ public final class GpCard {
         GpBackend previous = bind();
         INSTALLING.set(this);
         finishStatus = 0;
+        transactions.commandStarted();
         try {
             byte[] response;
             try {
                 response = simulator.transmitCommand(command);
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 return new byte[] {0x67, 0x00};
+            } finally {
+                transactions.commandEnded();
             }
             seedKeyGenerators();
             boolean torn = transactions.takeTorn();
@@ -380,6 +383,22 @@ public final class GpCard {
      */
     public synchronized void armPowerLossAtNextCommit() {
         transactions.armTearAtCommit();
+    }
+
+    /**
+     * Injects a power loss at the n-th JCSystem.commitTransaction() (counted from 1) of the next command sent
+     * with transmit(): the card loses power at that commit, that transaction rolls back (earlier commits of the
+     * command stay, as do non-atomic writes), transmit() returns an empty answer and the card is reset. If the
+     * next command commits fewer than n times, the arming expires with it. Use lastCommandCommits() on an
+     * identical card to learn how many commits a command makes, then cut at each of them.
+     */
+    public synchronized void armPowerLossAtCommit(int n) {
+        transactions.armTearAtCommit(n);
+    }
+
+    /** How many transactions the last command committed (counting the one power was lost at). */
+    public synchronized int lastCommandCommits() {
+        return transactions.lastCommandCommits();
     }
 
     public synchronized boolean powerLossArmed() {

@@ -468,6 +468,13 @@ final class GpRuntime extends SimulatorRuntime {
         }
     }
 
+    /** A non-atomic write (Util.*NonAtomic) to an array: survives a rollback of the open transaction. */
+    void nonAtomicWrite(byte[] array, int offset, int length) {
+        if (transactions != null && getTransactionDepth() != 0) {
+            transactions.nonAtomicWrite(array, offset, length);
+        }
+    }
+
     @Override
     public void abortTransaction() {
         super.abortTransaction();
