@@ -16,7 +16,10 @@ import javacard.framework.MultiSelectable;
  * <li>the events a security domain must see: an application deselected, a card reset (both end
  *     secure-channel sessions, GP Card Specification 10.2.x);</li>
  * <li>logical channels: MANAGE CHANNEL and the channel number in CLA (basic channel and channels 1-3,
- *     first interindustry CLA encoding), each channel with its own selected application;</li>
+ *     first interindustry CLA encoding), each channel with its own selected application, with the
+ *     multiselection rules of the Java Card 3.0.4 Runtime Environment Specification, chapter 4 (its own
+ *     dispatcher in place of jCardSim's, which knows one selection only);</li>
+ * <li>status words of the runtime: SELECT of an AID not on the card 6A82, unsupported classes 6E00;</li>
  * <li>a short case-4 APDU with Lc = 255 and Le: jCardSim's 260-byte APDU buffer cannot hold it with
  *     its Le byte and answered 6F00; here the command reaches the applet as on a card (Le kept);</li>
  * <li>transactions that roll back: abortTransaction() (also the implicit abort on deselect or power
