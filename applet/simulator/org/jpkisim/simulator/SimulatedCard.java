@@ -111,10 +111,20 @@ final class SimulatedCard {
     }
 
     private byte[] control(byte[] command) {
-        if (command[3] != 0 || command.length > 5) {
+        if (command.length > 5) {
+            return new byte[] {0x6A, (byte) 0x86};
+        }
+        if (command[2] == 0x03 && command[3] != 0) {
+            // power loss at the P2-th commit of the next command
+            card.armPowerLossAtCommit(command[3] & 0xFF);
+            return new byte[] {(byte) 0x90, 0x00};
+        }
+        if (command[3] != 0) {
             return new byte[] {0x6A, (byte) 0x86};
         }
         switch (command[2]) {
+            case 0x04:
+                return new byte[] {(byte) Math.min(card.lastCommandCommits(), 255), (byte) 0x90, 0x00};
             case 0x00: {
                 int flags = (stateFile != null ? 1 : 0) | (card.powerLossArmed() ? 2 : 0) | (t0 ? 4 : 0);
                 return new byte[] {(byte) flags, (byte) 0x90, 0x00};

@@ -103,7 +103,8 @@ class CardPlatformTest {
         assertEquals("6A86", send("00708000"));
         assertEquals("9000", send("02708000"));
         assertEquals("6881", send("8220000000"));
-        assertEquals("6A86", send("0070200000"));
+        // JCRE 4.5.1 step 1: MANAGE CHANNEL with P1 other than 00/80 is 6A81 (function not supported)
+        assertEquals("6A81", send("0070200000"));
         // after a reset only the basic channel is open
         card.reset();
         assertEquals("6881", send("0370800300"));

@@ -12,7 +12,8 @@ import javacard.framework.Util;
  * Persistent state written inside and outside transactions, an OwnerPIN, and a transient array:
  * INS 40 write in a transaction and abort, 41 write in a transaction and commit, 42 read,
  * 43 write without a transaction, 44 wrong PIN inside a transaction then abort, 45 tries left,
- * 46 write transient, 47 read transient; INS 48 answers Le as the APDU object reports it.
+ * 46 write transient, 47 read transient; INS 48 answers Le as the APDU object reports it; 4A non-atomic
+ * writes inside an aborted transaction; 4B P1 committed transactions and a last one with a non-atomic write.
  */
 public final class TransactionTestApplet extends Applet {
     private final byte[] value = new byte[8];
@@ -88,6 +89,30 @@ public final class TransactionTestApplet extends Applet {
                 buffer[4] = APDU.getCLAChannel();
                 apdu.setOutgoingLength((short) 5);
                 apdu.sendBytes((short) 0, (short) 5);
+                return;
+            case 0x4A:
+                // non-atomic fill and copy of persistent bytes inside a transaction, then abort
+                apdu.setIncomingAndReceive();
+                JCSystem.beginTransaction();
+                Util.arrayFillNonAtomic(value, (short) 0, (short) 4, buffer[ISO7816.OFFSET_CDATA]);
+                Util.arrayCopyNonAtomic(buffer, (short) (ISO7816.OFFSET_CDATA + 1), value, (short) 4, (short) 2);
+                counter++;
+                JCSystem.abortTransaction();
+                return;
+            case 0x4B:
+                // P1 transactions, each committing one atomic write of the data and counting; then a
+                // non-atomic fill of the last two bytes inside one more transaction, committed
+                apdu.setIncomingAndReceive();
+                for (byte i = 0; i < buffer[ISO7816.OFFSET_P1]; i++) {
+                    JCSystem.beginTransaction();
+                    value[i] = buffer[ISO7816.OFFSET_CDATA];
+                    counter++;
+                    JCSystem.commitTransaction();
+                }
+                JCSystem.beginTransaction();
+                Util.arrayFillNonAtomic(value, (short) 6, (short) 2, buffer[ISO7816.OFFSET_CDATA]);
+                counter++;
+                JCSystem.commitTransaction();
                 return;
             default:
                 ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);

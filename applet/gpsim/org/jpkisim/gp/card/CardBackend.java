@@ -57,6 +57,11 @@ final class CardBackend implements GpBackend {
         this.content = content;
     }
 
+    /** The card content (registry) this backend answers for; null before attach(). */
+    CardContent content() {
+        return content;
+    }
+
     /** The key sets of the security domain the application is associated with. */
     private KeyRepository keysFor(byte[] aid) {
         return content == null ? keys : content.keysFor(aid);
@@ -120,19 +125,29 @@ final class CardBackend implements GpBackend {
         return true;
     }
 
+    /** GP Card API GPSystem.lockCard(): only an application with the Card Lock privilege (GP 2.3 6.6.1), else false. */
     @Override
     public boolean lockCard() {
-        if (cardState == GPSystem.CARD_TERMINATED) {
+        if (cardState == GPSystem.CARD_TERMINATED || !callerHasPrivilege(Registry.PRIV_CARD_LOCK)) {
             return false;
         }
         cardState = GPSystem.CARD_LOCKED;
         return true;
     }
 
+    /** GP Card API GPSystem.terminateCard(): only an application with the Card Terminate privilege, else false. */
     @Override
     public boolean terminateCard() {
+        if (!callerHasPrivilege(Registry.PRIV_CARD_TERMINATE)) {
+            return false;
+        }
         cardState = GPSystem.CARD_TERMINATED;
         return true;
+    }
+
+    private boolean callerHasPrivilege(int firstByteMask) {
+        Registry.Application app = content == null ? null : content.registry().application(currentAid());
+        return app != null && (app.privileges[0] & firstByteMask) != 0;
     }
 
     /** No Global Services yet: the card-side authority (CASD) registers here. */

@@ -385,6 +385,7 @@ final class CardContent {
         if (domain != SupplementarySecurityDomain.class.isAssignableFrom(type)) {
             throw new ContentException(SW_WRONG_DATA, "security domain privilege and module do not agree");
         }
+        checkGrantable(privileges, domain);
         byte[] c9 = new byte[0];
         for (Tlv t : Tlv.parseAll(parameters)) {
             if (t.tag() == 0xC9) {
@@ -414,6 +415,37 @@ final class CardContent {
             throw new ContentException(SW_WRONG_DATA, "applet did not register the application AID");
         }
         return Answer.ok(new byte[] {0x00});
+    }
+
+    /**
+     * Privileges an INSTALL may grant (GP Card Specification 2.3, 6.6 and Table 6-1): the card-wide ones (Card
+     * Lock, Card Terminate, Card Reset, CVM Management; Trusted Path, Global Delete/Lock/Registry, Final
+     * Application, Global Service) only by a security domain with Authorized Management (here the ISD, which
+     * alone installs); the security-domain ones (DAP Verification, Delegated Management, Mandated DAP,
+     * Authorized Management, Token Verification, Receipt Generation, Ciphered Load File Data Block) only to a
+     * security domain; Card Reset (the default-selected application) to one application at a time, and the ISD
+     * holds it. Anything else: 6A80.
+     */
+    private void checkGrantable(byte[] privileges, boolean domain) {
+        int b1 = privileges[0] & 0xFF;
+        int b2 = privileges[1] & 0xFF;
+        int b3 = privileges[2] & 0xFF;
+        boolean cardWide = (b1 & (Registry.PRIV_CARD_LOCK | Registry.PRIV_CARD_TERMINATE | Registry.PRIV_CARD_RESET | 0x02)) != 0
+                || (b2 & 0x9F) != 0;
+        Registry.Application installer = registry.application(isdAid);
+        if (cardWide && (installer == null || (installer.privileges[1] & Registry.PRIV_AUTHORIZED_MANAGEMENT) == 0)) {
+            throw new ContentException(SW_WRONG_DATA, "the installing security domain may not grant card-wide privileges");
+        }
+        if (!domain && ((b1 & 0x61) != 0 || (b2 & 0x60) != 0 || (b3 & 0xC0) != 0)) {
+            throw new ContentException(SW_WRONG_DATA, "security domain privileges for an application");
+        }
+        if ((b1 & Registry.PRIV_CARD_RESET) != 0) {
+            for (Registry.Application a : registry.applications()) {
+                if ((a.privileges[0] & Registry.PRIV_CARD_RESET) != 0) {
+                    throw new ContentException(SW_WRONG_DATA, "Card Reset is held by another application");
+                }
+            }
+        }
     }
 
     /** install() parameters in the GP layout: instance AID, privileges, application-specific parameters (C9). */

@@ -13,6 +13,7 @@ import org.jpkisim.gp.scp.CardSession;
 import org.jpkisim.gp.scp.Scp02CardSession;
 import org.jpkisim.gp.scp.Scp03CardSession;
 import org.jpkisim.gp.scp.ScpException;
+import org.jpkisim.gp.scp.SecureMessaging;
 import org.jpkisim.gp.scp.StatusWords;
 
 /**
@@ -70,7 +71,7 @@ public final class CardSecureChannel implements SecureChannel {
     private byte[] initializeUpdate(int cla, byte[] command) {
         // A new INITIALIZE UPDATE always ends the current session, whatever its outcome.
         resetSecurity();
-        if ((cla & 0x04) != 0) {
+        if (SecureMessaging.of(cla) != SecureMessaging.NONE) {
             throw new ScpException(StatusWords.CLA_NOT_SUPPORTED, "INITIALIZE UPDATE is never secured");
         }
         if (command[ISO7816.OFFSET_P2] != 0x00) {
@@ -106,7 +107,9 @@ public final class CardSecureChannel implements SecureChannel {
     public short unwrap(byte[] buffer, short offset, short length) throws ISOException {
         byte[] command = Arrays.copyOfRange(buffer, offset, offset + length);
         if (session == null) {
-            if (length > 0 && (buffer[offset] & 0x04) != 0) {
+            // No session: a plain command stays as it is; one that claims secure messaging cannot be
+            // verified and is never handed back as if it had been.
+            if (length > 0 && SecureMessaging.of(buffer[offset]) != SecureMessaging.NONE) {
                 ISOException.throwIt((short) StatusWords.SECURITY_STATUS_NOT_SATISFIED);
             }
             return length;

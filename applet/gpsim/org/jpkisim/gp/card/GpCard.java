@@ -43,7 +43,8 @@ public final class GpCard {
     private final java.util.Set<Object> seededApplets = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** T=0 persona: data of case-4 commands is fetched with GET RESPONSE after 61xx. */
     private boolean t0;
-    private byte[] pendingResponse;
+    /** T=0: response data waiting for GET RESPONSE, per logical channel (it belongs to the channel that produced it). */
+    private final byte[][] pendingResponses = new byte[GpRuntime.CHANNELS][];
     /** A warning status (6310) the ISD answered with data: jCardSim only passes data with 9000. */
     private int finishStatus;
 
@@ -171,7 +172,7 @@ public final class GpCard {
      */
     public synchronized void setT0(boolean t0) {
         this.t0 = t0;
-        pendingResponse = null;
+        java.util.Arrays.fill(pendingResponses, null);
     }
 
     /** Sends one command APDU and returns the response (data || SW1 SW2). */
@@ -182,8 +183,14 @@ public final class GpCard {
         if (command.length >= 4 && (command[0] & 0xFC) == 0x00 && command[1] == (byte) 0xC0) {
             return getResponse(command);
         }
-        pendingResponse = null;
+        int channel = command.length >= 4 ? GpRuntime.channelOf(command[0]) : -1;
+        if (channel >= 0) {
+            pendingResponses[channel] = null;
+        }
         byte[] response = process(command);
+        if (response.length == 0) {
+            java.util.Arrays.fill(pendingResponses, null); // power lost: the card was reset
+        }
         int dataLength = response.length - 2;
         if (dataLength <= 0) {
             return response;
@@ -191,8 +198,8 @@ public final class GpCard {
         int lc = command.length > 5 ? command[4] & 0xFF : -1;
         boolean case4 = lc > 0 && command.length == 6 + lc;
         boolean case3 = lc > 0 && command.length == 5 + lc;
-        if (case4 || case3) {
-            pendingResponse = response;
+        if ((case4 || case3) && channel >= 0) {
+            pendingResponses[channel] = response;
             return new byte[] {0x61, (byte) Math.min(dataLength, 256)};
         }
         if (command.length == 5) {
@@ -204,13 +211,15 @@ public final class GpCard {
         return response;
     }
 
+    /** GET RESPONSE on channel n (CLA 0n) collects what a command on channel n left; 6985 when it left nothing. */
     private byte[] getResponse(byte[] command) {
-        byte[] pending = pendingResponse;
+        int channel = command[0] & 0x03;
+        byte[] pending = pendingResponses[channel];
         if (pending == null) {
             return new byte[] {0x69, (byte) 0x85};
         }
         if (command.length != 5 || command[2] != 0 || command[3] != 0) {
-            pendingResponse = null;
+            pendingResponses[channel] = null;
             return new byte[] {0x6A, (byte) 0x86};
         }
         int remaining = pending.length - 2;
@@ -219,7 +228,7 @@ public final class GpCard {
             return new byte[] {0x6C, (byte) remaining};
         }
         if (le == remaining) {
-            pendingResponse = null;
+            pendingResponses[channel] = null;
             return pending;
         }
         byte[] out = new byte[le + 2];
@@ -229,7 +238,7 @@ public final class GpCard {
         out[le + 1] = (byte) Math.min(left, 256);
         byte[] rest = new byte[left + 2];
         System.arraycopy(pending, le, rest, 0, left + 2);
-        pendingResponse = rest;
+        pendingResponses[channel] = rest;
         return out;
     }
 
@@ -281,12 +290,15 @@ public final class GpCard {
         GpBackend previous = bind();
         INSTALLING.set(this);
         finishStatus = 0;
+        transactions.commandStarted();
         try {
             byte[] response;
             try {
                 response = simulator.transmitCommand(command);
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 return new byte[] {0x67, 0x00};
+            } finally {
+                transactions.commandEnded();
             }
             seedKeyGenerators();
             boolean torn = transactions.takeTorn();
@@ -373,6 +385,22 @@ public final class GpCard {
         transactions.armTearAtCommit();
     }
 
+    /**
+     * Injects a power loss at the n-th JCSystem.commitTransaction() (counted from 1) of the next command sent
+     * with transmit(): the card loses power at that commit, that transaction rolls back (earlier commits of the
+     * command stay, as do non-atomic writes), transmit() returns an empty answer and the card is reset. If the
+     * next command commits fewer than n times, the arming expires with it. Use lastCommandCommits() on an
+     * identical card to learn how many commits a command makes, then cut at each of them.
+     */
+    public synchronized void armPowerLossAtCommit(int n) {
+        transactions.armTearAtCommit(n);
+    }
+
+    /** How many transactions the last command committed (counting the one power was lost at). */
+    public synchronized int lastCommandCommits() {
+        return transactions.lastCommandCommits();
+    }
+
     public synchronized boolean powerLossArmed() {
         return transactions.armed();
     }
@@ -415,6 +443,7 @@ public final class GpCard {
 
     /** Warm reset / power cycle: transient state and secure-channel sessions end; the ISD is selected again. */
     public synchronized void reset() {
+        java.util.Arrays.fill(pendingResponses, null);
         GpBackend previous = bind();
         try {
             simulator.reset();

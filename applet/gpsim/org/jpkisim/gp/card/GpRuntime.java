@@ -6,6 +6,9 @@ import java.lang.reflect.Field;
 import java.util.Arrays;
 import javacard.framework.AID;
 import javacard.framework.APDU;
+import javacard.framework.Applet;
+import javacard.framework.ISOException;
+import javacard.framework.MultiSelectable;
 
 /**
  * jCardSim's runtime with what a GlobalPlatform card adds to it:
@@ -13,7 +16,10 @@ import javacard.framework.APDU;
  * <li>the events a security domain must see: an application deselected, a card reset (both end
  *     secure-channel sessions, GP Card Specification 10.2.x);</li>
  * <li>logical channels: MANAGE CHANNEL and the channel number in CLA (basic channel and channels 1-3,
- *     first interindustry CLA encoding), each channel with its own selected application;</li>
+ *     first interindustry CLA encoding), each channel with its own selected application, with the
+ *     multiselection rules of the Java Card 3.0.4 Runtime Environment Specification, chapter 4 (its own
+ *     dispatcher in place of jCardSim's, which knows one selection only);</li>
+ * <li>status words of the runtime: SELECT of an AID not on the card 6A82, unsupported classes 6E00;</li>
  * <li>a short case-4 APDU with Lc = 255 and Le: jCardSim's 260-byte APDU buffer cannot hold it with
  *     its Le byte and answered 6F00; here the command reaches the applet as on a card (Le kept);</li>
  * <li>transactions that roll back: abortTransaction() (also the implicit abort on deselect or power
@@ -67,7 +73,7 @@ final class GpRuntime extends SimulatorRuntime {
         this.transactions = transactions;
     }
 
-    // ---- logical channels -------------------------------------------------------------------
+    // ---- logical channels ----------------------------------------------------------------
 
     /** The logical channel of a CLA: 0-3 in the first interindustry (and GP proprietary) form, -1 otherwise. */
     static int channelOf(byte cla) {
@@ -77,38 +83,231 @@ final class GpRuntime extends SimulatorRuntime {
         return cla & 0x03;
     }
 
+    /**
+     * Class bytes the runtime answers with 6E00 before any applet sees them: FF (invalid, ISO/IEC 7816-4
+     * 5.4.1; the PPS byte), 20-3F (reserved for future use, ISO/IEC 7816-4 5.4.1 Table 2), and the proprietary
+     * classes GlobalPlatform does not define (D0-DF, F0-FE; GP Card Specification 11.1.4 uses 80-8F, C0-CF, E0-EF).
+     */
+    static boolean classNotSupported(byte cla) {
+        int c = cla & 0xFF;
+        return (c & 0xE0) == 0x20 || (c & 0xF0) == 0xD0 || (c & 0xF0) == 0xF0;
+    }
+
     @Override
     public byte[] transmitCommand(byte[] command) {
-        int ch = command.length >= 4 ? channelOf(command[0]) : 0;
-        if (ch < 0 || !channelOpen[ch]) {
-            return new byte[] {0x68, (byte) 0x81}; // logical channel not supported / not open
+        if (command.length < 4) {
+            return sw(0x6700);
         }
-        if (command.length >= 4 && command[1] == 0x70 && (command[0] & 0xFC) == 0x00) {
+        byte cla = command[0];
+        if (classNotSupported(cla)) {
+            return sw(0x6E00);
+        }
+        int ch = channelOf(cla);
+        if (ch < 0) {
+            return sw(0x6881); // channels 4-19 (further interindustry encoding): not supported here
+        }
+        if (command[1] == 0x70 && (cla & 0xF0) == 0x00) {
+            if ((cla & 0x0C) != 0) {
+                return sw(0x6882); // JCRE 4.5.1: MANAGE CHANNEL with secure messaging bits
+            }
+            if (!channelOpen[ch]) {
+                return sw(0x6881);
+            }
             return manageChannel(ch, command);
         }
-        AID basic = currentAID;
-        currentAID = channelSelection[ch] == null && ch == 0 ? basic : channelSelection[ch];
+        ApduCase apduCase = ApduCase.getCase(command);
+        boolean selection = !apduCase.isExtended() && isAppletSelectionApdu(command);
+        if (!channelOpen[ch]) {
+            if (!selection) {
+                return sw(0x6881);
+            }
+            // JCRE 4.5.2 step 3: a SELECT on a channel that is not open opens it, with no applet active.
+            channelOpen[ch] = true;
+            channelSelection[ch] = null;
+        }
         channel = ch;
+        currentAID = channelSelection[ch];
         try {
-            return super.transmitCommand(command);
+            return dispatch(command, apduCase, selection, ch);
         } finally {
             channelSelection[ch] = currentAID;
-            if (ch != 0) {
-                currentAID = channelSelection[0];
-            }
+            currentAID = channelSelection[0];
             channel = 0;
         }
     }
 
+    /** One command on one channel: applet selection (JCRE 4.5.2), then the selected applet's process(). */
+    private byte[] dispatch(byte[] command, ApduCase apduCase, boolean selection, int ch) {
+        activateSimulatorRuntimeInstance();
+        selecting = false;
+        if (selection) {
+            AID candidate = findAppletForSelectApdu(command, apduCase);
+            if (candidate == null) {
+                // GP Card Specification 11.9: the OPEN answers a SELECT [by name] of an application that is not
+                // on the card with 6A82; the applet selected on the channel stays selected.
+                return sw(0x6A82);
+            }
+            ApplicationInstance instance = lookupApplet(candidate);
+            boolean contextActive = contextActiveElsewhere(candidate, ch);
+            if (contextActive && !(instance.getApplet() instanceof MultiSelectable)) {
+                // JCRE 4.5.2 step 5: the channel stays open, its applet stays selected.
+                return sw(0x6985);
+            }
+            if (currentAID != null) {
+                deselectOn(ch, currentAID);
+                currentAID = null;
+            }
+            currentAID = candidate;
+            if (!callSelect(instance, contextActive)) {
+                currentAID = null;
+                return sw(0x6999);
+            }
+            selecting = true;
+        }
+        Applet applet = getApplet(currentAID);
+        if (applet == null) {
+            selecting = false;
+            return sw(0x6986); // no applet selected on this channel
+        }
+        if (apduCase.isExtended()) {
+            if (!(applet instanceof javacardx.apdu.ExtendedLength)) {
+                selecting = false;
+                return sw(0x6700);
+            }
+            usingExtendedAPDUs = true;
+        } else {
+            usingExtendedAPDUs = false;
+        }
+        responseBufferSize = 0;
+        APDU apdu = getCurrentAPDU();
+        int status;
+        try {
+            resetAPDU(apdu, apduCase, command);
+            applet.process(apdu);
+            status = 0x9000;
+        } catch (ISOException e) {
+            status = e.getReason() & 0xFFFF;
+        } catch (Throwable e) {
+            status = 0x6F00;
+        } finally {
+            selecting = false;
+            resetAPDU(apdu, null, null);
+        }
+        int sw1 = status >> 8;
+        boolean withData = sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63 || (sw1 >= 0x90 && sw1 <= 0x9F);
+        int n = withData ? responseBufferSize : 0;
+        byte[] response = new byte[n + 2];
+        System.arraycopy(responseBuffer, 0, response, 0, n);
+        response[n] = (byte) (status >> 8);
+        response[n + 1] = (byte) status;
+        return response;
+    }
+
+    /** select(), or MultiSelectable.select(true) when the applet's context is active on another channel. */
+    private static boolean callSelect(ApplicationInstance instance, boolean contextActive) {
+        Applet applet = instance.getApplet();
+        try {
+            if (contextActive && applet instanceof MultiSelectable) {
+                return ((MultiSelectable) applet).select(true);
+            }
+            return applet.select();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /**
+     * Deselects the applet on one channel (JCRE 4.6): deselect(), or MultiSelectable.deselect() while its
+     * context stays active on another channel (then CLEAR_ON_DESELECT memory and its secure-channel session,
+     * which belongs to the application, survive).
+     */
+    private void deselectOn(int ch, AID aid) {
+        ApplicationInstance instance = lookupApplet(aid);
+        if (instance == null) {
+            return;
+        }
+        AID saved = currentAID;
+        currentAID = aid;
+        try {
+            if (instance.getApplet() instanceof MultiSelectable && contextActiveElsewhere(aid, ch)) {
+                try {
+                    ((MultiSelectable) instance.getApplet()).deselect(selectedElsewhere(aid, ch));
+                } catch (Exception ignored) {
+                    // JCRE: exceptions from deselect are ignored
+                }
+                if (getTransactionDepth() != 0) {
+                    abortTransaction();
+                }
+            } else {
+                deselect(instance);
+            }
+        } finally {
+            currentAID = saved;
+        }
+    }
+
+    /** The application's context: its load file (applets of one package share it), else the instance itself. */
+    private String contextOf(AID aid) {
+        byte[] bytes = aidBytes(aid);
+        CardContent content = backend.content();
+        Registry.Application app = content == null ? null : content.registry().application(bytes);
+        if (app != null && app.loadFile != null) {
+            return "package " + Registry.key(app.loadFile);
+        }
+        return "instance " + Registry.key(bytes);
+    }
+
+    /** Whether an applet of the AID's context (itself, or another of its package) is selected on another open channel. */
+    private boolean contextActiveElsewhere(AID aid, int ch) {
+        String context = contextOf(aid);
+        for (int n = 0; n < CHANNELS; n++) {
+            if (n != ch && channelOpen[n] && channelSelection[n] != null && contextOf(channelSelection[n]).equals(context)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean selectedElsewhere(AID aid, int ch) {
+        for (int n = 0; n < CHANNELS; n++) {
+            if (n != ch && channelOpen[n] && aid.equals(channelSelection[n])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static byte[] aidBytes(AID aid) {
+        byte[] bytes = new byte[16];
+        byte n = aid.getBytes(bytes, (short) 0);
+        return Arrays.copyOf(bytes, n);
+    }
+
+    /** SELECT by name without an AID (case 1/2): the card's default application, not jCardSim's first applet. */
+    @Override
+    protected AID findAppletForSelectApdu(byte[] command, ApduCase apduCase) {
+        if (apduCase == ApduCase.Case1 || apduCase == ApduCase.Case2) {
+            return defaultApplication;
+        }
+        return super.findAppletForSelectApdu(command, apduCase);
+    }
+
+    /** MANAGE CHANNEL (JCRE 4.5.1 open, 4.7 close) from an open origin channel. */
     private byte[] manageChannel(int origin, byte[] command) {
         int p1 = command[2] & 0xFF;
         int p2 = command[3] & 0xFF;
         if (command.length > 5) {
             return sw(0x6700);
         }
+        if ((p1 != 0x00 && p1 != 0x80) || p2 > 19) {
+            return sw(0x6A81);
+        }
         if (p1 == 0x00) {
             int target = p2;
             if (target == 0) {
+                if (command.length == 5 && command[4] != 0x01) {
+                    return sw(0x6C01);
+                }
                 for (int n = 1; n < CHANNELS && target == 0; n++) {
                     if (!channelOpen[n]) {
                         target = n;
@@ -117,43 +316,59 @@ final class GpRuntime extends SimulatorRuntime {
                 if (target == 0) {
                     return sw(0x6A81); // no channel left
                 }
-            } else if (target >= CHANNELS) {
-                return sw(0x6A81);
-            } else if (channelOpen[target]) {
-                return sw(0x6A86);
+            } else if (target >= CHANNELS || channelOpen[target]) {
+                return sw(0x6A86); // channel not available or already open
             }
+            // JCRE 4.5.1 step 7: from the basic channel the new channel gets the default application (the ISD);
+            // from another channel, the applet active on the origin channel.
+            AID candidate = origin == 0 ? defaultApplication : channelSelection[origin];
             channelOpen[target] = true;
-            // ISO 7816-4: from the basic channel the new channel gets the default application (the ISD);
-            // from another channel, the application selected there.
-            channelSelection[target] = origin == 0 ? defaultApplication : channelSelection[origin];
+            channelSelection[target] = null;
+            if (candidate != null && lookupApplet(candidate) != null) {
+                ApplicationInstance instance = lookupApplet(candidate);
+                boolean contextActive = contextActiveElsewhere(candidate, target);
+                if (contextActive && !(instance.getApplet() instanceof MultiSelectable)) {
+                    channelOpen[target] = false; // step 8: the new channel is closed again
+                    return sw(0x6985);
+                }
+                AID saved = currentAID;
+                int savedChannel = channel;
+                currentAID = candidate;
+                channel = target;
+                activateSimulatorRuntimeInstance();
+                try {
+                    if (!callSelect(instance, contextActive)) {
+                        channelOpen[target] = false; // step 10: selection refused, the channel is closed
+                        return sw(0x6999);
+                    }
+                } finally {
+                    currentAID = saved;
+                    channel = savedChannel;
+                }
+                channelSelection[target] = candidate;
+            }
             return p2 == 0 ? new byte[] {(byte) target, (byte) 0x90, 0x00} : sw(0x9000);
         }
-        if (p1 == 0x80) {
-            int target = p2 == 0 ? origin : p2;
-            if (target == 0 || target >= CHANNELS) {
-                return sw(0x6A86);
-            }
-            if (!channelOpen[target]) {
-                return sw(0x6881);
-            }
-            AID selected = channelSelection[target];
-            channelOpen[target] = false;
-            channelSelection[target] = null;
-            if (selected != null && !selectedElsewhere(selected)) {
-                deselect(lookupApplet(selected));
-            }
-            return sw(0x9000);
+        int target = p2 == 0 ? origin : p2;
+        if (target == 0 || target >= CHANNELS) {
+            return sw(0x6A86);
         }
-        return sw(0x6A86);
-    }
-
-    private boolean selectedElsewhere(AID aid) {
-        for (int n = 0; n < CHANNELS; n++) {
-            if (channelOpen[n] && aid.equals(channelSelection[n])) {
-                return true;
+        if (!channelOpen[target]) {
+            return sw(0x6881);
+        }
+        AID selected = channelSelection[target];
+        if (selected != null) {
+            int savedChannel = channel;
+            channel = target;
+            try {
+                deselectOn(target, selected);
+            } finally {
+                channel = savedChannel;
             }
         }
-        return aid.equals(currentAID);
+        channelOpen[target] = false;
+        channelSelection[target] = null;
+        return sw(0x9000);
     }
 
     private static byte[] sw(int sw) {
@@ -212,7 +427,7 @@ final class GpRuntime extends SimulatorRuntime {
     /** DELETE of an application instance: uninstall (AppletEvent) and forget it, on every channel. */
     void removeApplet(AID aid) {
         deleteApplet(aid);
-        for (int n = 1; n < CHANNELS; n++) {
+        for (int n = 0; n < CHANNELS; n++) {
             if (aid.equals(channelSelection[n])) {
                 channelSelection[n] = null;
             }
@@ -253,6 +468,13 @@ final class GpRuntime extends SimulatorRuntime {
         super.beginTransaction();
         if (transactions != null) {
             transactions.begin();
+        }
+    }
+
+    /** A non-atomic write (Util.*NonAtomic) to an array: survives a rollback of the open transaction. */
+    void nonAtomicWrite(byte[] array, int offset, int length) {
+        if (transactions != null && getTransactionDepth() != 0) {
+            transactions.nonAtomicWrite(array, offset, length);
         }
     }
 

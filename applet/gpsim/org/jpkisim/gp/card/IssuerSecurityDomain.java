@@ -5,18 +5,22 @@ import javacard.framework.Applet;
 import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
+import javacard.framework.MultiSelectable;
 import javacard.framework.Util;
 import org.globalplatform.GPSystem;
 import org.globalplatform.SecureChannel;
 import org.jpkisim.gp.keys.KeyRepository;
 import org.jpkisim.gp.keys.ScpKeySet;
+import org.jpkisim.gp.scp.SecureMessaging;
 
 /**
  * The issuer security domain as an applet on jCardSim. It opens secure channels through the very
  * SecureChannel API other applets use, answers SELECT with its FCI and GET DATA for the key
  * information template and card recognition data. Card content management comes on top of this.
+ * Multiselectable: it is the card's default application, so MANAGE CHANNEL OPEN from the basic channel
+ * selects it on the new channel while it stays selected on the basic channel (JCRE 4.5.1).
  */
-public class IssuerSecurityDomain extends Applet {
+public class IssuerSecurityDomain extends Applet implements MultiSelectable {
     private static final byte INS_GET_DATA = (byte) 0xCA;
     /** Largest command data field the ISD accepts (FCI tag 9F65), a short APDU's 255 bytes. */
     private static final byte MAX_BLOCK = (byte) 0xFF;
@@ -32,6 +36,16 @@ public class IssuerSecurityDomain extends Applet {
     public static void install(byte[] parameters, short offset, byte length) {
         IssuerSecurityDomain isd = new IssuerSecurityDomain(GpCard.installing());
         isd.register(parameters, (short) (offset + 1), parameters[offset]);
+    }
+
+    @Override
+    public boolean select(boolean appInstAlreadyActive) {
+        return true;
+    }
+
+    @Override
+    public void deselect(boolean appInstStillActive) {
+        // its secure-channel session belongs to the application and ends when no channel has it selected
     }
 
     private byte[] ownAid() {
@@ -60,6 +74,10 @@ public class IssuerSecurityDomain extends Applet {
         }
         if ((buffer[ISO7816.OFFSET_CLA] & 0x80) == 0) {
             ISOException.throwIt(ISO7816.SW_CLA_NOT_SUPPORTED);
+        }
+        if (SecureMessaging.of(buffer[ISO7816.OFFSET_CLA]) == SecureMessaging.UNPROCESSED) {
+            // ISO secure messaging forms (CLA 88-8F, E0-EF): nothing here verifies them.
+            ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
         SecureChannel channel = GPSystem.getSecureChannel();
         switch (buffer[ISO7816.OFFSET_INS]) {
@@ -102,7 +120,7 @@ public class IssuerSecurityDomain extends Applet {
         if ((level & SecureChannel.AUTHENTICATED) == 0) {
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
-        boolean secured = (buffer[ISO7816.OFFSET_CLA] & 0x04) != 0;
+        boolean secured = SecureMessaging.of(buffer[ISO7816.OFFSET_CLA]) == SecureMessaging.GP;
         if (!secured && (level & SecureChannel.C_MAC) != 0) {
             ISOException.throwIt(ISO7816.SW_SECURITY_STATUS_NOT_SATISFIED);
         }
@@ -151,7 +169,7 @@ public class IssuerSecurityDomain extends Applet {
     /** GET DATA: allowed with or without a session; inside one, the command is unwrapped and the answer wrapped. */
     private void getData(APDU apdu, SecureChannel channel) {
         byte[] buffer = apdu.getBuffer();
-        boolean secured = (buffer[ISO7816.OFFSET_CLA] & 0x04) != 0;
+        boolean secured = SecureMessaging.of(buffer[ISO7816.OFFSET_CLA]) == SecureMessaging.GP;
         byte level = channel.getSecurityLevel();
         // In a session with R-MAC but no C-MAC (SCP02 level 10) commands come plain and answers carry an R-MAC.
         boolean rmacOnly = (level & SecureChannel.AUTHENTICATED) != 0 && (level & SecureChannel.R_MAC) != 0

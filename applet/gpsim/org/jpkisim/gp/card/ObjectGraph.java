@@ -147,6 +147,11 @@ final class ObjectGraph {
             }
         }
 
+        /** Whether the object is part of the snapshot (persistent applet state). */
+        boolean contains(Object o) {
+            return copies.containsKey(o);
+        }
+
         void restore() {
             for (Map.Entry<Object, Object> e : copies.entrySet()) {
                 Object o = e.getKey();

@@ -21,6 +21,11 @@ final class Registry {
 
     /** Privileges, first byte (GP Card Specification 6.6.1). */
     static final int PRIV_SECURITY_DOMAIN = 0x80;
+    static final int PRIV_CARD_LOCK = 0x10;
+    static final int PRIV_CARD_TERMINATE = 0x08;
+    static final int PRIV_CARD_RESET = 0x04;
+    /** Second byte. */
+    static final int PRIV_AUTHORIZED_MANAGEMENT = 0x40;
     /** The issuer security domain: SD, card lock, card terminate, card reset, CVM management; trusted path,
      *  authorized management, token verification, global delete, global lock, global registry, final application;
      *  receipt generation. */

@@ -30,7 +30,14 @@ final class Transactions {
     private final GpRuntime runtime;
     private final GpTransientMemory transientMemory;
     private ObjectGraph.Snapshot snapshot;
+    /** Non-atomic writes to persistent arrays since beginTransaction(): array, offset, bytes written. */
+    private final List<Object[]> nonAtomic = new ArrayList<>();
     private boolean tearAtCommit;
+    /** Power loss at this commit (1-based) of the next command; 0 when not armed. */
+    private int tearAtNthCommit;
+    private boolean nthArmedForThisCommand;
+    private int commits;
+    private int lastCommandCommits;
     private boolean torn;
 
     Transactions(GpRuntime runtime, GpTransientMemory transientMemory) {
@@ -58,18 +65,54 @@ final class Transactions {
 
     void begin() {
         snapshot = new ObjectGraph.Snapshot(ObjectGraph.reach(roots(), transientArrays()));
+        nonAtomic.clear();
+    }
+
+    /**
+     * A Util.arrayCopyNonAtomic / arrayFillNonAtomic inside the transaction: if the array is persistent applet
+     * state, the bytes are kept to be written again after a rollback (they do not take part in the transaction).
+     * Transient arrays and the APDU buffer are outside the snapshot and need nothing.
+     */
+    void nonAtomicWrite(byte[] array, int offset, int length) {
+        if (snapshot != null && snapshot.contains(array)) {
+            nonAtomic.add(new Object[] {array, offset, java.util.Arrays.copyOfRange(array, offset, offset + length)});
+        }
     }
 
     void rollBack() {
         if (snapshot != null) {
             snapshot.restore();
             snapshot = null;
+            // In the order they happened: a later non-atomic write to the same bytes wins, as on a card.
+            for (Object[] write : nonAtomic) {
+                byte[] bytes = (byte[]) write[2];
+                System.arraycopy(bytes, 0, (byte[]) write[0], (Integer) write[1], bytes.length);
+            }
+        }
+        nonAtomic.clear();
+    }
+
+    /** A command starts: commits are counted from 1 within it. */
+    void commandStarted() {
+        commits = 0;
+        nthArmedForThisCommand = tearAtNthCommit > 0;
+    }
+
+    /** The command is over: an arming for its Nth commit that it never reached expires. */
+    void commandEnded() {
+        lastCommandCommits = commits;
+        if (nthArmedForThisCommand) {
+            tearAtNthCommit = 0;
+            nthArmedForThisCommand = false;
         }
     }
 
     void beforeCommit() {
-        if (tearAtCommit) {
+        commits++;
+        if (tearAtCommit || (nthArmedForThisCommand && commits == tearAtNthCommit)) {
             tearAtCommit = false;
+            tearAtNthCommit = 0;
+            nthArmedForThisCommand = false;
             torn = true;
             throw new PowerLoss();
         }
@@ -77,6 +120,21 @@ final class Transactions {
 
     void committed() {
         snapshot = null;
+        nonAtomic.clear();
+    }
+
+    /** Arms a power loss at the n-th commitTransaction() (1-based) of the next command only. */
+    void armTearAtCommit(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("commits are counted from 1");
+        }
+        tearAtNthCommit = n;
+        nthArmedForThisCommand = false;
+    }
+
+    /** How many transactions the last command committed (or reached the commit of, if power was lost there). */
+    int lastCommandCommits() {
+        return lastCommandCommits;
     }
 
     void armTearAtCommit() {
@@ -84,7 +142,7 @@ final class Transactions {
     }
 
     boolean armed() {
-        return tearAtCommit;
+        return tearAtCommit || tearAtNthCommit > 0;
     }
 
     /** Whether the last command lost power (and clears the flag). */

@@ -82,7 +82,7 @@ public final class Scp03CardSession implements CardSession {
     @Override
     public void externalAuthenticate(byte[] apdu) {
         CommandApdu command = CommandApdu.parse(apdu);
-        if ((command.cla & 0x04) == 0) {
+        if (SecureMessaging.of(command.cla) != SecureMessaging.GP) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "EXTERNAL AUTHENTICATE without C-MAC");
         }
         if (command.p2 != 0x00) {
@@ -134,8 +134,16 @@ public final class Scp03CardSession implements CardSession {
     @Override
     public byte[] unwrap(byte[] apdu) {
         CommandApdu command = CommandApdu.parse(apdu);
-        if ((command.cla & 0x04) == 0) {
-            return apdu.clone();
+        switch (SecureMessaging.of(command.cla)) {
+            case SecureMessaging.UNPROCESSED:
+                throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "secure messaging in a form this session does not process");
+            case SecureMessaging.NONE:
+                if (authenticated && (level & SecurityLevels.C_MAC) != 0) {
+                    throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "plain command where the level requires a C-MAC");
+                }
+                return apdu.clone();
+            default:
+                break;
         }
         if (!authenticated || (level & SecurityLevels.C_MAC) == 0) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "secured command outside a C-MAC session");
