@@ -6,7 +6,8 @@ import javacard.security.CryptoException;
 /**
  * The Authority service of the GP Card API (export file version 1.2 and later): signing and
  * key recovery by the card's Controlling Authority Security Domain (CASD, GP Amendment A),
- * reached with {@code GPSystem.getService(null, (short) (GPSystem.FAMILY_AUTHORITY << 8))}.
+ * reached through {@code GPSystem.getService(null, (short) (GPSystem.FAMILY_AUTHORITY << 8))} and the
+ * GlobalService's {@code getServiceInterface}.
  * On the simulator the card's simulated CASD answers; on a UICC the card's own implementation
  * is linked instead of this source.
  */

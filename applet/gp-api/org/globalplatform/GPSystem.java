@@ -1,7 +1,6 @@
 package org.globalplatform;
 
 import javacard.framework.AID;
-import javacard.framework.Shareable;
 import org.jpkisim.gp.api.GpBackend;
 import org.jpkisim.gp.api.GpBackends;
 
@@ -21,12 +20,13 @@ public final class GPSystem {
     public static final byte CARD_LOCKED = (byte) 0x7F;
     public static final byte CARD_TERMINATED = (byte) 0xFF;
     public static final byte CVM_GLOBAL_PIN = (byte) 0x11;
-    public static final byte FAMILY_CVM = (byte) 0x81;
-    public static final byte FAMILY_SECURE_CHANNEL = (byte) 0x82;
-    public static final byte FAMILY_HTTP_ADMINISTRATION = (byte) 0x83;
-    public static final byte FAMILY_HTTP_REPORT = (byte) 0x84;
+    /** Global Service families, as the GP Card API numbers them (export file 1.5). */
+    public static final byte FAMILY_SECURE_CHANNEL = (byte) 0x81;
+    public static final byte FAMILY_CVM = (byte) 0x82;
+    public static final byte FAMILY_AUTHORITY = (byte) 0x83;
+    public static final byte FAMILY_HTTP_ADMINISTRATION = (byte) 0x84;
+    public static final byte FAMILY_HTTP_REPORT = (byte) 0x85;
     public static final byte FAMILY_USSM = (byte) 0xA0;
-    public static final byte FAMILY_AUTHORITY = (byte) 0xA1;
 
     private GPSystem() {
     }
@@ -59,8 +59,13 @@ public final class GPSystem {
      * application registered {@code serviceName} (family in the high byte, e.g.
      * {@code FAMILY_AUTHORITY << 8} for the CASD's Authority). Null when there is none.
      */
-    public static Shareable getService(AID serverAID, short serviceName) {
+    public static GlobalService getService(AID serverAID, short serviceName) {
         return backend().service(serverAID, serviceName);
+    }
+
+    /** The registry entry of {@code aid}, or of the calling application when null. */
+    public static GPRegistryEntry getRegistryEntry(AID aid) {
+        return backend().registryEntry(aid);
     }
 
     public static boolean lockCard() {

@@ -12,6 +12,7 @@ import javacard.security.RSAPublicKey;
 import javacardx.crypto.Cipher;
 import org.globalplatform.Authority;
 import org.globalplatform.GPSystem;
+import org.globalplatform.GlobalService;
 
 /**
  * The applet's key-transport key pair and its attestation by the card-side authority.
@@ -37,6 +38,12 @@ final class KeyTransport {
     /** What the applet asks the CASD to sign: this tag, then the SHA-256 of the SPKI. */
     private static final byte[] STATEMENT_TAG = { 'J', 'P', 'K', 'I', '-', 'K', 'T', 1 };
     static final short STATEMENT_BYTES = (short) (8 + 32);
+    /**
+     * The Authority service family (GPSystem.FAMILY_AUTHORITY from GP API export 1.5; the service
+     * itself exists since 1.2). Written here so the applet links against the 1.2 API, which more
+     * UICCs carry.
+     */
+    private static final byte FAMILY_AUTHORITY = (byte) 0x83;
 
     private final KeyPair pair;
     private final RSAPublicKey publicKey;
@@ -75,7 +82,7 @@ final class KeyTransport {
         sha256.reset();
         sha256.doFinal(spki, (short) 0, AuthKey.SPKI_BYTES, scratch, (short) STATEMENT_TAG.length);
         short signed = 0;
-        Authority authority = authority();
+        Authority authority = authority(scratch);
         if (authority != null) {
             try {
                 authority.init(Authority.MODE_SIGN);
@@ -96,9 +103,15 @@ final class KeyTransport {
         JCSystem.commitTransaction();
     }
 
-    private static Authority authority() {
+    /** The CASD's Authority: Global Service of the Authority family (GP Card API 1.2+), asked for in our name. */
+    private static Authority authority(byte[] scratch) {
+        final short name = (short) (FAMILY_AUTHORITY << 8);
         try {
-            return (Authority) GPSystem.getService(null, (short) (GPSystem.FAMILY_AUTHORITY << 8));
+            GlobalService service = GPSystem.getService(null, name);
+            if (service == null) {
+                return null;
+            }
+            return (Authority) service.getServiceInterface(GPSystem.getRegistryEntry(null), name, scratch, (short) 0, (short) 0);
         } catch (Exception none) {
             // A platform without the Authority service (GP API < 1.2): the record carries no attestation.
             return null;

@@ -53,8 +53,16 @@ final class PassThroughDomain implements GpBackend, SecureChannel {
     org.globalplatform.Authority authority;
 
     @Override
-    public javacard.framework.Shareable service(javacard.framework.AID server, short serviceName) {
-        return serviceName == (short) (GPSystem.FAMILY_AUTHORITY << 8) ? authority : null;
+    public org.globalplatform.GlobalService service(javacard.framework.AID server, short serviceName) {
+        if (serviceName != (short) (GPSystem.FAMILY_AUTHORITY << 8) || authority == null) {
+            return null;
+        }
+        return (client, name, buffer, offset, length) -> authority;
+    }
+
+    @Override
+    public org.globalplatform.GPRegistryEntry registryEntry(javacard.framework.AID aid) {
+        return null;
     }
 
     @Override

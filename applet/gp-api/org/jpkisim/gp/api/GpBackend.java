@@ -1,7 +1,8 @@
 package org.jpkisim.gp.api;
 
 import javacard.framework.AID;
-import javacard.framework.Shareable;
+import org.globalplatform.GPRegistryEntry;
+import org.globalplatform.GlobalService;
 import org.globalplatform.SecureChannel;
 
 /**
@@ -22,5 +23,8 @@ public interface GpBackend {
     boolean terminateCard();
 
     /** GPSystem.getService: the Global Service registered under {@code serviceName}, or null. */
-    Shareable service(AID server, short serviceName);
+    GlobalService service(AID server, short serviceName);
+
+    /** GPSystem.getRegistryEntry: the entry of {@code aid}, or of the calling application when null. */
+    GPRegistryEntry registryEntry(AID aid);
 }

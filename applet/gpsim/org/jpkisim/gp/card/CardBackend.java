@@ -152,7 +152,12 @@ final class CardBackend implements GpBackend {
 
     /** No Global Services yet: the card-side authority (CASD) registers here. */
     @Override
-    public javacard.framework.Shareable service(AID server, short serviceName) {
+    public org.globalplatform.GlobalService service(AID server, short serviceName) {
+        return null;
+    }
+
+    @Override
+    public org.globalplatform.GPRegistryEntry registryEntry(AID aid) {
         return null;
     }
 }
