@@ -24,6 +24,7 @@ final class CardBackend implements GpBackend {
     private final Map<String, Byte> applicationStates = new HashMap<>();
     private byte cardState = GPSystem.CARD_SECURED;
     private CardContent content;
+    private org.globalplatform.Authority authority;
 
     CardBackend(KeyRepository keys, byte[] diversificationData) {
         this.keys = keys;
@@ -135,9 +136,28 @@ final class CardBackend implements GpBackend {
         return true;
     }
 
-    /** No Global Services yet: the card-side authority (CASD) registers here. */
+    /** The card's key diversification data (INITIALIZE UPDATE, and the SSDs' keys are derived with it). */
+    byte[] diversificationData() {
+        return diversificationData.clone();
+    }
+
+    void registerAuthority(org.globalplatform.Authority authority) {
+        this.authority = authority;
+    }
+
+    /**
+     * Global Services: the CASD's Authority, for serverAID null or the CASD's AID and service name
+     * FAMILY_AUTHORITY << 8 (identifier 00). Anything else: null, as for a service nobody registered.
+     */
     @Override
     public javacard.framework.Shareable service(AID server, short serviceName) {
-        return null;
+        if (serviceName != (short) ((GPSystem.FAMILY_AUTHORITY & 0xFF) << 8)) {
+            return null;
+        }
+        byte[] casd = ControllingAuthorityDomain.AID;
+        if (server != null && !server.equals(casd, (short) 0, (byte) casd.length)) {
+            return null;
+        }
+        return authority;
     }
 }
