@@ -64,7 +64,7 @@ class CardIdentityTest {
     }
 
     static byte[] casdCertificate(GpCard card) {
-        assertTrue(send(card, "00A4040008" + CASD).endsWith("9000"));
+        long2(card, "00A4040008" + CASD);
         byte[] answer = long2(card, "80CA7F2100");
         assertEquals("7F2182", HEX.formatHex(answer, 0, 3));
         int length = ((answer[3] & 0xFF) << 8) | (answer[4] & 0xFF);
@@ -188,6 +188,15 @@ class CardIdentityTest {
         X509Certificate other = certificate(casdCertificate(new GpCard()));
         assertNotEquals(certificate.getPublicKey(), other.getPublicKey());
         assertNotEquals(certificate.getSubjectX500Principal(), other.getSubjectX500Principal());
+    }
+
+    @Test
+    void casdCertificateIsReadTheSameWayOnTheT0Persona() throws Exception {
+        GpCard card = new GpCard();
+        byte[] t1 = casdCertificate(card);
+        card.setT0(true);
+        assertArrayEquals(t1, casdCertificate(card));
+        assertEquals("6985", send(card, "00C0000003")); // nothing pending any more
     }
 
     @Test

@@ -49,6 +49,8 @@ public final class GpCard {
     /** T=0 persona: data of case-4 commands is fetched with GET RESPONSE after 61xx. */
     private boolean t0;
     private byte[] pendingResponse;
+    /** The last answer was an application's own 61xx: the next GET RESPONSE is the application's. */
+    private boolean appletChaining;
     /** A warning status (6310) the ISD answered with data: jCardSim only passes data with 9000. */
     private int finishStatus;
 
@@ -209,10 +211,20 @@ public final class GpCard {
             return process(command);
         }
         if (command.length >= 4 && (command[0] & 0xFC) == 0x00 && command[1] == (byte) 0xC0) {
+            if (pendingResponse == null && appletChaining) {
+                // the application answers in parts itself (the CASD's certificate): its GET RESPONSE goes to it
+                byte[] part = process(command);
+                appletChaining = part.length >= 2 && part[part.length - 2] == 0x61;
+                return part;
+            }
             return getResponse(command);
         }
         pendingResponse = null;
         byte[] response = process(command);
+        appletChaining = response.length >= 2 && response[response.length - 2] == 0x61;
+        if (appletChaining) {
+            return response;
+        }
         int dataLength = response.length - 2;
         if (dataLength <= 0) {
             return response;
