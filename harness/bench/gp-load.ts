@@ -58,7 +58,7 @@ for (const c of cases) {
   for (let round = 0; round < rounds && skipped === undefined; round++) {
     const transport = await openTransport(c);
     try {
-      const session = await GpSession.open(transport, { keys: profile.keys, scp: c.scp, i: profile.i, securityLevel: c.level, sdAid: profile.isdAid });
+      const session = await GpSession.open(transport, { keys: profile.keys, diversification: profile.diversification, scp: c.scp, i: profile.i, securityLevel: c.level, sdAid: profile.isdAid });
       await deleteAid(session, cap.packageAid, true).catch(() => undefined);
       const r = await loadCap(session, cap);
       blocks.push(...r.blockMilliseconds);

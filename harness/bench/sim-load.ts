@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CapFile } from '../src/gp/cap/cap.js';
 import { installForLoad, deleteObject } from '../src/gp/commands.js';
-import { GP_DEFAULT_TEST_KEY, makeKeySet } from '../src/gp/keys.js';
+import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, simulatorDiversification } from '../src/gp/keys.js';
 import { sendLoad, type LoadResult } from '../src/gp/manager.js';
 import { GpSession } from '../src/gp/session.js';
 import { loadBlockSize } from '../src/gp/commands.js';
@@ -35,8 +35,8 @@ export function benchLoadFile(capPath: string, size: number): Uint8Array {
 
 /** One timed INSTALL [for load] + LOAD of the file over a fresh session at `level`; deletes it afterwards. */
 export async function timedLoad(transport: Transport, loadFile: Uint8Array, level: number, scp: 2 | 3 = 3): Promise<LoadResult & { installMs: number }> {
-  const keys = scp === 3 ? makeKeySet(0, GP_DEFAULT_TEST_KEY) : makeKeySet(0x20, GP_DEFAULT_TEST_KEY);
-  const session = await GpSession.open(transport, { keys, securityLevel: level, ...(scp === 2 ? { scp: 2, i: 0x55 } : {}) });
+  const keys = scp === 3 ? makeKeySet(0, SIMULATOR_TEST_MASTER_KEY) : makeKeySet(0x20, SIMULATOR_TEST_MASTER_KEY);
+  const session = await GpSession.open(transport, { keys, diversification: simulatorDiversification(scp), securityLevel: level, ...(scp === 2 ? { scp: 2, i: 0x55 } : {}) });
   try {
     const start = process.hrtime.bigint();
     await session.sendOk('INSTALL [for load]', installForLoad({

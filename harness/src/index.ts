@@ -97,9 +97,10 @@ export { personalise, resetPin, terminate, PersonalisationError, type Personalis
 export { TestCertificateAuthority } from './jpki/test-ca.js';
 export { personaliseWithTestCredential, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_MASTER_KEYS, testContentKeys, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-material.js';
 export * from './gp/errors.js';
+export { readCardAuthorityCertificate, verifyCardAuthority, verifyAuthoritySignature, CardAuthorityError, CASD_AID, TEST_CARD_AUTHORITY_ROOT, type CardAuthorityIdentity, type VerifiedCardAuthority } from './gp/card-authority.js';
 export { SecurityLevel, parseSecurityLevel, parseCommandApdu, type SecureChannelWrapper } from './gp/channel.js';
 export { aesCmac, kcvAes, kcvDes3 } from './gp/crypto.js';
-export { makeKeySet, parseKeyHex, diversifyKey, diversifyKeySet, describeKeySet, GP_DEFAULT_TEST_KEY, type KeySet, type StaticKeys, type Diversification, type KeyPurpose } from './gp/keys.js';
+export { makeKeySet, parseKeyHex, diversifyKey, diversifyKeySet, describeKeySet, GP_DEFAULT_TEST_KEY, SIMULATOR_TEST_MASTER_KEY, simulatorDiversification, type KeySet, type StaticKeys, type Diversification, type KeyPurpose } from './gp/keys.js';
 export { Scp02Channel, scp02SessionKeys, Scp02Options } from './gp/scp02.js';
 export { Scp03Channel, scp03Kdf, scp03SessionKeys, Scp03Options } from './gp/scp03.js';
 export { GpSession, type GpSessionOptions, type ExclusiveAccess } from './gp/session.js';

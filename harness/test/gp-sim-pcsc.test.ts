@@ -7,7 +7,7 @@ import { toHex } from '../src/apdu/hex.js';
 import { CapFile } from '../src/gp/cap/cap.js';
 import { GpStatusError } from '../src/gp/errors.js';
 import { parseInformation } from '../src/jpki/info.js';
-import { GP_DEFAULT_TEST_KEY, makeKeySet } from '../src/gp/keys.js';
+import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, simulatorDiversification } from '../src/gp/keys.js';
 import { deleteAid, extradite, installApplet, listRegistry, loadCap, putKeys, setApplicationLocked } from '../src/gp/manager.js';
 import { GpSession } from '../src/gp/session.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
@@ -42,7 +42,9 @@ if (reason) announceSkip('GlobalPlatform card content management through pcscd',
 const maybe = reason ? describe.skip : describe;
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
-const testKeys = (version = 0) => makeKeySet(version, GP_DEFAULT_TEST_KEY);
+// The simulator's TEST master: sessions with it diversify with the card's KDD; other keys are used as given.
+const testKeys = (version = 0) => makeKeySet(version, SIMULATOR_TEST_MASTER_KEY);
+const isMaster = (k: { enc: Uint8Array }): boolean => Buffer.from(k.enc).equals(Buffer.from(SIMULATOR_TEST_MASTER_KEY));
 
 function tool(name: string): string | undefined {
   try {
@@ -99,6 +101,7 @@ maybe('simulated ISD through pcscd + vpcd', () => {
   const session = async (options: { level?: number; keys?: ReturnType<typeof testKeys>; scp?: 2 | 3; i?: number; sdAid?: string } = {}): Promise<GpSession> =>
     GpSession.open(transport!, {
       keys: options.keys ?? testKeys(),
+      diversification: isMaster(options.keys ?? testKeys()) ? simulatorDiversification(options.scp ?? 3) : 'none',
       securityLevel: options.level ?? 0x03,
       ...(options.scp !== undefined ? { scp: options.scp } : {}),
       ...(options.i !== undefined ? { i: options.i } : {}),

@@ -1,4 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseHex, toHex } from '../src/apdu/hex.js';
+import { readCardAuthorityCertificate, TEST_CARD_AUTHORITY_ROOT, verifyCardAuthority } from '../src/gp/card-authority.js';
+import { CardCryptogramError } from '../src/gp/errors.js';
+import { diversifyKeySet, makeKeySet, SIMULATOR_TEST_MASTER_KEY } from '../src/gp/keys.js';
+import { GpSession } from '../src/gp/session.js';
 import { JpkiClient } from '../src/jpki/client.js';
 import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
@@ -31,7 +36,7 @@ if (reason) announceSkip('two cards in one simulator', reason);
 const maybe = reason ? describe.skip : describe;
 
 maybe('two independent cards from one simulator host', () => {
-  test('each slot holds its own card: personalising one leaves the other untouched', async () => {
+  test('each slot holds its own card: its own identity, keys and CASD; personalising one leaves the other untouched', async () => {
     const simulator = SimulatorProcess.start({ connect: SLOTS.map((p) => `127.0.0.1:${p}`) }).process;
     const first = await PcscTransport.open({ reader: READERS[0]!, timeoutMs: 15000 }).catch(async (e: unknown) => {
       await simulator.stop();
@@ -46,6 +51,25 @@ maybe('two independent cards from one simulator host', () => {
       await b.selectApplication();
       expect((await a.information()).lifecycle).toBe('personalised');
       expect((await b.information()).lifecycle).toBe('pre-personalised');
+      // two cards, two identities: CIN, KDD and CASD certificate differ, and each opens with its own keys
+      const cin = async (t: PcscTransport): Promise<string> => {
+        await t.transmit(parseHex('00A4040008A000000151000000'));
+        return toHex(await t.transmit(parseHex('80CA004500')));
+      };
+      expect(await cin(first)).not.toBe(await cin(second));
+      const certA = await readCardAuthorityCertificate(first);
+      const certB = await readCardAuthorityCertificate(second);
+      expect(toHex(certA)).not.toBe(toHex(certB));
+      const root = new Uint8Array(readFileSync(TEST_CARD_AUTHORITY_ROOT));
+      expect(verifyCardAuthority(certA, root).cardIdentity.serialNumber).not.toBe(verifyCardAuthority(certB, root).cardIdentity.serialNumber);
+      const master = makeKeySet(0, SIMULATOR_TEST_MASTER_KEY);
+      const sa = await GpSession.open(first, { keys: master, diversification: 'kdf3', securityLevel: 0x01 });
+      const kddA = sa.keyDiversificationData;
+      await sa.end();
+      const sb = await GpSession.open(second, { keys: master, diversification: 'kdf3', securityLevel: 0x01 });
+      expect(toHex(sb.keyDiversificationData)).not.toBe(toHex(kddA));
+      await sb.end();
+      await expect(GpSession.open(second, { keys: diversifyKeySet(master, kddA, 'kdf3'), securityLevel: 0x01 })).rejects.toThrow(CardCryptogramError);
     } finally {
       await first.close();
       await second.close();

@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import { CapFile } from '../gp/cap/cap.js';
 import { parseSecurityLevel } from '../gp/channel.js';
 import { encodePrivileges } from '../gp/commands.js';
-import { describeKeySet, makeKeySet, parseKeyHex, type KeySet } from '../gp/keys.js';
+import { describeKeySet, DIVERSIFICATIONS, makeKeySet, parseKeyHex, type Diversification, type KeySet } from '../gp/keys.js';
 import { createSecurityDomain, deleteAid, extradite, installApplet, listRegistry, loadCap, putKeys, setApplicationLocked, type Registry } from '../gp/manager.js';
 import { atrMatches, loadProfile, type CardProfile } from '../gp/profile.js';
 import { GpSession } from '../gp/session.js';
@@ -27,6 +27,7 @@ interface GpCliOptions {
   level?: string;
   kvn?: string;
   key?: string;
+  diversification?: string;
   json?: boolean;
 }
 
@@ -41,7 +42,8 @@ function addSessionOptions(cmd: Command): Command {
     .option('-r, --reader <name|index>', 'PC/SC reader (overrides the profile)')
     .option('--level <level>', 'security level: hex (01, 03, 11, 13, 33) or cmac+cdec+rmac+renc (overrides the profile)')
     .option('--kvn <n>', 'key version number (overrides the profile)')
-    .option('--key <hex|env:NAME>', 'one key for ENC, MAC and DEK (overrides the profile; prefer env:NAME)');
+    .option('--key <hex|env:NAME>', 'one key for ENC, MAC and DEK (overrides the profile; prefer env:NAME)')
+    .addOption(new Option('--diversification <method>', 'derive the card keys from the key(s) given with the card\'s KDD (overrides the profile)').choices([...DIVERSIFICATIONS]));
 }
 
 function resolveKey(text: string): Uint8Array {
@@ -94,7 +96,7 @@ async function withSession<T>(opts: GpCliOptions, run: (session: GpSession, prof
   try {
     const session = await GpSession.open(transport, {
       keys,
-      diversification: profile.diversification,
+      diversification: (opts.diversification as Diversification | undefined) ?? profile.diversification,
       scp: profile.scp,
       i: profile.i,
       securityLevel: level,

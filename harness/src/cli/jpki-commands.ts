@@ -44,7 +44,8 @@ export function registerJpkiCommands(program: Command): void {
     .addHelpText(
       'after',
       `
-Uses the GlobalPlatform test keys (SCP03, key version 30, 404142…4F) and the test content keys:
+Uses the simulator's TEST master keys (SCP03, key version 30, 404142…4F, diversified with the card's KDD by KDF3)
+and the test content keys:
 for the simulator and test cards only. See docs/personalisation.md for the protocol.
 
 Examples:

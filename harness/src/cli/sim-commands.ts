@@ -18,8 +18,9 @@ export function registerSimCommands(program: Command): void {
     .option('--state <file>', 'keep the card (applets, keys, PIN counters, registry) in this file across restarts')
     .option('--fresh', 'with --state: start a new card, replacing the file')
     .option('--t0', 'T=0 persona: response data fetched with GET RESPONSE')
+    .option('--card-seed <hex>', 'a new card\'s identity (IIN, CIN, keys, CASD) from this seed: the same seed, the same card')
     .addHelpText('after', '\nExamples:\n  $ jpki-harness sim start && opensc-tool -l\n  $ jpki-harness sim start -p 35964 --log /tmp/card.log\n  $ jpki-harness sim start --state ~/.jpki-card.state')
-    .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean }) => {
+    .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean; cardSeed?: string }) => {
       const status = await startBackgroundSimulator({
         port: Number(opts.port),
         ...(opts.atr !== undefined ? { atr: opts.atr } : {}),
@@ -27,6 +28,7 @@ export function registerSimCommands(program: Command): void {
         ...(opts.state !== undefined ? { stateFile: opts.state } : {}),
         ...(opts.fresh ? { fresh: true } : {}),
         ...(opts.t0 ? { t0: true } : {}),
+        ...(opts.cardSeed !== undefined ? { cardSeed: opts.cardSeed } : {}),
       });
       console.log(`simulator running (pid ${status.pid}) on vpcd port ${status.port}`);
       if (!status.readerListening) {

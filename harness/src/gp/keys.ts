@@ -39,6 +39,18 @@ const PURPOSE_NUMBER: Readonly<Record<KeyPurpose, number>> = { enc: 1, mac: 2, d
 /** The GlobalPlatform default test key, 40..4F. Never for cards that hold real credentials. */
 export const GP_DEFAULT_TEST_KEY = parseHex('404142434445464748494A4B4C4D4E4F');
 
+/**
+ * TEST ONLY: the master key of the simulated cards' security domains (docs/gp-simulator.md). Every
+ * simulated card's ISD key sets (and the SSDs it creates) hold this key diversified with the card's
+ * key diversification data: `kdf3` for SCP03 (AES) key sets, `emv` for SCP02 (3DES) key sets.
+ */
+export const SIMULATOR_TEST_MASTER_KEY = GP_DEFAULT_TEST_KEY;
+
+/** How the simulated card diversifies its key sets for a protocol. */
+export function simulatorDiversification(scp: 2 | 3): Diversification {
+  return scp === 3 ? 'kdf3' : 'emv';
+}
+
 function checkKey(name: string, key: Uint8Array): void {
   if (![16, 24, 32].includes(key.length)) {
     throw new GpConfigError(`${name} key must be 16, 24 or 32 bytes, got ${key.length}`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GpSession } from '../gp/session.js';
-import { GP_DEFAULT_TEST_KEY, makeKeySet, type KeySet } from '../gp/keys.js';
+import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, type Diversification, type KeySet } from '../gp/keys.js';
 import { packageRoot } from '../sim/simulator-process.js';
 import type { Transport } from '../transport/transport.js';
 import { JPKI_AID } from './client.js';
@@ -9,8 +9,11 @@ import { personalise, type PersonalisationResult } from './personalise.js';
 import { diversifyContentKeys, type ContentKeys } from './sealer.js';
 import { TestCertificateAuthority } from './test-ca.js';
 
-/** TEST ONLY: the GlobalPlatform test keys of the simulator (and of many sample cards), SCP03 key version 30. */
-export const TEST_GP_KEYS: KeySet = makeKeySet(0x30, GP_DEFAULT_TEST_KEY);
+/**
+ * TEST ONLY: the simulator's master keys for its SCP03 key set 30 (the GlobalPlatform test key); each
+ * simulated card holds them diversified with its KDD (KDF3), which openAdminSession applies.
+ */
+export const TEST_GP_KEYS: KeySet = makeKeySet(0x30, SIMULATOR_TEST_MASTER_KEY);
 
 /** TEST ONLY: master content keys of the test SP-TSM; each card gets keys diversified from them. */
 export const TEST_CONTENT_MASTER_KEYS: ContentKeys = {
@@ -32,9 +35,18 @@ function certificatesDirectory(): string {
   return path.join(packageRoot(), 'test-vectors', 'certs');
 }
 
-/** Opens an administration session through the applet (SELECT JPKI, then SCP03 to its security domain). */
-export async function openAdminSession(transport: Transport, keys: KeySet = TEST_GP_KEYS, securityLevel = ADMIN_SECURITY_LEVEL): Promise<GpSession> {
-  return GpSession.open(transport, { keys, securityLevel, sdAid: JPKI_AID });
+/**
+ * Opens an administration session through the applet (SELECT JPKI, then SCP03 to its security domain).
+ * The default keys are the simulator's TEST master, diversified (KDF3) with the KDD the card returns;
+ * other keys are used as given unless `diversification` says otherwise.
+ */
+export async function openAdminSession(
+  transport: Transport,
+  keys: KeySet = TEST_GP_KEYS,
+  securityLevel = ADMIN_SECURITY_LEVEL,
+  diversification: Diversification = keys === TEST_GP_KEYS ? 'kdf3' : 'none',
+): Promise<GpSession> {
+  return GpSession.open(transport, { keys, securityLevel, sdAid: JPKI_AID, diversification });
 }
 
 export interface TestPersonalisationOptions {

@@ -54,7 +54,7 @@ export async function simulatorStatus(port = VPCD_FIRST_SLOT_PORT): Promise<Back
 }
 
 /** Starts a simulated card in the background, plugged into pcscd's vpcd slot at `port`. */
-export async function startBackgroundSimulator(options: { port?: number; jar?: string; atr?: string; logFile?: string; stateFile?: string; fresh?: boolean; t0?: boolean } = {}): Promise<BackgroundStatus> {
+export async function startBackgroundSimulator(options: { port?: number; jar?: string; atr?: string; logFile?: string; stateFile?: string; fresh?: boolean; t0?: boolean; cardSeed?: string } = {}): Promise<BackgroundStatus> {
   const port = options.port ?? VPCD_FIRST_SLOT_PORT;
   const before = await simulatorStatus(port);
   if (before.running) return before;
@@ -67,6 +67,7 @@ export async function startBackgroundSimulator(options: { port?: number; jar?: s
     ...(options.stateFile !== undefined ? { stateFile: options.stateFile } : {}),
     ...(options.fresh ? { fresh: true } : {}),
     ...(options.t0 ? { t0: true } : {}),
+    ...(options.cardSeed !== undefined ? { cardSeed: options.cardSeed } : {}),
   });
   const pid = sim.child.pid;
   if (pid === undefined) throw new SimulatorError('the simulator did not start');

@@ -49,6 +49,8 @@ export interface SimulatorOptions {
   readonly fresh?: boolean;
   /** T=0 persona: response data fetched with GET RESPONSE after 61xx. */
   readonly t0?: boolean;
+  /** A new card's identity (IIN, CIN, CPLC, ICCID, keys, CASD) from this seed, hex: the same seed, the same card. */
+  readonly cardSeed?: string;
   /** Keep running after this Node process exits (sim start). */
   readonly detached?: boolean;
 }
@@ -76,6 +78,7 @@ export class SimulatorProcess {
     if (options.stateFile) args.push('--state', options.stateFile);
     if (options.fresh) args.push('--fresh');
     if (options.t0) args.push('--t0');
+    if (options.cardSeed) args.push('--card-seed', options.cardSeed);
     const child = spawn(java, args, {
       stdio: options.detached ? 'ignore' : ['ignore', 'ignore', 'pipe'],
       detached: options.detached ?? false,

@@ -11,6 +11,8 @@ export interface SimTransportOptions {
   readonly attachPort?: number;
   readonly connectTimeoutMs?: number;
   readonly logFile?: string;
+  /** The started card's identity from this seed (hex), so tests get the same card every time. */
+  readonly cardSeed?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ export class SimTransport implements Transport {
           ...(options.jar !== undefined ? { jar: options.jar } : {}),
           ...(options.atr !== undefined ? { atr: options.atr } : {}),
           ...(options.logFile !== undefined ? { logFile: options.logFile } : {}),
+          ...(options.cardSeed !== undefined ? { cardSeed: options.cardSeed } : {}),
         });
         simulator = started.process;
         abort = started.exited;

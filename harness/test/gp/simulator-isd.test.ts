@@ -54,11 +54,11 @@ run('GlobalPlatform end to end on the simulator (direct link)', () => {
     await transport?.close();
   });
   const open = (level = profile.securityLevel) =>
-    GpSession.open(transport, { keys: profile.keys, scp: profile.scp, i: profile.i, securityLevel: level, sdAid: profile.isdAid });
+    GpSession.open(transport, { keys: profile.keys, diversification: profile.diversification, scp: profile.scp, i: profile.i, securityLevel: level, sdAid: profile.isdAid });
 
   test('wrong keys: CardCryptogramError', async () => {
     const wrong = makeKeySet(profile.keys.version, parseHex('000102030405060708090A0B0C0D0E0F'));
-    await expect(GpSession.open(transport, { keys: wrong, scp: profile.scp, i: profile.i })).rejects.toThrow(CardCryptogramError);
+    await expect(GpSession.open(transport, { keys: wrong, diversification: profile.diversification, scp: profile.scp, i: profile.i })).rejects.toThrow(CardCryptogramError);
   });
   test('install, list, select, delete, reinstall', async () => {
     const session = await open();

@@ -11,11 +11,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 import org.jpkisim.applet.JpkiApplet;
 import org.jpkisim.gp.card.AppletCatalog;
+import org.jpkisim.gp.card.CardIdentity;
 import org.jpkisim.gp.card.GpCard;
 
 /**
- * One simulated card: a GlobalPlatform card on jCardSim (issuer security domain with the GP test
- * key sets, selected after reset) with the JPKI applet installed under it, plus the card-side
+ * One simulated card: a GlobalPlatform card on jCardSim (issuer security domain with key sets
+ * diversified for this card from the TEST master, selected after reset; its own identity and CASD) with the JPKI applet installed under it, plus the card-side
  * notions the reader sees (power, ATR), its persistent state file and the simulator's control
  * commands. Calls are serialised: a card answers one command at a time, whichever link it arrives on.
  *
@@ -39,11 +40,14 @@ final class SimulatedCard {
     private String lastSaveError;
 
     SimulatedCard(byte[] atr) {
-        this(atr, null, false, false);
+        this(atr, null, false, false, null);
     }
 
-    /** With a state file: the card is read from it unless fresh (or absent), and written back as it changes. */
-    SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0) {
+    /**
+     * With a state file: the card is read from it unless fresh (or absent), and written back as it changes.
+     * A new card's identity comes from {@code cardSeed} when given (the same seed, the same card), else at random.
+     */
+    SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0, byte[] cardSeed) {
         this.atr = atr.clone();
         this.stateFile = stateFile;
         this.t0 = t0;
@@ -59,7 +63,7 @@ final class SimulatedCard {
         if (restored != null) {
             card = restored;
         } else {
-            card = new GpCard();
+            card = new GpCard(cardSeed == null ? CardIdentity.random() : CardIdentity.fromSeed(cardSeed));
             // As a SIM comes from its maker: the JPKI package loaded, one instance installed under the ISD.
             card.installFromPackage(JPKI_PACKAGE, 1, 0, JPKI_AID, JPKI_AID, JpkiApplet.class, new byte[0]);
             dirty = stateFile != null;

@@ -14,7 +14,7 @@ import java.util.List;
  *
  * <pre>
  *   java -jar build/jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]
- *                                      [--state FILE [--fresh]] [--t0]
+ *                                      [--state FILE [--fresh]] [--t0] [--card-seed HEX]
  * </pre>
  */
 public final class SimulatorMain {
@@ -35,6 +35,7 @@ public final class SimulatorMain {
         String stateFile = null;
         boolean fresh = false;
         boolean t0 = false;
+        byte[] cardSeed = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--connect": endpoints.add(value(args, ++i, "--connect")); break;
@@ -44,6 +45,7 @@ public final class SimulatorMain {
                 case "--state": stateFile = value(args, ++i, "--state"); break;
                 case "--fresh": fresh = true; break;
                 case "--t0": t0 = true; break;
+                case "--card-seed": cardSeed = seed(value(args, ++i, "--card-seed")); break;
                 case "-h":
                 case "--help":
                     System.out.println("usage: java -jar jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]");
@@ -56,6 +58,8 @@ public final class SimulatorMain {
                     System.out.println("             with several cards, each in FILE.PORT");
                     System.out.println("  --fresh    with --state: start a new card, replacing FILE");
                     System.out.println("  --t0       T=0 persona: response data fetched with GET RESPONSE after 61xx");
+                    System.out.println("  --card-seed HEX  a new card's identity (IIN, CIN, CPLC, ICCID, keys, CASD) from this seed instead of");
+                    System.out.println("             at random: the same seed makes the same card; with several cards, each also gets its port");
                     return;
                 default:
                     usage("unknown option " + args[i]);
@@ -79,7 +83,8 @@ public final class SimulatorMain {
             String host = endpoint.substring(0, colon);
             int port = Integer.parseInt(endpoint.substring(colon + 1));
             String cardState = stateFile == null ? null : endpoints.size() == 1 ? stateFile : stateFile + "." + port;
-            SimulatedCard card = openCard(atrBytes, cardState, fresh, t0);
+            SimulatedCard card = openCard(atrBytes, cardState, fresh, t0, cardSeed == null ? null
+                    : endpoints.size() == 1 ? cardSeed : withPort(cardSeed, port));
             VpcdLink link = new VpcdLink(card, host, port, log);
             // Each card answers on its own thread: jCardSim's runtime and the GP backend are per thread.
             Thread slot = new Thread(() -> serve(link, exitWhenUnplugged), "card-" + port);
@@ -95,10 +100,31 @@ public final class SimulatorMain {
         }
     }
 
-    private static SimulatedCard openCard(byte[] atr, String stateFile, boolean fresh, boolean t0) {
+    private static byte[] seed(String hex) {
+        try {
+            byte[] seed = HexFormat.of().parseHex(hex);
+            if (seed.length > 0) {
+                return seed;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        usage("--card-seed expects hex digits (at least one byte)");
+        return null;
+    }
+
+    /** Each card of one host gets its own identity from one seed: the seed followed by its port. */
+    private static byte[] withPort(byte[] seed, int port) {
+        byte[] out = java.util.Arrays.copyOf(seed, seed.length + 2);
+        out[seed.length] = (byte) (port >> 8);
+        out[seed.length + 1] = (byte) port;
+        return out;
+    }
+
+    private static SimulatedCard openCard(byte[] atr, String stateFile, boolean fresh, boolean t0, byte[] cardSeed) {
         SimulatedCard card;
         try {
-            card = new SimulatedCard(atr, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0);
+            card = new SimulatedCard(atr, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0, cardSeed);
         } catch (IllegalStateException e) {
             System.err.println("jpki-simulator: " + e.getMessage());
             System.exit(4);

@@ -30,7 +30,7 @@ class GpCardSecureChannelTest {
     }
 
     private static GpCard card(ScpKeySet set) {
-        return new GpCard(new KeyRepository(List.of(set)));
+        return GpCard.withMasterKeys(new KeyRepository(List.of(set)));
     }
 
     @Test
@@ -178,7 +178,7 @@ class GpCardSecureChannelTest {
         // card content management exists, but only inside an authenticated session
         assertEquals("6982", send(card, "80E6000000"));
         assertEquals("6E00", send(card, "00CA00E000"));
-        assertEquals("6A88", send(card, "80CA9F7F00"));
+        assertEquals("6A88", send(card, "80CA9F6E00"));
         assertEquals("6E00", send(card, "8450000008010203040506070800"));
     }
 

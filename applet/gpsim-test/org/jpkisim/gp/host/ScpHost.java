@@ -52,6 +52,8 @@ public abstract class ScpHost {
         if (data.length < 12) {
             throw new ScpHostException("INITIALIZE UPDATE answer too short", sw);
         }
+        // Master keys become this card's keys with the diversification data it sent (first 10 bytes).
+        keys = keys.forCard(Arrays.copyOf(data, 10), data[11]);
         ScpHost host;
         switch (data[11]) {
             case 0x03: host = Scp03Host.start(transport, keys, level, hostChallenge, data); break;

@@ -24,6 +24,7 @@ final class CardBackend implements GpBackend {
     private final Map<String, Byte> applicationStates = new HashMap<>();
     private byte cardState = GPSystem.CARD_SECURED;
     private CardContent content;
+    private org.globalplatform.Authority authority;
 
     CardBackend(KeyRepository keys, byte[] diversificationData) {
         this.keys = keys;
@@ -150,14 +151,38 @@ final class CardBackend implements GpBackend {
         return app != null && (app.privileges[0] & firstByteMask) != 0;
     }
 
-    /** No Global Services yet: the card-side authority (CASD) registers here. */
-    @Override
-    public org.globalplatform.GlobalService service(AID server, short serviceName) {
-        return null;
+    /** The card's key diversification data (INITIALIZE UPDATE, and the SSDs' keys are derived with it). */
+    byte[] diversificationData() {
+        return diversificationData.clone();
     }
 
+    void registerAuthority(org.globalplatform.Authority authority) {
+        this.authority = authority;
+    }
+
+    /**
+     * Global Services: the CASD's Authority, for serverAID null or the CASD's AID and service name
+     * FAMILY_AUTHORITY << 8 (identifier 00). Anything else: null, as for a service nobody registered.
+     * The GlobalService hands the Authority to any requester: the Authority itself signs in the
+     * name of the application it is called from, whatever registry entry the requester shows.
+     */
+    @Override
+    public org.globalplatform.GlobalService service(AID server, short serviceName) {
+        if (serviceName != (short) ((GPSystem.FAMILY_AUTHORITY & 0xFF) << 8) || authority == null) {
+            return null;
+        }
+        byte[] casd = ControllingAuthorityDomain.AID;
+        if (server != null && !server.equals(casd, (short) 0, (byte) casd.length)) {
+            return null;
+        }
+        final org.globalplatform.Authority service = authority;
+        return (client, name, buffer, offset, length) -> name == serviceName ? service : null;
+    }
+
+    /** The registry entry is not modelled for applets; the services here do not rely on it. */
     @Override
     public org.globalplatform.GPRegistryEntry registryEntry(AID aid) {
         return null;
+
     }
 }

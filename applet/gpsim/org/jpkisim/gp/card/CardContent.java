@@ -152,6 +152,14 @@ final class CardContent {
         registry.add(new Registry.Application(aid, loadFile, module, new byte[3], isdAid, Registry.SELECTABLE));
     }
 
+    /** The CASD as the card's maker puts it: a security domain with the global service privilege, under the ISD. */
+    void casdInstalled() {
+        if (registry.application(ControllingAuthorityDomain.AID) == null) {
+            registry.add(new Registry.Application(ControllingAuthorityDomain.AID, null, null,
+                    ControllingAuthorityDomain.PRIVILEGES.clone(), isdAid, Registry.SD_PERSONALIZED));
+        }
+    }
+
     void preloaded(byte[] packageAid, int major, int minor, byte[]... modules) {
         registry.add(new Registry.LoadFileEntry(packageAid, major, minor, new ArrayList<>(Arrays.asList(modules)), isdAid));
     }
@@ -397,7 +405,9 @@ final class CardContent {
                 loadFile.securityDomain, makeSelectable ? Registry.SELECTABLE : Registry.INSTALLED);
         if (domain) {
             app.securityDomain = appAid;
-            registerDomainKeys(appAid, KeyRepository.withTestKeys());
+            // Transport keys, diversified for this card like the ISD's (a host derives them from the TEST master).
+            registerDomainKeys(appAid, org.jpkisim.gp.keys.KeyDiversification.diversify(KeyRepository.withTestKeys(),
+                    backend.diversificationData()));
         }
         registry.add(app);
         try {
@@ -526,7 +536,8 @@ final class CardContent {
             loadFile.securityDomain = sdAid.clone();
             return Answer.ok(new byte[] {0x00});
         }
-        if (Arrays.equals(appAid, isdAid) || Arrays.equals(appAid, sdAid)) {
+        if (Arrays.equals(appAid, isdAid) || Arrays.equals(appAid, sdAid) || Arrays.equals(appAid, ControllingAuthorityDomain.AID)
+                || Arrays.equals(sdAid, ControllingAuthorityDomain.AID)) {
             throw new ContentException(SW_CONDITIONS, "cannot extradite this domain there");
         }
         if (app.isSecurityDomain()) {
@@ -606,8 +617,8 @@ final class CardContent {
             throw new ContentException(SW_WRONG_DATA, "AID length");
         }
         boolean related = p2 == 0x80;
-        if (Arrays.equals(aid, isdAid)) {
-            throw new ContentException(SW_CONDITIONS, "the ISD cannot be deleted");
+        if (Arrays.equals(aid, isdAid) || Arrays.equals(aid, ControllingAuthorityDomain.AID)) {
+            throw new ContentException(SW_CONDITIONS, "the ISD and the CASD cannot be deleted");
         }
         Registry.Application app = registry.application(aid);
         if (app != null) {

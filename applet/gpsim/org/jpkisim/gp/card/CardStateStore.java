@@ -26,7 +26,8 @@ import org.jpkisim.gp.keys.ScpKeySet;
  */
 final class CardStateStore {
     private static final int MAGIC = 0x4A50_5354; // "JPST"
-    private static final int VERSION = 1;
+    /** 2 adds the card's identity after the card life cycle; files of version 1 (no identity) still load. */
+    private static final int VERSION = 2;
 
     private static final int REF_NULL = 0, REF_NODE = 1, REF_STRING = 2, REF_CLASS = 3, REF_TRANSIENT = 4,
             REF_BIGINTEGER = 5, REF_ENUM = 6;
@@ -37,10 +38,11 @@ final class CardStateStore {
     // ---- writing -------------------------------------------------------------------------------
 
     static void write(DataOutputStream out, CardBackend backend, CardContent content, GpRuntime runtime,
-                      Transactions transactions) throws IOException {
+                      Transactions transactions, CardIdentity identity) throws IOException {
         out.writeInt(MAGIC);
         out.writeInt(VERSION);
         out.writeByte(backend.cardState());
+        identity.write(out);
         // key sets per security domain
         Map<String, KeyRepository> domains = content.domainKeys();
         out.writeInt(domains.size());
@@ -259,6 +261,8 @@ final class CardStateStore {
     /** The parts of a saved state needed before the card exists: the ISD's key sets come first. */
     static final class Saved {
         byte cardState;
+        /** Null for a file written before cards had identities. */
+        CardIdentity identity;
         final Map<String, KeyRepository> domains = new HashMap<>();
         final List<Registry.LoadFileEntry> loadFiles = new ArrayList<>();
         final List<Registry.Application> applications = new ArrayList<>();
@@ -266,11 +270,13 @@ final class CardStateStore {
     }
 
     static Saved readHead(DataInputStream in) throws IOException {
-        if (in.readInt() != MAGIC || in.readInt() != VERSION) {
+        int format = in.readInt() != MAGIC ? -1 : in.readInt();
+        if (format != 1 && format != VERSION) {
             throw new IOException("not a card state file of this simulator version");
         }
         Saved s = new Saved();
         s.cardState = in.readByte();
+        s.identity = format >= 2 ? CardIdentity.read(in) : null;
         int domains = in.readInt();
         for (int d = 0; d < domains; d++) {
             String aid = in.readUTF();

@@ -8,6 +8,7 @@ import javacard.framework.AID;
 import javacard.framework.Applet;
 import org.jpkisim.gp.api.GpBackend;
 import org.jpkisim.gp.api.GpBackends;
+import org.jpkisim.gp.keys.KeyDiversification;
 import org.jpkisim.gp.keys.KeyRepository;
 
 /**
@@ -19,7 +20,10 @@ import org.jpkisim.gp.keys.KeyRepository;
 public final class GpCard {
     /** The ISD AID GP Card Specification uses for the issuer security domain. */
     public static final byte[] ISD_AID = HexFormat.of().parseHex("A000000151000000");
-    /** Key diversification data returned by INITIALIZE UPDATE when none is configured. */
+    /**
+     * Key diversification data of a card built with explicit keys and no identity of its own, and of every
+     * card saved before cards had identities (their keys and sealed content were bound to it).
+     */
     public static final byte[] DEFAULT_DIVERSIFICATION_DATA = HexFormat.of().parseHex("00004A504B4953494D01");
 
     private static final ThreadLocal<GpCard> INSTALLING = new ThreadLocal<>();
@@ -34,6 +38,7 @@ public final class GpCard {
     }
 
     private final KeyRepository keys;
+    private final CardIdentity identity;
     private final CardBackend backend;
     private final GpRuntime runtime;
     private final Simulator simulator;
@@ -45,13 +50,29 @@ public final class GpCard {
     private boolean t0;
     /** T=0: response data waiting for GET RESPONSE, per logical channel (it belongs to the channel that produced it). */
     private final byte[][] pendingResponses = new byte[GpRuntime.CHANNELS][];
+    /** The last answer was an application's own 61xx: the next GET RESPONSE is the application's. */
+    private boolean appletChaining;
     /** A warning status (6310) the ISD answered with data: jCardSim only passes data with 9000. */
     private int finishStatus;
 
+    /** A new card with an identity of its own (random) and its ISD key sets diversified from the TEST master. */
     public GpCard() {
-        this(KeyRepository.issuerTestKeys(), DEFAULT_DIVERSIFICATION_DATA);
+        this(CardIdentity.random());
     }
 
+    /** A card with this identity: the ISD's key sets of issuerTestKeys() diversified with its KDD. */
+    public GpCard(CardIdentity identity) {
+        this(KeyDiversification.diversify(KeyRepository.issuerTestKeys(), identity.keyDiversificationData()), identity,
+                AppletCatalog.standard());
+    }
+
+    /** A card (random identity) whose ISD holds these master key sets diversified with its KDD. */
+    public static GpCard withMasterKeys(KeyRepository masters) {
+        CardIdentity identity = CardIdentity.random();
+        return new GpCard(KeyDiversification.diversify(masters, identity.keyDiversificationData()), identity, AppletCatalog.standard());
+    }
+
+    /** Exactly these ISD keys, undiversified, and DEFAULT_DIVERSIFICATION_DATA (other identity values random). */
     public GpCard(KeyRepository keys) {
         this(keys, DEFAULT_DIVERSIFICATION_DATA);
     }
@@ -61,11 +82,13 @@ public final class GpCard {
     }
 
     public GpCard(KeyRepository keys, byte[] diversificationData, AppletCatalog catalog) {
-        if (diversificationData.length != 10) {
-            throw new IllegalArgumentException("key diversification data is 10 bytes");
-        }
+        this(keys, CardIdentity.withDiversificationData(diversificationData), catalog);
+    }
+
+    public GpCard(KeyRepository keys, CardIdentity identity, AppletCatalog catalog) {
         this.keys = keys;
-        this.backend = new CardBackend(keys, diversificationData);
+        this.identity = identity;
+        this.backend = new CardBackend(keys, identity.keyDiversificationData());
         this.runtime = new GpRuntime(backend);
         this.simulator = new Simulator(runtime);
         this.content = new CardContent(catalog, runtime, backend, ISD_AID, keys);
@@ -74,6 +97,9 @@ public final class GpCard {
         runtime.setDefaultApplication(CardContent.aidOf(ISD_AID));
         backend.attach(content);
         installClass(ISD_AID, IssuerSecurityDomain.class, new byte[0]);
+        installClass(ControllingAuthorityDomain.AID, ControllingAuthorityDomain.class, new byte[0]);
+        content.casdInstalled();
+        backend.registerAuthority(new CasdAuthority(identity::casd));
         // GlobalPlatform's security domain package is in every GP card's ROM: SSDs are instantiated from it.
         byte[] sdPackage = HexFormat.of().parseHex(AppletCatalog.SD_PACKAGE);
         byte[] sdModule = HexFormat.of().parseHex(AppletCatalog.SD_MODULE);
@@ -94,6 +120,11 @@ public final class GpCard {
 
     public KeyRepository keys() {
         return keys;
+    }
+
+    /** IIN, CIN, CPLC, ICCID, key diversification data and the CASD credential of this card. */
+    public CardIdentity identity() {
+        return identity;
     }
 
     CardContent content() {
@@ -181,6 +212,13 @@ public final class GpCard {
             return process(command);
         }
         if (command.length >= 4 && (command[0] & 0xFC) == 0x00 && command[1] == (byte) 0xC0) {
+            int getResponseChannel = GpRuntime.channelOf(command[0]);
+            if (appletChaining && (getResponseChannel < 0 || pendingResponses[getResponseChannel] == null)) {
+                // the application answers in parts itself (the CASD's certificate): its GET RESPONSE goes to it
+                byte[] part = process(command);
+                appletChaining = part.length >= 2 && part[part.length - 2] == 0x61;
+                return part;
+            }
             return getResponse(command);
         }
         int channel = command.length >= 4 ? GpRuntime.channelOf(command[0]) : -1;
@@ -190,6 +228,12 @@ public final class GpCard {
         byte[] response = process(command);
         if (response.length == 0) {
             java.util.Arrays.fill(pendingResponses, null); // power lost: the card was reset
+            appletChaining = false;
+            return response;
+        }
+        appletChaining = response.length >= 2 && response[response.length - 2] == 0x61;
+        if (appletChaining) {
+            return response;
         }
         int dataLength = response.length - 2;
         if (dataLength <= 0) {
@@ -327,13 +371,22 @@ public final class GpCard {
     /** Writes the card's persistent state (see CardStateStore); call between commands. */
     public synchronized void save(java.io.OutputStream out) throws java.io.IOException {
         java.io.DataOutputStream data = new java.io.DataOutputStream(out);
-        CardStateStore.write(data, backend, content, runtime, transactions);
+        CardStateStore.write(data, backend, content, runtime, transactions, identity);
         data.flush();
     }
 
     /**
-     * A card as it was saved: keys, registry, card life cycle and every applet's persistent objects.
-     * Transient memory starts clear and no session is open, as after a power-up.
+     * A card as it was saved: identity, keys, registry, card life cycle and every applet's persistent
+     * objects. Transient memory starts clear and no session is open, as after a power-up.
+     */
+    public static GpCard restore(java.io.InputStream in, AppletCatalog catalog) throws java.io.IOException {
+        return restore(in, DEFAULT_DIVERSIFICATION_DATA, catalog);
+    }
+
+    /**
+     * As restore(in, catalog); {@code diversificationData} only matters for a state saved before cards
+     * had identities: such a card gets new identity numbers but keeps that KDD, and its ISD key sets
+     * still holding the undiversified GP test key become the diversified ones (PUT KEY'd sets stay).
      */
     public static GpCard restore(java.io.InputStream in, byte[] diversificationData, AppletCatalog catalog) throws java.io.IOException {
         java.io.DataInputStream data = new java.io.DataInputStream(in);
@@ -342,13 +395,25 @@ public final class GpCard {
         if (isdKeys == null) {
             throw new java.io.IOException("card state without the ISD's keys");
         }
-        GpCard card = new GpCard(isdKeys, diversificationData, catalog);
+        CardIdentity identity = saved.identity;
+        if (identity == null) {
+            identity = CardIdentity.withDiversificationData(diversificationData);
+            for (org.jpkisim.gp.keys.ScpKeySet set : isdKeys.all()) {
+                if (KeyDiversification.isUndiversifiedTestKey(set)) {
+                    long counter = isdKeys.counter(set);
+                    isdKeys.put(KeyDiversification.diversify(set, diversificationData));
+                    isdKeys.setCounter(set.version(), counter);
+                }
+            }
+        }
+        GpCard card = new GpCard(isdKeys, identity, catalog);
         card.restoreFrom(saved);
         return card;
     }
 
     private synchronized void restoreFrom(CardStateStore.Saved saved) throws java.io.IOException {
         content.restore(saved);
+        content.casdInstalled(); // a state saved before the card had a CASD
         backend.setCardState(saved.cardState);
         for (Registry.LoadFileEntry l : content.registry().loadFiles()) {
             if (!runtime.hasLoadFile(CardContent.aidOf(l.aid))) {
@@ -360,8 +425,8 @@ public final class GpCard {
         try {
             java.util.Map<String, Applet> applets = CardStateStore.readApplets(saved.rest, runtime.memory());
             for (Registry.Application a : content.registry().applications()) {
-                if (java.util.Arrays.equals(a.aid, ISD_AID)) {
-                    continue;
+                if (java.util.Arrays.equals(a.aid, ISD_AID) || java.util.Arrays.equals(a.aid, ControllingAuthorityDomain.AID)) {
+                    continue; // installed by the constructor, from the identity
                 }
                 Applet applet = a.isSecurityDomain() ? new SupplementarySecurityDomain(this) : applets.get(Registry.key(a.aid));
                 if (applet == null) {

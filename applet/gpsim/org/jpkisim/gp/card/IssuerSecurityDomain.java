@@ -28,6 +28,8 @@ public class IssuerSecurityDomain extends Applet implements MultiSelectable {
 
     private final GpCard card;
     private byte[] ownAid;
+    /** EF ICCID (2FE2) selected while the ISD is the current application: READ BINARY reads it. */
+    private boolean iccidSelected;
 
     protected IssuerSecurityDomain(GpCard card) {
         this.card = card;
@@ -65,7 +67,11 @@ public class IssuerSecurityDomain extends Applet implements MultiSelectable {
     public void process(APDU apdu) {
         byte[] buffer = apdu.getBuffer();
         if (selectingApplet()) {
+            iccidSelected = false;
             sendFci(apdu);
+            return;
+        }
+        if (isIssuer() && (buffer[ISO7816.OFFSET_CLA] & 0xFC) == 0 && iccid(apdu)) {
             return;
         }
         if (buffer[ISO7816.OFFSET_INS] == ISO7816.INS_SELECT && (buffer[ISO7816.OFFSET_CLA] & 0xFC) == 0) {
@@ -148,7 +154,67 @@ public class IssuerSecurityDomain extends Applet implements MultiSelectable {
         apdu.setOutgoingAndSend((short) 0, wrapped);
     }
 
-    private void sendFci(APDU apdu) {
+    /** This domain is the card's ISD (not an SSD or the CASD built on it). */
+    private boolean isIssuer() {
+        return java.util.Arrays.equals(ownAid(), GpCard.ISD_AID);
+    }
+
+    /**
+     * The card has no UICC file system, but its ICCID is part of its identity: while the ISD is the
+     * current application, SELECT of EF ICCID ({@code 00 A4 00|08 04|0C 02 2FE2}, or path
+     * {@code 3F00 2FE2} with P1 08) and READ BINARY ({@code 00 B0 offset Le}) answer it as a UICC's MF
+     * would. Returns false for anything else (the ISD's usual answers apply).
+     */
+    private boolean iccid(APDU apdu) {
+        byte[] buffer = apdu.getBuffer();
+        byte ins = buffer[ISO7816.OFFSET_INS];
+        if (ins == ISO7816.INS_SELECT) {
+            byte p1 = buffer[ISO7816.OFFSET_P1];
+            byte p2 = buffer[ISO7816.OFFSET_P2];
+            if ((p1 != 0x00 && p1 != 0x08) || (p2 != 0x04 && p2 != 0x0C && p2 != 0x00)) {
+                return false;
+            }
+            short lc = apdu.setIncomingAndReceive();
+            boolean fid = lc == 2 && Util.getShort(buffer, ISO7816.OFFSET_CDATA) == (short) 0x2FE2;
+            boolean path = p1 == 0x08 && lc == 4 && Util.getShort(buffer, ISO7816.OFFSET_CDATA) == (short) 0x3F00
+                    && Util.getShort(buffer, (short) (ISO7816.OFFSET_CDATA + 2)) == (short) 0x2FE2;
+            if (!fid && !path) {
+                iccidSelected = false;
+                ISOException.throwIt(ISO7816.SW_FILE_NOT_FOUND);
+            }
+            iccidSelected = true;
+            if (p2 == 0x0C) {
+                return true;
+            }
+            // FCP: transparent working EF 2FE2 of 10 bytes, operational (activated)
+            byte[] fcp = {0x62, 0x0F, (byte) 0x82, 0x02, 0x41, 0x21, (byte) 0x83, 0x02, 0x2F, (byte) 0xE2,
+                (byte) 0x80, 0x02, 0x00, 0x0A, (byte) 0x8A, 0x01, 0x05};
+            Util.arrayCopyNonAtomic(fcp, (short) 0, buffer, (short) 0, (short) fcp.length);
+            apdu.setOutgoingAndSend((short) 0, (short) fcp.length);
+            return true;
+        }
+        if (ins == (byte) 0xB0) {
+            if (!iccidSelected) {
+                ISOException.throwIt((short) 0x6986); // no current EF
+            }
+            if ((buffer[ISO7816.OFFSET_P1] & 0x80) != 0) {
+                ISOException.throwIt(ISO7816.SW_INCORRECT_P1P2); // short-FID addressing is not offered
+            }
+            byte[] iccid = card.identity().iccid();
+            short offset = Util.getShort(buffer, ISO7816.OFFSET_P1);
+            if (offset >= iccid.length) {
+                ISOException.throwIt(ISO7816.SW_WRONG_P1P2);
+            }
+            short le = apdu.setOutgoing();
+            short n = (short) Math.min(le <= 0 ? 256 : le, iccid.length - offset);
+            apdu.setOutgoingLength(n);
+            apdu.sendBytesLong(iccid, offset, n);
+            return true;
+        }
+        return false;
+    }
+
+    protected void sendFci(APDU apdu) {
         byte[] buffer = apdu.getBuffer();
         short aidLength = JCSystem.getAID().getBytes(buffer, (short) 4);
         short off = 0;
@@ -184,6 +250,10 @@ public class IssuerSecurityDomain extends Applet implements MultiSelectable {
             length = keyInformation(buffer);
         } else if (tag == (short) 0x0066) {
             length = cardData(buffer);
+        } else if (isIssuer() && card.identity().dataObject(tag & 0xFFFF) != null) {
+            // IIN 0042, CIN 0045, KDD 00CF, CPLC 9F7F: the card's identity
+            byte[] object = card.identity().dataObject(tag & 0xFFFF);
+            length = Util.arrayCopyNonAtomic(object, (short) 0, buffer, (short) 0, (short) object.length);
         } else {
             ISOException.throwIt(SW_REFERENCED_DATA_NOT_FOUND);
             return;
