@@ -91,11 +91,12 @@ export { runShell, shellLineToYaml, SHELL_HELP, type ShellOptions } from './cli/
 export { buildCli } from './cli/main.js';
 export { JpkiClient, JpkiFile, JPKI_AID, CardStatusError, type DigestAlgorithm } from './jpki/client.js';
 export { parseInformation, type AppletInformation } from './jpki/info.js';
-export { sealContent, putContentCommands, diversifyContentKeys, ContentTarget, type ContentKeys } from './jpki/sealer.js';
+export { sealContent, putContentCommands, diversifyContentKeys, ContentTarget, authoriseCommand, answerTagMatches, keyTransportPayload, contentKeyCheckValue, setContentKeysCommands, type ContentKeys, type AdminHeader } from './jpki/sealer.js';
+export { readAttestation, parseAttestation, verifyAttestation, acceptUnattested, attestationStatement, AttestationError, type AttestationRecord, type VerifiedAttestation } from './jpki/attestation.js';
 export { keyImportLayout } from './jpki/key-import.js';
-export { personalise, resetPin, terminate, PersonalisationError, type PersonalisationPlan, type PersonalisationOptions, type PersonalisationResult } from './jpki/personalise.js';
+export { personalise, resetPin, terminate, readInformation, AppletAdministration, PersonalisationError, type PersonalisationPlan, type PersonalisationOptions, type PersonalisationResult } from './jpki/personalise.js';
 export { TestCertificateAuthority } from './jpki/test-ca.js';
-export { personaliseWithTestCredential, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_MASTER_KEYS, testContentKeys, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-material.js';
+export { personaliseWithTestCredential, attestCard, testContentKeysFor, type AttestedCard, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_MASTER_KEYS, testContentKeys, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-material.js';
 export * from './gp/errors.js';
 export { readCardAuthorityCertificate, verifyCardAuthority, verifyAuthoritySignature, CardAuthorityError, CASD_AID, TEST_CARD_AUTHORITY_ROOT, type CardAuthorityIdentity, type VerifiedCardAuthority } from './gp/card-authority.js';
 export { SecurityLevel, parseSecurityLevel, parseCommandApdu, type SecureChannelWrapper } from './gp/channel.js';

@@ -7,6 +7,8 @@ import { toHex } from '../src/apdu/hex.js';
 import { CapFile } from '../src/gp/cap/cap.js';
 import { GpStatusError } from '../src/gp/errors.js';
 import { parseInformation } from '../src/jpki/info.js';
+import { AppletAdministration } from '../src/jpki/personalise.js';
+import { attestCard, testContentKeysFor } from '../src/jpki/test-material.js';
 import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, simulatorDiversification } from '../src/gp/keys.js';
 import { deleteAid, extradite, installApplet, listRegistry, loadCap, putKeys, setApplicationLocked } from '../src/gp/manager.js';
 import { GpSession } from '../src/gp/session.js';
@@ -253,23 +255,32 @@ maybe('simulated ISD through pcscd + vpcd', () => {
       return parseInformation(r.data).lifecycle;
     };
     expect(await lifecycle()).toBe('pre-personalised');
+    // SET LIFE CYCLE (terminated) commits a transaction in the applet; its channel opens with the SP keys.
+    // The command must carry the SP-TSM's authorisation: content keys first, by key transport.
+    const spKey = hex('5350544B45595350544B45595350544B');
+    const { attestation } = await attestCard(transport!);
+    const contentKeys = testContentKeysFor(attestation);
+    let sp = await session({ sdAid: JPKI_AID, keys: makeKeySet(0x30, spKey) });
+    await AppletAdministration.open(sp, contentKeys, attestation);
+    await sp.end();
+    sp = await session({ sdAid: JPKI_AID, keys: makeKeySet(0x30, spKey) });
+    const admin = await AppletAdministration.open(sp, contentKeys);
+    const counterBefore = admin.counter;
     expect(toHex((await plain('FF70000000')).data)).toBe('01');
     expect((await plain('FF70010000')).sw).toBe(0x9000);
     expect(toHex((await plain('FF70000000')).data)).toBe('03');
-    // SET LIFE CYCLE (terminated) commits a transaction in the applet; its channel opens with the SP keys
-    const spKey = hex('5350544B45595350544B45595350544B');
-    const terminate = { cla: 0x80, ins: 0xf0, p1: 0x7f, p2: 0x00, data: new Uint8Array(0), ne: 256 };
-    let sp = await session({ sdAid: JPKI_AID, keys: makeKeySet(0x30, spKey) });
-    const torn = await sp.send(terminate).then((r) => `answered ${r.sw.toString(16)}`, (e: Error) => e.message);
+    const torn = await admin.terminate().then(() => 'answered', (e: Error) => e.message);
     expect(torn).not.toMatch(/^answered/);
     await sp.end().catch(() => undefined);
     await transport!.close().catch(() => undefined);
     transport = await openOwnCard();
     expect(toHex((await plain('FF70000000')).data)).toBe('01');
     expect(await lifecycle()).toBe('pre-personalised');
-    // the same command without a power loss goes through
+    // the same command without a power loss goes through: the counter did not move either
     sp = await session({ sdAid: JPKI_AID, keys: makeKeySet(0x30, spKey) });
-    expect((await sp.send(terminate)).sw).toBe(0x9000);
+    const again = await AppletAdministration.open(sp, contentKeys);
+    expect(again.counter).toBe(counterBefore);
+    await again.terminate();
     await sp.end();
     expect(await lifecycle()).toBe('terminated');
   });

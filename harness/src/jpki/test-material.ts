@@ -4,7 +4,11 @@ import { GpSession } from '../gp/session.js';
 import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, type Diversification, type KeySet } from '../gp/keys.js';
 import { packageRoot } from '../sim/simulator-process.js';
 import type { Transport } from '../transport/transport.js';
-import { JPKI_AID } from './client.js';
+import { ResponseApdu } from '../apdu/response.js';
+import { selectAidCommand } from '../apdu/jpki-commands.js';
+import { readCardAuthorityCertificate, TEST_CARD_AUTHORITY_ROOT, verifyCardAuthority, type VerifiedCardAuthority } from '../gp/card-authority.js';
+import { readAttestation, verifyAttestation, type VerifiedAttestation } from './attestation.js';
+import { CardStatusError, JPKI_AID } from './client.js';
 import { personalise, type PersonalisationResult } from './personalise.js';
 import { diversifyContentKeys, type ContentKeys } from './sealer.js';
 import { TestCertificateAuthority } from './test-ca.js';
@@ -55,6 +59,31 @@ export interface TestPersonalisationOptions {
   readonly pin?: string;
   readonly pinLess?: boolean;
   readonly onStep?: (step: string) => void;
+  /** The card authority root to trust (DER); default the simulator's TEST root. */
+  readonly cardAuthorityRoot?: Uint8Array;
+}
+
+/** The applet's key-transport key, checked: CASD certificate against the root, then the CASD's signature over the key. */
+export interface AttestedCard {
+  readonly attestation: VerifiedAttestation;
+  readonly authority: VerifiedCardAuthority;
+}
+
+/**
+ * Reads and checks the card's attestation (docs/personalisation.md, "Key establishment"): the CASD
+ * certificate against `root`, the applet's key against the CASD. Leaves the JPKI applet selected.
+ */
+export async function attestCard(transport: Transport, root: Uint8Array = readFileSync(TEST_CARD_AUTHORITY_ROOT)): Promise<AttestedCard> {
+  const authority = verifyCardAuthority(await readCardAuthorityCertificate(transport), root);
+  const select = new ResponseApdu(await transport.transmit(selectAidCommand(JPKI_AID)));
+  if (select.sw !== 0x9000) throw new CardStatusError('SELECT JPKI', select.sw);
+  const attestation = verifyAttestation(await readAttestation(transport), authority.publicKey);
+  return { attestation, authority };
+}
+
+/** The test SP-TSM's content keys for the applet instance whose attested key this is. */
+export function testContentKeysFor(attestation: VerifiedAttestation): ContentKeys {
+  return testContentKeys(Buffer.from(attestation.keyFingerprint, 'hex'));
 }
 
 /**
@@ -64,12 +93,15 @@ export interface TestPersonalisationOptions {
 export async function personaliseWithTestCredential(transport: Transport, options: TestPersonalisationOptions = {}): Promise<PersonalisationResult> {
   const directory = certificatesDirectory();
   const ca = await TestCertificateAuthority.load(directory);
+  options.onStep?.('card authority and applet attestation');
+  const { attestation } = await attestCard(transport, options.cardAuthorityRoot);
   const session = await openAdminSession(transport);
   try {
     return await personalise(
       session,
       {
-        contentKeys: testContentKeys(session.keyDiversificationData),
+        contentKeys: testContentKeysFor(attestation),
+        attestation,
         key: options.generate ? { generate: true } : { import: readFileSync(path.join(directory, 'test-auth.key.pem')) },
         ...(options.generate ? {} : { certificate: readFileSync(path.join(directory, 'test-auth.der')) }),
         caCertificate: ca.der,
