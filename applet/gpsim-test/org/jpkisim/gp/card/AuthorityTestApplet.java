@@ -8,6 +8,7 @@ import javacard.framework.JCSystem;
 import javacard.framework.Shareable;
 import javacard.security.CryptoException;
 import org.globalplatform.Authority;
+import org.globalplatform.GlobalService;
 import org.globalplatform.GPSystem;
 
 /**
@@ -32,10 +33,10 @@ public final class AuthorityTestApplet extends Applet {
             case 0x10:
             case 0x11: {
                 short lc = apdu.setIncomingAndReceive();
-                Shareable service = buffer[ISO7816.OFFSET_INS] == 0x10 ? GPSystem.getService(null, serviceName)
+                GlobalService service = buffer[ISO7816.OFFSET_INS] == 0x10 ? GPSystem.getService(null, serviceName)
                         : GPSystem.getService(JCSystem.lookupAID(ControllingAuthorityDomain.AID, (short) 0,
                                 (byte) ControllingAuthorityDomain.AID.length), serviceName);
-                Authority authority = (Authority) service;
+                Authority authority = (Authority) service.getServiceInterface(null, serviceName, buffer, (short) 0, (short) 0);
                 authority.init(Authority.MODE_SIGN);
                 byte[] data = new byte[lc];
                 javacard.framework.Util.arrayCopyNonAtomic(buffer, ISO7816.OFFSET_CDATA, data, (short) 0, lc);
@@ -45,7 +46,8 @@ public final class AuthorityTestApplet extends Applet {
                 return;
             }
             case 0x12: {
-                Authority authority = (Authority) GPSystem.getService(null, serviceName);
+                Authority authority = (Authority) GPSystem.getService(null, serviceName)
+                        .getServiceInterface(null, serviceName, buffer, (short) 0, (short) 0);
                 try {
                     authority.init(Authority.MODE_KEY_RECOVERY);
                 } catch (CryptoException e) {

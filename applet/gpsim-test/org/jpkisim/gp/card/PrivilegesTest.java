@@ -34,7 +34,7 @@ class PrivilegesTest {
 
     String install(String instance, String privileges) {
         select("A000000151000000");
-        ScpHost scp = ScpHost.open(card::transmit, HostKeys.testKeys(), 0x03);
+        ScpHost scp = ScpHost.open(card::transmit, HostKeys.staticTestKeys(0), 0x03);
         ByteArrayOutputStream data = new ByteArrayOutputStream();
         for (String field : new String[] {PKG, MODULE, instance, privileges, "", ""}) {
             byte[] f = HEX.parseHex(field);

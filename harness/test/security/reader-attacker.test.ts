@@ -1,0 +1,106 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ResponseApdu } from '../../src/apdu/response.js';
+import { toHex } from '../../src/apdu/hex.js';
+import { personaliseWithTestCredential } from '../../src/jpki/test-material.js';
+import { packageRoot, SimulatorProcess } from '../../src/sim/simulator-process.js';
+import { PcscTransport } from '../../src/transport/pcsc.js';
+import { announceSkip, portListening, simulatorJarBuilt } from '../support.js';
+
+/**
+ * A reader-side attacker with no keys, on the same PC/SC link the SP-TSM just used (docs/threat-model.md,
+ * "Reader side"): ISO secure-messaging classes that no security domain verifies, other logical channels,
+ * GET RESPONSE on the wrong channel. Through the real path: harness and CLI → node-pcsclite → pcscd → vpcd.
+ */
+const SLOT_PORT = 35964;
+const READER = 'Virtual PCD 00 01';
+/** This suite's own ATR: the slot is shared with other suites. */
+const ATR = '3B8880014A504B492D41545441';
+const CLI = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');
+const JPKI = 'D392F000260100000001';
+const SHA256_DIGEST_INFO = '3031300D060960864801650304020105000420' + '11'.repeat(32);
+
+const pcscdUp = existsSync('/run/pcscd/pcscd.comm') && (await portListening(SLOT_PORT));
+const reason = !simulatorJarBuilt() ? 'build/jpki-simulator.jar is missing (run ant simulator)' : !pcscdUp ? `pcscd with vpcd is not listening on ${SLOT_PORT}` : undefined;
+if (reason) announceSkip('the reader-side attacker through pcscd', reason);
+const maybe = reason ? describe.skip : describe;
+
+maybe('a reader-side attacker through pcscd, after the SP-TSM personalised the card', () => {
+  let simulator: SimulatorProcess | undefined;
+  let transport: PcscTransport | undefined;
+  const sw = async (apdu: string): Promise<string> => new ResponseApdu(await transport!.transmit(Buffer.from(apdu.replace(/\s/g, ''), 'hex'))).sw.toString(16).toUpperCase().padStart(4, '0');
+
+  const openOwnCard = async (): Promise<PcscTransport> => {
+    const deadline = Date.now() + 45000;
+    for (;;) {
+      try {
+        const t = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
+        if (toHex(t.atr) === ATR) return t;
+        await t.close();
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+      if (Date.now() > deadline) throw new Error(`vpcd slot ${SLOT_PORT} stays occupied by another card`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+
+  beforeAll(async () => {
+    simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}`, atr: ATR }).process;
+    transport = await openOwnCard();
+    await personaliseWithTestCredential(transport);
+  }, 90000);
+  afterAll(async () => {
+    await transport?.close();
+    await simulator?.stop();
+  });
+
+  test('on the same link, CLA 88-8B administration passes no gate: no PIN-less, no keys, no termination, no signature without PIN', async () => {
+    expect(await sw(`00A4040C0A ${JPKI}`)).toBe('9000');
+    expect(await sw('88DA0000 01 01')).toBe('6982');
+    expect(await sw('88D40080 10' + '00'.repeat(16))).toBe('6982');
+    expect(await sw('88DB1880 24' + '00'.repeat(36))).toBe('6982');
+    expect(await sw('8846000014' + '00'.repeat(20))).toBe('6982');
+    expect(await sw('88F07F00 14' + '00'.repeat(20))).toBe('6982');
+    expect(await sw('8C DA0000 01 01')).toBe('6982');
+    expect(await sw('00A4020C02 0017')).toBe('9000');
+    expect(await sw(`802A0080 33 ${SHA256_DIGEST_INFO} 00`)).toBe('6982');
+    // The same with channels 1-3 open on the applet's security domain: nothing verifies there either.
+    for (const cla of ['89', '8A', '8B']) {
+      const answer = await sw(`${cla}DA0000 01 01`);
+      expect(['6982', '6881']).toContain(answer);
+    }
+  });
+
+  test('the applet is active on one channel only: a PIN verified on one channel authorises nothing on another', async () => {
+    // Applet on channel 0, PIN verified there; channel 1 (opened from 0: the card's default application).
+    expect(await sw(`00A4040C0A ${JPKI}`)).toBe('9000');
+    expect(await sw('00A4020C02 0018')).toBe('9000');
+    expect(await sw('0020008004 31323334')).toBe('9000');
+    expect(await sw('0070000001')).toBe('9000');
+    expect(await sw(`01A4040C0A ${JPKI}`)).toBe('6985');
+    expect(await sw('01A4020C02 0017')).not.toBe('9000');
+    expect(await sw(`812A0080 33 ${SHA256_DIGEST_INFO} 00`)).not.toBe('9000');
+    // Now the applet on channel 1, verified there; channel 0 cannot have it, and a channel opened
+    // from 1 would inherit it without select(): refused.
+    expect(await sw('00A4040C 08 A000000151000000')).toBe('9000');
+    expect(await sw(`01A4040C0A ${JPKI}`)).toBe('9000');
+    expect(await sw('01A4020C02 0018')).toBe('9000');
+    expect(await sw('0120008004 31323334')).toBe('9000');
+    expect(await sw('0170000001')).toBe('6985');
+    expect(await sw(`00A4040C0A ${JPKI}`)).toBe('6985');
+    expect(await sw(`802A0080 33 ${SHA256_DIGEST_INFO} 00`)).not.toBe('9000');
+    expect(await sw('00708001 00')).toBe('9000');
+  });
+
+  test('through the CLI, each command a new connection: CLA 88 is refused just the same', async () => {
+    // The harness holds the reader exclusively; let go of it for the other client.
+    await transport?.close();
+    transport = undefined;
+    const out = execFileSync('node', [CLI, 'send', '-t', 'pcsc', '-r', READER, '--json', `00A4040C0A${JPKI}`, '88DA00000101'], { encoding: 'utf8' });
+    const answers = (JSON.parse(out) as { response: string }[]).map((r) => r.response.slice(-4));
+    expect(answers).toEqual(['9000', '6982']);
+    transport = await openOwnCard();
+  });
+});
