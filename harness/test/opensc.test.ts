@@ -101,6 +101,13 @@ maybe('unmodified OpenSC against the personalised applet (pcscd + vpcd)', () => 
     }
   });
 
+  test('pkcs11-tool --test --login: random numbers (GET CHALLENGE), digests, every signature mechanism, no errors', async () => {
+    const { stdout } = await exec('pkcs11-tool', ['--module', module!, '--slot-description', READER, '--test', '--login', '--pin', '1234']);
+    expect(stdout).toMatch(/C_GenerateRandom\(\):[\s\S]*seems to be OK/);
+    expect(stdout).toMatch(/SHA256-RSA-PKCS: OK/);
+    expect(stdout).toMatch(/No errors/);
+  });
+
   test('pkcs11-tool with a wrong PIN is refused and costs a try', async () => {
     await expect(
       exec('pkcs11-tool', ['--module', module!, '--slot-description', READER, '--login', '--pin', '0000', '--list-objects']),

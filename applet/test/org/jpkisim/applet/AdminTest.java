@@ -216,12 +216,36 @@ class AdminTest {
         assertEquals("6985", card.send("00B0000004"));
         assertEquals("6985", card.send("802A00800401020304"));
         assertEquals("6985", card.send("80B4000000"));
+        // PIN commands on a terminated applet: 6985 like every other command, whatever file was selected.
+        assertEquals("6985", card.send("0020008004" + "31323334"));
+        assertEquals("6985", card.send("00200080"));
+        assertEquals("6985", card.send("002401800431323334"));
         card.authenticate();
         assertEquals("6985", Card.sw(card.authorised("84460000")));
         // Termination is final: no new content keys, and the counter did not go back.
         assertEquals("6985", card.admin("84D40080", new byte[16]));
         assertEquals("00000006", fields.get(0x89));
         assertEquals(null, fields.get(0x8A));
+    }
+
+    /** The counter never goes back, and content keys are set once: an old envelope never comes back. */
+    @Test
+    void contentKeysAreSetOnceAndTheCounterNeverGoesBack() {
+        card.personalise();
+        card.selectApplication();
+        card.authenticate();
+        byte[] oldPin = card.sealer.seal(0x18, "5555".getBytes(StandardCharsets.US_ASCII), 2);
+        // The same keys again, as a harness run twice would send them: refused, the counter stays.
+        for (String apdu : card.blockApdus("84D400", card.sealer.keyTransport(card.transportKey()))) {
+            String answer = card.send(apdu);
+            if (apdu.startsWith("84D40080") || apdu.startsWith("84D40081")) {
+                assertEquals("6985", Card.sw(answer));
+            }
+        }
+        assertEquals("00000005", info().get(0x89));
+        for (String apdu : card.contentApdus(0x18, oldPin)) {
+            assertEquals("6982", card.send(apdu));
+        }
     }
 
     @Test

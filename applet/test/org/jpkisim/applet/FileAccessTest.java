@@ -137,6 +137,21 @@ class FileAccessTest {
         assertEquals("6E00", card.send("90B0000004"));
         assertEquals("6884", card.send("10B0000004"));
         assertEquals("6882", card.send("0CB0000004"));
+        // 20-3F are RFU in ISO 7816-4, F0-FF no class at all: never processed as a user command.
+        for (String cla : new String[] {"20", "2F", "30", "3F", "F0", "FE"}) {
+            assertEquals("6E00", card.send(cla + "B0000004"), cla);
+            assertEquals("6E00", card.send(cla + "A4020C02000A"), cla);
+        }
+    }
+
+    @Test
+    void getChallengeAnswersFreshRandomBytes() {
+        String first = card.expect("0084000008", "9000");
+        String second = card.expect("0084000008", "9000");
+        assertEquals(16, first.length());
+        org.junit.jupiter.api.Assertions.assertNotEquals(first, second);
+        assertEquals(512, card.expect("0084000000", "9000").length());
+        assertEquals("6A86", card.send("0084010008"));
     }
 
     @Test
