@@ -13,6 +13,8 @@ import org.jpkisim.applet.JpkiApplet;
 import org.jpkisim.gp.card.AppletCatalog;
 import org.jpkisim.gp.card.CardIdentity;
 import org.jpkisim.gp.card.GpCard;
+import org.jpkisim.gp.persona.Persona;
+import org.jpkisim.gp.persona.PersonaCard;
 
 /**
  * One simulated card: a GlobalPlatform card on jCardSim (issuer security domain with key sets
@@ -35,6 +37,8 @@ final class SimulatedCard {
     private final byte[] atr;
     private final Path stateFile;
     private final boolean t0;
+    /** The vendor persona's edge rules around the card, or null for the standard card. */
+    private final PersonaCard persona;
     private boolean powered;
     private boolean dirty;
     private String lastSaveError;
@@ -48,9 +52,17 @@ final class SimulatedCard {
      * A new card's identity comes from {@code cardSeed} when given (the same seed, the same card), else at random.
      */
     SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0, byte[] cardSeed) {
-        this.atr = atr.clone();
+        this(atr, stateFile, fresh, t0, cardSeed, null, 1.0);
+    }
+
+    /**
+     * As above, as a card of a vendor persona when {@code persona} is given: its ATR (unless {@code atr} is given),
+     * protocol, key sets, install rules and edge behaviour; operation times scaled by {@code latencyScale}.
+     */
+    SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0, byte[] cardSeed, Persona persona, double latencyScale) {
+        this.atr = atr != null ? atr.clone() : persona != null ? persona.atr.clone() : HexFormat.of().parseHex(SimulatorMain.DEFAULT_ATR);
         this.stateFile = stateFile;
-        this.t0 = t0;
+        this.t0 = t0 || (persona != null && persona.t0);
         GpCard restored = null;
         if (stateFile != null && !fresh && Files.exists(stateFile)) {
             try (InputStream in = Files.newInputStream(stateFile)) {
@@ -62,13 +74,18 @@ final class SimulatedCard {
         }
         if (restored != null) {
             card = restored;
+            if (persona != null) {
+                persona.configure(card);
+            }
         } else {
-            card = new GpCard(cardSeed == null ? CardIdentity.random() : CardIdentity.fromSeed(cardSeed));
+            CardIdentity identity = cardSeed == null ? CardIdentity.random() : CardIdentity.fromSeed(cardSeed);
+            card = persona == null ? new GpCard(identity) : persona.newCard(identity);
             // As a SIM comes from its maker: the JPKI package loaded, one instance installed under the ISD.
             card.installFromPackage(JPKI_PACKAGE, 1, 0, JPKI_AID, JPKI_AID, JpkiApplet.class, new byte[0]);
             dirty = stateFile != null;
         }
-        card.setT0(t0);
+        card.setT0(this.t0);
+        this.persona = persona == null ? null : new PersonaCard(persona, card::transmit, latencyScale);
     }
 
     boolean restoredFromState() {
@@ -105,7 +122,7 @@ final class SimulatedCard {
             // A reader never sends to an unpowered card: no answer, as from a mute card.
             return new byte[0];
         }
-        byte[] response = card.transmit(command);
+        byte[] response = persona == null ? card.transmit(command) : persona.transmit(command);
         dirty = stateFile != null;
         if (response.length == 0) {
             // The command lost power (injected): the card stays unpowered until the reader powers it.

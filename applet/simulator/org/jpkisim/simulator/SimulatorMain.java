@@ -15,6 +15,7 @@ import java.util.List;
  * <pre>
  *   java -jar build/jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]
  *                                      [--state FILE [--fresh]] [--t0] [--card-seed HEX]
+ *                                      [--persona FILE [--latency-scale F]]
  * </pre>
  */
 public final class SimulatorMain {
@@ -29,7 +30,9 @@ public final class SimulatorMain {
 
     public static void main(String[] args) throws Exception {
         List<String> endpoints = new ArrayList<>();
-        String atr = DEFAULT_ATR;
+        String atr = null;
+        String personaFile = null;
+        double latencyScale = 1.0;
         boolean once = false;
         String logFile = null;
         String stateFile = null;
@@ -46,6 +49,8 @@ public final class SimulatorMain {
                 case "--fresh": fresh = true; break;
                 case "--t0": t0 = true; break;
                 case "--card-seed": cardSeed = seed(value(args, ++i, "--card-seed")); break;
+                case "--persona": personaFile = value(args, ++i, "--persona"); break;
+                case "--latency-scale": latencyScale = scale(value(args, ++i, "--latency-scale")); break;
                 case "-h":
                 case "--help":
                     System.out.println("usage: java -jar jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]");
@@ -60,6 +65,9 @@ public final class SimulatorMain {
                     System.out.println("  --t0       T=0 persona: response data fetched with GET RESPONSE after 61xx");
                     System.out.println("  --card-seed HEX  a new card's identity (IIN, CIN, CPLC, ICCID, keys, CASD) from this seed instead of");
                     System.out.println("             at random: the same seed makes the same card; with several cards, each also gets its port");
+                    System.out.println("  --persona FILE  a vendor persona (test-vectors/personas/*.yaml): ATR, T=0, extended length, ISD AID,");
+                    System.out.println("             key sets and diversification, LOAD/INSTALL rules, memory, operation times, quirks");
+                    System.out.println("  --latency-scale F  multiply the persona's operation times by F (default 1; 0 turns them off)");
                     return;
                 default:
                     usage("unknown option " + args[i]);
@@ -71,7 +79,16 @@ public final class SimulatorMain {
         if (fresh && stateFile == null) {
             usage("--fresh needs --state FILE");
         }
-        byte[] atrBytes = HexFormat.of().parseHex(atr);
+        org.jpkisim.gp.persona.Persona persona = null;
+        if (personaFile != null) {
+            try {
+                persona = org.jpkisim.gp.persona.Persona.load(java.nio.file.Path.of(personaFile));
+            } catch (IOException | IllegalArgumentException e) {
+                System.err.println("jpki-simulator: persona " + personaFile + ": " + e.getMessage());
+                System.exit(2);
+            }
+        }
+        byte[] atrBytes = atr != null ? HexFormat.of().parseHex(atr) : persona != null ? persona.atr : HexFormat.of().parseHex(DEFAULT_ATR);
         ApduLog log = logFile == null ? ApduLog.disabled() : new ApduLog(new PrintStream(new FileOutputStream(logFile, true), true));
         List<Thread> slots = new ArrayList<>();
         final boolean exitWhenUnplugged = once;
@@ -84,7 +101,7 @@ public final class SimulatorMain {
             int port = Integer.parseInt(endpoint.substring(colon + 1));
             String cardState = stateFile == null ? null : endpoints.size() == 1 ? stateFile : stateFile + "." + port;
             SimulatedCard card = openCard(atrBytes, cardState, fresh, t0, cardSeed == null ? null
-                    : endpoints.size() == 1 ? cardSeed : withPort(cardSeed, port));
+                    : endpoints.size() == 1 ? cardSeed : withPort(cardSeed, port), persona, latencyScale);
             VpcdLink link = new VpcdLink(card, host, port, log);
             // Each card answers on its own thread: jCardSim's runtime and the GP backend are per thread.
             Thread slot = new Thread(() -> serve(link, exitWhenUnplugged), "card-" + port);
@@ -121,10 +138,24 @@ public final class SimulatorMain {
         return out;
     }
 
-    private static SimulatedCard openCard(byte[] atr, String stateFile, boolean fresh, boolean t0, byte[] cardSeed) {
+    private static double scale(String text) {
+        try {
+            double f = Double.parseDouble(text);
+            if (f >= 0 && f <= 100) {
+                return f;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        usage("--latency-scale expects a number 0..100");
+        return 1;
+    }
+
+    private static SimulatedCard openCard(byte[] atr, String stateFile, boolean fresh, boolean t0, byte[] cardSeed,
+                                          org.jpkisim.gp.persona.Persona persona, double latencyScale) {
         SimulatedCard card;
         try {
-            card = new SimulatedCard(atr, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0, cardSeed);
+            card = new SimulatedCard(atr, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0, cardSeed, persona, latencyScale);
         } catch (IllegalStateException e) {
             System.err.println("jpki-simulator: " + e.getMessage());
             System.exit(4);

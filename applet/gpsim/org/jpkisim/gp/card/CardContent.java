@@ -367,6 +367,42 @@ final class CardContent {
         return false;
     }
 
+    /**
+     * Install rules some cards apply (a persona sets them): install parameters must carry C9 even when it is
+     * empty; they must carry the UICC system parameters (EF with C7 volatile and C8 non-volatile memory quotas,
+     * ETSI TS 102 226 8.2.1.3.2). A card that wants them and gets none answers 6A80.
+     */
+    private boolean requireC9;
+    private boolean requireUiccSystemParameters;
+
+    void setInstallRules(boolean requireC9, boolean requireUiccSystemParameters) {
+        this.requireC9 = requireC9;
+        this.requireUiccSystemParameters = requireUiccSystemParameters;
+    }
+
+    private void checkInstallRules(byte[] parameters) {
+        boolean c9 = false;
+        boolean quotas = false;
+        for (Tlv t : Tlv.parseAll(parameters)) {
+            c9 |= t.tag() == 0xC9;
+            if (t.tag() == 0xEF) {
+                boolean c7 = false;
+                boolean c8 = false;
+                for (Tlv q : Tlv.parseAll(t.value())) {
+                    c7 |= q.tag() == 0xC7;
+                    c8 |= q.tag() == 0xC8;
+                }
+                quotas = c7 && c8;
+            }
+        }
+        if (requireC9 && !c9) {
+            throw new ContentException(SW_WRONG_DATA, "install parameters without C9 (this card requires it, even empty)");
+        }
+        if (requireUiccSystemParameters && !quotas) {
+            throw new ContentException(SW_WRONG_DATA, "install parameters without UICC system parameters EF (C7, C8)");
+        }
+    }
+
     private Answer installForInstall(Fields f, boolean makeSelectable) {
         byte[] loadFileAid = f.aid("load file AID", false);
         byte[] moduleAid = f.aid("module AID", false);
@@ -375,6 +411,7 @@ final class CardContent {
         byte[] parameters = f.lv();
         f.lv(); // install token
         f.end();
+        checkInstallRules(parameters);
         Registry.LoadFileEntry loadFile = registry.loadFile(loadFileAid);
         if (loadFile == null) {
             throw new ContentException(SW_NOT_FOUND, "load file not on the card");

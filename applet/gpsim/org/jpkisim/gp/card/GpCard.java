@@ -196,6 +196,11 @@ public final class GpCard {
         }
     }
 
+    /** Install rules of some cards (see CardContent): C9 required even when empty; EF with C7/C8 required. */
+    public synchronized void setInstallRules(boolean requireC9, boolean requireUiccSystemParameters) {
+        content.setInstallRules(requireC9, requireUiccSystemParameters);
+    }
+
     /**
      * Speaks like a T=0 card: a case-4 command's response data is announced with 61xx and fetched with
      * GET RESPONSE (00 C0 00 00 Le, 61xx again while more remains, 6Cxx for a Le larger than what is

@@ -13,6 +13,8 @@ import org.jpkisim.gp.crypto.BlockCiphers;
  * <ul>
  *   <li>AES key sets (SCP03): KDF3, AES-CMAC(master, i || 00 00 00 n 00 || KDD) per 16-byte block i = 1, 2;
  *   <li>3DES key sets (SCP02): EMV CPS, 3DES-ECB(master, KDD[4..9] || F0 || n || KDD[4..9] || 0F || n);
+ *   <li>3DES key sets, as older Visa-issued cards do: VISA2, 3DES-ECB(master, KDD[0..1] || KDD[4..7] || F0 || n
+ *       || KDD[0..1] || KDD[4..7] || 0F || n) (a persona picks it; the standard card uses EMV).
  * </ul>
  * n is 1 for ENC, 2 for MAC, 3 for DEK.
  */
@@ -47,6 +49,43 @@ public final class KeyDiversification {
         data[14] = 0x0F;
         data[15] = (byte) n;
         return BlockCiphers.tdesEcbEncrypt(master, data);
+    }
+
+    public static byte[] visa2(byte[] master, int n, byte[] kdd) {
+        checkKdd(kdd);
+        if (master.length != 16) {
+            throw new IllegalArgumentException("VISA2 diversification needs a 16-byte 3DES master key");
+        }
+        byte[] data = new byte[16];
+        for (int half = 0; half < 16; half += 8) {
+            System.arraycopy(kdd, 0, data, half, 2);
+            System.arraycopy(kdd, 4, data, half + 2, 4);
+            data[half + 6] = (byte) (half == 0 ? 0xF0 : 0x0F);
+            data[half + 7] = (byte) n;
+        }
+        return BlockCiphers.tdesEcbEncrypt(master, data);
+    }
+
+    /** The diversification methods a card may apply to its master key sets. */
+    public enum Method { NONE, EMV, VISA2, KDF3 }
+
+    /** A key set diversified with a given method (NONE keeps the master values); version and i-parameter kept. */
+    public static ScpKeySet diversify(ScpKeySet master, byte[] kdd, Method method) {
+        if (method == Method.NONE) {
+            return new ScpKeySet(master.version(), master.scp(), master.i(), master.enc(), master.mac(), master.dek());
+        }
+        boolean aes = master.scp() == 0x03;
+        if (aes != (method == Method.KDF3)) {
+            throw new IllegalArgumentException(method + " diversification does not apply to SCP0" + master.scp() + " keys");
+        }
+        if (aes) {
+            return diversify(master, kdd);
+        }
+        boolean visa = method == Method.VISA2;
+        return new ScpKeySet(master.version(), master.scp(), master.i(),
+                visa ? visa2(master.enc(), 1, kdd) : emv(master.enc(), 1, kdd),
+                visa ? visa2(master.mac(), 2, kdd) : emv(master.mac(), 2, kdd),
+                visa ? visa2(master.dek(), 3, kdd) : emv(master.dek(), 3, kdd));
     }
 
     /** The card's key set from a master key set: KDF3 for SCP03, EMV for SCP02; version and i-parameter kept. */
