@@ -53,7 +53,8 @@ export interface CardProfile {
   };
 }
 
-const TOP = ['name', 'description', 'reader', 'atr', 'isd', 'scp', 'i', 'security-level', 's16', 'keys', 'load', 'install', 'transport', 'applet'];
+// 'compat': the compatibility suite's section (persona, capabilities), read by harness/src/compat/profile-compat.ts.
+const TOP = ['name', 'description', 'reader', 'atr', 'isd', 'scp', 'i', 'security-level', 's16', 'keys', 'load', 'install', 'transport', 'applet', 'compat'];
 const KEYS = ['version', 'enc', 'mac', 'dek', 'master', 'diversification'];
 const LOAD = ['block-size', 'hash', 'include-descriptor', 'include-debug'];
 const INSTALL = ['privilege-encoding', 'empty-c9', 'volatile-memory-quota', 'non-volatile-memory-quota', 'toolkit-parameters', 'extra-parameters'];

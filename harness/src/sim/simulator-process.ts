@@ -51,6 +51,10 @@ export interface SimulatorOptions {
   readonly t0?: boolean;
   /** A new card's identity (IIN, CIN, CPLC, ICCID, keys, CASD) from this seed, hex: the same seed, the same card. */
   readonly cardSeed?: string;
+  /** A vendor persona file (test-vectors/personas/*.yaml) for the card. */
+  readonly persona?: string;
+  /** Multiply the persona's operation times by this factor (0 turns them off). */
+  readonly latencyScale?: number;
   /** Keep running after this Node process exits (sim start). */
   readonly detached?: boolean;
 }
@@ -79,6 +83,8 @@ export class SimulatorProcess {
     if (options.fresh) args.push('--fresh');
     if (options.t0) args.push('--t0');
     if (options.cardSeed) args.push('--card-seed', options.cardSeed);
+    if (options.persona) args.push('--persona', options.persona);
+    if (options.latencyScale !== undefined) args.push('--latency-scale', String(options.latencyScale));
     const child = spawn(java, args, {
       stdio: options.detached ? 'ignore' : ['ignore', 'ignore', 'pipe'],
       detached: options.detached ?? false,

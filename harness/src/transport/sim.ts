@@ -13,6 +13,9 @@ export interface SimTransportOptions {
   readonly logFile?: string;
   /** The started card's identity from this seed (hex), so tests get the same card every time. */
   readonly cardSeed?: string;
+  /** A vendor persona file for the started card, and the factor for its operation times. */
+  readonly persona?: string;
+  readonly latencyScale?: number;
 }
 
 /**
@@ -54,6 +57,8 @@ export class SimTransport implements Transport {
           ...(options.atr !== undefined ? { atr: options.atr } : {}),
           ...(options.logFile !== undefined ? { logFile: options.logFile } : {}),
           ...(options.cardSeed !== undefined ? { cardSeed: options.cardSeed } : {}),
+          ...(options.persona !== undefined ? { persona: options.persona } : {}),
+          ...(options.latencyScale !== undefined ? { latencyScale: options.latencyScale } : {}),
         });
         simulator = started.process;
         abort = started.exited;
