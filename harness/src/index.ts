@@ -111,3 +111,4 @@ export { CapFile, type CapInfo, type ComponentName } from './gp/cap/cap.js';
 export { referenceCapStatus, appletSourceHash } from './gp/cap/reference.js';
 export { loadProfile, parseProfile, atrMatches, type CardProfile } from './gp/profile.js';
 export { secureChannelOptions, SECURE_CHANNEL_STEP_KEYS } from './gp/script-step.js';
+export * from './compat/index.js';

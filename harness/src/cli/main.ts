@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
 import { HarnessError } from '../errors.js';
 import { registerCardCommands } from './card-commands.js';
+import { registerCompatCommands } from './compat-commands.js';
 import { registerGpCommands } from './gp-commands.js';
 import { registerJpkiCommands } from './jpki-commands.js';
 import { EXIT, EXIT_CODES_HELP } from './options.js';
@@ -35,6 +36,7 @@ Examples:
   registerSimCommands(program);
   registerJpkiCommands(program);
   registerGpCommands(program);
+  registerCompatCommands(program);
   return program;
 }
 

@@ -1,0 +1,123 @@
+/** `jpki-harness compat`: the conformance suite on simulated vendor personas and real readers, as a matrix. */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { writeAtomically } from '../report/files.js';
+import { packageRoot } from '../sim/simulator-process.js';
+import { compareWithBaseline, DEFAULT_THRESHOLD, loadBaseline, renderFindings } from '../compat/baseline.js';
+import { loadCases, type ConformanceCase } from '../compat/cases.js';
+import { renderCompatHtml } from '../compat/html.js';
+import { renderCompatJUnit } from '../compat/junit.js';
+import { renderConsole, renderJson, reportExitCode } from '../compat/report.js';
+import { defaultJobs, MatrixProgress, personaTargets, runMatrix } from '../compat/run-matrix.js';
+import { loadTarget, type CompatTarget } from '../compat/target.js';
+import { EXIT } from './options.js';
+
+interface CompatCliOptions {
+  suite: string;
+  reader: string[];
+  case: string[];
+  jobs?: string;
+  latencyScale: string;
+  json?: string;
+  junit?: string;
+  html?: string;
+  saveBaseline?: string;
+  baseline?: string;
+  thresholdRatio: string;
+  thresholdMs: string;
+  quiet?: boolean;
+  progress: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function number(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${name} needs a number ${min}..${max}, got '${text}'`);
+  return n;
+}
+
+function selectCases(all: ConformanceCase[], filters: readonly string[]): ConformanceCase[] {
+  if (filters.length === 0) return all;
+  const chosen = all.filter((c) => filters.some((f) => c.id === f || c.id.startsWith(f.endsWith('-') ? f : `${f}-`)));
+  if (chosen.length === 0) throw new UsageError(`no case matches ${filters.join(', ')}`);
+  return chosen;
+}
+
+async function compat(profiles: string[], o: CompatCliOptions): Promise<void> {
+  const root = packageRoot();
+  const cases = selectCases(loadCases(o.suite), o.case);
+  const targets: CompatTarget[] = profiles.map((p) => loadTarget(p));
+  for (const r of o.reader) {
+    const at = r.lastIndexOf('=');
+    if (at <= 0) throw new UsageError(`-r needs READER=PROFILE (the profile says how to manage the card), got '${r}'`);
+    targets.push(loadTarget(r.slice(at + 1), r.slice(0, at)));
+  }
+  if (profiles.length === 0 && o.reader.length === 0) targets.push(...personaTargets(path.join(root, 'test-vectors', 'profiles')));
+  if (targets.length === 0) throw new UsageError('no cards: give profiles with a persona, or -r READER=PROFILE');
+  const jobs = o.jobs !== undefined ? number('--jobs', o.jobs, 1, 64) : defaultJobs();
+  const latencyScale = number('--latency-scale', o.latencyScale, 0, 100);
+  const progress = o.progress && !o.quiet && process.stderr.isTTY ? new MatrixProgress(process.stderr, targets.map((t) => t.name)) : undefined;
+  const report = await runMatrix(targets, cases, {
+    jobs,
+    latencyScale,
+    onCase: (card, index, total, id) => progress?.update(card, `${index + 1}/${total} ${id}`),
+    onCardDone: (run) => {
+      const fails = run.outcomes.filter((x) => x.verdict === 'fail').length;
+      const line = `${run.outcomes.filter((x) => x.verdict === 'pass').length} passed, ${fails} failed, ${run.outcomes.filter((x) => x.verdict === 'n/a').length} n/a (${(run.wallMilliseconds / 1000).toFixed(1)} s)`;
+      if (progress) progress.update(run.card, line);
+      else if (!o.quiet) process.stderr.write(`${run.card}: ${line}\n`);
+    },
+  });
+  if (o.json) writeAtomically(o.json, renderJson(report));
+  if (o.junit) writeAtomically(o.junit, renderCompatJUnit(report));
+  if (o.html) writeAtomically(o.html, renderCompatHtml(report));
+  if (o.saveBaseline) writeAtomically(o.saveBaseline, renderJson(report));
+  const text = renderConsole(report);
+  console.log(o.quiet ? text.split('\n').at(-1) : text);
+  let code = reportExitCode(report);
+  if (o.baseline) {
+    const findings = compareWithBaseline(loadBaseline(o.baseline), report, {
+      ratio: number('--threshold-ratio', o.thresholdRatio, 1, 1000),
+      milliseconds: number('--threshold-ms', o.thresholdMs, 0, 1e6),
+    });
+    console.log(renderFindings(findings));
+    if (findings.length > 0) code = EXIT.failed;
+  }
+  process.exitCode = code;
+}
+
+export function registerCompatCommands(program: Command): void {
+  program
+    .command('compat')
+    .description('run the conformance suite on simulated vendor personas and real cards: matrix, per-command timing, HTML/JSON/JUnit, baselines')
+    .argument('[profiles...]', 'card profiles with a simulated persona (compat.persona); default: every persona profile in test-vectors/profiles')
+    .option('--suite <dir|file>', 'conformance cases', path.join(packageRoot(), 'test-vectors', 'conformance'))
+    .option('-r, --reader <reader=profile>', 'a real card: PC/SC reader (name, substring or index) and its profile; repeatable', collect, [])
+    .option('--case <id>', 'only this case, or a prefix such as UI-PIN; repeatable', collect, [])
+    .option('-j, --jobs <n>', `cards tested at the same time (default ${defaultJobs()})`)
+    .option('--latency-scale <f>', "multiply the personas' published operation times by f (0 turns them off)", '1')
+    .option('--json <file>', 'the JSON report')
+    .option('--junit <file>', 'JUnit XML: one suite per card')
+    .option('--html <file>', 'one self-contained HTML report: matrix, a chart per command, details')
+    .option('--save-baseline <file>', 'save this run as a baseline')
+    .option('--baseline <file>', 'compare with a saved baseline: behaviour changes and timing regressions fail the run')
+    .option('--threshold-ratio <r>', 'timing regression: median above baseline × r …', String(DEFAULT_THRESHOLD.ratio))
+    .option('--threshold-ms <ms>', '… and more than this many ms above it', String(DEFAULT_THRESHOLD.milliseconds))
+    .option('-q, --quiet', 'print the summary line only')
+    .option('--no-progress', 'no progress display')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 no card failed a case (and no baseline finding), 1 a case failed or the baseline flagged a change, 2 usage or suite error.
+
+Examples:
+  $ jpki-harness compat --html compat.html                          # every persona, published operation times
+  $ jpki-harness compat --latency-scale 0.05 --junit compat.xml     # the same, fast (CI)
+  $ jpki-harness compat test-vectors/profiles/persona-t0-short-only.yaml --case UI-PIN
+  $ jpki-harness compat -r "Virtual PCD 00 01=test-vectors/profiles/simulator-scp03.yaml"
+  $ jpki-harness compat --save-baseline base.json && jpki-harness compat --baseline base.json`,
+    )
+    .action(async (profiles: string[], o: CompatCliOptions) => compat(profiles, o));
+}
