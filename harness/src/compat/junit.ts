@@ -5,7 +5,7 @@ import type { CompatReport } from './report.js';
 export function renderCompatJUnit(report: CompatReport): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
-    `<testsuites name="jpki-harness compat" tests="${report.cases.length * report.cards.length}" failures="${report.totals.fail}" skipped="${report.totals['n/a']}" time="${(report.wallMilliseconds / 1000).toFixed(3)}">`,
+    `<testsuites name="jpki-harness compat" tests="${report.cases.length * report.cards.length}" failures="${report.totals.fail}" errors="0" skipped="${report.totals['n/a']}" time="${(report.wallMilliseconds / 1000).toFixed(3)}">`,
   );
   for (const card of report.cards) {
     out.push(
