@@ -1,8 +1,9 @@
 # Shared helpers for the scripts in this folder. Sourced, not executed.
 
 # System packages the toolchain uses: pcscd and the vpcd reader driver for the
-# simulator-as-a-card path, OpenSC as the reference client, Ant for the Java build.
-JPKI_APT_PACKAGES="pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools ant maven"
+# simulator-as-a-card path, OpenSC as the reference client, Ant for the Java build,
+# Chromium to open the compatibility report headless in the tests.
+JPKI_APT_PACKAGES="pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools ant maven chromium"
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 

@@ -12,8 +12,11 @@
  *    and INSTALL [for load] + LOAD of a 20 KB load file (the reference CAP grown) over SCP03 with C-MAC,
  *    with C-MAC + C-DECRYPTION, and over SCP02 with C-MAC, on the direct link and through pcscd.
  *
+ * 4. compat: the whole compatibility matrix (every persona × the conformance suite), wall and per persona,
+ *    with the personas' published operation times (--compat-latency-scale F to scale them; no pcscd needed).
+ *
  * Options: --rounds N (default 20), --warmup-rounds N (default 2), --iterations N (paths, default 500),
- *          --only harness|paths|simulator
+ *          --only harness|paths|simulator|compat
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -32,6 +35,7 @@ import type { Scenario } from '../src/script/scenario.js';
 import { formatSummary, summarise, type Summary } from './stats.js';
 import { benchAppletCommands } from './applet-commands.js';
 import { benchLoadFile, timedLoad } from './sim-load.js';
+import { benchCompatMatrix } from './compat-matrix.js';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -336,11 +340,20 @@ async function main(): Promise<void> {
   if (!pcscdReady) {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     if (which === undefined || which === 'simulator') await simulatorFigures(false);
+    if (which === undefined || which === 'compat') await benchCompatMatrix(compatLatencyScale());
     return;
   }
   if (which === undefined || which === 'harness') await harnessVersusRaw(option('--rounds', 20), option('--warmup-rounds', 2));
   if (which === undefined || which === 'paths') await paths(option('--iterations', 500));
   if (which === undefined || which === 'simulator') await simulatorFigures(true);
+  if (which === undefined || which === 'compat') await benchCompatMatrix(compatLatencyScale());
+}
+
+function compatLatencyScale(): number {
+  const i = process.argv.indexOf('--compat-latency-scale');
+  const value = i >= 0 ? Number(process.argv[i + 1]) : 1;
+  if (!Number.isFinite(value) || value < 0) throw new Error('--compat-latency-scale needs a non-negative number');
+  return value;
 }
 
 main().catch((error: unknown) => {
