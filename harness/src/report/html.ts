@@ -1,5 +1,6 @@
 import type { Report, ReportStepStats } from './model.js';
 import { escapeXml } from './junit.js';
+import { runOverviewHtml } from './overview.js';
 
 const esc = escapeXml;
 const ms = (v: number): string => v.toFixed(3);
@@ -58,7 +59,8 @@ export function renderHtml(report: Report): string {
       (report.aborted ? `<tr><th>aborted</th><td class="fail">${esc(report.aborted)}</td></tr>` : '') +
       `</table>`,
   );
-  parts.push(`<h2>Timing per step (ms)</h2>`);
+  parts.push(runOverviewHtml(report));
+  parts.push(`<details><summary><h2 style="display:inline">Timing per step (ms)</h2></summary>`);
   if (report.stats.length === 0) parts.push('<p>No measured APDU steps yet.</p>');
   for (const s of report.stats) {
     parts.push(
@@ -68,7 +70,7 @@ export function renderHtml(report: Report): string {
         timingChart(s),
     );
   }
-  parts.push(`<h2>Runs</h2>`);
+  parts.push('</details>', `<details><summary><h2 style="display:inline">Runs</h2></summary>`);
   for (const scenario of report.scenarios) {
     for (const run of scenario.runs) {
       parts.push(
@@ -85,6 +87,6 @@ export function renderHtml(report: Report): string {
       parts.push('</table>');
     }
   }
-  parts.push('</body></html>\n');
+  parts.push('</details></body></html>\n');
   return parts.join('\n');
 }
