@@ -1,5 +1,7 @@
 /** `jpki-harness compat`: the conformance suite on simulated vendor personas and real readers, as a matrix. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { writeAtomically } from '../report/files.js';
@@ -28,6 +30,7 @@ interface CompatCliOptions {
   thresholdMs: string;
   quiet?: boolean;
   progress: boolean;
+  cardAuthority?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -62,6 +65,7 @@ async function compat(profiles: string[], o: CompatCliOptions): Promise<void> {
   const report = await runMatrix(targets, cases, {
     jobs,
     latencyScale,
+    ...(o.cardAuthority !== undefined ? { cardAuthorityRoot: readRoot(o.cardAuthority) } : {}),
     onCase: (card, index, total, id) => progress?.update(card, `${index + 1}/${total} ${id}`),
     onCardDone: (run) => {
       const fails = run.outcomes.filter((x) => x.verdict === 'fail').length;
@@ -88,6 +92,15 @@ async function compat(profiles: string[], o: CompatCliOptions): Promise<void> {
   process.exitCode = code;
 }
 
+/** The card authority root certificate, DER or PEM, as DER. */
+function readRoot(file: string): Uint8Array {
+  try {
+    return new Uint8Array(new X509Certificate(readFileSync(file)).raw);
+  } catch (e) {
+    throw new UsageError(`--card-authority '${file}': not a certificate (${(e as Error).message})`);
+  }
+}
+
 export function registerCompatCommands(program: Command): void {
   program
     .command('compat')
@@ -97,6 +110,7 @@ export function registerCompatCommands(program: Command): void {
     .option('-r, --reader <reader=profile>', 'a real card: PC/SC reader (name, substring or index) and its profile; repeatable', collect, [])
     .option('--case <id>', 'only this case, or a prefix such as UI-PIN; repeatable', collect, [])
     .option('-j, --jobs <n>', `cards tested at the same time (default ${defaultJobs()})`)
+    .option('--card-authority <file>', "the card authority's root certificate (DER or PEM) the cards' CASD chains to (default: the simulator's TEST root)")
     .option('--latency-scale <f>', "multiply the personas' published operation times by f (0 turns them off)", '1')
     .option('--json <file>', 'the JSON report')
     .option('--junit <file>', 'JUnit XML: one suite per card')
