@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ResponseApdu } from '../../src/apdu/response.js';
@@ -102,5 +102,20 @@ maybe('a reader-side attacker through pcscd, after the SP-TSM personalised the c
     const answers = (JSON.parse(out) as { response: string }[]).map((r) => r.response.slice(-4));
     expect(answers).toEqual(['9000', '6982']);
     transport = await openOwnCard();
+  });
+});
+
+describe('jpki-harness attest: what an SP-TSM checks before it sends anything', () => {
+  const attest = (...args: string[]) => spawnSync(process.execPath, [CLI, 'attest', '-t', 'sim', ...args], { encoding: 'utf8', timeout: 30000 });
+  (simulatorJarBuilt() ? test : test.skip)('the simulated card attests its applet key under the TEST card authority; another root is refused with exit 3', () => {
+    const ok = attest('--json');
+    expect(ok.status).toBe(0);
+    const result = JSON.parse(ok.stdout) as { appletKeyFingerprint: string; card: { commonName: string } };
+    expect(result.appletKeyFingerprint).toMatch(/^[0-9A-F]{64}$/);
+    expect(result.card.commonName).toMatch(/^TEST CASD [0-9A-F]{16}$/);
+    const wrong = attest('--card-authority-root', path.join(packageRoot(), 'test-vectors', 'certs', 'test-ca.der'));
+    expect(wrong.status).toBe(3);
+    expect(wrong.stderr).toMatch(/CASD certificate was not issued by/);
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
   });
 });
