@@ -13,7 +13,7 @@
  *    with C-MAC + C-DECRYPTION, and over SCP02 with C-MAC, on the direct link and through pcscd.
  *
  * Options: --rounds N (default 20), --warmup-rounds N (default 2), --iterations N (paths, default 500),
- *          --only harness|paths|simulator
+ *          --only harness|paths|simulator|personalisation
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -32,6 +32,7 @@ import type { Scenario } from '../src/script/scenario.js';
 import { formatSummary, summarise, type Summary } from './stats.js';
 import { benchAppletCommands } from './applet-commands.js';
 import { benchLoadFile, timedLoad } from './sim-load.js';
+import { benchPersonalisation } from './personalisation.js';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -333,6 +334,8 @@ async function simulatorFigures(pcscd: boolean): Promise<void> {
 async function main(): Promise<void> {
   const pcscdReady = existsSync('/run/pcscd/pcscd.comm') && (await listening(BENCH_SLOT_PORT));
   const which = only();
+  if (which === undefined || which === 'personalisation') await benchPersonalisation(option('--cards', 5));
+  if (which === 'personalisation') return;
   if (!pcscdReady) {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     if (which === undefined || which === 'simulator') await simulatorFigures(false);
