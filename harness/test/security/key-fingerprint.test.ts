@@ -4,7 +4,7 @@ import { AppletAdministration, PersonalisationError } from '../../src/jpki/perso
 import { attestCard, testContentKeysFor, TEST_GP_KEYS } from '../../src/jpki/test-material.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import type { Transport, TransmitOptions } from '../../src/transport/transport.js';
-import { announceSkip, simulatorJarBuilt } from '../support.js';
+import { announceSkip, PassThroughTransport, simulatorJarBuilt } from '../support.js';
 
 /**
  * Someone on the path with the security domain's keys (docs/threat-model.md, finding "fingerprint")
@@ -15,15 +15,11 @@ const reason = simulatorJarBuilt() ? undefined : 'build/jpki-simulator.jar is mi
 if (reason) announceSkip('the swapped key fingerprint', reason);
 
 /** Flips a byte of the data answering one instruction, inside the secure channel. */
-class Swapper implements Transport {
-  constructor(private readonly inner: Transport, private readonly ins: number) {}
-  get description(): string {
-    return this.inner.description;
+class Swapper extends PassThroughTransport {
+  constructor(inner: Transport, private readonly ins: number) {
+    super(inner);
   }
-  get atr(): Uint8Array {
-    return this.inner.atr;
-  }
-  async transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
+  override async transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
     const response = await this.inner.transmit(command, options);
     if (command[1] === this.ins && response.length > 2) {
       const swapped = Uint8Array.from(response);
@@ -31,12 +27,6 @@ class Swapper implements Transport {
       return swapped;
     }
     return response;
-  }
-  reset(options?: { cold?: boolean }): Promise<Uint8Array> {
-    return this.inner.reset(options);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
 

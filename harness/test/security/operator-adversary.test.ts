@@ -12,7 +12,7 @@ import { attestCard, testContentKeysFor, TEST_GP_KEYS } from '../../src/jpki/tes
 import { TestCertificateAuthority } from '../../src/jpki/test-ca.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { announceSkip, simulatorJarBuilt, vector } from '../support.js';
+import { announceSkip, PassThroughTransport, simulatorJarBuilt, vector } from '../support.js';
 
 /**
  * The operator as the adversary (docs/threat-model.md, "Key delivery"). The MNO holds every key of
@@ -34,26 +34,13 @@ const SP_SSD_KEY = hex('53502D54534D2D4F574E2D4B45592D31');
 const ISD_KEYS: KeySet = TEST_GP_KEYS;
 
 /** Everything that crossed a transport, both ways: what the adversary sees of one layer. */
-class Recorder implements Transport {
+class Recorder extends PassThroughTransport {
   readonly frames: Buffer[] = [];
-  constructor(private readonly inner: Transport) {}
-  get description(): string {
-    return `recorded ${this.inner.description}`;
-  }
-  get atr(): Uint8Array {
-    return this.inner.atr;
-  }
-  async transmit(command: Uint8Array, options?: Parameters<Transport['transmit']>[1]): Promise<Uint8Array> {
+  override async transmit(command: Uint8Array, options?: Parameters<Transport['transmit']>[1]): Promise<Uint8Array> {
     this.frames.push(Buffer.from(command));
     const response = await this.inner.transmit(command, options);
     this.frames.push(Buffer.from(response));
     return response;
-  }
-  reset(options?: { cold?: boolean }): Promise<Uint8Array> {
-    return this.inner.reset(options);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
 
