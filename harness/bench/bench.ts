@@ -16,7 +16,7 @@
  *    with the personas' published operation times (--compat-latency-scale F to scale them; no pcscd needed).
  *
  * Options: --rounds N (default 20), --warmup-rounds N (default 2), --iterations N (paths, default 500),
- *          --only harness|paths|simulator|compat
+ *          --only harness|paths|simulator|personalisation|compat
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -36,6 +36,7 @@ import { formatSummary, summarise, type Summary } from './stats.js';
 import { benchAppletCommands } from './applet-commands.js';
 import { benchLoadFile, timedLoad } from './sim-load.js';
 import { benchCompatMatrix } from './compat-matrix.js';
+import { benchPersonalisation } from './personalisation.js';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -337,6 +338,8 @@ async function simulatorFigures(pcscd: boolean): Promise<void> {
 async function main(): Promise<void> {
   const pcscdReady = existsSync('/run/pcscd/pcscd.comm') && (await listening(BENCH_SLOT_PORT));
   const which = only();
+  if (which === undefined || which === 'personalisation') await benchPersonalisation(option('--cards', 5));
+  if (which === 'personalisation') return;
   if (!pcscdReady) {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     if (which === undefined || which === 'simulator') await simulatorFigures(false);

@@ -14,7 +14,7 @@ import { deleteAid, extradite, installApplet, listRegistry, loadCap, putKeys, se
 import { GpSession } from '../src/gp/session.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
-import { announceSkip, portListening, simulatorJarBuilt, vector } from './support.js';
+import { announceSkip, openOwnCard, portListening, simulatorJarBuilt, vector } from './support.js';
 
 /**
  * The simulated UICC's GlobalPlatform side through the real PC/SC stack: harness (GpSession) →
@@ -63,24 +63,9 @@ maybe('simulated ISD through pcscd + vpcd', () => {
   let simulator: SimulatorProcess | undefined;
   let transport: PcscTransport | undefined;
 
-  /** Opens the reader once this suite's card (by its ATR) is in it; another client's card may occupy the slot for a while. */
-  const openOwnCard = async (): Promise<PcscTransport> => {
-    const deadline = Date.now() + 45000;
-    for (;;) {
-      try {
-        const t = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
-        if (toHex(t.atr) === ATR) return t;
-        await t.close();
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-      }
-      if (Date.now() > deadline) throw new Error(`vpcd slot ${SLOT_PORT} stays occupied by another card`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  };
   const startCard = async (fresh: boolean): Promise<PcscTransport> => {
     simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}`, stateFile, fresh, atr: ATR }).process;
-    transport = await openOwnCard();
+    transport = await openOwnCard(READER, ATR);
     return transport;
   };
   const stopCard = async (): Promise<void> => {
@@ -96,7 +81,7 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     try {
       return run();
     } finally {
-      transport = await openOwnCard();
+      transport = await openOwnCard(READER, ATR);
     }
   };
   const plain = async (apdu: string): Promise<ResponseApdu> => new ResponseApdu(await transport!.transmit(hex(apdu)));
@@ -273,7 +258,7 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     expect(torn).not.toMatch(/^answered/);
     await sp.end().catch(() => undefined);
     await transport!.close().catch(() => undefined);
-    transport = await openOwnCard();
+    transport = await openOwnCard(READER, ATR);
     expect(toHex((await plain('FF70000000')).data)).toBe('01');
     expect(await lifecycle()).toBe('pre-personalised');
     // the same command without a power loss goes through: the counter did not move either

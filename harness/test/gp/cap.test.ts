@@ -62,6 +62,18 @@ describe('reference CAP of the JPKI applet', () => {
     expect(cap.missingImports([]).length).toBe(cap.imports.length);
     expect(cap.missingImports(cap.imports.map((i) => i.aid))).toEqual([]);
   });
+  test('fits a constrained UICC: load file within 10 KB, GlobalPlatform API 1.2 at most, no Java Card 3 packages', () => {
+    expect(cap.loadFileDataBlock().length).toBeLessThanOrEqual(10 * 1024);
+    const info = cap.describe();
+    const gp = info.imports.find((i) => i.name === 'org.globalplatform');
+    expect(gp).toBeDefined();
+    const [major, minor] = gp!.version.split('.').map(Number);
+    expect(major! * 100 + minor!).toBeLessThanOrEqual(102);
+    // Built with the 2.2.2 converter against the 2.2.2 API: javacard.framework 1.3 at most.
+    const framework = info.imports.find((i) => i.name === 'javacard.framework');
+    const [fMajor, fMinor] = framework!.version.split('.').map(Number);
+    expect(fMajor! * 100 + fMinor!).toBeLessThanOrEqual(103);
+  });
   test('load order: Header first, Descriptor and Debug only on request', () => {
     const order = cap.loadOrder();
     expect(order[0]).toBe('Header');

@@ -12,7 +12,7 @@ import { attestCard, testContentKeysFor, TEST_GP_KEYS } from '../../src/jpki/tes
 import { TestCertificateAuthority } from '../../src/jpki/test-ca.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { announceSkip, simulatorJarBuilt, vector } from '../support.js';
+import { announceSkip, PassThroughTransport, simulatorJarBuilt, vector } from '../support.js';
 
 /**
  * The operator as the adversary (docs/threat-model.md, "Key delivery"). The MNO holds every key of
@@ -34,26 +34,13 @@ const SP_SSD_KEY = hex('53502D54534D2D4F574E2D4B45592D31');
 const ISD_KEYS: KeySet = TEST_GP_KEYS;
 
 /** Everything that crossed a transport, both ways: what the adversary sees of one layer. */
-class Recorder implements Transport {
+class Recorder extends PassThroughTransport {
   readonly frames: Buffer[] = [];
-  constructor(private readonly inner: Transport) {}
-  get description(): string {
-    return `recorded ${this.inner.description}`;
-  }
-  get atr(): Uint8Array {
-    return this.inner.atr;
-  }
-  async transmit(command: Uint8Array, options?: Parameters<Transport['transmit']>[1]): Promise<Uint8Array> {
+  override async transmit(command: Uint8Array, options?: Parameters<Transport['transmit']>[1]): Promise<Uint8Array> {
     this.frames.push(Buffer.from(command));
     const response = await this.inner.transmit(command, options);
     this.frames.push(Buffer.from(response));
     return response;
-  }
-  reset(options?: { cold?: boolean }): Promise<Uint8Array> {
-    return this.inner.reset(options);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
 
@@ -182,7 +169,8 @@ maybe('the operator, with every security-domain key and the plaintext of every s
 
   describe('actively, with its own channel after taking the applet back to the ISD', () => {
     let operator: GpSession;
-    const open = async (): Promise<GpSession> =>
+    /** How the operator opens its channel to the applet: first through the ISD, later its own SSD. */
+    let open = async (): Promise<GpSession> =>
       GpSession.open(card, { keys: ISD_KEYS, securityLevel: 0x33, sdAid: JPKI_AID, diversification: 'kdf3' });
     /** One attempt per session: the harness treats a 6982 as the end of a session, as a careful host must. */
     const send = async (apdu: Uint8Array): Promise<number> => {
@@ -245,6 +233,25 @@ maybe('the operator, with every security-domain key and the plaintext of every s
       const own: ContentKeys = { encryption: new Uint8Array(16).fill(1), mac: new Uint8Array(16).fill(2) };
       const [first] = setContentKeysCommands(keyTransportPayload(own, attestation.transportKey));
       expect(await send(first!)).toBe(0x6985);
+    });
+
+    test('re-associated to a security domain of its own, with keys of its own: still refused', async () => {
+      await operator.end();
+      const ownSsd = hex('A000000151535041534903');
+      const ownKey = hex('4D4E4F2D4F574E2D4B45592D30303031');
+      const isd = await GpSession.open(card, { keys: ISD_KEYS, securityLevel: 0x03, diversification: 'kdf3' });
+      await createSecurityDomain(isd, ownSsd);
+      await extradite(isd, ownSsd, JPKI_AID);
+      await isd.end();
+      const ssd = await GpSession.open(card, { keys: ISD_KEYS, securityLevel: 0x03, sdAid: ownSsd, diversification: 'kdf3' });
+      await putKeys(ssd, { version: 0x30, enc: ownKey, mac: ownKey, dek: ownKey }, 0x30);
+      await ssd.end();
+      open = async () => GpSession.open(card, { keys: makeKeySet(0x30, ownKey), securityLevel: 0x33, sdAid: JPKI_AID, diversification: 'none' });
+      operator = await open();
+      const counter = (await info()).contentCounter + 1;
+      const forged = authoriseCommand({ encryption: ownKey, mac: ownKey }, { ins: 0xda, p1: 0, p2: 0 }, Uint8Array.of(1), counter);
+      expect(await send(Uint8Array.from([0x84, 0xda, 0, 0, forged.length, ...forged]))).toBe(0x6982);
+      for (const command of recordedAuthorised) expect(await send(command)).toBe(0x6982);
     });
 
     test('nothing changed: PIN required, the reset PIN verifies, no signature without it', async () => {

@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ResponseApdu } from '../../src/apdu/response.js';
-import { toHex } from '../../src/apdu/hex.js';
 import { personaliseWithTestCredential } from '../../src/jpki/test-material.js';
 import { packageRoot, SimulatorProcess } from '../../src/sim/simulator-process.js';
 import { PcscTransport } from '../../src/transport/pcsc.js';
-import { announceSkip, portListening, simulatorJarBuilt } from '../support.js';
+import { announceSkip, openOwnCard, portListening, simulatorJarBuilt } from '../support.js';
 
 /**
  * A reader-side attacker with no keys, on the same PC/SC link the SP-TSM just used (docs/threat-model.md,
@@ -31,24 +30,9 @@ maybe('a reader-side attacker through pcscd, after the SP-TSM personalised the c
   let transport: PcscTransport | undefined;
   const sw = async (apdu: string): Promise<string> => new ResponseApdu(await transport!.transmit(Buffer.from(apdu.replace(/\s/g, ''), 'hex'))).sw.toString(16).toUpperCase().padStart(4, '0');
 
-  const openOwnCard = async (): Promise<PcscTransport> => {
-    const deadline = Date.now() + 45000;
-    for (;;) {
-      try {
-        const t = await PcscTransport.open({ reader: READER, timeoutMs: 15000 });
-        if (toHex(t.atr) === ATR) return t;
-        await t.close();
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-      }
-      if (Date.now() > deadline) throw new Error(`vpcd slot ${SLOT_PORT} stays occupied by another card`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  };
-
   beforeAll(async () => {
     simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}`, atr: ATR }).process;
-    transport = await openOwnCard();
+    transport = await openOwnCard(READER, ATR);
     await personaliseWithTestCredential(transport);
   }, 90000);
   afterAll(async () => {
@@ -101,6 +85,21 @@ maybe('a reader-side attacker through pcscd, after the SP-TSM personalised the c
     const out = execFileSync('node', [CLI, 'send', '-t', 'pcsc', '-r', READER, '--json', `00A4040C0A${JPKI}`, '88DA00000101'], { encoding: 'utf8' });
     const answers = (JSON.parse(out) as { response: string }[]).map((r) => r.response.slice(-4));
     expect(answers).toEqual(['9000', '6982']);
-    transport = await openOwnCard();
+    transport = await openOwnCard(READER, ATR);
+  });
+});
+
+describe('jpki-harness attest: what an SP-TSM checks before it sends anything', () => {
+  const attest = (...args: string[]) => spawnSync(process.execPath, [CLI, 'attest', '-t', 'sim', ...args], { encoding: 'utf8', timeout: 30000 });
+  (simulatorJarBuilt() ? test : test.skip)('the simulated card attests its applet key under the TEST card authority; another root is refused with exit 3', () => {
+    const ok = attest('--json');
+    expect(ok.status).toBe(0);
+    const result = JSON.parse(ok.stdout) as { appletKeyFingerprint: string; card: { commonName: string } };
+    expect(result.appletKeyFingerprint).toMatch(/^[0-9A-F]{64}$/);
+    expect(result.card.commonName).toMatch(/^TEST CASD [0-9A-F]{16}$/);
+    const wrong = attest('--card-authority-root', path.join(packageRoot(), 'test-vectors', 'certs', 'test-ca.der'));
+    expect(wrong.status).toBe(3);
+    expect(wrong.stderr).toMatch(/CASD certificate was not issued by/);
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -52,6 +52,19 @@ final class Card {
         return response.substring(response.length() - 4);
     }
 
+    /** The status word of a raw response, as upper-case hex. */
+    static String sw(byte[] response) {
+        return HEX.formatHex(Arrays.copyOfRange(response, response.length - 2, response.length));
+    }
+
+    /** A short command APDU: header (CLA INS P1 P2, hex) and data, Lc computed. */
+    static byte[] apdu(String header, byte[] data) {
+        byte[] out = Arrays.copyOf(HEX.parseHex(header), 5 + data.length);
+        out[4] = (byte) data.length;
+        System.arraycopy(data, 0, out, 5, data.length);
+        return out;
+    }
+
     static String data(String response) {
         return response.substring(0, response.length() - 4);
     }

@@ -40,14 +40,11 @@ class CommitTearingTest {
     private final Card sealing = new Card(); // the sealer, block layout and test material only
 
     private static String sw(byte[] response) {
-        return HEX.formatHex(Arrays.copyOfRange(response, response.length - 2, response.length));
+        return Card.sw(response);
     }
 
     private static byte[] apdu(String header, byte[] data) {
-        byte[] out = Arrays.copyOf(HEX.parseHex(header), 5 + data.length);
-        out[4] = (byte) data.length;
-        System.arraycopy(data, 0, out, 5, data.length);
-        return out;
+        return Card.apdu(header, data);
     }
 
     private static GpCard freshCard() {

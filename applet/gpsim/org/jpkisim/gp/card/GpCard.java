@@ -451,6 +451,11 @@ public final class GpCard {
      * the commit, that transaction's writes are rolled back (writes outside it stay, as on a card), and
      * transmit() returns an empty answer (the reader sees a mute card). The card is then reset.
      */
+    /** Bytes of transient memory the card's applications hold in transient arrays (not counting keys). */
+    public synchronized int transientArrayBytes() {
+        return runtime.memory().bytes();
+    }
+
     public synchronized void armPowerLossAtNextCommit() {
         transactions.armTearAtCommit();
     }

@@ -30,4 +30,19 @@ final class GpTransientMemory extends TransientMemory {
     void register(Object array, byte kind) {
         storeArray(array, kind == 1 ? javacard.framework.JCSystem.CLEAR_ON_RESET : javacard.framework.JCSystem.CLEAR_ON_DESELECT);
     }
+
+    /** Bytes held by transient arrays (byte, short, boolean), for memory budgets in tests. */
+    int bytes() {
+        int total = 0;
+        for (Object o : arrays()) {
+            if (o instanceof byte[] b) {
+                total += b.length;
+            } else if (o instanceof short[] s) {
+                total += 2 * s.length;
+            } else if (o instanceof boolean[] f) {
+                total += f.length;
+            }
+        }
+        return total;
+    }
 }
