@@ -89,7 +89,7 @@ export { renderHtml, timingChart } from './report/html.js';
 export { ReportFiles, renderJson, writeAtomically, type ReportFileOptions } from './report/files.js';
 export { runShell, shellLineToYaml, SHELL_HELP, type ShellOptions } from './cli/shell.js';
 export { buildCli } from './cli/main.js';
-export { JpkiClient, JpkiFile, JPKI_AID, CardStatusError, type DigestAlgorithm } from './jpki/client.js';
+export { JpkiClient, JpkiFile, JPKI_AID, type DigestAlgorithm } from './jpki/client.js';
 export { parseInformation, type AppletInformation } from './jpki/info.js';
 export { sealContent, putContentCommands, diversifyContentKeys, ContentTarget, authoriseCommand, answerTagMatches, keyTransportPayload, contentKeyCheckValue, setContentKeysCommands, type ContentKeys, type AdminHeader } from './jpki/sealer.js';
 export { readAttestation, parseAttestation, verifyAttestation, acceptUnattested, attestationStatement, AttestationError, type AttestationRecord, type VerifiedAttestation } from './jpki/attestation.js';

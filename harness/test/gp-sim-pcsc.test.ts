@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ResponseApdu } from '../src/apdu/response.js';
 import { toHex } from '../src/apdu/hex.js';
 import { CapFile } from '../src/gp/cap/cap.js';
-import { GpStatusError } from '../src/gp/errors.js';
+import { CardStatusError } from '../src/errors.js';
 import { parseInformation } from '../src/jpki/info.js';
 import { AppletAdministration } from '../src/jpki/personalise.js';
 import { attestCard, testContentKeysFor } from '../src/jpki/test-material.js';
@@ -163,7 +163,7 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     await expect(deleteAid(s, hex('A0000009999999'))).rejects.toMatchObject({ sw: 0x6a88 });
     await expect(deleteAid(s, hex(JPKI_PACKAGE))).rejects.toMatchObject({ sw: 0x6985 });
     await expect(deleteAid(s, hex(ISD_AID))).rejects.toMatchObject({ sw: 0x6985 });
-    await expect(installApplet(s, { loadFileAid: hex('D392F0002601009999'), moduleAid: hex(JPKI_AID), parameters: {} })).rejects.toBeInstanceOf(GpStatusError);
+    await expect(installApplet(s, { loadFileAid: hex('D392F0002601009999'), moduleAid: hex(JPKI_AID), parameters: {} })).rejects.toBeInstanceOf(CardStatusError);
     const malformed = await s.send({ cla: 0x80, ins: 0xe8, p1: 0x80, p2: 0x00, data: hex('C40100'), ne: 256 });
     expect(malformed.sw).toBe(0x6985);
     await s.end();

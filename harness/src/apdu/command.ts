@@ -1,3 +1,4 @@
+import { HarnessError } from '../errors.js';
 import { concatBytes, toHex } from './hex.js';
 
 /** An ISO 7816-4 command APDU. `ne` is the expected response length: undefined for none, 256 (short) or 65536 (extended) for "all". */
@@ -10,11 +11,9 @@ export interface CommandApdu {
   readonly ne?: number;
 }
 
-export class ApduEncodingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ApduEncodingError';
-  }
+/** Fields that do not make a command APDU (a byte out of range, data too long): the caller's input, exit code 2. */
+export class ApduEncodingError extends HarnessError {
+  readonly exitCode = 2;
 }
 
 function checkByte(name: string, value: number): void {

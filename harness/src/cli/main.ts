@@ -38,6 +38,18 @@ Examples:
   return program;
 }
 
+/**
+ * `jpki-harness … | head` closes the pipe after a few lines; the next write then fails with EPIPE.
+ * The reader has all it wanted, so end at once and quietly, as a command-line tool does on SIGPIPE.
+ * Any other write error is a real failure and stays one.
+ */
+function endQuietlyWhenTheReaderGoes(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.passed);
+  });
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync([...argv]);
@@ -64,6 +76,8 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  endQuietlyWhenTheReaderGoes(process.stdout);
+  endQuietlyWhenTheReaderGoes(process.stderr);
   await main();
   // The work is done; should a native PC/SC thread of a vanished reader still hold the event loop,
   // do not hang the shell on it (an unref'd timer only fires when something else keeps us alive).

@@ -15,7 +15,7 @@ import { ResponseApdu } from '../apdu/response.js';
 import { packageRoot } from '../sim/simulator-process.js';
 import type { Transport } from '../transport/transport.js';
 import { selectByAid } from './commands.js';
-import { GpError, GpStatusError } from './errors.js';
+import { GpError, gpStatusError } from './errors.js';
 
 /** The CASD's AID on the simulated card (GlobalPlatform's security domain module AID). */
 export const CASD_AID = parseHex('A000000151535041');
@@ -58,9 +58,9 @@ async function exchange(transport: Transport, command: Uint8Array): Promise<Resp
 /** SELECT the CASD, GET DATA `7F21`: the CASD certificate, DER. The CASD stays selected. */
 export async function readCardAuthorityCertificate(transport: Transport, casdAid: Uint8Array = CASD_AID): Promise<Uint8Array> {
   const select = await exchange(transport, encodeCommand(selectByAid(casdAid)));
-  if (select.sw !== 0x9000) throw new GpStatusError(`SELECT CASD ${toHex(casdAid)}`, select.sw);
+  if (select.sw !== 0x9000) throw gpStatusError(`SELECT CASD ${toHex(casdAid)}`, select.sw);
   const r = await exchange(transport, Uint8Array.of(0x80, 0xca, 0x7f, 0x21, 0x00));
-  if (r.sw !== 0x9000) throw new GpStatusError('GET DATA 7F21 (CASD certificate)', r.sw);
+  if (r.sw !== 0x9000) throw gpStatusError('GET DATA 7F21 (CASD certificate)', r.sw);
   const d = r.data;
   if (d.length < 4 || d[0] !== 0x7f || d[1] !== 0x21) throw new CardAuthorityError(`GET DATA 7F21 answered ${toHex(d.subarray(0, 4))}…, not a 7F21 template`);
   let off = 2;

@@ -1,6 +1,6 @@
 /**
  * Card content management over an open GpSession: list, load, install, delete, lock/unlock,
- * key rotation, personalization. Every card refusal is a GpStatusError with the GP meaning.
+ * key rotation, personalization. Every card refusal is a CardStatusError with the GP meaning.
  */
 import { toHex } from '../apdu/hex.js';
 import type { CapFile, LoadFileOptions } from './cap/cap.js';
@@ -9,7 +9,8 @@ import {
   LifeCycle, loadBlockSize, loadCommands, parseStatusLegacy, parseStatusTlv, putKeySet, setStatus, StatusScope, storeData,
   type InstallParametersOptions, type NewKeys, type RegistryEntry, type StatusScopeValue,
 } from './commands.js';
-import { GpError, GpStatusError } from './errors.js';
+import { CardStatusError } from '../errors.js';
+import { GpError, gpStatusError } from './errors.js';
 import type { GpSession } from './session.js';
 
 /** GET STATUS of one scope, paging on 6310, falling back to the legacy format when the card refuses TLV. */
@@ -30,10 +31,10 @@ export async function getStatusEntries(session: GpSession, scope: StatusScopeVal
   if (format !== 'legacy') {
     const r = await run(true);
     if (typeof r !== 'number') return r;
-    if (format === 'tlv' || (r !== 0x6a86 && r !== 0x6d00 && r !== 0x6a80)) throw new GpStatusError('GET STATUS', r);
+    if (format === 'tlv' || (r !== 0x6a86 && r !== 0x6d00 && r !== 0x6a80)) throw gpStatusError('GET STATUS', r);
   }
   const legacy = await run(false);
-  if (typeof legacy === 'number') throw new GpStatusError('GET STATUS (legacy format)', legacy);
+  if (typeof legacy === 'number') throw gpStatusError('GET STATUS (legacy format)', legacy);
   return legacy;
 }
 
@@ -51,7 +52,7 @@ export async function listRegistry(session: GpSession, format: 'auto' | 'tlv' | 
   try {
     loadFiles = await getStatusEntries(session, StatusScope.LOAD_FILES_AND_MODULES, format);
   } catch (e) {
-    if (!(e instanceof GpStatusError)) throw e;
+    if (!(e instanceof CardStatusError)) throw e;
     loadFiles = await getStatusEntries(session, StatusScope.LOAD_FILES, format);
   }
   return { isd, applications, loadFiles };

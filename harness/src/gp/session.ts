@@ -10,7 +10,7 @@ import type { Transport } from '../transport/transport.js';
 import { parseCommandApdu, type SecureChannelWrapper } from './channel.js';
 import { initializeUpdate, ISD_AID_DEFAULT, maxCommandDataFromFci, selectByAid } from './commands.js';
 import { randomBytesArray } from './crypto.js';
-import { GpConfigError, GpStatusError, HostAuthenticationError, SecureChannelClosedError, SecureChannelProtocolError } from './errors.js';
+import { GpConfigError, gpStatusError, HostAuthenticationError, SecureChannelClosedError, SecureChannelProtocolError } from './errors.js';
 import { diversifyKeySet, type Diversification, type KeySet } from './keys.js';
 import { Scp02Channel } from './scp02.js';
 import { Scp03Channel } from './scp03.js';
@@ -91,12 +91,12 @@ export class GpSession implements Transport {
       let fci: Uint8Array = new Uint8Array(0);
       if (options.select !== false) {
         const r = await plain(selectByAid(sdAid));
-        if (r.sw !== 0x9000) throw new GpStatusError(`SELECT security domain ${toHex(sdAid)}`, r.sw);
+        if (r.sw !== 0x9000) throw gpStatusError(`SELECT security domain ${toHex(sdAid)}`, r.sw);
         fci = r.data;
       }
       const hostChallenge = options.hostChallenge ?? randomBytesArray(options.s16 ? 16 : 8);
       const iu = await plain(initializeUpdate(options.keys.version, hostChallenge));
-      if (iu.sw !== 0x9000) throw new GpStatusError(`INITIALIZE UPDATE (key version ${options.keys.version.toString(16).padStart(2, '0').toUpperCase()})`, iu.sw);
+      if (iu.sw !== 0x9000) throw gpStatusError(`INITIALIZE UPDATE (key version ${options.keys.version.toString(16).padStart(2, '0').toUpperCase()})`, iu.sw);
       if (iu.data.length < 12) throw new SecureChannelProtocolError(`INITIALIZE UPDATE response too short: ${iu.data.length} bytes`);
       const scp = iu.data[11];
       if (scp !== 0x02 && scp !== 0x03) throw new SecureChannelProtocolError(`card offers SCP${toHex(Uint8Array.of(scp ?? 0))}, this host speaks SCP02 and SCP03`);
@@ -186,10 +186,10 @@ export class GpSession implements Transport {
     return response;
   }
 
-  /** Sends a command and returns its data; any status but 9000 is a GpStatusError naming the command. */
+  /** Sends a command and returns its data; any status but 9000 is a CardStatusError naming the command. */
   async sendOk(name: string, command: CommandApdu): Promise<Uint8Array> {
     const r = await this.send(command);
-    if (r.sw !== 0x9000) throw new GpStatusError(name, r.sw);
+    if (r.sw !== 0x9000) throw gpStatusError(name, r.sw);
     return r.data;
   }
 

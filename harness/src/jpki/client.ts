@@ -1,8 +1,8 @@
 import { digestInfo, hashMessage } from '../apdu/digest-info.js';
 import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../apdu/jpki-commands.js';
-import { ResponseApdu, formatSw } from '../apdu/response.js';
+import { ResponseApdu } from '../apdu/response.js';
 import type { HashName } from '../script/scenario.js';
-import { HarnessError } from '../errors.js';
+import { CardStatusError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import { parseInformation, type AppletInformation } from './info.js';
 
@@ -17,16 +17,6 @@ export const JpkiFile = {
   AuthPin: 0x0018,
 } as const;
 
-/** A command the card refused; `sw` is the status word. */
-export class CardStatusError extends HarnessError {
-  readonly exitCode = 1;
-  constructor(
-    readonly command: string,
-    readonly sw: number,
-  ) {
-    super(`${command} failed: SW ${formatSw(sw)}`);
-  }
-}
 
 export type DigestAlgorithm = HashName;
 

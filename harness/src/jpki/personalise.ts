@@ -3,7 +3,7 @@ import { ResponseApdu } from '../apdu/response.js';
 import { HarnessError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import type { VerifiedAttestation } from './attestation.js';
-import { CardStatusError } from './client.js';
+import { CardStatusError } from '../errors.js';
 import { parseInformation, type AppletInformation } from './info.js';
 import { keyImportLayout } from './key-import.js';
 import {

@@ -1,7 +1,7 @@
 import { ResponseApdu, formatSw } from '../apdu/response.js';
 import { toHex } from '../apdu/hex.js';
 import { parseMaskedHex } from '../script/patterns.js';
-import { HarnessError, ScriptError, TransportError } from '../errors.js';
+import { CardStatusError, HarnessError, ScriptError, TransportError } from '../errors.js';
 import { bytesMatch, swMatches, type Capture, type Expectation, type Scenario, type Step } from '../script/scenario.js';
 import { substitute, type Variables } from '../script/vars.js';
 import type { Transport, TransmitOptions } from '../transport/transport.js';
@@ -149,7 +149,7 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
       try {
         session = await GpSession.open(recorded, options);
       } catch (error) {
-        if (error instanceof GpError) {
+        if (error instanceof GpError || error instanceof CardStatusError) {
           const last = exchanges[exchanges.length - 1]?.response;
           return { data: new Uint8Array(0), failure: error.message, ...(last && last.length >= 2 ? { sw: (last[last.length - 2]! << 8) | last[last.length - 1]! } : {}) };
         }

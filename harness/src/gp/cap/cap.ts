@@ -195,10 +195,19 @@ export class CapFile {
     return new Uint8Array(createHash(algorithm).update(this.loadFileDataBlock(options)).digest());
   }
 
-  /** Imports the card does not list among its load files. */
+  /**
+   * Imports the card does not list among its load files. Cards differ in what GET STATUS shows: some
+   * list the platform packages in ROM (java.lang, javacard.*, javacardx.*, org.globalplatform), many
+   * list none of them. A card that lists none of them says nothing about them, so they are only
+   * checked on a card that lists at least one; the CAP's other imports are checked always.
+   */
   missingImports(cardPackages: readonly Uint8Array[]): PackageRef[] {
     const present = new Set(cardPackages.map(toHex));
-    return this.imports.filter((p) => !present.has(toHex(p.aid)));
+    const listsPlatform = [...present].some(isPlatformPackage);
+    return this.imports.filter((p) => {
+      const aid = toHex(p.aid);
+      return !present.has(aid) && (listsPlatform || !isPlatformPackage(aid));
+    });
   }
 
   /** A plain description for `cap info`. */
@@ -227,4 +236,12 @@ export interface CapInfo {
   readonly loadOrder: readonly ComponentName[];
   readonly loadFileSize: number;
   readonly sha256: string;
+}
+
+/** The Java Card platform RID (java.lang, javacard.*, javacardx.*) and the GlobalPlatform API package (org.globalplatform). */
+const PLATFORM_PACKAGE_PREFIXES = ['A000000062', 'A00000015100'];
+
+/** Whether an AID (hex) is a platform package that a card keeps in ROM. */
+export function isPlatformPackage(aidHex: string): boolean {
+  return PLATFORM_PACKAGE_PREFIXES.some((prefix) => aidHex.toUpperCase().startsWith(prefix));
 }
