@@ -12,8 +12,12 @@
  *    and INSTALL [for load] + LOAD of a 20 KB load file (the reference CAP grown) over SCP03 with C-MAC,
  *    with C-MAC + C-DECRYPTION, and over SCP02 with C-MAC, on the direct link and through pcscd.
  *
+ * 4. start-up (startup.ts): whole processes, `jpki-harness --version` and `--help` against `node -e 0`
+ *    (target ≤ 1.5), and `jpki-harness install` of the JPKI CAP through pcscd against `node -e 0`, and
+ *    against `java -jar $GP_JAR --install` when GP_JAR is set (target ≤ 0.5; skipped with a message without).
+ *
  * Options: --rounds N (default 20), --warmup-rounds N (default 2), --iterations N (paths, default 500),
- *          --only harness|paths|simulator
+ *          --only harness|paths|simulator|startup
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -29,9 +33,11 @@ import { SimTransport } from '../src/transport/sim.js';
 import { standardStack } from '../src/transport/wrappers.js';
 import type { Transport } from '../src/transport/transport.js';
 import type { Scenario } from '../src/script/scenario.js';
-import { formatSummary, summarise, type Summary } from './stats.js';
+import { timingStats, type TimingStats } from '../src/stats.js';
+import { formatSummary } from './format.js';
 import { benchAppletCommands } from './applet-commands.js';
 import { benchLoadFile, timedLoad } from './sim-load.js';
+import { installFigures, startupFigures } from './startup.js';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -220,17 +226,17 @@ async function harnessVersusRaw(rounds: number, warmupRounds: number): Promise<v
       r.push(rv);
       paired.push(hv / rv);
     }
-    const hi = summarise(harnessIntervals);
-    const ri = summarise(rawIntervals);
+    const hi = timingStats(harnessIntervals);
+    const ri = timingStats(rawIntervals);
     console.log(formatSummary('harness runner, per APDU', hi));
     console.log(formatSummary('raw node-pcsclite, per APDU', ri));
     const ratio = hi.median / ri.median;
     console.log(`\nmedian per-APDU ratio harness/raw: ${ratio.toFixed(3)}  (target ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'NOT met'})`);
-    const hs = summarise(h);
-    const rs = summarise(r);
-    const ps = summarise(paired);
+    const hs = timingStats(h);
+    const rs = timingStats(r);
+    const ps = timingStats(paired);
     console.log(
-      `whole rounds, per APDU: harness median ${hs.median.toFixed(3)} ms, raw median ${rs.median.toFixed(3)} ms, ratio ${(hs.median / rs.median).toFixed(3)}; paired round ratios median ${ps.median.toFixed(3)} (min ${ps.min.toFixed(3)}, max ${summarise(paired).p95.toFixed(3)} p95)`,
+      `whole rounds, per APDU: harness median ${hs.median.toFixed(3)} ms, raw median ${rs.median.toFixed(3)} ms, ratio ${(hs.median / rs.median).toFixed(3)}; paired round ratios median ${ps.median.toFixed(3)} (min ${ps.min.toFixed(3)}, max ${timingStats(paired).p95.toFixed(3)} p95)`,
     );
   } finally {
     await raw?.close();
@@ -239,7 +245,7 @@ async function harnessVersusRaw(rounds: number, warmupRounds: number): Promise<v
   }
 }
 
-async function measure(transport: Transport, iterations: number, warmup: number): Promise<Summary> {
+async function measure(transport: Transport, iterations: number, warmup: number): Promise<TimingStats> {
   const samples: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
     const start = process.hrtime.bigint();
@@ -250,14 +256,14 @@ async function measure(transport: Transport, iterations: number, warmup: number)
     }
     if (i >= warmup) samples.push(elapsed);
   }
-  return summarise(samples);
+  return timingStats(samples);
 }
 
 async function paths(iterations: number): Promise<void> {
   const warmup = Math.max(1, Math.floor(iterations / 10));
   console.log(`\nSELECT D392F000260100000001 round trip, ${iterations} iterations after ${warmup} warm-up\n`);
   const direct = await SimTransport.open();
-  let directSummary: Summary;
+  let directSummary: TimingStats;
   try {
     directSummary = await measure(direct, iterations, warmup);
     console.log(formatSummary('direct (vpcd link, no pcscd)', directSummary));
@@ -296,7 +302,7 @@ async function loadFigures(transport: Transport, label: string): Promise<void> {
       runs.push(r.installMs + r.totalMilliseconds);
       blocks = r.blocks;
     }
-    const s = summarise(runs);
+    const s = timingStats(runs);
     console.log(`${`LOAD ${file.length} B, ${name} (${label})`.padEnd(46)} ${blocks} blocks  median ${s.median.toFixed(1)} ms  (${(s.median / blocks).toFixed(3)} ms/block, 5 runs)`);
   }
 }
@@ -336,11 +342,19 @@ async function main(): Promise<void> {
   if (!pcscdReady) {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     if (which === undefined || which === 'simulator') await simulatorFigures(false);
+    if (which === undefined || which === 'startup') {
+      startupFigures();
+      console.log('SKIPPED install through pcscd: no pcscd with the vpcd driver');
+    }
     return;
   }
   if (which === undefined || which === 'harness') await harnessVersusRaw(option('--rounds', 20), option('--warmup-rounds', 2));
   if (which === undefined || which === 'paths') await paths(option('--iterations', 500));
   if (which === undefined || which === 'simulator') await simulatorFigures(true);
+  if (which === undefined || which === 'startup') {
+    startupFigures();
+    await installFigures(BENCH_SLOT_PORT);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -70,7 +70,7 @@ export {
   type StepStats,
 } from './runner/runner.js';
 export { executeRun, type ExecuteOptions, type ExecuteResult } from './runner/execute.js';
-export { timingStats, type TimingStats } from './report/stats.js';
+export { timingStats, type TimingStats } from './stats.js';
 export { renderTable, renderSummary, renderStats, renderSuiteSummary, formatMillis, ConsoleReporter, type ConsoleOptions } from './report/console.js';
 export {
   ReportBuilder,
@@ -88,7 +88,7 @@ export { renderJUnit, escapeXml } from './report/junit.js';
 export { renderHtml, timingChart } from './report/html.js';
 export { ReportFiles, renderJson, writeAtomically, type ReportFileOptions } from './report/files.js';
 export { runShell, shellLineToYaml, SHELL_HELP, type ShellOptions } from './cli/shell.js';
-export { buildCli } from './cli/main.js';
+export { buildCli } from './cli/program.js';
 export { JpkiClient, JpkiFile, JPKI_AID, type DigestAlgorithm } from './jpki/client.js';
 export { parseInformation, type AppletInformation } from './jpki/info.js';
 export { sealContent, putContentCommands, diversifyContentKeys, ContentTarget, authoriseCommand, answerTagMatches, keyTransportPayload, contentKeyCheckValue, setContentKeysCommands, type ContentKeys, type AdminHeader } from './jpki/sealer.js';

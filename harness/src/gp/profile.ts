@@ -8,7 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAM
 import { parseHex, toHex } from '../apdu/hex.js';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import { checkSecurityLevel, parseSecurityLevel } from './channel.js';
-import { DIVERSIFICATIONS, makeKeySet, type Diversification, type KeySet } from './keys.js';
+import { DIVERSIFICATIONS, makeKeySet, resolveKeyText, type Diversification, type KeySet } from './keys.js';
 
 export interface CardProfile {
   readonly name: string;
@@ -109,24 +109,14 @@ class Reader {
     if (a.length < 5 || a.length > 16) this.fail(node, `${what} must be an AID of 5..16 bytes, got ${a.length}`);
     return a;
   }
-  /** A key: hex in the file (test keys only), or env:NAME to take it from the environment. */
+  /** A key: hex in the file (test keys only), or env:NAME to take it from the environment (resolveKeyText). */
   key(node: Node | undefined, what: string, env: NodeJS.ProcessEnv): Uint8Array {
     const text = this.string(node, what);
-    let hex = text;
-    const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
-    if (m) {
-      const value = env[m[1]!];
-      if (value === undefined) this.fail(node, `${what}: environment variable ${m[1]} is not set`);
-      hex = value;
-    }
-    let key: Uint8Array;
     try {
-      key = parseHex(hex);
+      return resolveKeyText(what, text, env);
     } catch (e) {
-      this.fail(node, `${what}: ${(e as Error).message}`);
+      return this.fail(node, (e as Error).message);
     }
-    if (![16, 24, 32].includes(key.length)) this.fail(node, `${what} must be 16, 24 or 32 bytes, got ${key.length}`);
-    return key;
   }
 }
 

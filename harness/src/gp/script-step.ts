@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseHex } from '../apdu/hex.js';
 import { checkSecurityLevel, parseSecurityLevel } from './channel.js';
 import { GpConfigError } from './errors.js';
-import { DIVERSIFICATIONS, makeKeySet, parseKeyHex, type Diversification } from './keys.js';
+import { DIVERSIFICATIONS, makeKeySet, resolveKeyText, type Diversification } from './keys.js';
 import { loadProfile } from './profile.js';
 import type { GpSessionOptions } from './session.js';
 
@@ -30,14 +30,7 @@ function asString(name: string, value: unknown): string {
 }
 
 function key(name: string, value: unknown, env: NodeJS.ProcessEnv): Uint8Array {
-  const text = asString(name, value);
-  const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
-  if (m) {
-    const v = env[m[1]!];
-    if (v === undefined) throw new GpConfigError(`secure-channel ${name}: environment variable ${m[1]} is not set`);
-    return parseKeyHex(name, v);
-  }
-  return parseKeyHex(name, text);
+  return resolveKeyText(`secure-channel ${name}`, asString(name, value), env);
 }
 
 /**
@@ -84,6 +77,6 @@ export function secureChannelOptions(step: Readonly<Record<string, unknown>>, ba
     ...(scp !== undefined ? { scp } : {}),
     ...(i !== undefined ? { i } : {}),
     ...(sdAid !== undefined ? { sdAid } : {}),
-    ...(profile !== undefined ? { s16: profile.s16, getResponse: profile.transport.getResponse } : {}),
+    ...(profile !== undefined ? { s16: profile.s16 } : {}),
   };
 }

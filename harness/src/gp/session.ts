@@ -44,8 +44,6 @@ export interface GpSessionOptions {
   readonly s16?: boolean;
   /** Fixed host challenge (tests); random otherwise. */
   readonly hostChallenge?: Uint8Array;
-  /** Fetch 61xx responses with GET RESPONSE (default true). */
-  readonly getResponse?: boolean;
 }
 
 /** Status words after which a GP card closes the secure channel session. */
@@ -64,7 +62,6 @@ export class GpSession implements Transport {
     readonly keyDiversificationData: Uint8Array,
     readonly keyVersion: number,
     private readonly exclusive: boolean,
-    private readonly getResponse: boolean,
     /** The keys actually used (after diversification); for PUT KEY under SCP03. */
     private readonly staticKeys: KeySet,
     private readonly scp02Dek: Uint8Array | undefined,
@@ -79,15 +76,10 @@ export class GpSession implements Transport {
     const exclusive = hasExclusiveAccess(transport);
     if (exclusive) await transport.beginExclusive();
     try {
-      const plain = async (command: CommandApdu): Promise<ResponseApdu> => {
-        let r = new ResponseApdu(await transport.transmit(encodeCommand(command)));
-        let data = r.data;
-        while (options.getResponse !== false && r.sw1 === 0x61) {
-          r = new ResponseApdu(await transport.transmit(Uint8Array.of(command.cla & 0x03, 0xc0, 0, 0, r.sw2)));
-          data = concatBytes(data, r.data);
-        }
-        return new ResponseApdu(concatBytes(data, Uint8Array.of(r.sw1, r.sw2)));
-      };
+      // GET RESPONSE (61xx) and 6Cxx are the transport stack's (IsoTransport, below every session that
+      // openCard opens): the session sees whole responses, so the handshake and every wrapped command
+      // are one exchange each here.
+      const plain = async (command: CommandApdu): Promise<ResponseApdu> => new ResponseApdu(await transport.transmit(encodeCommand(command)));
       let fci: Uint8Array = new Uint8Array(0);
       if (options.select !== false) {
         const r = await plain(selectByAid(sdAid));
@@ -124,7 +116,7 @@ export class GpSession implements Transport {
       }
       const ea = new ResponseApdu(await transport.transmit(encodeCommand(authenticate)));
       if (ea.sw !== 0x9000) throw new HostAuthenticationError('EXTERNAL AUTHENTICATE', ea.sw);
-      return new GpSession(transport, channel, sdAid, fci, kdd, iu.data[10]!, exclusive, options.getResponse !== false, keys, scp02Dek, macLength);
+      return new GpSession(transport, channel, sdAid, fci, kdd, iu.data[10]!, exclusive, keys, scp02Dek, macLength);
     } catch (e) {
       if (exclusive) await transport.endExclusive().catch(() => undefined);
       throw e;
@@ -165,16 +157,7 @@ export class GpSession implements Transport {
   async send(command: CommandApdu): Promise<ResponseApdu> {
     if (!this.open) throw new SecureChannelClosedError('the secure channel session is closed');
     const wrapped = this.channel.wrap(command);
-    let raw = await this.transport.transmit(encodeCommand(wrapped));
-    if (this.getResponse) {
-      let r = new ResponseApdu(raw);
-      let data = r.data;
-      while (r.sw1 === 0x61) {
-        r = new ResponseApdu(await this.transport.transmit(Uint8Array.of(command.cla & 0x03, 0xc0, 0, 0, r.sw2)));
-        data = concatBytes(data, r.data);
-      }
-      raw = concatBytes(data, Uint8Array.of(r.sw1, r.sw2));
-    }
+    const raw = await this.transport.transmit(encodeCommand(wrapped));
     let response: ResponseApdu;
     try {
       response = new ResponseApdu(this.channel.unwrap(raw));

@@ -3,7 +3,7 @@ import { formatSw } from '../apdu/response.js';
 import type { RunListener, RunResult, StepResult, SuiteInfo, SuiteResult } from '../runner/runner.js';
 import type { Scenario } from '../script/scenario.js';
 import { redactCommand } from '../transport/trace.js';
-import { timingStats } from './stats.js';
+import { timingStats } from '../stats.js';
 
 /**
  * The report of a run as data: what the JSON report is (docs/report-schema.json), and what the

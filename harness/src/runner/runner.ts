@@ -7,7 +7,7 @@ import { substitute, type Variables } from '../script/vars.js';
 import type { Transport, TransmitOptions } from '../transport/transport.js';
 import { GpSession, type GpSessionOptions } from '../gp/session.js';
 import { GpError } from '../gp/errors.js';
-import { timingStats, type TimingStats } from '../report/stats.js';
+import { timingStats, type TimingStats } from '../stats.js';
 import { performAction, type ActionContext, type ActionOutcome, type Exchange } from './actions.js';
 
 export interface StepResult {

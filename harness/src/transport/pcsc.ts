@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { CardAbsentError, CardRemovedError, ReaderNotFoundError, TransportError } from '../errors.js';
-import type { TransmitOptions, Transport } from './transport.js';
+import type { ReaderSelector, TransmitOptions, Transport } from './transport.js';
+export type { ReaderSelector } from './transport.js';
 
 const require = createRequire(import.meta.url);
 
@@ -82,8 +83,6 @@ function loadPcsclite(): PcscFactory {
   }
 }
 
-/** A reader chosen by exact name, by substring of its name, or by index in the reader list. */
-export type ReaderSelector = string | number;
 
 export interface PcscOptions {
   readonly reader?: ReaderSelector;
