@@ -3,7 +3,7 @@ export * from './errors.js';
 export { parseHex, toHex, concatBytes, HexFormatError } from './apdu/hex.js';
 export { encodeCommand, decodeCommand, describeCommand, ApduEncodingError, type CommandApdu } from './apdu/command.js';
 export { ResponseApdu, formatSw } from './apdu/response.js';
-export { digestInfo, hashMessage, DIGEST_LENGTH } from './apdu/digest-info.js';
+export { digestInfo, hashMessage, DIGEST_LENGTH, type HashName } from './apdu/digest-info.js';
 export type { Transport, TransportKind, TransmitOptions } from './transport/transport.js';
 export { PcscTransport, listReaders, type PcscOptions, type ReaderSelector } from './transport/pcsc.js';
 export { SimTransport, type SimTransportOptions } from './transport/sim.js';
@@ -44,7 +44,7 @@ export {
   type BytePattern,
   type Template,
   type Capture,
-  type HashName,
+  type SecureChannelSpec,
 } from './script/scenario.js';
 export {
   performAction,
@@ -56,20 +56,9 @@ export {
   type ActionContext,
   type ActionOutcome,
 } from './runner/actions.js';
-export {
-  runScenario,
-  runSuite,
-  checkExpectation,
-  type RunResult,
-  type StepResult,
-  type RunOptions,
-  type RunListener,
-  type SuiteInfo,
-  type SuiteOptions,
-  type SuiteResult,
-  type StepStats,
-} from './runner/runner.js';
-export { executeRun, type ExecuteOptions, type ExecuteResult } from './runner/execute.js';
+export { runScenario, runSuite, checkExpectation, type RunOptions, type SuiteOptions } from './runner/runner.js';
+export type { RunResult, StepResult, RunListener, SuiteInfo, SuiteResult, StepStats } from './results.js';
+export { executeRun, type ExecuteOptions, type ExecuteResult } from './cli/execute.js';
 export { timingStats, type TimingStats } from './stats.js';
 export { renderTable, renderSummary, renderStats, renderSuiteSummary, formatMillis, ConsoleReporter, type ConsoleOptions } from './report/console.js';
 export {
@@ -110,4 +99,4 @@ export { createSecurityDomain, SSD_LOAD_FILE_AID, SSD_MODULE_AID, listRegistry, 
 export { CapFile, type CapInfo, type ComponentName } from './gp/cap/cap.js';
 export { referenceCapStatus, appletSourceHash } from './gp/cap/reference.js';
 export { loadProfile, parseProfile, atrMatches, type CardProfile } from './gp/profile.js';
-export { secureChannelOptions, SECURE_CHANNEL_STEP_KEYS } from './gp/script-step.js';
+export { secureChannelOptions, openScriptSession, SECURE_CHANNEL_STEP_KEYS, type SecureChannelOpener, type SecureChannelSession } from './runner/secure-channel.js';

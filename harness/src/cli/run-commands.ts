@@ -44,7 +44,7 @@ async function run(files: string[], opts: RunCliOptions, bench: boolean): Promis
   const quiet = opts.quiet === true || opts.json === true;
   const expectSw = parseSwOption(opts.apdutoolExpect);
   // Loaded here, not at the top: `--help` and `--version` must not pay for the runner and the reports.
-  const { executeRun } = await import('../runner/execute.js');
+  const { executeRun } = await import('./execute.js');
   const { renderJson } = await import('../report/files.js');
   const personaliseWithTestCredential = opts.personalise ? (await import('../jpki/test-material.js')).personaliseWithTestCredential : undefined;
   const result = await executeRun({

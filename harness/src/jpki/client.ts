@@ -1,7 +1,7 @@
-import { digestInfo, hashMessage } from '../apdu/digest-info.js';
+import { digestInfo, hashMessage, type HashName } from '../apdu/digest-info.js';
 import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../apdu/jpki-commands.js';
 import { ResponseApdu } from '../apdu/response.js';
-import type { HashName } from '../script/scenario.js';
+
 import { CardStatusError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 import { parseInformation, type AppletInformation } from './info.js';

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { toHex } from '../apdu/hex.js';
 import { formatSw } from '../apdu/response.js';
-import type { RunListener, RunResult, StepResult, StepStats, SuiteInfo, SuiteResult } from '../runner/runner.js';
+import type { RunListener, RunResult, StepResult, StepStats, SuiteInfo, SuiteResult } from '../results.js';
 import type { Scenario, Step } from '../script/scenario.js';
 import { redactExchange, redactText } from './model.js';
 

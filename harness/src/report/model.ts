@@ -1,6 +1,6 @@
 import { toHex } from '../apdu/hex.js';
 import { formatSw } from '../apdu/response.js';
-import type { RunListener, RunResult, StepResult, SuiteInfo, SuiteResult } from '../runner/runner.js';
+import type { RunListener, RunResult, StepResult, SuiteInfo, SuiteResult } from '../results.js';
 import type { Scenario } from '../script/scenario.js';
 import { redactCommand } from '../transport/trace.js';
 import { timingStats } from '../stats.js';

@@ -5,8 +5,19 @@ import { ScriptError, type SourcePosition } from '../errors.js';
 import { HexFormatError, parseHex } from '../apdu/hex.js';
 import { parseMaskedHex, parseSwPattern } from './patterns.js';
 import { hasReferences, referencedNames } from './vars.js';
-import { secureChannelOptions } from '../gp/script-step.js';
-import type { BytePattern, Capture, Expectation, HashName, Scenario, Step, StepAction, SwPattern, Template } from './scenario.js';
+import type { HashName } from '../apdu/digest-info.js';
+import {
+  SECURE_CHANNEL_STEP_KEYS,
+  type BytePattern,
+  type Capture,
+  type Expectation,
+  type Scenario,
+  type SecureChannelSpec,
+  type Step,
+  type StepAction,
+  type SwPattern,
+  type Template,
+} from './scenario.js';
 
 const SCENARIO_KEYS = ['name', 'description', 'tags', 'vars', 'steps'] as const;
 export const ACTION_KEYS = [
@@ -319,6 +330,34 @@ function parseStep(ctx: ParseContext, node: Node, index: number): Step {
   };
 }
 
+/**
+ * A `secure-channel:` mapping as plain data. What can be checked without the GP layer is checked here,
+ * so that a typo still fails at its line before any card is touched: unknown keys, non-scalar values,
+ * and literal key hex of the wrong length. The rest (the profile, env: keys, the level and its fit with
+ * the SCP) is resolved when the step runs, by runner/secure-channel.ts, and fails at run time.
+ */
+function secureChannelSpec(r: NodeReader, map: YAMLMap<Node, Node>, baseDir: string): SecureChannelSpec {
+  const spec: Record<string, string | number> = {};
+  for (const pair of map.items) {
+    const key = r.keyText(pair);
+    if (!(SECURE_CHANNEL_STEP_KEYS as readonly string[]).includes(key)) {
+      r.fail(pair.key, `unknown secure-channel key '${key}' (expected one of: ${SECURE_CHANNEL_STEP_KEYS.join(', ')})`);
+    }
+    const node = pair.value;
+    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) r.fail(node ?? pair.key, `secure-channel ${key} must be a scalar`);
+    // YAML reads 0x30 as the number 48; keep the text as written for hex-looking values (a key, an AID).
+    const value = typeof node.value !== 'string' && typeof node.source === 'string' ? node.source : (node.value as string | number);
+    if (['key', 'enc', 'mac', 'dek'].includes(key) && typeof value === 'string' && !value.startsWith('env:')) {
+      const length = value.replace(/\s/g, '').length / 2;
+      if (!/^([0-9a-fA-F]{2}\s*)+$/.test(value) || ![16, 24, 32].includes(length)) {
+        r.fail(node, `secure-channel ${key} must be 16, 24 or 32 bytes of hex, or env:NAME`);
+      }
+    }
+    spec[key] = key === 'profile' ? path.resolve(baseDir, String(value)) : value;
+  }
+  return spec;
+}
+
 function fidCheck(bytes: Uint8Array): string | undefined {
   return bytes.length === 2 ? undefined : `a file identifier has 2 bytes (4 hex digits), got ${bytes.length}`;
 }
@@ -328,16 +367,7 @@ function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: s
     case 'secure-channel': {
       if (isScalar(value) && value.value === 'end') return { kind: 'secure-channel' };
       if (!isMap(value)) r.fail(value, "secure-channel takes a mapping (profile, scp, i, level, kvn, key, enc, mac, dek, diversification, sd) or the word 'end'");
-      const fields: Record<string, unknown> = {};
-      for (const pair of (value as YAMLMap<Node, Node>).items) {
-        const node = pair.value;
-        fields[r.keyText(pair)] = isScalar(node) && typeof node.source === 'string' && typeof node.value !== 'string' ? node.source : isScalar(node) ? node.value : undefined;
-      }
-      try {
-        return { kind: 'secure-channel', options: secureChannelOptions(fields, baseDir) };
-      } catch (e) {
-        return r.fail(value, (e as Error).message);
-      }
+      return { kind: 'secure-channel', options: secureChannelSpec(r, value as YAMLMap<Node, Node>, baseDir) };
     }
     case 'send':
       return {
@@ -508,7 +538,8 @@ function defaultName(action: StepAction): string {
     case 'echo':
       return 'echo';
     case 'secure-channel':
-      return action.options ? `open secure channel (SCP0${action.options.scp ?? '?'})` : 'end secure channel';
+      if (!action.options) return 'end secure channel';
+      return `open secure channel (${action.options.scp !== undefined ? `SCP0${action.options.scp}` : action.options.profile !== undefined ? path.basename(String(action.options.profile)) : 'SCP0?'})`;
     case 'delay':
       return `delay ${action.milliseconds} ms`;
   }

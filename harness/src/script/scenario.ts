@@ -1,5 +1,5 @@
+import type { HashName } from '../apdu/digest-info.js';
 import type { SourcePosition } from '../errors.js';
-import type { GpSessionOptions } from '../gp/session.js';
 
 /** A status-word pattern such as 9000, 63Cx or 61xx: `sw & mask === value`. */
 export interface SwPattern {
@@ -34,8 +34,6 @@ export interface Expectation {
   readonly length?: number;
 }
 
-/** Hash algorithms the `sign` step builds a DigestInfo for. */
-export type HashName = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
 export type StepAction =
   | { readonly kind: 'send'; readonly apdu: Template<Uint8Array> }
@@ -62,7 +60,18 @@ export type StepAction =
    * following step is wrapped and every response unwrapped and checked, until `secure-channel: end`
    * or a reset. `options` undefined ends the session.
    */
-  | { readonly kind: 'secure-channel'; readonly options?: GpSessionOptions };
+  | { readonly kind: 'secure-channel'; readonly options?: SecureChannelSpec };
+
+/** The keys a `secure-channel:` mapping may have. */
+export const SECURE_CHANNEL_STEP_KEYS = ['profile', 'scp', 'i', 'level', 'kvn', 'key', 'enc', 'mac', 'dek', 'diversification', 'sd'] as const;
+
+/**
+ * A `secure-channel:` step as the script writes it, and nothing more: the profile is not read, `env:`
+ * keys are not looked up and the level is not decoded until the step runs (runner/secure-channel.ts),
+ * so a parsed scenario holds no key material and does not depend on the GlobalPlatform layer.
+ * `profile` is made absolute against the scenario's folder; numbers are as written (0x30 or 48).
+ */
+export type SecureChannelSpec = { readonly [K in (typeof SECURE_CHANNEL_STEP_KEYS)[number]]?: string | number };
 
 export type StepKind = StepAction['kind'];
 

@@ -1,7 +1,9 @@
 /**
- * The secure-channel step of scenario scripts, as data: what a script writes after `secure-channel:`
- * and how it becomes the options of a GpSession. The scenario runner opens the session with these
- * options and sends every following step through it (a GpSession is a Transport).
+ * The secure-channel step of scenario scripts at run time: what a script wrote after `secure-channel:`
+ * (a SecureChannelSpec, plain data) becomes the options of a GpSession here, and only here: the profile
+ * is read and `env:` keys are looked up when the step runs. The scenario runner opens the session
+ * (openScriptSession, unless the caller passes another opener) and sends every following step through
+ * it (a GpSession is a Transport).
  *
  *   - name: open the ISD
  *     secure-channel: { profile: ../profiles/simulator-scp03.yaml, level: cmac+cdec+rmac+renc }
@@ -10,13 +12,15 @@
  */
 import path from 'node:path';
 import { parseHex } from '../apdu/hex.js';
-import { checkSecurityLevel, parseSecurityLevel } from './channel.js';
-import { GpConfigError } from './errors.js';
-import { DIVERSIFICATIONS, makeKeySet, resolveKeyText, type Diversification } from './keys.js';
-import { loadProfile } from './profile.js';
-import type { GpSessionOptions } from './session.js';
+import { checkSecurityLevel, parseSecurityLevel } from '../gp/channel.js';
+import { GpConfigError } from '../gp/errors.js';
+import { DIVERSIFICATIONS, makeKeySet, resolveKeyText, type Diversification } from '../gp/keys.js';
+import { loadProfile } from '../gp/profile.js';
+import { GpSession, type GpSessionOptions } from '../gp/session.js';
+import { SECURE_CHANNEL_STEP_KEYS, type SecureChannelSpec } from '../script/scenario.js';
+import type { Transport } from '../transport/transport.js';
 
-export const SECURE_CHANNEL_STEP_KEYS = ['profile', 'scp', 'i', 'level', 'kvn', 'key', 'enc', 'mac', 'dek', 'diversification', 'sd'] as const;
+export { SECURE_CHANNEL_STEP_KEYS };
 
 function asInt(name: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^(0x[0-9a-f]+|[0-9]+)$/i.test(value) ? Number(value) : NaN;
@@ -80,3 +84,14 @@ export function secureChannelOptions(step: Readonly<Record<string, unknown>>, ba
     ...(profile !== undefined ? { s16: profile.s16 } : {}),
   };
 }
+
+/** What the runner needs of a secure-channel session: a Transport that can be ended. */
+export interface SecureChannelSession extends Transport {
+  end(): Promise<void>;
+}
+
+/** Opens the session a `secure-channel:` step asks for, over `transport`; `baseDir` is the scenario's folder. */
+export type SecureChannelOpener = (transport: Transport, spec: SecureChannelSpec, baseDir: string) => Promise<SecureChannelSession>;
+
+/** The default opener: the step's options resolved now (profile, env: keys), then a GpSession. */
+export const openScriptSession: SecureChannelOpener = (transport, spec, baseDir) => GpSession.open(transport, secureChannelOptions(spec, baseDir));
