@@ -8,7 +8,8 @@ export type { Transport, TransportKind, TransmitOptions } from './transport/tran
 export { PcscTransport, listReaders, type PcscOptions, type ReaderSelector } from './transport/pcsc.js';
 export { SimTransport, type SimTransportOptions } from './transport/sim.js';
 export { VpcdServer, VpcdConnection, VpcdControl } from './transport/vpcd-server.js';
-export { TraceTransport, TraceRecorder, parseTrace, redactCommand, type TraceEntry, type TraceRecorderOptions } from './transport/trace.js';
+export { TraceTransport, TraceRecorder, parseTrace, type TraceEntry, type TraceRecorderOptions } from './transport/trace.js';
+export { redactCommand, redactResponse } from './apdu/redact.js';
 export {
   LoggingTransport,
   TimingTransport,
@@ -30,7 +31,7 @@ export { parseScenario, loadScenario, ACTION_KEYS } from './script/parser.js';
 export { parseApdutool, loadApdutool, type ApdutoolOptions } from './script/apdutool.js';
 export { loadScript, loadScripts, expandScriptPaths, globToRegExp } from './script/load.js';
 export { substitute, resolveHex, resolveText, type Variables } from './script/vars.js';
-export { parseSwPattern, parseMaskedHex } from './script/patterns.js';
+export { parseSwPattern, parseMaskedHex } from './apdu/patterns.js';
 export {
   filterByTags,
   swMatches,
@@ -88,14 +89,14 @@ export { TestCertificateAuthority } from './jpki/test-ca.js';
 export { personaliseWithTestCredential, attestCard, testContentKeysFor, type AttestedCard, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_MASTER_KEYS, testContentKeys, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-material.js';
 export * from './gp/errors.js';
 export { readCardAuthorityCertificate, verifyCardAuthority, verifyAuthoritySignature, CardAuthorityError, CASD_AID, TEST_CARD_AUTHORITY_ROOT, type CardAuthorityIdentity, type VerifiedCardAuthority } from './gp/card-authority.js';
-export { SecurityLevel, parseSecurityLevel, parseCommandApdu, type SecureChannelWrapper } from './gp/channel.js';
+export { SecurityLevel, parseSecurityLevel, type SecureChannelWrapper } from './gp/channel.js';
 export { aesCmac, kcvAes, kcvDes3 } from './gp/crypto.js';
 export { makeKeySet, parseKeyHex, diversifyKey, diversifyKeySet, describeKeySet, GP_DEFAULT_TEST_KEY, SIMULATOR_TEST_MASTER_KEY, simulatorDiversification, type KeySet, type StaticKeys, type Diversification, type KeyPurpose } from './gp/keys.js';
 export { Scp02Channel, scp02SessionKeys, Scp02Options } from './gp/scp02.js';
 export { Scp03Channel, scp03Kdf, scp03SessionKeys, Scp03Options } from './gp/scp03.js';
 export { GpSession, type GpSessionOptions, type ExclusiveAccess } from './gp/session.js';
 export * as gpCommands from './gp/commands.js';
-export { createSecurityDomain, SSD_LOAD_FILE_AID, SSD_MODULE_AID, listRegistry, getStatusEntries, loadCap, sendLoad, installApplet, deleteAid, setApplicationLocked, extradite, putKeys, personalize, type Registry, type LoadResult, type LoadOptions, type InstallOptions } from './gp/manager.js';
+export { createSecurityDomain, SSD_LOAD_FILE_AID, SSD_MODULE_AID, listRegistry, getStatusEntries, loadCap, sendLoad, installApplet, deleteAid, setApplicationLocked, extradite, putKeys, storeApplicationData, type Registry, type LoadResult, type LoadOptions, type InstallOptions } from './gp/manager.js';
 export { CapFile, type CapInfo, type ComponentName } from './gp/cap/cap.js';
 export { referenceCapStatus, appletSourceHash } from './gp/cap/reference.js';
 export { loadProfile, parseProfile, atrMatches, type CardProfile } from './gp/profile.js';

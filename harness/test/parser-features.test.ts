@@ -131,7 +131,7 @@ describe('apdutool import', () => {
     expect(s!.steps[4]!.position.line).toBe(9);
   });
   test('decimal bytes, expectations on request', async () => {
-    const { parseSwPattern } = await import('../src/script/patterns.js');
+    const { parseSwPattern } = await import('../src/apdu/patterns.js');
     const s = parseApdutool('0 164 4 0 0 0;', 'x.scr', { expectSw: [parseSwPattern('9000')!] });
     expect(s.steps[0]!.expect.sw.map((p) => p.text)).toEqual(['9000']);
   });

@@ -3,7 +3,7 @@ import { loadScenario } from '../src/script/parser.js';
 import { runScenario, runSuite } from '../src/runner/runner.js';
 import { standardStack } from '../src/transport/wrappers.js';
 import { loadScripts } from '../src/script/load.js';
-import { parseSwPattern } from '../src/script/patterns.js';
+import { parseSwPattern } from '../src/apdu/patterns.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport, listReaders } from '../src/transport/pcsc.js';
 import { toHex } from '../src/apdu/hex.js';

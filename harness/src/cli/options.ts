@@ -5,7 +5,7 @@
  */
 import { Command, Option } from './commander.js';
 import { UsageError } from '../errors.js';
-import { parseSwPattern } from '../script/patterns.js';
+import { parseSwPattern } from '../apdu/patterns.js';
 import type { SwPattern } from '../script/scenario.js';
 import type { CardOptions } from '../transport/open.js';
 import { parseReaderSelector, type TransportKind } from '../transport/transport.js';

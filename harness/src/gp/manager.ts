@@ -152,7 +152,7 @@ export async function putKeys(session: GpSession, keys: NewKeys, replaceVersion 
 }
 
 /** INSTALL [for personalization] then STORE DATA blocks to an application through its security domain. */
-export async function personalize(session: GpSession, applicationAid: Uint8Array, blocks: readonly Uint8Array[], p1Flags = 0x00): Promise<Uint8Array[]> {
+export async function storeApplicationData(session: GpSession, applicationAid: Uint8Array, blocks: readonly Uint8Array[], p1Flags = 0x00): Promise<Uint8Array[]> {
   await session.sendOk(`INSTALL [for personalization] ${toHex(applicationAid)}`, installForPersonalization(applicationAid));
   const answers: Uint8Array[] = [];
   for (let i = 0; i < blocks.length; i++) {

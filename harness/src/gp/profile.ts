@@ -3,7 +3,7 @@
  * keys and their diversification, and its quirks for LOAD and INSTALL. YAML, format in docs/vendor-profile.md.
  * Errors name file:line:column; unknown keys are errors.
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../read-file.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { parseHex, toHex } from '../apdu/hex.js';
 import { ScriptError, type SourcePosition } from '../errors.js';
@@ -240,12 +240,7 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
 }
 
 export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env): CardProfile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ScriptError({ file, line: 1, column: 1 }, `cannot read profile: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readTextFile(file, (reason) => new ScriptError({ file, line: 1, column: 1 }, `cannot read profile: ${reason}`));
   return parseProfile(text, file, env);
 }
 

@@ -3,11 +3,11 @@
  * every command sent through it is wrapped (C-MAC, C-DECRYPTION) and every response unwrapped and
  * checked (R-MAC, R-ENCRYPTION), so scenario steps and the card-management functions use it unchanged.
  */
-import { encodeCommand, type CommandApdu } from '../apdu/command.js';
+import { decodeCommand, encodeCommand, type CommandApdu } from '../apdu/command.js';
 import { concatBytes, toHex } from '../apdu/hex.js';
 import { ResponseApdu } from '../apdu/response.js';
 import type { Transport } from '../transport/transport.js';
-import { parseCommandApdu, type SecureChannelWrapper } from './channel.js';
+import type { SecureChannelWrapper } from './channel.js';
 import { initializeUpdate, ISD_AID_DEFAULT, maxCommandDataFromFci, selectByAid } from './commands.js';
 import { randomBytesArray } from './crypto.js';
 import { GpConfigError, gpStatusError, HostAuthenticationError, SecureChannelClosedError, SecureChannelProtocolError } from './errors.js';
@@ -180,7 +180,7 @@ export class GpSession implements Transport {
   async transmit(command: Uint8Array): Promise<Uint8Array> {
     let parsed: CommandApdu;
     try {
-      parsed = parseCommandApdu(command);
+      parsed = decodeCommand(command);
     } catch (e) {
       throw new GpConfigError(`not a command APDU: ${(e as Error).message}`);
     }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ResponseApdu, formatSw } from '../apdu/response.js';
 import { toHex } from '../apdu/hex.js';
-import { parseMaskedHex } from '../script/patterns.js';
+import { parseMaskedHex } from '../apdu/patterns.js';
 import { CardStatusError, HarnessError, ScriptError, TransportError } from '../errors.js';
 import { GpConfigError, GpError } from '../gp/errors.js';
 import type { Exchange, RunListener, RunResult, StepResult, SuiteResult } from '../results.js';

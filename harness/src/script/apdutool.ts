@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../read-file.js';
 import path from 'node:path';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import type { Scenario, Step, StepAction, SwPattern } from './scenario.js';
@@ -128,11 +128,6 @@ export function parseApdutool(text: string, file: string, options: ApdutoolOptio
 }
 
 export function loadApdutool(file: string, options: ApdutoolOptions = {}): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ScriptError({ file, line: 1, column: 1 }, `cannot read the script: ${(e as Error).message}`);
-  }
+  const text = readTextFile(file, (reason) => new ScriptError({ file, line: 1, column: 1 }, `cannot read the script: ${reason}`));
   return parseApdutool(text, file, options);
 }

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readTextFile, readWholeFile } from '../read-file.js';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import { HexFormatError, parseHex } from '../apdu/hex.js';
-import { parseMaskedHex, parseSwPattern } from './patterns.js';
+import { parseMaskedHex, parseSwPattern } from '../apdu/patterns.js';
 import { hasReferences, referencedNames } from './vars.js';
 import type { HashName } from '../apdu/digest-info.js';
 import {
@@ -219,11 +219,7 @@ export function loadScenario(file: string): Scenario {
 }
 
 function readScenarioText(file: string, at: SourcePosition): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ScriptError(at, `cannot read the scenario '${file}': ${(e as Error).message}`);
-  }
+  return readTextFile(file, (reason) => new ScriptError(at, `cannot read the scenario '${file}': ${reason}`));
 }
 
 function parseStepList(ctx: ParseContext, node: Node | null, what: string): Step[] {
@@ -393,12 +389,8 @@ function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: s
       if (hexEntry) return { kind: 'write-ef', fid, content: r.hexTemplate(hexEntry.value, 'write-ef hex'), source: 'inline hex' };
       const relative = r.text(fileEntry!.value, 'write-ef file');
       const resolved = path.resolve(baseDir, relative);
-      try {
-        const content = new Uint8Array(readFileSync(resolved));
-        return { kind: 'write-ef', fid, content: { text: relative, constant: content }, source: relative };
-      } catch (e) {
-        return r.fail(fileEntry!.value, `write-ef file: cannot read '${resolved}': ${(e as Error).message}`);
-      }
+      const content = new Uint8Array(readWholeFile(resolved, (reason) => new ScriptError(r.position(fileEntry!.value), `write-ef file: cannot read '${resolved}': ${reason}`)));
+      return { kind: 'write-ef', fid, content: { text: relative, constant: content }, source: relative };
     }
     case 'reset': {
       const mode = r.text(value, 'reset');

@@ -1,19 +1,9 @@
 import type { HashName } from '../apdu/digest-info.js';
+import type { BytePattern, SwPattern } from '../apdu/patterns.js';
+
+export type { BytePattern, SwPattern } from '../apdu/patterns.js';
+export { bytesMatch, swMatches } from '../apdu/patterns.js';
 import type { SourcePosition } from '../errors.js';
-
-/** A status-word pattern such as 9000, 63Cx or 61xx: `sw & mask === value`. */
-export interface SwPattern {
-  readonly text: string;
-  readonly value: number;
-  readonly mask: number;
-}
-
-/** A byte-string pattern written as hex where an `x` nibble matches anything. */
-export interface BytePattern {
-  readonly text: string;
-  readonly value: Uint8Array;
-  readonly mask: Uint8Array;
-}
 
 /**
  * Text from the scenario that may hold `${name}` references, resolved when the step runs.
@@ -33,7 +23,6 @@ export interface Expectation {
   readonly dataRegex?: RegExp;
   readonly length?: number;
 }
-
 
 export type StepAction =
   | { readonly kind: 'send'; readonly apdu: Template<Uint8Array> }
@@ -104,18 +93,6 @@ export interface Scenario {
   /** Default values of variables; the command line and captures override them. */
   readonly vars: Readonly<Record<string, string>>;
   readonly steps: readonly Step[];
-}
-
-export function swMatches(pattern: SwPattern, sw: number): boolean {
-  return (sw & pattern.mask) === pattern.value;
-}
-
-export function bytesMatch(pattern: BytePattern, data: Uint8Array): boolean {
-  if (data.length !== pattern.value.length) return false;
-  for (let i = 0; i < data.length; i++) {
-    if ((data[i]! & pattern.mask[i]!) !== pattern.value[i]) return false;
-  }
-  return true;
 }
 
 /** Keeps the steps a tag filter selects: a step's tags are its own plus its scenario's. */

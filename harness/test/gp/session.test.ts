@@ -8,7 +8,7 @@ import { encodePrivileges, ISD_AID_DEFAULT, loadBlockSize } from '../../src/gp/c
 import { CardStatusError } from '../../src/errors.js';
 import { CardCryptogramError, ResponseIntegrityError, SecureChannelClosedError, SecureChannelProtocolError } from '../../src/gp/errors.js';
 import { makeKeySet, type KeySet } from '../../src/gp/keys.js';
-import { deleteAid, installApplet, listRegistry, loadCap, personalize, putKeys, setApplicationLocked } from '../../src/gp/manager.js';
+import { deleteAid, installApplet, listRegistry, loadCap, storeApplicationData, putKeys, setApplicationLocked } from '../../src/gp/manager.js';
 import { GpSession } from '../../src/gp/session.js';
 import { vector } from '../support.js';
 import { EmulatedCard } from './emulated-card.js';
@@ -47,7 +47,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s: load, install, lis
     expect(registry.applications.map((a) => a.aid)).toEqual([toHex(appletAid)]);
     expect(registry.applications[0]!.lifeCycleName).toBe('SELECTABLE');
     expect(registry.loadFiles[0]!.modules).toEqual([toHex(appletAid)]);
-    await personalize(session, appletAid, [parseHex('A0'), parseHex('B1B2')]);
+    await storeApplicationData(session, appletAid, [parseHex('A0'), parseHex('B1B2')]);
     expect(card.apps[0]!.storeData.map(toHex)).toEqual(['A0', 'B1B2']);
     await setApplicationLocked(session, appletAid, true);
     expect((await listRegistry(session)).applications[0]!.lifeCycleName).toBe('LOCKED');

@@ -3,7 +3,7 @@
  * the package AID and version, applet AIDs, imports, and the load file data block in load order.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readWholeFile } from '../../read-file.js';
 import { concatBytes, toHex } from '../../apdu/hex.js';
 import { CapFormatError } from '../errors.js';
 import { readZip } from './zip.js';
@@ -166,12 +166,7 @@ export class CapFile {
   }
 
   static load(file: string): CapFile {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      throw new CapFormatError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    const bytes = readWholeFile(file, (reason) => new CapFormatError(`cannot read ${file}: ${reason}`));
     return CapFile.parse(bytes, file);
   }
 
