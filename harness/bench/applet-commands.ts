@@ -5,8 +5,8 @@
  */
 import { parseHex } from '../src/apdu/hex.js';
 import { digestInfo } from '../src/apdu/digest-info.js';
-import { JpkiClient } from '../src/jpki/client.js';
-import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
+import { JpkiClient } from '../src/jpki/client/client.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-ca/test-material.js';
 import type { Transport } from '../src/transport/transport.js';
 import { createHash } from 'node:crypto';
 import { timingStats } from '../src/stats.js';
@@ -31,8 +31,8 @@ function syntheticCertificate(length: number): Uint8Array {
 export async function benchAppletCommands(label: string, transport: Transport, iterations: number): Promise<void> {
   // Personalise through the real path, then replace the certificate by a 2 KB one.
   await personaliseWithTestCredential(transport);
-  const { openAdminSession, testContentKeys } = await import('../src/jpki/test-material.js');
-  const { putContentCommands, sealContent, ContentTarget } = await import('../src/jpki/sealer.js');
+  const { openAdminSession, testContentKeys } = await import('../src/jpki/test-ca/test-material.js');
+  const { putContentCommands, sealContent, ContentTarget } = await import('../src/jpki/sp-tsm/sealer.js');
   const client = new JpkiClient(transport);
   await client.selectApplication();
   const counter = (await client.information()).contentCounter + 1;

@@ -7,7 +7,7 @@ import { parseSwPattern } from '../src/apdu/patterns.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport, listReaders } from '../src/transport/pcsc.js';
 import { toHex } from '../src/apdu/hex.js';
-import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-ca/test-material.js';
 import { parseScenario } from '../src/script/parser.js';
 import { TransportError } from '../src/errors.js';
 import { announceSkip, portListening, simulatorJarBuilt, vector } from './support.js';

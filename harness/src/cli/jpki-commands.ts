@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import type { JpkiClient } from '../jpki/client.js';
+import type { JpkiClient } from '../jpki/client/client.js';
 import type { Transport } from '../transport/transport.js';
 import { addCardOptions, cardOptionsFrom, type CardCliOptions } from './options.js';
 
 /** Opens the card as every command does (openCard: GET RESPONSE, 6Cxx and chaining included) and closes it after `work`. */
 async function withCard<T>(opts: CardCliOptions, work: (client: JpkiClient, transport: Transport) => Promise<T>): Promise<T> {
   const { openCard } = await import('../transport/open.js');
-  const { JpkiClient } = await import('../jpki/client.js');
+  const { JpkiClient } = await import('../jpki/client/client.js');
   const card = await openCard(cardOptionsFrom(opts));
   try {
     return await work(new JpkiClient(card.transport), card.transport);
@@ -38,7 +38,7 @@ Examples:
   $ jpki-harness personalise --generate --pin 2580 -r 0`,
     )
     .action(async (opts: CardCliOptions & { generate?: boolean; pin: string; pinLess?: boolean; json?: boolean }) => {
-      const { personaliseWithTestCredential } = await import('../jpki/test-material.js');
+      const { personaliseWithTestCredential } = await import('../jpki/test-ca/test-material.js');
       await withCard(opts, async (client, transport) => {
         const result = await personaliseWithTestCredential(transport, {
           ...(opts.generate ? { generate: true } : {}),

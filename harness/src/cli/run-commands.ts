@@ -46,7 +46,7 @@ async function run(files: string[], opts: RunCliOptions, bench: boolean): Promis
   // Loaded here, not at the top: `--help` and `--version` must not pay for the runner and the reports.
   const { executeRun } = await import('./execute.js');
   const { renderJson } = await import('../report/files.js');
-  const personaliseWithTestCredential = opts.personalise ? (await import('../jpki/test-material.js')).personaliseWithTestCredential : undefined;
+  const personaliseWithTestCredential = opts.personalise ? (await import('../jpki/test-ca/test-material.js')).personaliseWithTestCredential : undefined;
   const result = await executeRun({
     ...cardOptionsFrom(opts),
     scripts: files,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ResponseApdu } from '../../src/apdu/response.js';
 import { toHex } from '../../src/apdu/hex.js';
-import { personaliseWithTestCredential } from '../../src/jpki/test-material.js';
+import { personaliseWithTestCredential } from '../../src/jpki/test-ca/test-material.js';
 import { packageRoot, SimulatorProcess } from '../../src/sim/simulator-process.js';
 import { PcscTransport } from '../../src/transport/pcsc.js';
 import { announceSkip, portListening, simulatorJarBuilt } from '../support.js';

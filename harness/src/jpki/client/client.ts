@@ -1,9 +1,9 @@
-import { digestInfo, hashMessage, type HashName } from '../apdu/digest-info.js';
-import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../apdu/jpki-commands.js';
-import { ResponseApdu } from '../apdu/response.js';
+import { digestInfo, hashMessage, type HashName } from '../../apdu/digest-info.js';
+import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../../apdu/jpki-commands.js';
+import { ResponseApdu } from '../../apdu/response.js';
 
-import { CardStatusError } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
+import { CardStatusError } from '../../errors.js';
+import type { Transport } from '../../transport/transport.js';
 import { parseInformation, type AppletInformation } from './info.js';
 
 export const JPKI_AID = Uint8Array.from([0xd3, 0x92, 0xf0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01]);

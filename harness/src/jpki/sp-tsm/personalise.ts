@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { ResponseApdu } from '../apdu/response.js';
-import { HarnessError } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
+import { ResponseApdu } from '../../apdu/response.js';
+import { HarnessError } from '../../errors.js';
+import type { Transport } from '../../transport/transport.js';
 import type { VerifiedAttestation } from './attestation.js';
-import { CardStatusError } from '../errors.js';
-import { parseInformation, type AppletInformation } from './info.js';
+import { CardStatusError } from '../../errors.js';
+import { parseInformation, type AppletInformation } from '../client/info.js';
 import { keyImportLayout } from './key-import.js';
 import {
   answerTagMatches,

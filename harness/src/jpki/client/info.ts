@@ -1,4 +1,4 @@
-import { HarnessError } from '../errors.js';
+import { HarnessError } from '../../errors.js';
 /** The applet's information record (GET DATA 80 CA 01 01), decoded. */
 export interface AppletInformation {
   readonly lifecycle: 'pre-personalised' | 'personalised' | 'terminated' | `unknown (${string})`;

@@ -1,5 +1,5 @@
 import { constants, createCipheriv, publicEncrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { aesCmac } from '../gp/crypto.js';
+import { aesCmac } from '../../gp/crypto.js';
 
 /** What a sealed envelope carries; the applet's PUT CONTENT P1. */
 export enum ContentTarget {
