@@ -60,7 +60,10 @@ function only(): string | undefined {
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -109,7 +112,7 @@ class RawPcsc {
     });
     const protocol = await new Promise<number>((resolve, reject) =>
       reader.connect({ share_mode: reader.SCARD_SHARE_SHARED, protocol: reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1 }, (err, p) =>
-        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(p),
+        err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(p),
       ),
     );
     return new RawPcsc(context, readers, reader, protocol);
@@ -117,7 +120,7 @@ class RawPcsc {
 
   transmit(command: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) =>
-      this.reader.transmit(command, 65538, this.protocol, (err, response) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(response))),
+      this.reader.transmit(command, 65538, this.protocol, (err, response) => (err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(response))),
     );
   }
 

@@ -269,7 +269,7 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     expect(toHex((await plain('FF70000000')).data)).toBe('01');
     expect((await plain('FF70010000')).sw).toBe(0x9000);
     expect(toHex((await plain('FF70000000')).data)).toBe('03');
-    const torn = await admin.terminate().then(() => 'answered', (e: Error) => e.message);
+    const torn = await admin.terminate().then(() => 'answered', (e: unknown) => (e as Error).message);
     expect(torn).not.toMatch(/^answered/);
     await sp.end().catch(() => undefined);
     await transport!.close().catch(() => undefined);

@@ -24,8 +24,8 @@ describe('variables and captures', () => {
   test('hex with ${...} is kept as a template; without, it is parsed now', () => {
     const s = parse('name: t\nvars: {X: "00"}\nsteps:\n  - send: 00B0${X}0004\n  - send: 00B0000004\n');
     const [a, b] = s.steps.map((x) => x.action);
-    expect(a!.kind === 'send' && a!.apdu.constant).toBeUndefined();
-    expect(b!.kind === 'send' && toHex(b!.apdu.constant!)).toBe('00B0000004');
+    expect(a!.kind === 'send' && a.apdu.constant).toBeUndefined();
+    expect(b!.kind === 'send' && toHex(b.apdu.constant!)).toBe('00B0000004');
     expect(s.vars).toEqual({ X: '00' });
   });
   test('non-hex text around a reference is refused at parse time', () => {

@@ -70,7 +70,7 @@ export function decodeCommand(bytes: Uint8Array): CommandApdu & { readonly exten
   const head = { cla, ins, p1, p2 };
   if (body.length === 0) return { ...head, extended: false };
   if (body.length === 1) return { ...head, ne: body[0] === 0 ? 256 : body[0]!, extended: false };
-  if (body[0] !== 0 || body.length === 1 + body[0]! || body.length === 2 + body[0]!) {
+  if (body[0] !== 0 || body.length === 1 + body[0] || body.length === 2 + body[0]) {
     // short form: Lc data [Le]
     const nc = body[0]!;
     if (nc === 0) throw new ApduEncodingError('short Lc of 0 is not allowed');

@@ -92,7 +92,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       process.off('SIGTERM', onSignal);
     }
   }
-  let exitCode = suite.exitCode;
+  const exitCode = suite.exitCode;
   try {
     await card.close({ checkTrace: !suite.aborted && !options.stopOnFailure });
   } catch (error) {

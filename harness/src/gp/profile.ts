@@ -4,7 +4,7 @@
  * Errors name file:line:column; unknown keys are errors.
  */
 import { readTextFile } from '../read-file.js';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { parseHex, toHex } from '../apdu/hex.js';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import { checkSecurityLevel, parseSecurityLevel } from './channel.js';
@@ -72,7 +72,7 @@ class Reader {
   map(node: unknown, what: string, allowed: readonly string[]): Map<string, Node> {
     if (!isMap(node)) this.fail(node as Node, `${what} must be a mapping`);
     const out = new Map<string, Node>();
-    for (const pair of (node as YAMLMap).items) {
+    for (const pair of (node).items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (!allowed.includes(key)) this.fail(pair.key as Node, `unknown key '${key}' in ${what} (expected one of: ${allowed.join(', ')})`);
       out.set(key, pair.value as Node);
@@ -131,7 +131,7 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
     throw new ScriptError({ file, line, column: col }, `YAML: ${e.message.split('\n')[0]}`);
   }
   const top = r.map(doc.contents, 'the profile', TOP);
-  const need = (k: string): Node => top.get(k) ?? r.fail(doc.contents as Node, `missing '${k}'`);
+  const need = (k: string): Node => top.get(k) ?? r.fail(doc.contents, `missing '${k}'`);
   const scpNode = need('scp');
   const scp = r.int(scpNode, 'scp', 2, 3) as 2 | 3;
   const i = top.has('i') ? r.int(top.get('i'), 'i', 0, 0xff) : scp === 2 ? 0x15 : 0x70;

@@ -115,7 +115,7 @@ export class ConsoleReporter implements RunListener {
   constructor(private readonly options: ConsoleOptions = {}) {
     this.write = options.write ?? ((t) => process.stdout.write(t + '\n'));
     this.writeProgress = options.writeProgress ?? ((t) => process.stderr.write(t));
-    this.progress = options.progress ?? (process.stderr.isTTY === true && !options.quiet);
+    this.progress = options.progress ?? (process.stderr.isTTY && !options.quiet);
   }
 
   private get single(): boolean {

@@ -78,7 +78,7 @@ function captured(capture: Capture, sw: number | undefined, data: Uint8Array, at
  * TimingTransport (the monotonic high-resolution clock), and the exchanges of a step are its time.
  */
 export async function runScenario(scenario: Scenario, transport: Transport, options: RunOptions = {}): Promise<RunResult> {
-  const vars: Variables = options.vars ?? new Map();
+  const vars: Variables = options.vars ?? new Map<string, string>();
   for (const [k, v] of Object.entries(scenario.vars)) if (!vars.has(k)) vars.set(k, v);
   const results: StepResult[] = [];
   let passed = 0;

@@ -92,7 +92,7 @@ class NodeReader {
   text(node: Node | null | undefined, what: string, allowEmpty = false): string {
     if (!isScalar(node)) this.fail(node, `${what} must be a single value`);
     if (node.value === null || (!allowEmpty && node.value === '')) this.fail(node, `${what} is empty`);
-    return typeof node.source === 'string' && typeof node.value !== 'string' ? node.source : String(node.value);
+    return typeof node.source === 'string' && typeof node.value !== 'string' ? node.source : typeof node.value === 'string' ? node.value : JSON.stringify(node.value);
   }
 
   hex(node: Node | null | undefined, what: string): Uint8Array {
@@ -177,7 +177,7 @@ function parseYaml(text: string, file: string): { r: NodeReader; root: Node | nu
     const pos = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
     throw new ScriptError({ file, line: pos.line, column: pos.col }, `YAML syntax: ${error.message.split('\n')[0]}`);
   }
-  return { r: new NodeReader(file, lines), root: doc.contents as Node | null };
+  return { r: new NodeReader(file, lines), root: doc.contents };
 }
 
 function parseScenarioIn(text: string, file: string, stack: readonly string[], count: { steps: number }): Scenario {
@@ -192,7 +192,7 @@ function parseScenarioIn(text: string, file: string, stack: readonly string[], c
   const varsEntry = r.entry(top, 'vars');
   const vars: Record<string, string> = varsEntry ? parseVars(r, varsEntry.value) : {};
   const ctx: ParseContext = { r, baseDir: path.dirname(file), stack: [...stack, path.resolve(file)], vars, tags: [], count };
-  const steps = parseStepList(ctx, stepsEntry.value ?? (stepsEntry.pair.key as Node), 'steps');
+  const steps = parseStepList(ctx, stepsEntry.value ?? (stepsEntry.pair.key), 'steps');
   return {
     file,
     name: nameEntry ? r.text(nameEntry.value, 'name') : path.basename(file),
@@ -342,7 +342,7 @@ function secureChannelSpec(r: NodeReader, map: YAMLMap<Node, Node>, baseDir: str
     const node = pair.value;
     if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) r.fail(node ?? pair.key, `secure-channel ${key} must be a scalar`);
     // YAML reads 0x30 as the number 48; keep the text as written for hex-looking values (a key, an AID).
-    const value = typeof node.value !== 'string' && typeof node.source === 'string' ? node.source : (node.value as string | number);
+    const value = typeof node.value !== 'string' && typeof node.source === 'string' ? node.source : (node.value);
     if (['key', 'enc', 'mac', 'dek'].includes(key) && typeof value === 'string' && !value.startsWith('env:')) {
       const length = value.replace(/\s/g, '').length / 2;
       if (!/^([0-9a-fA-F]{2}\s*)+$/.test(value) || ![16, 24, 32].includes(length)) {
@@ -427,7 +427,7 @@ function parseSign(r: NodeReader, value: Node | null): StepAction {
   const given = [digestEntry, messageEntry, infoEntry].filter((e) => e !== undefined).length;
   if (given !== 1) r.fail(value, "sign needs exactly one of 'digest' (hex, with 'hash'), 'message' (text, with 'hash') or 'digest-info' (hex)");
   if (infoEntry) {
-    if (hashEntry) r.fail(hashEntry.pair.key as Node, "sign: 'hash' goes with 'digest' or 'message', not with 'digest-info'");
+    if (hashEntry) r.fail(hashEntry.pair.key, "sign: 'hash' goes with 'digest' or 'message', not with 'digest-info'");
     return { kind: 'sign', digestInfo: r.hexTemplate(infoEntry.value, 'sign digest-info') };
   }
   if (!hashEntry) return r.fail(value, `sign needs 'hash' (${HASHES.join(', ')})`);

@@ -38,6 +38,11 @@ interface PCSCLite {
 
 type PcscFactory = () => PCSCLite;
 
+/** The text of what node-pcsclite hands to a callback as an error: an Error, or a string from the binding. */
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : typeof error === 'string' ? error : (JSON.stringify(error) ?? 'unknown error');
+}
+
 /**
  * Opens a context whose readers never crash the process: node-pcsclite runs a status
  * monitor per reader and emits 'error' on it when the context goes away, which would
@@ -110,7 +115,7 @@ export async function listReaders(waitMs = 1000): Promise<string[]> {
       pcsc.on('reader', (reader) => names.push(reader.name));
       pcsc.on('error', (error: unknown) => {
         clearTimeout(timer);
-        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${String((error as Error)?.message ?? error)}`));
+        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
       });
     });
   } finally {
@@ -181,7 +186,7 @@ export class PcscTransport implements Transport {
       });
       pcsc.on('error', (error: unknown) => {
         clearTimeout(timer);
-        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${String((error as Error)?.message ?? error)}`));
+        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
       });
     });
   }
@@ -215,7 +220,7 @@ export class PcscTransport implements Transport {
           : reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1;
     return new Promise<number>((resolve, reject) => {
       reader.connect({ share_mode: share, protocol }, (err, chosen) => {
-        if (err) reject(new TransportError(`cannot connect to the card in '${reader.name}': ${String((err as Error).message ?? err)}`));
+        if (err) reject(new TransportError(`cannot connect to the card in '${reader.name}': ${reason(err)}`));
         else resolve(chosen);
       });
     });
@@ -229,7 +234,7 @@ export class PcscTransport implements Transport {
       const data = Buffer.from(command.buffer, command.byteOffset, command.byteLength);
       this.reader.transmit(data, this.options.maxResponseLength ?? 65538, this.protocol, (err, response) => {
         if (err) {
-          const message = String((err as Error).message ?? err);
+          const message = reason(err);
           reject(
             this.removal ??
               (/removed|no smart card|reset|unavailable/i.test(message)
@@ -249,7 +254,7 @@ export class PcscTransport implements Transport {
   async reset(options: { cold?: boolean } = {}): Promise<Uint8Array> {
     const disposition = options.cold ? this.reader.SCARD_UNPOWER_CARD : this.reader.SCARD_RESET_CARD;
     await new Promise<void>((resolve, reject) =>
-      this.reader.disconnect(disposition, (err) => (err ? reject(new TransportError(String(err))) : resolve())),
+      this.reader.disconnect(disposition, (err) => (err ? reject(new TransportError(reason(err))) : resolve())),
     );
     this.protocol = await PcscTransport.connect(this.reader, this.options);
     // pcscd reports the ATR after a reset as a status change; wait briefly for it.
@@ -289,7 +294,7 @@ export class PcscTransport implements Transport {
 
   private async reconnect(options: PcscOptions): Promise<void> {
     await new Promise<void>((resolve, reject) =>
-      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, (err) => (err ? reject(new TransportError(String(err))) : resolve())),
+      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, (err) => (err ? reject(new TransportError(reason(err))) : resolve())),
     );
     this.protocol = await PcscTransport.connect(this.reader, options);
   }

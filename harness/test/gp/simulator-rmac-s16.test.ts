@@ -39,7 +39,7 @@ class Tap implements Transport {
     const response = await this.inner.transmit(command, options);
     if (this.corruptNext && response.length > 2) {
       this.corruptNext = false;
-      response[0] ^= 0x01;
+      response[0] = response[0]! ^ 0x01;
     }
     this.lastResponse = response;
     return response;
@@ -66,7 +66,7 @@ async function probe(): Promise<string | undefined> {
   }
 }
 
-const skip = await probe().catch((e: Error) => `simulator did not start: ${e.message}`);
+const skip = await probe().catch((e: unknown) => `simulator did not start: ${(e as Error).message}`);
 if (skip !== undefined) announceSkip('SCP02 R-MAC and SCP03 S16 on the simulator', skip);
 const run = skip !== undefined ? describe.skip : describe;
 

@@ -47,7 +47,10 @@ export class TestCertificateAuthority {
       issuer: this.certificate.subject,
       notBefore,
       notAfter,
+      // @peculiar/x509 types its keys with the DOM's CryptoKey, which this Node-only build does not declare.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unnecessary-type-assertion
       publicKey: publicKey as unknown as GeneratorKey,
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unnecessary-type-assertion
       signingKey: this.signingKey as unknown as GeneratorKey,
       signingAlgorithm: RSA_SHA256,
       extensions: [
