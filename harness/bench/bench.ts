@@ -112,7 +112,7 @@ class RawPcsc {
     });
     const protocol = await new Promise<number>((resolve, reject) =>
       reader.connect({ share_mode: reader.SCARD_SHARE_SHARED, protocol: reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1 }, (err, p) =>
-        err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(p),
+        err ? reject(err instanceof Error ? err : new Error((err as { message?: string }).message ?? JSON.stringify(err))) : resolve(p),
       ),
     );
     return new RawPcsc(context, readers, reader, protocol);
@@ -120,7 +120,7 @@ class RawPcsc {
 
   transmit(command: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) =>
-      this.reader.transmit(command, 65538, this.protocol, (err, response) => (err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(response))),
+      this.reader.transmit(command, 65538, this.protocol, (err, response) => (err ? reject(err instanceof Error ? err : new Error((err as { message?: string }).message ?? JSON.stringify(err))) : resolve(response))),
     );
   }
 

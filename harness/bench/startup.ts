@@ -7,7 +7,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { toHex } from '../src/apdu/hex.js';
 import { SimulatorProcess, packageRoot } from '../src/sim/simulator-process.js';
+import { PcscTransport } from '../src/transport/pcsc.js';
 import { timingStats } from '../src/stats.js';
 
 const CLI = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');
@@ -35,7 +37,7 @@ function report(label: string, pairs: readonly Pair[], target?: number): void {
   console.log(`${label.padEnd(46)} median ${a.median.toFixed(0)} ms vs ${b.median.toFixed(0)} ms  ratio ${ratio.median.toFixed(2)} [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]${verdict}`);
 }
 
-/** A and B in turn, `runs` times each after one warm-up of each; `setup` runs before every A and B, untimed. */
+/** A and B in turn, `runs` times each after one warm-up of each. */
 function alternate(runs: number, a: () => number, b: () => number): Pair[] {
   a();
   b();
@@ -51,16 +53,31 @@ export function startupFigures(runs = 20): void {
   report('jpki-harness --help vs node -e 0', alternate(runs, () => wallMs([process.execPath, CLI, '--help']), () => wallMs(NODE_BARE)), 1.5);
 }
 
+/** The ATR of the benchmark's own card, so that no other client's card in a shared slot is ever written to. */
+const BENCH_ATR = '3B8880014A504B492D42454E4348';
+
+/** Waits until the benchmark's own card (by its ATR) is in the reader; another client's card may hold the slot a while. */
+async function waitForOwnCard(reader: string): Promise<void> {
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    try {
+      const t = await PcscTransport.open({ reader, timeoutMs: 5000, share: 'shared' });
+      const atr = toHex(t.atr);
+      await t.close();
+      if (atr === BENCH_ATR) return;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline) throw new Error(`${reader} stays occupied by another card`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** One install on a fresh simulated card in `port`'s vpcd slot; the simulator's start is not timed. */
 async function onFreshCard(port: number, run: () => number): Promise<number> {
-  const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${port}` }).process;
+  const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${port}`, atr: BENCH_ATR }).process;
   try {
-    // the card is in once pcscd sees an ATR; `readers` does not need the card, so wait on a plain APDU
-    for (let i = 0; i < 100; i++) {
-      const r = spawnSync(process.execPath, [CLI, 'send', '-t', 'pcsc', '-r', readerOf(port), '--timeout', '200', '00A4040000'], { stdio: 'ignore' });
-      if (r.status === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitForOwnCard(readerOf(port));
     return run();
   } finally {
     await simulator.stop();

@@ -81,23 +81,111 @@ export { runShell, shellLineToYaml, SHELL_HELP, type ShellOptions } from './cli/
 export { buildCli } from './cli/program.js';
 export { JpkiClient, JpkiFile, JPKI_AID, type DigestAlgorithm } from './jpki/client/client.js';
 export { parseInformation, type AppletInformation } from './jpki/client/info.js';
-export { sealContent, putContentCommands, diversifyContentKeys, ContentTarget, authoriseCommand, answerTagMatches, keyTransportPayload, contentKeyCheckValue, setContentKeysCommands, type ContentKeys, type AdminHeader } from './jpki/sp-tsm/sealer.js';
-export { readAttestation, parseAttestation, verifyAttestation, acceptUnattested, attestationStatement, AttestationError, type AttestationRecord, type VerifiedAttestation } from './jpki/sp-tsm/attestation.js';
+export {
+  sealContent,
+  putContentCommands,
+  diversifyContentKeys,
+  ContentTarget,
+  authoriseCommand,
+  answerTagMatches,
+  keyTransportPayload,
+  contentKeyCheckValue,
+  setContentKeysCommands,
+  type ContentKeys,
+  type AdminHeader,
+} from './jpki/sp-tsm/sealer.js';
+export {
+  readAttestation,
+  parseAttestation,
+  verifyAttestation,
+  acceptUnattested,
+  attestationStatement,
+  AttestationError,
+  type AttestationRecord,
+  type VerifiedAttestation,
+} from './jpki/sp-tsm/attestation.js';
 export { keyImportLayout } from './jpki/sp-tsm/key-import.js';
-export { personalise, resetPin, terminate, readInformation, AppletAdministration, PersonalisationError, type PersonalisationPlan, type PersonalisationOptions, type PersonalisationResult } from './jpki/sp-tsm/personalise.js';
+export {
+  personalise,
+  resetPin,
+  terminate,
+  readInformation,
+  AppletAdministration,
+  PersonalisationError,
+  type PersonalisationPlan,
+  type PersonalisationOptions,
+  type PersonalisationResult,
+} from './jpki/sp-tsm/personalise.js';
 export { TestCertificateAuthority } from './jpki/test-ca/test-ca.js';
-export { personaliseWithTestCredential, attestCard, testContentKeysFor, type AttestedCard, openAdminSession, TEST_GP_KEYS, TEST_CONTENT_MASTER_KEYS, testContentKeys, TEST_PIN, ADMIN_SECURITY_LEVEL } from './jpki/test-ca/test-material.js';
+export {
+  personaliseWithTestCredential,
+  attestCard,
+  testContentKeysFor,
+  type AttestedCard,
+  openAdminSession,
+  TEST_GP_KEYS,
+  TEST_CONTENT_MASTER_KEYS,
+  testContentKeys,
+  TEST_PIN,
+  ADMIN_SECURITY_LEVEL,
+} from './jpki/test-ca/test-material.js';
 export * from './gp/errors.js';
-export { readCardAuthorityCertificate, verifyCardAuthority, verifyAuthoritySignature, CardAuthorityError, CASD_AID, TEST_CARD_AUTHORITY_ROOT, type CardAuthorityIdentity, type VerifiedCardAuthority } from './gp/card-authority.js';
+export {
+  readCardAuthorityCertificate,
+  verifyCardAuthority,
+  verifyAuthoritySignature,
+  CardAuthorityError,
+  CASD_AID,
+  TEST_CARD_AUTHORITY_ROOT,
+  type CardAuthorityIdentity,
+  type VerifiedCardAuthority,
+} from './gp/card-authority.js';
 export { SecurityLevel, parseSecurityLevel, type SecureChannelWrapper } from './gp/channel.js';
 export { aesCmac, kcvAes, kcvDes3 } from './gp/crypto.js';
-export { makeKeySet, parseKeyHex, diversifyKey, diversifyKeySet, describeKeySet, GP_DEFAULT_TEST_KEY, SIMULATOR_TEST_MASTER_KEY, simulatorDiversification, type KeySet, type StaticKeys, type Diversification, type KeyPurpose } from './gp/keys.js';
+export {
+  makeKeySet,
+  parseKeyHex,
+  diversifyKey,
+  diversifyKeySet,
+  describeKeySet,
+  GP_DEFAULT_TEST_KEY,
+  SIMULATOR_TEST_MASTER_KEY,
+  simulatorDiversification,
+  type KeySet,
+  type StaticKeys,
+  type Diversification,
+  type KeyPurpose,
+} from './gp/keys.js';
 export { Scp02Channel, scp02SessionKeys, Scp02Options } from './gp/scp02.js';
 export { Scp03Channel, scp03Kdf, scp03SessionKeys, Scp03Options } from './gp/scp03.js';
 export { GpSession, type GpSessionOptions, type ExclusiveAccess } from './gp/session.js';
 export * as gpCommands from './gp/commands.js';
-export { createSecurityDomain, SSD_LOAD_FILE_AID, SSD_MODULE_AID, listRegistry, getStatusEntries, loadCap, sendLoad, installApplet, deleteAid, setApplicationLocked, extradite, putKeys, storeApplicationData, type Registry, type LoadResult, type LoadOptions, type InstallOptions } from './gp/manager.js';
+export {
+  createSecurityDomain,
+  SSD_LOAD_FILE_AID,
+  SSD_MODULE_AID,
+  listRegistry,
+  getStatusEntries,
+  loadCap,
+  sendLoad,
+  installApplet,
+  deleteAid,
+  setApplicationLocked,
+  extradite,
+  putKeys,
+  storeApplicationData,
+  type Registry,
+  type LoadResult,
+  type LoadOptions,
+  type InstallOptions,
+} from './gp/manager.js';
 export { CapFile, type CapInfo, type ComponentName } from './gp/cap/cap.js';
 export { referenceCapStatus, appletSourceHash } from './gp/cap/reference.js';
 export { loadProfile, parseProfile, atrMatches, type CardProfile } from './gp/profile.js';
-export { secureChannelOptions, openScriptSession, SECURE_CHANNEL_STEP_KEYS, type SecureChannelOpener, type SecureChannelSession } from './runner/secure-channel.js';
+export {
+  secureChannelOptions,
+  openScriptSession,
+  SECURE_CHANNEL_STEP_KEYS,
+  type SecureChannelOpener,
+  type SecureChannelSession,
+} from './runner/secure-channel.js';

@@ -49,7 +49,9 @@ export function registerCardCommands(program: Command): void {
       if (opts.json) console.log(JSON.stringify(out));
     });
 
-  addCardOptions(program.command('shell').description('interactive APDU prompt with history and the scenario steps (select, read-ef, verify-pin, sign …)'))
+  addCardOptions(
+    program.command('shell').description('interactive APDU prompt with history and the scenario steps (select, read-ef, verify-pin, sign …)'),
+  )
     .option('--history <file>', 'history file (default ~/.jpki_harness_history; verify-pin lines are never written)')
     .option('--no-history', 'keep no history file')
     .addHelpText(

@@ -114,7 +114,9 @@ export function printCapInfo(file: string, o: { descriptor?: boolean; debug?: bo
     console.log(JSON.stringify(info, null, 2));
     return;
   }
-  console.log(`package   ${info.package.aid} v${info.package.version}${info.package.name ? ` (${info.package.name})` : ''}, CAP format ${info.capFormat}`);
+  console.log(
+    `package   ${info.package.aid} v${info.package.version}${info.package.name ? ` (${info.package.name})` : ''}, CAP format ${info.capFormat}`,
+  );
   for (const a of info.applets) console.log(`applet    ${a}`);
   for (const i of info.imports) console.log(`import    ${i.aid} v${i.version}${i.name ? ` (${i.name})` : ''}`);
   console.log(`components ${info.components.map((c) => `${c.name}:${c.size}`).join(' ')}`);

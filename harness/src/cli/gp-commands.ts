@@ -51,7 +51,10 @@ export function registerGpCommands(program: Command): void {
   addSessionOptions(gp.command('list').description('list the ISD, applications, security domains and packages'))
     .addOption(new Option('--format <format>', 'GET STATUS response format').choices(['auto', 'tlv', 'legacy']).default('auto'))
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  $ jpki-harness gp list -r "Virtual PCD"\n  $ jpki-harness gp list -p test-vectors/profiles/simulator-scp02.yaml --level 13')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jpki-harness gp list -r "Virtual PCD"\n  $ jpki-harness gp list -p test-vectors/profiles/simulator-scp02.yaml --level 13',
+    )
     .action(async (o: GpCliOptions & { format: 'auto' | 'tlv' | 'legacy' }) => {
       const { withSession, printRegistry } = await actions();
       const { listRegistry } = await import('../gp/manager.js');
@@ -156,7 +159,10 @@ export function registerGpCommands(program: Command): void {
   addSessionOptions(program.command('install').description('load and install the JPKI applet with the parameters of a card profile'))
     .option('--cap <file>', 'CAP file of the applet (default test-vectors/cap/jpki-applet.cap)')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  $ jpki-harness install -r "Virtual PCD"\n  $ jpki-harness install -p test-vectors/profiles/simulator-scp02.yaml')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jpki-harness install -r "Virtual PCD"\n  $ jpki-harness install -p test-vectors/profiles/simulator-scp02.yaml',
+    )
     .action(async (o: GpCliOptions & { cap?: string }) => {
       const { withSession, installFromProfile } = await actions();
       const capFile = o.cap ?? (await packagePath('test-vectors', 'cap', 'jpki-applet.cap'));

@@ -49,17 +49,26 @@ export function addCardOptions(command: Command): Command {
     .option('--trace <file>', 'trace file to replay (trace transport)')
     .option('--record <file>', 'record every exchange to a trace file (=> / <= lines; replay with -t trace)')
     .option('--sim-log <file>', 'simulator APDU log, PINs and keys redacted (sim)')
-    .option('--sim-attach <port>', 'wait on this port for a simulator started elsewhere (java -jar build/jpki-simulator.jar --connect 127.0.0.1:PORT) instead of starting one (sim)')
+    .option(
+      '--sim-attach <port>',
+      'wait on this port for a simulator started elsewhere (java -jar build/jpki-simulator.jar --connect 127.0.0.1:PORT) ' +
+        'instead of starting one (sim)',
+    )
     .option('--no-get-response', 'do not answer 61xx with GET RESPONSE')
     .option('--no-resend-6c', 'do not re-send a command answered 6Cxx with the corrected Le')
-    .addOption(new Option('--extended <mode>', 'extended-length APDUs: auto (from the ATR), on, off (chain long data instead)').choices(['auto', 'on', 'off']).default('auto'))
+    .addOption(
+      new Option('--extended <mode>', 'extended-length APDUs: auto (from the ATR), on, off (chain long data instead)')
+        .choices(['auto', 'on', 'off'])
+        .default('auto'),
+    )
     .option('--log', 'log every wire exchange (GET RESPONSE and chained blocks included) to stderr')
     .option('--show-secrets', 'show PINs, keys and other secret step content in every output (default: redacted)');
 }
 
 export function cardOptionsFrom(opts: CardCliOptions): CardOptions {
   const timeoutMs = Number(opts.timeout ?? '10000');
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout needs a positive number of milliseconds, got '${opts.timeout}'`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new UsageError(`--timeout needs a positive number of milliseconds, got '${opts.timeout}'`);
   const reader = parseReaderSelector(opts.reader);
   return {
     ...(opts.transport !== undefined ? { kind: opts.transport } : {}),

@@ -1,5 +1,14 @@
 import type { Command } from 'commander';
-import { addCardOptions, cardOptionsFrom, collect, EXIT_CODES_HELP, parseSwOption, parseVars, positiveInteger, type CardCliOptions } from './options.js';
+import {
+  addCardOptions,
+  cardOptionsFrom,
+  collect,
+  EXIT_CODES_HELP,
+  parseSwOption,
+  parseVars,
+  positiveInteger,
+  type CardCliOptions,
+} from './options.js';
 
 interface RunCliOptions extends CardCliOptions {
   repeat?: string;
@@ -46,7 +55,9 @@ async function run(files: string[], opts: RunCliOptions, bench: boolean): Promis
   // Loaded here, not at the top: `--help` and `--version` must not pay for the runner and the reports.
   const { executeRun } = await import('./execute.js');
   const { renderJson } = await import('../report/files.js');
-  const personaliseWithTestCredential = opts.personalise ? (await import('../jpki/test-ca/test-material.js')).personaliseWithTestCredential : undefined;
+  const personaliseWithTestCredential = opts.personalise
+    ? (await import('../jpki/test-ca/test-material.js')).personaliseWithTestCredential
+    : undefined;
   const result = await executeRun({
     ...cardOptionsFrom(opts),
     scripts: files,

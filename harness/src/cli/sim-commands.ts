@@ -17,8 +17,12 @@ export function registerSimCommands(program: Command): void {
     .option('--state <file>', 'keep the card (applets, keys, PIN counters, registry) in this file across restarts')
     .option('--fresh', 'with --state: start a new card, replacing the file')
     .option('--t0', 'T=0 persona: response data fetched with GET RESPONSE')
-    .option('--card-seed <hex>', 'a new card\'s identity (IIN, CIN, keys, CASD) from this seed: the same seed, the same card')
-    .addHelpText('after', '\nExamples:\n  $ jpki-harness sim start && opensc-tool -l\n  $ jpki-harness sim start -p 35964 --log /tmp/card.log\n  $ jpki-harness sim start --state ~/.jpki-card.state')
+    .option('--card-seed <hex>', "a new card's identity (IIN, CIN, keys, CASD) from this seed: the same seed, the same card")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jpki-harness sim start && opensc-tool -l\n  $ jpki-harness sim start -p 35964 --log /tmp/card.log\n' +
+        '  $ jpki-harness sim start --state ~/.jpki-card.state',
+    )
     .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean; cardSeed?: string }) => {
       const { startBackgroundSimulator } = await import('../sim/background.js');
       const status = await startBackgroundSimulator({
@@ -33,7 +37,9 @@ export function registerSimCommands(program: Command): void {
       console.log(`simulator running (pid ${status.pid}) on vpcd port ${status.port}`);
       if (!status.readerListening) {
         const { default: chalk } = await import('chalk');
-        console.log(chalk.yellow(`nothing listens on port ${status.port} yet: start pcscd with vsmartcard-vpcd installed; the card plugs in when it appears`));
+        console.log(
+          chalk.yellow(`nothing listens on port ${status.port} yet: start pcscd with vsmartcard-vpcd installed; the card plugs in when it appears`),
+        );
       }
     });
   sim

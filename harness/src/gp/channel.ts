@@ -27,7 +27,21 @@ export function checkSecurityLevel(level: number, scp: 2 | 3): void {
 export function parseSecurityLevel(text: string): number {
   const t = text.trim().toLowerCase();
   if (/^(0x)?[0-9a-f]{1,2}$/.test(t)) return parseInt(t.replace(/^0x/, ''), 16);
-  const names: Record<string, number> = { none: 0, mac: 0x01, cmac: 0x01, 'c-mac': 0x01, enc: 0x03, cdec: 0x02, 'c-dec': 0x02, 'c-decryption': 0x02, rmac: 0x10, 'r-mac': 0x10, renc: 0x20, 'r-enc': 0x20, 'r-encryption': 0x20 };
+  const names: Record<string, number> = {
+    none: 0,
+    mac: 0x01,
+    cmac: 0x01,
+    'c-mac': 0x01,
+    enc: 0x03,
+    cdec: 0x02,
+    'c-dec': 0x02,
+    'c-decryption': 0x02,
+    rmac: 0x10,
+    'r-mac': 0x10,
+    renc: 0x20,
+    'r-enc': 0x20,
+    'r-encryption': 0x20,
+  };
   let level = 0;
   for (const part of t.split('+')) {
     const v = names[part.trim()];

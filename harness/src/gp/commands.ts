@@ -287,7 +287,10 @@ export interface RegistryEntry {
 
 export function lifeCycleName(kind: RegistryEntry['kind'], state: number): string {
   if (kind === 'isd') {
-    return ({ 0x01: 'OP_READY', 0x07: 'INITIALIZED', 0x0f: 'SECURED', 0x7f: 'CARD_LOCKED', 0xff: 'TERMINATED' } as Record<number, string>)[state] ?? `card state ${state.toString(16)}`;
+    return (
+      ({ 0x01: 'OP_READY', 0x07: 'INITIALIZED', 0x0f: 'SECURED', 0x7f: 'CARD_LOCKED', 0xff: 'TERMINATED' } as Record<number, string>)[state] ??
+      `card state ${state.toString(16)}`
+    );
   }
   if (kind === 'load-file') return state === 0x01 ? 'LOADED' : `state ${state.toString(16)}`;
   if (state & 0x80) return 'LOCKED';
@@ -355,8 +358,16 @@ export function parseStatusTlv(scope: StatusScopeValue, data: Uint8Array): Regis
     }
     const kind = kindOf(scope, priv);
     out.push({
-      kind, aid: toHex(aid), lifeCycle: lc, lifeCycleName: lifeCycleName(kind, lc), privileges: decodePrivileges(priv), privilegesHex: toHex(priv), modules,
-      ...(version !== undefined ? { version } : {}), ...(sd !== undefined ? { associatedSecurityDomain: sd } : {}), ...(elf !== undefined ? { loadFile: elf } : {}),
+      kind,
+      aid: toHex(aid),
+      lifeCycle: lc,
+      lifeCycleName: lifeCycleName(kind, lc),
+      privileges: decodePrivileges(priv),
+      privilegesHex: toHex(priv),
+      modules,
+      ...(version !== undefined ? { version } : {}),
+      ...(sd !== undefined ? { associatedSecurityDomain: sd } : {}),
+      ...(elf !== undefined ? { loadFile: elf } : {}),
     });
   }
   return out;
@@ -383,7 +394,15 @@ export function parseStatusLegacy(scope: StatusScopeValue, data: Uint8Array): Re
       }
     }
     const kind = kindOf(scope, priv);
-    out.push({ kind, aid: toHex(aid), lifeCycle: lc, lifeCycleName: lifeCycleName(kind, lc), privileges: decodePrivileges(priv), privilegesHex: toHex(priv), modules });
+    out.push({
+      kind,
+      aid: toHex(aid),
+      lifeCycle: lc,
+      lifeCycleName: lifeCycleName(kind, lc),
+      privileges: decodePrivileges(priv),
+      privilegesHex: toHex(priv),
+      modules,
+    });
   }
   return out;
 }

@@ -165,7 +165,8 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
   let diversification: Diversification = 'none';
   if (k.has('diversification')) {
     const d = r.string(k.get('diversification'), 'keys.diversification').toLowerCase();
-    if (!DIVERSIFICATIONS.includes(d as Diversification)) r.fail(k.get('diversification'), `keys.diversification must be one of ${DIVERSIFICATIONS.join(', ')}`);
+    if (!DIVERSIFICATIONS.includes(d as Diversification))
+      r.fail(k.get('diversification'), `keys.diversification must be one of ${DIVERSIFICATIONS.join(', ')}`);
     diversification = d as Diversification;
   }
   const load = top.has('load') ? r.map(top.get('load'), 'load', LOAD) : new Map<string, Node>();
@@ -218,7 +219,11 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
       includeDebug: load.has('include-debug') ? r.bool(load.get('include-debug'), 'load.include-debug') : false,
     },
     install: {
-      privilegeEncoding: install.has('privilege-encoding') ? (r.int(install.get('privilege-encoding'), 'install.privilege-encoding', 1, 3) === 1 ? 1 : 3) : 3,
+      privilegeEncoding: install.has('privilege-encoding')
+        ? r.int(install.get('privilege-encoding'), 'install.privilege-encoding', 1, 3) === 1
+          ? 1
+          : 3
+        : 3,
       emptyC9,
       ...(volatileQ !== undefined ? { volatileMemoryQuota: volatileQ } : {}),
       ...(nonVolatileQ !== undefined ? { nonVolatileMemoryQuota: nonVolatileQ } : {}),

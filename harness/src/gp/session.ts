@@ -88,11 +88,14 @@ export class GpSession implements Transport {
       }
       const hostChallenge = options.hostChallenge ?? randomBytesArray(options.s16 ? 16 : 8);
       const iu = await plain(initializeUpdate(options.keys.version, hostChallenge));
-      if (iu.sw !== 0x9000) throw gpStatusError(`INITIALIZE UPDATE (key version ${options.keys.version.toString(16).padStart(2, '0').toUpperCase()})`, iu.sw);
+      if (iu.sw !== 0x9000)
+        throw gpStatusError(`INITIALIZE UPDATE (key version ${options.keys.version.toString(16).padStart(2, '0').toUpperCase()})`, iu.sw);
       if (iu.data.length < 12) throw new SecureChannelProtocolError(`INITIALIZE UPDATE response too short: ${iu.data.length} bytes`);
       const scp = iu.data[11];
-      if (scp !== 0x02 && scp !== 0x03) throw new SecureChannelProtocolError(`card offers SCP${toHex(Uint8Array.of(scp ?? 0))}, this host speaks SCP02 and SCP03`);
-      if (options.scp !== undefined && options.scp !== scp) throw new SecureChannelProtocolError(`card answered with SCP0${scp}, the session was asked for SCP0${options.scp}`);
+      if (scp !== 0x02 && scp !== 0x03)
+        throw new SecureChannelProtocolError(`card offers SCP${toHex(Uint8Array.of(scp ?? 0))}, this host speaks SCP02 and SCP03`);
+      if (options.scp !== undefined && options.scp !== scp)
+        throw new SecureChannelProtocolError(`card answered with SCP0${scp}, the session was asked for SCP0${options.scp}`);
       const kdd = iu.data.slice(0, 10);
       const keys = diversifyKeySet(options.keys, kdd, options.diversification ?? 'none');
       let channel: SecureChannelWrapper;

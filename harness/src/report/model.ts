@@ -238,7 +238,19 @@ export class ReportBuilder implements RunListener {
     this.report.updatedAt = new Date().toISOString();
     this.report.stats = [...this.samples.entries()].map(([key, s]) => {
       const t = timingStats(s.samples);
-      return { key, scenario: s.scenario, name: s.name, count: t.count, failures: s.failures, min: t.min, median: t.median, p95: t.p95, max: t.max, mean: t.mean, samples: s.samples };
+      return {
+        key,
+        scenario: s.scenario,
+        name: s.name,
+        count: t.count,
+        failures: s.failures,
+        min: t.min,
+        median: t.median,
+        p95: t.p95,
+        max: t.max,
+        mean: t.mean,
+        samples: s.samples,
+      };
     });
     return this.report;
   }

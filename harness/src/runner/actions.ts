@@ -69,7 +69,8 @@ export async function performAction(action: StepAction, ctx: ActionContext): Pro
     case 'sign': {
       let info: Uint8Array;
       if (action.digestInfo) info = resolveHex(action.digestInfo, vars, position, 'sign digest-info');
-      else if (action.message) info = digestInfo(action.hash!, hashMessage(action.hash!, new Uint8Array(Buffer.from(resolveText(action.message, vars, position), 'utf8'))));
+      else if (action.message)
+        info = digestInfo(action.hash!, hashMessage(action.hash!, new Uint8Array(Buffer.from(resolveText(action.message, vars, position), 'utf8'))));
       else {
         const digest = resolveHex(action.digest!, vars, position, 'sign digest');
         try {

@@ -16,7 +16,8 @@ import type { SecureChannelOpener, SecureChannelSession } from './secure-channel
 export type { Exchange, RunListener, RunResult, StepResult, StepStats, SuiteInfo, SuiteResult } from '../results.js';
 
 /** The opener used when the caller passes none; the GP layer is loaded on the first secure-channel step only. */
-const defaultOpener: SecureChannelOpener = async (transport, spec, baseDir) => (await import('./secure-channel.js')).openScriptSession(transport, spec, baseDir);
+const defaultOpener: SecureChannelOpener = async (transport, spec, baseDir) =>
+  (await import('./secure-channel.js')).openScriptSession(transport, spec, baseDir);
 
 
 
@@ -37,7 +38,12 @@ export interface RunOptions {
 }
 
 /** Checks a response against an expectation; returns why it fails, or undefined when it passes. */
-export function checkExpectation(expect: Expectation, sw: number | undefined, data: Uint8Array, resolveData?: (text: string) => string): string | undefined {
+export function checkExpectation(
+  expect: Expectation,
+  sw: number | undefined,
+  data: Uint8Array,
+  resolveData?: (text: string) => string,
+): string | undefined {
   if (expect.sw.length > 0) {
     if (sw === undefined) return 'no status word to check';
     let matched = false;
@@ -130,7 +136,11 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
         // The card refused the handshake: the step fails, with the last status word.
         if (error instanceof GpError || error instanceof CardStatusError) {
           const last = exchanges[exchanges.length - 1]?.response;
-          return { data: new Uint8Array(0), failure: error.message, ...(last && last.length >= 2 ? { sw: (last[last.length - 2]! << 8) | last[last.length - 1]! } : {}) };
+          return {
+            data: new Uint8Array(0),
+            failure: error.message,
+            ...(last && last.length >= 2 ? { sw: (last[last.length - 2]! << 8) | last[last.length - 1]! } : {}),
+          };
         }
         throw error;
       }
@@ -155,12 +165,19 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
       let failure = outcome.failure ?? checkExpectation(step.expect, outcome.sw, outcome.data, resolveData);
       for (const capture of step.capture) {
         const value = captured(capture, outcome.sw, outcome.data, transport.atr);
-        if (value === undefined) failure ??= `capture ${capture.name}: the ${capture.from} is too short for [${capture.start ?? ''}:${capture.end ?? ''}]`;
+        if (value === undefined)
+          failure ??= `capture ${capture.name}: the ${capture.from} is too short for [${capture.start ?? ''}:${capture.end ?? ''}]`;
         else vars.set(capture.name, value);
       }
       let nanoseconds = 0;
       for (const e of exchanges) nanoseconds += e.nanoseconds;
-      const r: { -readonly [K in keyof StepResult]: StepResult[K] } = { step, exchanges, data: outcome.data, passed: failure === undefined, nanoseconds };
+      const r: { -readonly [K in keyof StepResult]: StepResult[K] } = {
+        step,
+        exchanges,
+        data: outcome.data,
+        passed: failure === undefined,
+        nanoseconds,
+      };
       if (outcome.sw !== undefined) r.sw = outcome.sw;
       if (failure !== undefined) r.failure = failure;
       result = r;
@@ -244,7 +261,8 @@ export async function runSuite(scenarios: readonly Scenario[], transport: Transp
         onStep: (result) => {
           if (!isWarmup && result.exchanges.length > 0) {
             let s = lastStats !== undefined && lastStats.key === result.step.key ? lastStats : stats.get(result.step.key);
-            if (!s) stats.set(result.step.key, (s = { key: result.step.key, name: result.step.name, scenario: scenario.name, samples: [], failures: 0 }));
+            if (!s)
+              stats.set(result.step.key, (s = { key: result.step.key, name: result.step.name, scenario: scenario.name, samples: [], failures: 0 }));
             lastStats = s;
             s.samples.push(result.nanoseconds / 1e6);
             if (!result.passed) s.failures++;

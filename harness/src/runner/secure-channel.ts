@@ -41,18 +41,28 @@ function key(name: string, value: unknown, env: NodeJS.ProcessEnv): Uint8Array {
  * Turns the step's mapping into session options. `baseDir` resolves a relative profile path (the
  * script's folder). Unknown keys and bad values are GpConfigErrors; the caller adds file:line.
  */
-export function secureChannelOptions(step: Readonly<Record<string, unknown>>, baseDir: string, env: NodeJS.ProcessEnv = process.env): GpSessionOptions {
+export function secureChannelOptions(
+  step: Readonly<Record<string, unknown>>,
+  baseDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): GpSessionOptions {
   for (const k of Object.keys(step)) {
-    if (!(SECURE_CHANNEL_STEP_KEYS as readonly string[]).includes(k)) throw new GpConfigError(`unknown secure-channel key '${k}' (expected one of: ${SECURE_CHANNEL_STEP_KEYS.join(', ')})`);
+    if (!(SECURE_CHANNEL_STEP_KEYS as readonly string[]).includes(k))
+      throw new GpConfigError(`unknown secure-channel key '${k}' (expected one of: ${SECURE_CHANNEL_STEP_KEYS.join(', ')})`);
   }
   const profile = step['profile'] !== undefined ? loadProfile(path.resolve(baseDir, asString('profile', step['profile'])), env) : undefined;
   const scp = step['scp'] !== undefined ? (asInt('scp', step['scp'], 2, 3) as 2 | 3) : profile?.scp;
-  const version = step['kvn'] !== undefined ? asInt('kvn', step['kvn'], 0, 0x7f) : profile?.keys.version ?? 0;
+  const version = step['kvn'] !== undefined ? asInt('kvn', step['kvn'], 0, 0x7f) : (profile?.keys.version ?? 0);
   let keys = profile?.keys;
   if (step['key'] !== undefined) keys = makeKeySet(version, key('key', step['key'], env));
   if (step['enc'] !== undefined) {
     const enc = key('enc', step['enc'], env);
-    keys = makeKeySet(version, enc, step['mac'] !== undefined ? key('mac', step['mac'], env) : enc, step['dek'] !== undefined ? key('dek', step['dek'], env) : enc);
+    keys = makeKeySet(
+      version,
+      enc,
+      step['mac'] !== undefined ? key('mac', step['mac'], env) : enc,
+      step['dek'] !== undefined ? key('dek', step['dek'], env) : enc,
+    );
   }
   if (keys === undefined) throw new GpConfigError('secure-channel needs keys: a profile, key, or enc/mac/dek');
   if (keys.version !== version) keys = makeKeySet(version, keys.enc, keys.mac, keys.dek);
@@ -62,7 +72,8 @@ export function secureChannelOptions(step: Readonly<Record<string, unknown>>, ba
   let diversification: Diversification = profile?.diversification ?? 'none';
   if (step['diversification'] !== undefined) {
     const d = asString('diversification', step['diversification']).toLowerCase();
-    if (!DIVERSIFICATIONS.includes(d as Diversification)) throw new GpConfigError(`secure-channel diversification must be one of ${DIVERSIFICATIONS.join(', ')}`);
+    if (!DIVERSIFICATIONS.includes(d as Diversification))
+      throw new GpConfigError(`secure-channel diversification must be one of ${DIVERSIFICATIONS.join(', ')}`);
     diversification = d as Diversification;
   }
   const i = step['i'] !== undefined ? asInt('i', step['i'], 0, 0xff) : profile?.i;

@@ -120,7 +120,10 @@ export function parseApdutool(text: string, file: string, options: ApdutoolOptio
       const hex = Buffer.from(apdu).toString('hex').toUpperCase();
       add({ kind: 'send', apdu: { text: hex, constant: apdu } }, `${s.position.line}: ${hex.slice(0, 8)}`, s.position, true);
     } else {
-      throw new ScriptError(s.position, `unknown apdutool statement '${words[0]}' (expected powerup, powerdown, echo, delay, output, or an APDU of 0x.. bytes)`);
+      throw new ScriptError(
+        s.position,
+        `unknown apdutool statement '${words[0]}' (expected powerup, powerdown, echo, delay, output, or an APDU of 0x.. bytes)`,
+      );
     }
   }
   if (steps.length === 0) throw new ScriptError({ file, line: 1, column: 1 }, 'the apdutool script has no statements');

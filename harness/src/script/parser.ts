@@ -1,5 +1,15 @@
-import { readTextFile, readWholeFile } from '../read-file.js';
+/**
+ * The YAML scenario parser (docs/script-format.md). Three choices shape it:
+ *  - It works on the YAML document tree, not on plain objects, so that every error can name the
+ *    file:line:column of the node at fault: a scenario is written by hand and run far from its author.
+ *  - It resolves at parse time what does not depend on the run (hex, patterns, repeat and include
+ *    blocks, digest lengths) and leaves to run time what does: `${var}` templates, and secure-channel
+ *    options (profile, env: keys), which would otherwise put key material into a parsed scenario.
+ *  - repeat and include are expanded into a flat list of steps: the runner's loop stays a plain loop,
+ *    and repeated copies share a key so that their timings are gathered as one step's samples.
+ */
 import path from 'node:path';
+import { readTextFile, readWholeFile } from '../read-file.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import { HexFormatError, parseHex } from '../apdu/hex.js';
@@ -42,7 +52,7 @@ const WRITE_EF_KEYS = ['fid', 'file', 'hex'] as const;
 const SIGN_KEYS = ['hash', 'digest', 'message', 'digest-info'] as const;
 const HASHES: readonly HashName[] = ['sha1', 'sha256', 'sha384', 'sha512'];
 const DIGEST_LENGTHS: Record<HashName, number> = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
-/** Upper bound on steps after repeat and include are expanded. */
+/** Upper bound on steps after repeat and include are expanded: a typo in a repeat count must not exhaust memory. */
 const MAX_STEPS = 1_000_000;
 
 const OK: readonly SwPattern[] = [parseSwPattern('9000')!];
@@ -92,7 +102,9 @@ class NodeReader {
   text(node: Node | null | undefined, what: string, allowEmpty = false): string {
     if (!isScalar(node)) this.fail(node, `${what} must be a single value`);
     if (node.value === null || (!allowEmpty && node.value === '')) this.fail(node, `${what} is empty`);
-    return typeof node.source === 'string' && typeof node.value !== 'string' ? node.source : typeof node.value === 'string' ? node.value : JSON.stringify(node.value);
+    // YAML reads 0x30 as 48 and 1e3 as 1000: a hex-looking value keeps the text as written.
+    if (typeof node.source === 'string' && typeof node.value !== 'string') return node.source;
+    return typeof node.value === 'string' ? node.value : JSON.stringify(node.value);
   }
 
   hex(node: Node | null | undefined, what: string): Uint8Array {
@@ -171,6 +183,7 @@ export function parseScenario(text: string, file: string): Scenario {
 
 function parseYaml(text: string, file: string): { r: NodeReader; root: Node | null } {
   const lines = new LineCounter();
+  // uniqueKeys: a step with two `expect:` keys would otherwise keep the last one silently.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const error = doc.errors[0]!;
@@ -191,6 +204,8 @@ function parseScenarioIn(text: string, file: string, stack: readonly string[], c
   const tagsEntry = r.entry(top, 'tags');
   const varsEntry = r.entry(top, 'vars');
   const vars: Record<string, string> = varsEntry ? parseVars(r, varsEntry.value) : {};
+  // Relative paths (include, write-ef file, profile) are relative to the file that names them, not to
+  // the working directory: a scenario folder can be moved and run from anywhere.
   const ctx: ParseContext = { r, baseDir: path.dirname(file), stack: [...stack, path.resolve(file)], vars, tags: [], count };
   const steps = parseStepList(ctx, stepsEntry.value ?? (stepsEntry.pair.key), 'steps');
   return {
@@ -230,6 +245,7 @@ function parseStepList(ctx: ParseContext, node: Node | null, what: string): Step
     if (isMap(item) && r.entry(item as YAMLMap<Node, Node>, 'repeat')) steps.push(...parseRepeat(ctx, item as YAMLMap<Node, Node>));
     else if (isMap(item) && r.entry(item as YAMLMap<Node, Node>, 'include')) steps.push(...parseInclude(ctx, item as YAMLMap<Node, Node>));
     else steps.push(parseStep(ctx, item, i + 1));
+    // Counted as the list grows, so that a runaway repeat stops at the block that caused it.
     if (ctx.count.steps + steps.length > MAX_STEPS) r.fail(item, `more than ${MAX_STEPS} steps after expanding repeat and include`);
   });
   return steps;
@@ -245,6 +261,7 @@ function parseRepeat(ctx: ParseContext, map: YAMLMap<Node, Node>): Step[] {
   const inner: ParseContext = { ...ctx, tags: [...ctx.tags, ...(tagsEntry ? r.stringList(tagsEntry.value, 'tags') : [])] };
   const body = parseStepList(inner, stepsEntry.value, 'steps');
   if (body.length * times > MAX_STEPS) r.fail(map, `repeat ${times} × ${body.length} steps exceeds ${MAX_STEPS} steps`);
+  // The same Step objects, repeated: their shared key makes every copy a sample of one timing row.
   const out: Step[] = [];
   for (let i = 0; i < times; i++) out.push(...body);
   return out;
@@ -267,6 +284,7 @@ function parseInclude(ctx: ParseContext, map: YAMLMap<Node, Node>): Step[] {
     return parseStepList(inner, root, 'steps');
   }
   const included = parseScenarioIn(text, file, ctx.stack, ctx.count);
+  // The including scenario's vars win: an include is a building block the includer configures.
   for (const [k, v] of Object.entries(included.vars)) if (!(k in ctx.vars)) ctx.vars[k] = v;
   return included.steps.map((s) => ({ ...s, tags: [...new Set([...tags, ...included.tags, ...s.tags])] }));
 }
@@ -276,7 +294,8 @@ function scalarStep(ctx: ParseContext, node: Node, index: number): Step | undefi
   if (!isScalar(node)) return undefined;
   const word = String(node.value);
   if (word !== 'reset' && word !== 'power-cycle') {
-    ctx.r.fail(node, `step ${index}: '${word}' is not a step (a step is a mapping with one action: ${ACTION_KEYS.join(', ')}; or the words reset, power-cycle)`);
+    ctx.r.fail(node, `step ${index}: '${word}' is not a step (a step is a mapping with one action: ${ACTION_KEYS.join(', ')}; or the words reset, ` +
+      `power-cycle)`);
   }
   const position = ctx.r.position(node);
   const cold = word === 'power-cycle';
@@ -292,6 +311,7 @@ function scalarStep(ctx: ParseContext, node: Node, index: number): Step | undefi
   };
 }
 
+/** One step; its key is where it is written, so repeated and included copies of it time as one step. */
 function parseStep(ctx: ParseContext, node: Node, index: number): Step {
   const { r } = ctx;
   const simple = scalarStep(ctx, node, index);
@@ -308,8 +328,10 @@ function parseStep(ctx: ParseContext, node: Node, index: number): Step {
   const secretEntry = r.entry(map, 'secret');
   const captureEntry = r.entry(map, 'capture');
   const tagsEntry = r.entry(map, 'tags');
+  // Steps that send no APDU of their own have no status word to expect; all others expect 9000 unless told.
   const noSw = action.kind === 'reset' || action.kind === 'echo' || action.kind === 'delay' || (action.kind === 'secure-channel' && !action.options);
   const position = r.position(node);
+  // A PIN is always secret: a scenario cannot opt out, so no output ever shows one by accident.
   const secret = action.kind === 'verify-pin' || (secretEntry ? r.bool(secretEntry.value, 'secret') : false);
   if (action.kind === 'verify-pin' && secretEntry && !r.bool(secretEntry.value, 'secret')) {
     r.fail(secretEntry.value, 'verify-pin steps are always secret');
@@ -340,7 +362,8 @@ function secureChannelSpec(r: NodeReader, map: YAMLMap<Node, Node>, baseDir: str
       r.fail(pair.key, `unknown secure-channel key '${key}' (expected one of: ${SECURE_CHANNEL_STEP_KEYS.join(', ')})`);
     }
     const node = pair.value;
-    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) r.fail(node ?? pair.key, `secure-channel ${key} must be a scalar`);
+    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) r.fail(node ?? pair.key, `secure-channel ${key} ` +
+      `must be a scalar`);
     // YAML reads 0x30 as the number 48; keep the text as written for hex-looking values (a key, an AID).
     const value = typeof node.value !== 'string' && typeof node.source === 'string' ? node.source : (node.value);
     if (['key', 'enc', 'mac', 'dek'].includes(key) && typeof value === 'string' && !value.startsWith('env:')) {
@@ -362,13 +385,16 @@ function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: s
   switch (kind) {
     case 'secure-channel': {
       if (isScalar(value) && value.value === 'end') return { kind: 'secure-channel' };
-      if (!isMap(value)) r.fail(value, "secure-channel takes a mapping (profile, scp, i, level, kvn, key, enc, mac, dek, diversification, sd) or the word 'end'");
+      if (!isMap(value)) {
+        r.fail(value, "secure-channel takes a mapping (profile, scp, i, level, kvn, key, enc, mac, dek, diversification, sd) or the word 'end'");
+      }
       return { kind: 'secure-channel', options: secureChannelSpec(r, value as YAMLMap<Node, Node>, baseDir) };
     }
     case 'send':
       return {
         kind: 'send',
-        apdu: r.hexTemplate(value, 'send', (b) => (b.length < 4 ? `a command APDU has at least 4 bytes (CLA INS P1 P2), got ${b.length}` : undefined)),
+        apdu: r.hexTemplate(value, 'send', (b) => (b.length < 4 ? `a command APDU has at least 4 bytes (CLA INS P1 P2), got ` +
+          `${b.length}` : undefined)),
       };
     case 'select':
       return {
@@ -389,7 +415,8 @@ function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: s
       if (hexEntry) return { kind: 'write-ef', fid, content: r.hexTemplate(hexEntry.value, 'write-ef hex'), source: 'inline hex' };
       const relative = r.text(fileEntry!.value, 'write-ef file');
       const resolved = path.resolve(baseDir, relative);
-      const content = new Uint8Array(readWholeFile(resolved, (reason) => new ScriptError(r.position(fileEntry!.value), `write-ef file: cannot read '${resolved}': ${reason}`)));
+      const content = new Uint8Array(readWholeFile(resolved, (reason) => new ScriptError(r.position(fileEntry!.value), `write-ef file: cannot ` +
+        `read '${resolved}': ${reason}`)));
       return { kind: 'write-ef', fid, content: { text: relative, constant: content }, source: relative };
     }
     case 'reset': {
@@ -432,7 +459,8 @@ function parseSign(r: NodeReader, value: Node | null): StepAction {
   }
   if (!hashEntry) return r.fail(value, `sign needs 'hash' (${HASHES.join(', ')})`);
   const hashText = r.text(hashEntry.value, 'sign hash').toLowerCase().replace('-', '');
-  if (!(HASHES as readonly string[]).includes(hashText)) r.fail(hashEntry.value, `sign hash: expected one of ${HASHES.join(', ')}, got '${hashText}'`);
+  if (!(HASHES as readonly string[]).includes(hashText)) r.fail(hashEntry.value, `sign hash: expected one of ${HASHES.join(', ')}, got ` +
+    `'${hashText}'`);
   const hash = hashText as HashName;
   if (messageEntry) return { kind: 'sign', hash, message: r.textTemplate(messageEntry.value, 'sign message', true) };
   const digest = r.hexTemplate(digestEntry!.value, 'sign digest', (b) =>
@@ -531,7 +559,8 @@ function defaultName(action: StepAction): string {
       return 'echo';
     case 'secure-channel':
       if (!action.options) return 'end secure channel';
-      return `open secure channel (${action.options.scp !== undefined ? `SCP0${action.options.scp}` : action.options.profile !== undefined ? path.basename(String(action.options.profile)) : 'SCP0?'})`;
+      if (action.options.scp !== undefined) return `open secure channel (SCP0${action.options.scp})`;
+      return `open secure channel (${action.options.profile !== undefined ? path.basename(String(action.options.profile)) : 'SCP0?'})`;
     case 'delay':
       return `delay ${action.milliseconds} ms`;
   }

@@ -55,7 +55,9 @@ export async function simulatorStatus(port = VPCD_FIRST_SLOT_PORT): Promise<Back
 }
 
 /** Starts a simulated card in the background, plugged into pcscd's vpcd slot at `port`. */
-export async function startBackgroundSimulator(options: { port?: number; jar?: string; atr?: string; logFile?: string; stateFile?: string; fresh?: boolean; t0?: boolean; cardSeed?: string } = {}): Promise<BackgroundStatus> {
+export async function startBackgroundSimulator(
+  options: { port?: number; jar?: string; atr?: string; logFile?: string; stateFile?: string; fresh?: boolean; t0?: boolean; cardSeed?: string } = {},
+): Promise<BackgroundStatus> {
   const port = options.port ?? VPCD_FIRST_SLOT_PORT;
   const before = await simulatorStatus(port);
   if (before.running) return before;

@@ -38,9 +38,14 @@ interface PCSCLite {
 
 type PcscFactory = () => PCSCLite;
 
-/** The text of what node-pcsclite hands to a callback as an error: an Error, or a string from the binding. */
+/**
+ * The text of what node-pcsclite hands to a callback as an error: an object with a `message` (not always an
+ * Error of this realm: the native binding builds its own), or a string.
+ */
 function reason(error: unknown): string {
-  return error instanceof Error ? error.message : typeof error === 'string' ? error : (JSON.stringify(error) ?? 'unknown error');
+  if (typeof error === 'string') return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : (JSON.stringify(error) ?? 'unknown error');
 }
 
 /**
@@ -243,7 +248,9 @@ export class PcscTransport implements Transport {
           );
         } else if (response.length < 2) {
           // What pcscd hands back when the card went away during the exchange.
-          reject(this.removal ?? new CardRemovedError(`the card in '${this.reader.name}' answered ${response.length} bytes (no status word): card gone?`));
+          reject(
+            this.removal ?? new CardRemovedError(`the card in '${this.reader.name}' answered ${response.length} bytes (no status word): card gone?`),
+          );
         } else {
           resolve(response); // a Buffer is a Uint8Array: no copy
         }

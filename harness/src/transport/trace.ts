@@ -144,7 +144,10 @@ export class TraceTransport implements Transport {
       throw new TraceMismatchError(`${this.file}: unexpected extra command => ${toHex(command)} after the end of the trace`);
     }
     if (entry.kind !== 'command') {
-      throw new TraceMismatchError(`${this.file}:${entry.line}: the run sent => ${toHex(command)} where the trace has '${describe(entry)}'`, entry.line);
+      throw new TraceMismatchError(
+        `${this.file}:${entry.line}: the run sent => ${toHex(command)} where the trace has '${describe(entry)}'`,
+        entry.line,
+      );
     }
     const at = firstDifference(entry, command);
     if (at < entry.value.length || command.length !== entry.value.length) {

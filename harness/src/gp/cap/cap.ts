@@ -22,7 +22,19 @@ export const COMPONENT_TAGS: Readonly<Record<ComponentName, number>> = {
 
 /** The order in which components are sent to the card (JCVM 6.2; Descriptor and Debug last and optional). */
 export const LOAD_ORDER: readonly ComponentName[] = [
-  'Header', 'Directory', 'Import', 'Applet', 'Class', 'Method', 'StaticField', 'Export', 'ConstantPool', 'RefLocation', 'StaticResources', 'Descriptor', 'Debug',
+  'Header',
+  'Directory',
+  'Import',
+  'Applet',
+  'Class',
+  'Method',
+  'StaticField',
+  'Export',
+  'ConstantPool',
+  'RefLocation',
+  'StaticResources',
+  'Descriptor',
+  'Debug',
 ];
 
 export interface PackageRef {
@@ -108,7 +120,10 @@ export class CapFile {
     let name: string | undefined;
     if (afterAid < header.length) {
       const n = header[afterAid]!;
-      if (n > 0 && afterAid + 1 + n <= header.length) name = Buffer.from(header.subarray(afterAid + 1, afterAid + 1 + n)).toString('utf8').replaceAll('/', '.');
+      if (n > 0 && afterAid + 1 + n <= header.length)
+        name = Buffer.from(header.subarray(afterAid + 1, afterAid + 1 + n))
+          .toString('utf8')
+          .replaceAll('/', '.');
     }
     this.packageName = name;
 
@@ -154,7 +169,8 @@ export class CapFile {
       folder = dir;
       const data = entry.data;
       if (data.length < 3) throw new CapFormatError(`${source}: ${name} component is shorter than its tag and size`);
-      if (data[0] !== COMPONENT_TAGS[name]) throw new CapFormatError(`${source}: ${name} component has tag ${data[0]}, expected ${COMPONENT_TAGS[name]}`);
+      if (data[0] !== COMPONENT_TAGS[name])
+        throw new CapFormatError(`${source}: ${name} component has tag ${data[0]}, expected ${COMPONENT_TAGS[name]}`);
       const size = (data[1]! << 8) | data[2]!;
       if (size + 3 !== data.length) throw new CapFormatError(`${source}: ${name} component says ${size} bytes, has ${data.length - 3}`);
       components.set(name, data);
@@ -209,10 +225,18 @@ export class CapFile {
   describe(options: LoadFileOptions = {}): CapInfo {
     return {
       file: this.source,
-      package: { aid: toHex(this.packageAid), version: `${this.packageVersion.major}.${this.packageVersion.minor}`, ...(this.packageName !== undefined ? { name: this.packageName } : {}) },
+      package: {
+        aid: toHex(this.packageAid),
+        version: `${this.packageVersion.major}.${this.packageVersion.minor}`,
+        ...(this.packageName !== undefined ? { name: this.packageName } : {}),
+      },
       capFormat: `${this.capVersion.major}.${this.capVersion.minor}`,
       applets: this.applets.map((a) => toHex(a.aid)),
-      imports: this.imports.map((p) => ({ aid: toHex(p.aid), version: `${p.major}.${p.minor}`, ...(packageName(p.aid) !== undefined ? { name: packageName(p.aid)! } : {}) })),
+      imports: this.imports.map((p) => ({
+        aid: toHex(p.aid),
+        version: `${p.major}.${p.minor}`,
+        ...(packageName(p.aid) !== undefined ? { name: packageName(p.aid)! } : {}),
+      })),
       components: COMPONENT_NAMES.filter((n) => this.components.has(n)).map((n) => ({ name: n, size: this.components.get(n)!.length })),
       loadOrder: this.loadOrder(options),
       loadFileSize: this.loadFileDataBlock(options).length,
