@@ -356,21 +356,28 @@ export function parseStatusTlv(scope: StatusScopeValue, data: Uint8Array): Regis
       else if (f.tag === 0xcc) sd = toHex(f.value);
       else if (f.tag === 0xc4) elf = toHex(f.value);
     }
-    const kind = kindOf(scope, priv);
     out.push({
-      kind,
-      aid: toHex(aid),
-      lifeCycle: lc,
-      lifeCycleName: lifeCycleName(kind, lc),
-      privileges: decodePrivileges(priv),
-      privilegesHex: toHex(priv),
-      modules,
+      ...registryEntry(scope, aid, lc, priv, modules),
       ...(version !== undefined ? { version } : {}),
       ...(sd !== undefined ? { associatedSecurityDomain: sd } : {}),
       ...(elf !== undefined ? { loadFile: elf } : {}),
     });
   }
   return out;
+}
+
+/** What both GET STATUS formats say of an entry: its kind, AID, life cycle and privileges. */
+function registryEntry(scope: StatusScopeValue, aid: Uint8Array, lc: number, priv: Uint8Array, modules: string[]): RegistryEntry {
+  const kind = kindOf(scope, priv);
+  return {
+    kind,
+    aid: toHex(aid),
+    lifeCycle: lc,
+    lifeCycleName: lifeCycleName(kind, lc),
+    privileges: decodePrivileges(priv),
+    privilegesHex: toHex(priv),
+    modules,
+  };
 }
 
 /** GET STATUS response in the legacy format (P2 00). */
@@ -393,16 +400,7 @@ export function parseStatusLegacy(scope: StatusScopeValue, data: Uint8Array): Re
         o += 1 + m;
       }
     }
-    const kind = kindOf(scope, priv);
-    out.push({
-      kind,
-      aid: toHex(aid),
-      lifeCycle: lc,
-      lifeCycleName: lifeCycleName(kind, lc),
-      privileges: decodePrivileges(priv),
-      privilegesHex: toHex(priv),
-      modules,
-    });
+    out.push(registryEntry(scope, aid, lc, priv, modules));
   }
   return out;
 }
