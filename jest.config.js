@@ -7,7 +7,4 @@ export default {
   testTimeout: 60000,
   // The pcscd suites share vpcd's second slot: one suite at a time.
   maxWorkers: 1,
-  // node-pcsclite's native reader threads can outlive a test whose card vanished mid-command;
-  // results are complete by then, so do not let them hold the run open.
-  forceExit: true,
 };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test suite: the applet's unit tests on jCardSim (JUnit, in-process) and the
+# Runs ESLint and every test suite: the applet's unit tests on jCardSim (JUnit, in-process) and the
 # harness tests (Jest), which include the end-to-end runs over the direct simulator link
 # and through pcscd + vpcd. Prints one summary line summed over all suites:
 #   N passed, N failed[, N skipped]
@@ -16,6 +16,10 @@ rm -rf dist
 log "building the harness (tsc)"
 npm run -s build || { echo "0 passed, 1 failed"; exit 1; }
 
+log "lint: ESLint with typescript-eslint (strict, type-aware) over harness/"
+lint_status=0
+npx eslint harness || lint_status=$?
+
 log "Java: applet unit tests on jCardSim, simulator jar"
 java_status=0
 ant -q simulator test || java_status=$?
@@ -27,6 +31,9 @@ node --experimental-vm-modules node_modules/jest/bin/jest.js --json --outputFile
 # Sum the JUnit XML reports and Jest's JSON into one line.
 node scripts/summarise-tests.mjs build/test-reports build/test-results/jest.json
 summary_status=$?
-if [ $java_status -ne 0 ] || [ $js_status -ne 0 ] || [ $summary_status -ne 0 ]; then
+if [ $lint_status -ne 0 ]; then
+  log "ESLint found problems (see above): npx eslint harness"
+fi
+if [ $lint_status -ne 0 ] || [ $java_status -ne 0 ] || [ $js_status -ne 0 ] || [ $summary_status -ne 0 ]; then
   exit 1
 fi

@@ -5,11 +5,12 @@
  */
 import { parseHex } from '../src/apdu/hex.js';
 import { digestInfo } from '../src/apdu/digest-info.js';
-import { JpkiClient } from '../src/jpki/client.js';
-import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
+import { JpkiClient } from '../src/jpki/client/client.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-ca/test-material.js';
 import type { Transport } from '../src/transport/transport.js';
 import { createHash } from 'node:crypto';
-import { formatSummary, summarise } from './stats.js';
+import { timingStats } from '../src/stats.js';
+import { formatSummary } from './format.js';
 
 const SELECT_JPKI = parseHex('00A4040C0AD392F000260100000001');
 
@@ -30,8 +31,8 @@ function syntheticCertificate(length: number): Uint8Array {
 export async function benchAppletCommands(label: string, transport: Transport, iterations: number): Promise<void> {
   // Personalise through the real path, then replace the certificate by a 2 KB one.
   await personaliseWithTestCredential(transport);
-  const { openAdminSession, testContentKeys } = await import('../src/jpki/test-material.js');
-  const { putContentCommands, sealContent, ContentTarget } = await import('../src/jpki/sealer.js');
+  const { openAdminSession, testContentKeys } = await import('../src/jpki/test-ca/test-material.js');
+  const { putContentCommands, sealContent, ContentTarget } = await import('../src/jpki/sp-tsm/sealer.js');
   const client = new JpkiClient(transport);
   await client.selectApplication();
   const counter = (await client.information()).contentCounter + 1;
@@ -62,8 +63,8 @@ export async function benchAppletCommands(label: string, transport: Transport, i
     await timed(sign, () => client.signDigestInfo(info));
   }
   console.log(`\n${label}: JPKI applet commands, ${iterations} iterations each`);
-  console.log(formatSummary('  SELECT application', summarise(select)));
-  console.log(formatSummary('  READ BINARY 2 KB (SELECT EF + 9)', summarise(read)));
-  console.log(formatSummary('  VERIFY (SELECT EF + VERIFY)', summarise(verify)));
-  console.log(formatSummary('  SIGN (SELECT EF + 80 2A)', summarise(sign)));
+  console.log(formatSummary('  SELECT application', timingStats(select)));
+  console.log(formatSummary('  READ BINARY 2 KB (SELECT EF + 9)', timingStats(read)));
+  console.log(formatSummary('  VERIFY (SELECT EF + VERIFY)', timingStats(verify)));
+  console.log(formatSummary('  SIGN (SELECT EF + 80 2A)', timingStats(sign)));
 }

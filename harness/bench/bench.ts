@@ -12,11 +12,17 @@
  *    and INSTALL [for load] + LOAD of a 20 KB load file (the reference CAP grown) over SCP03 with C-MAC,
  *    with C-MAC + C-DECRYPTION, and over SCP02 with C-MAC, on the direct link and through pcscd.
  *
- * 4. compat: the whole compatibility matrix (every persona × the conformance suite), wall and per persona,
+ * 4. start-up (startup.ts): whole processes, `jpki-harness --version` and `--help` against `node -e 0`
+ *    (target ≤ 1.5), and `jpki-harness install` of the JPKI CAP through pcscd against `node -e 0`, and
+ *    against `java -jar $GP_JAR --install` when GP_JAR is set (target ≤ 0.5; skipped with a message without).
+ *
+ * 5. compat: the whole compatibility matrix (every persona × the conformance suite), wall and per persona,
  *    with the personas' published operation times (--compat-latency-scale F to scale them; no pcscd needed).
  *
+ * 6. personalisation: what the end-to-end key establishment costs on fresh simulated cards (--cards N).
+ *
  * Options: --rounds N (default 20), --warmup-rounds N (default 2), --iterations N (paths, default 500),
- *          --only harness|paths|simulator|personalisation|compat
+ *          --only harness|paths|simulator|startup|compat|personalisation
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -32,11 +38,13 @@ import { SimTransport } from '../src/transport/sim.js';
 import { standardStack } from '../src/transport/wrappers.js';
 import type { Transport } from '../src/transport/transport.js';
 import type { Scenario } from '../src/script/scenario.js';
-import { formatSummary, summarise, type Summary } from './stats.js';
+import { timingStats, type TimingStats } from '../src/stats.js';
+import { formatSummary } from './format.js';
 import { benchAppletCommands } from './applet-commands.js';
 import { benchLoadFile, timedLoad } from './sim-load.js';
 import { benchCompatMatrix } from './compat-matrix.js';
 import { benchPersonalisation } from './personalisation.js';
+import { installFigures, startupFigures } from './startup.js';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -59,7 +67,10 @@ function only(): string | undefined {
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -108,7 +119,7 @@ class RawPcsc {
     });
     const protocol = await new Promise<number>((resolve, reject) =>
       reader.connect({ share_mode: reader.SCARD_SHARE_SHARED, protocol: reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1 }, (err, p) =>
-        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(p),
+        err ? reject(err instanceof Error ? err : new Error((err as { message?: string }).message ?? JSON.stringify(err))) : resolve(p),
       ),
     );
     return new RawPcsc(context, readers, reader, protocol);
@@ -116,7 +127,7 @@ class RawPcsc {
 
   transmit(command: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) =>
-      this.reader.transmit(command, 65538, this.protocol, (err, response) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(response))),
+      this.reader.transmit(command, 65538, this.protocol, (err, response) => (err ? reject(err instanceof Error ? err : new Error((err as { message?: string }).message ?? JSON.stringify(err))) : resolve(response))),
     );
   }
 
@@ -225,17 +236,17 @@ async function harnessVersusRaw(rounds: number, warmupRounds: number): Promise<v
       r.push(rv);
       paired.push(hv / rv);
     }
-    const hi = summarise(harnessIntervals);
-    const ri = summarise(rawIntervals);
+    const hi = timingStats(harnessIntervals);
+    const ri = timingStats(rawIntervals);
     console.log(formatSummary('harness runner, per APDU', hi));
     console.log(formatSummary('raw node-pcsclite, per APDU', ri));
     const ratio = hi.median / ri.median;
     console.log(`\nmedian per-APDU ratio harness/raw: ${ratio.toFixed(3)}  (target ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'NOT met'})`);
-    const hs = summarise(h);
-    const rs = summarise(r);
-    const ps = summarise(paired);
+    const hs = timingStats(h);
+    const rs = timingStats(r);
+    const ps = timingStats(paired);
     console.log(
-      `whole rounds, per APDU: harness median ${hs.median.toFixed(3)} ms, raw median ${rs.median.toFixed(3)} ms, ratio ${(hs.median / rs.median).toFixed(3)}; paired round ratios median ${ps.median.toFixed(3)} (min ${ps.min.toFixed(3)}, max ${summarise(paired).p95.toFixed(3)} p95)`,
+      `whole rounds, per APDU: harness median ${hs.median.toFixed(3)} ms, raw median ${rs.median.toFixed(3)} ms, ratio ${(hs.median / rs.median).toFixed(3)}; paired round ratios median ${ps.median.toFixed(3)} (min ${ps.min.toFixed(3)}, max ${timingStats(paired).p95.toFixed(3)} p95)`,
     );
   } finally {
     await raw?.close();
@@ -244,7 +255,7 @@ async function harnessVersusRaw(rounds: number, warmupRounds: number): Promise<v
   }
 }
 
-async function measure(transport: Transport, iterations: number, warmup: number): Promise<Summary> {
+async function measure(transport: Transport, iterations: number, warmup: number): Promise<TimingStats> {
   const samples: number[] = [];
   for (let i = 0; i < warmup + iterations; i++) {
     const start = process.hrtime.bigint();
@@ -255,14 +266,14 @@ async function measure(transport: Transport, iterations: number, warmup: number)
     }
     if (i >= warmup) samples.push(elapsed);
   }
-  return summarise(samples);
+  return timingStats(samples);
 }
 
 async function paths(iterations: number): Promise<void> {
   const warmup = Math.max(1, Math.floor(iterations / 10));
   console.log(`\nSELECT D392F000260100000001 round trip, ${iterations} iterations after ${warmup} warm-up\n`);
   const direct = await SimTransport.open();
-  let directSummary: Summary;
+  let directSummary: TimingStats;
   try {
     directSummary = await measure(direct, iterations, warmup);
     console.log(formatSummary('direct (vpcd link, no pcscd)', directSummary));
@@ -301,7 +312,7 @@ async function loadFigures(transport: Transport, label: string): Promise<void> {
       runs.push(r.installMs + r.totalMilliseconds);
       blocks = r.blocks;
     }
-    const s = summarise(runs);
+    const s = timingStats(runs);
     console.log(`${`LOAD ${file.length} B, ${name} (${label})`.padEnd(46)} ${blocks} blocks  median ${s.median.toFixed(1)} ms  (${(s.median / blocks).toFixed(3)} ms/block, 5 runs)`);
   }
 }
@@ -344,11 +355,19 @@ async function main(): Promise<void> {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     if (which === undefined || which === 'simulator') await simulatorFigures(false);
     if (which === undefined || which === 'compat') await benchCompatMatrix(compatLatencyScale());
+    if (which === undefined || which === 'startup') {
+      startupFigures();
+      console.log('SKIPPED install through pcscd: no pcscd with the vpcd driver');
+    }
     return;
   }
   if (which === undefined || which === 'harness') await harnessVersusRaw(option('--rounds', 20), option('--warmup-rounds', 2));
   if (which === undefined || which === 'paths') await paths(option('--iterations', 500));
   if (which === undefined || which === 'simulator') await simulatorFigures(true);
+  if (which === undefined || which === 'startup') {
+    startupFigures();
+    await installFigures(BENCH_SLOT_PORT);
+  }
   if (which === undefined || which === 'compat') await benchCompatMatrix(compatLatencyScale());
 }
 

@@ -19,7 +19,8 @@ import { packageRoot } from '../src/sim/simulator-process.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
 import type { Transport } from '../src/transport/transport.js';
 import { EmulatedCard } from '../test/gp/emulated-card.js';
-import { formatSummary, summarise } from './stats.js';
+import { timingStats } from '../src/stats.js';
+import { formatSummary } from './format.js';
 
 const args = process.argv.slice(2);
 const emulated = args.includes('--emulated');
@@ -81,7 +82,7 @@ for (const c of cases) {
     continue;
   }
   console.log(`${c.label.padEnd(34)} ${blockCount} blocks of ${blockSize} bytes`);
-  console.log('  ' + formatSummary('per LOAD block', summarise(blocks)));
-  console.log('  ' + formatSummary('whole LOAD', summarise(totals)));
-  console.log('  ' + formatSummary('INSTALL [for install]', summarise(installs)));
+  console.log('  ' + formatSummary('per LOAD block', timingStats(blocks)));
+  console.log('  ' + formatSummary('whole LOAD', timingStats(totals)));
+  console.log('  ' + formatSummary('INSTALL [for install]', timingStats(installs)));
 }

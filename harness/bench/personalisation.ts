@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readCardAuthorityCertificate } from '../src/gp/card-authority.js';
 import { GpSession } from '../src/gp/session.js';
-import { JPKI_AID } from '../src/jpki/client.js';
-import { AppletAdministration, personalise } from '../src/jpki/personalise.js';
-import { attestCard, openAdminSession, testContentKeysFor, TEST_GP_KEYS } from '../src/jpki/test-material.js';
-import { TestCertificateAuthority } from '../src/jpki/test-ca.js';
+import { JPKI_AID } from '../src/jpki/client/client.js';
+import { AppletAdministration, personalise } from '../src/jpki/sp-tsm/personalise.js';
+import { attestCard, openAdminSession, testContentKeysFor, TEST_GP_KEYS } from '../src/jpki/test-ca/test-material.js';
+import { TestCertificateAuthority } from '../src/jpki/test-ca/test-ca.js';
 import { packageRoot } from '../src/sim/simulator-process.js';
 import { SimTransport } from '../src/transport/sim.js';
-import { formatSummary, summarise } from './stats.js';
+import { timingStats as summarise } from '../src/stats.js';
+import { formatSummary } from './format.js';
 
 /**
  * What the end-to-end layer costs (docs/personalisation.md): per fresh simulated card over the

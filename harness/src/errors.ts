@@ -51,6 +51,22 @@ export class CardRemovedError extends TransportError {}
 
 export class SimulatorError extends TransportError {}
 
+/**
+ * The card refused a command: the command's name and the status word it answered, with what the
+ * status word means where the caller knows (the GlobalPlatform layer adds the GP meaning). A card
+ * error: exit code 3. The one status-word error of the harness, for JPKI and GP commands alike.
+ */
+export class CardStatusError extends HarnessError {
+  readonly exitCode: number = 3;
+  constructor(
+    readonly command: string,
+    readonly sw: number,
+    readonly meaning?: string,
+  ) {
+    super(`${command} failed: SW ${sw.toString(16).padStart(4, '0').toUpperCase()}${meaning !== undefined ? ` (${meaning})` : ''}`);
+  }
+}
+
 /** A replayed trace and the run disagree: a different command, an extra one, or one the run never sent. */
 export class TraceMismatchError extends TransportError {
   constructor(

@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as lib from '../src/index.js';
+import { packageRoot } from '../src/sim/simulator-process.js';
 
 describe('the library exports what the CLI uses', () => {
   test.each([
@@ -39,5 +43,13 @@ describe('the library exports what the CLI uses', () => {
   test('buildCli registers every command', () => {
     const names = lib.buildCli().commands.map((c) => c.name());
     expect(names).toEqual(expect.arrayContaining(['readers', 'send', 'shell', 'run', 'bench', 'sim']));
+  });
+
+  test('--version: the executable, the command line and package.json agree', () => {
+    const root = packageRoot();
+    const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+    const cli = path.join(root, 'dist', 'harness', 'src', 'cli', 'main.js');
+    expect(spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' }).stdout.trim()).toBe(version);
+    expect(lib.buildCli().version()).toBe(version);
   });
 });

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { createPublicKey, createVerify, X509Certificate } from 'node:crypto';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
-import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-ca/test-material.js';
 import { announceSkip, portListening, simulatorJarBuilt, vector } from './support.js';
 
 /**

@@ -24,8 +24,8 @@ describe('variables and captures', () => {
   test('hex with ${...} is kept as a template; without, it is parsed now', () => {
     const s = parse('name: t\nvars: {X: "00"}\nsteps:\n  - send: 00B0${X}0004\n  - send: 00B0000004\n');
     const [a, b] = s.steps.map((x) => x.action);
-    expect(a!.kind === 'send' && a!.apdu.constant).toBeUndefined();
-    expect(b!.kind === 'send' && toHex(b!.apdu.constant!)).toBe('00B0000004');
+    expect(a!.kind === 'send' && a.apdu.constant).toBeUndefined();
+    expect(b!.kind === 'send' && toHex(b.apdu.constant!)).toBe('00B0000004');
     expect(s.vars).toEqual({ X: '00' });
   });
   test('non-hex text around a reference is refused at parse time', () => {
@@ -131,7 +131,7 @@ describe('apdutool import', () => {
     expect(s!.steps[4]!.position.line).toBe(9);
   });
   test('decimal bytes, expectations on request', async () => {
-    const { parseSwPattern } = await import('../src/script/patterns.js');
+    const { parseSwPattern } = await import('../src/apdu/patterns.js');
     const s = parseApdutool('0 164 4 0 0 0;', 'x.scr', { expectSw: [parseSwPattern('9000')!] });
     expect(s.steps[0]!.expect.sw.map((p) => p.text)).toEqual(['9000']);
   });

@@ -72,10 +72,10 @@ describe('scenario parser', () => {
     expect(parseError('name: t\nsteps:\n  - write-ef: {fid: 000A}\n').position.line).toBe(3);
   });
 
-  test('secure-channel steps: options checked at parse time, errors at their line', () => {
+  test('secure-channel steps: plain data as written, mistakes found at parse time at their line', () => {
     const ok = parseScenario('name: t\nsteps:\n  - secure-channel: { scp: 3, key: 404142434445464748494A4B4C4D4E4F, level: cmac+cdec }\n  - secure-channel: end\n', 't.yaml');
     const open = ok.steps[0]!.action;
-    expect(open.kind === 'secure-channel' && open.options?.securityLevel).toBe(0x03);
+    expect(open.kind === 'secure-channel' && open.options).toEqual({ scp: '3', key: '404142434445464748494A4B4C4D4E4F', level: 'cmac+cdec' });
     expect(ok.steps[1]!.action.kind === 'secure-channel' && ok.steps[1]!.action.options).toBeUndefined();
     expect(parseError('name: t\nsteps:\n  - send: 00A4040C\n  - secure-channel: { scp: 3, colour: blue }\n').position.line).toBe(4);
     expect(parseError('name: t\nsteps:\n  - secure-channel: { scp: 3, key: 4041 }\n').message).toMatch(/^bad\.yaml:3:/);

@@ -2,7 +2,7 @@ import { loadScenario } from '../src/script/parser.js';
 import { runScenario } from '../src/runner/runner.js';
 import { SimTransport } from '../src/transport/sim.js';
 import { toHex } from '../src/apdu/hex.js';
-import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-ca/test-material.js';
 import { announceSkip, simulatorJarBuilt, vector } from './support.js';
 
 const ready = simulatorJarBuilt();

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseHex, toHex } from '../src/apdu/hex.js';
 import { TraceMismatchError, UsageError } from '../src/errors.js';
-import { parseTrace, redactCommand, TraceRecorder, TraceTransport } from '../src/transport/trace.js';
+import { redactCommand } from '../src/apdu/redact.js';
+import { parseTrace, TraceRecorder, TraceTransport } from '../src/transport/trace.js';
 
 const TRACE = `# a recorded session
 atr 3B8880014A504B492D53494D6B

@@ -4,8 +4,8 @@ import { readCardAuthorityCertificate, TEST_CARD_AUTHORITY_ROOT, verifyCardAutho
 import { CardCryptogramError } from '../src/gp/errors.js';
 import { diversifyKeySet, makeKeySet, SIMULATOR_TEST_MASTER_KEY } from '../src/gp/keys.js';
 import { GpSession } from '../src/gp/session.js';
-import { JpkiClient } from '../src/jpki/client.js';
-import { personaliseWithTestCredential } from '../src/jpki/test-material.js';
+import { JpkiClient } from '../src/jpki/client/client.js';
+import { personaliseWithTestCredential } from '../src/jpki/test-ca/test-material.js';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
 import { announceSkip, portListening, simulatorJarBuilt } from './support.js';

@@ -1,3 +1,4 @@
+import { HarnessError } from '../errors.js';
 import { concatBytes, toHex } from './hex.js';
 
 /** An ISO 7816-4 command APDU. `ne` is the expected response length: undefined for none, 256 (short) or 65536 (extended) for "all". */
@@ -10,11 +11,9 @@ export interface CommandApdu {
   readonly ne?: number;
 }
 
-export class ApduEncodingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ApduEncodingError';
-  }
+/** Fields that do not make a command APDU (a byte out of range, data too long): the caller's input, exit code 2. */
+export class ApduEncodingError extends HarnessError {
+  readonly exitCode = 2;
 }
 
 function checkByte(name: string, value: number): void {
@@ -71,7 +70,7 @@ export function decodeCommand(bytes: Uint8Array): CommandApdu & { readonly exten
   const head = { cla, ins, p1, p2 };
   if (body.length === 0) return { ...head, extended: false };
   if (body.length === 1) return { ...head, ne: body[0] === 0 ? 256 : body[0]!, extended: false };
-  if (body[0] !== 0 || body.length === 1 + body[0]! || body.length === 2 + body[0]!) {
+  if (body[0] !== 0 || body.length === 1 + body[0] || body.length === 2 + body[0]) {
     // short form: Lc data [Le]
     const nc = body[0]!;
     if (nc === 0) throw new ApduEncodingError('short Lc of 0 is not allowed');

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { concatBytes, parseHex } from './hex.js';
-import type { HashName } from '../script/scenario.js';
+
+/** Hash algorithms a DigestInfo is built for (the `sign` step of scenarios, the JPKI client). */
+export type HashName = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
 /** DER prefixes of PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2, note 1), up to the digest octets. */
 const PREFIXES: Record<HashName, string> = {

@@ -1,12 +1,11 @@
 /** Hex helpers. Spaces are allowed between bytes on input; output is upper case without spaces. */
+import { HarnessError } from '../errors.js';
 
 const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 
-export class HexFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'HexFormatError';
-  }
+/** Text that should be hex and is not: the caller's input, so a usage error (exit code 2). */
+export class HexFormatError extends HarnessError {
+  readonly exitCode = 2;
 }
 
 export function parseHex(text: string): Uint8Array {

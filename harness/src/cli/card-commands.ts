@@ -1,10 +1,5 @@
 import type { Command } from 'commander';
-import { parseHex, toHex } from '../apdu/hex.js';
-import { UsageError } from '../errors.js';
-import { listReaders } from '../transport/pcsc.js';
-import { openCard } from '../transport/open.js';
 import { addCardOptions, cardOptionsFrom, EXIT_CODES_HELP, type CardCliOptions } from './options.js';
-import { runShell } from './shell.js';
 
 /** `readers`, `send` and `shell`: direct work with a card. */
 export function registerCardCommands(program: Command): void {
@@ -14,6 +9,7 @@ export function registerCardCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  $ jpki-harness readers\n  $ jpki-harness readers --json')
     .action(async (opts: { json?: boolean }) => {
+      const { listReaders } = await import('../transport/pcsc.js');
       const names = await listReaders();
       if (opts.json) console.log(JSON.stringify(names));
       else if (names.length === 0) console.log('no readers (is pcscd running? for the simulator: jpki-harness sim start)');
@@ -29,6 +25,8 @@ export function registerCardCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nExample:\n  $ jpki-harness send -t pcsc 00A4040C0AD392F000260100000001 00A4020C02000A 00B0000004`)
     .action(async (apdus: string[], opts: CardCliOptions & { json?: boolean }) => {
+      const { parseHex, toHex } = await import('../apdu/hex.js');
+      const { UsageError } = await import('../errors.js');
       const commands = apdus.map((a) => {
         try {
           return parseHex(a);
@@ -36,6 +34,7 @@ export function registerCardCommands(program: Command): void {
           throw new UsageError(`'${a}': ${(e as Error).message}`);
         }
       });
+      const { openCard } = await import('../transport/open.js');
       const card = await openCard(cardOptionsFrom(opts));
       const out: { command: string; response: string }[] = [];
       try {
@@ -50,7 +49,9 @@ export function registerCardCommands(program: Command): void {
       if (opts.json) console.log(JSON.stringify(out));
     });
 
-  addCardOptions(program.command('shell').description('interactive APDU prompt with history and the scenario steps (select, read-ef, verify-pin, sign …)'))
+  addCardOptions(
+    program.command('shell').description('interactive APDU prompt with history and the scenario steps (select, read-ef, verify-pin, sign …)'),
+  )
     .option('--history <file>', 'history file (default ~/.jpki_harness_history; verify-pin lines are never written)')
     .option('--no-history', 'keep no history file')
     .addHelpText(
@@ -68,6 +69,8 @@ Examples:
   $ jpki-harness shell -t pcsc -r "Virtual PCD 00 00"`,
     )
     .action(async (opts: CardCliOptions & { history?: string | boolean }) => {
+      const { openCard } = await import('../transport/open.js');
+      const { runShell } = await import('./shell.js');
       const card = await openCard(cardOptionsFrom(opts));
       try {
         await runShell({

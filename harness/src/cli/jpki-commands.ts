@@ -1,39 +1,24 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import { JpkiClient } from '../jpki/client.js';
+import type { JpkiClient } from '../jpki/client/client.js';
+import type { Transport } from '../transport/transport.js';
 import { readFileSync } from 'node:fs';
-import { attestCard, personaliseWithTestCredential } from '../jpki/test-material.js';
-import { openTransport, parseReaderSelector } from '../transport/open.js';
-import type { TransportKind } from '../transport/transport.js';
+import { addCardOptions, cardOptionsFrom, type CardCliOptions } from './options.js';
 
-interface CardOptions {
-  readonly transport: TransportKind;
-  readonly reader?: string;
-}
-
-function cardOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option('-t, --transport <kind>', 'how to reach the card: pcsc (any PC/SC reader) or sim (a fresh simulator, direct link)')
-        .choices(['pcsc', 'sim'])
-        .default('pcsc'),
-    )
-    .option('-r, --reader <name|index>', 'PC/SC reader: exact name, substring or index (pcsc transport)');
-}
-
-async function withCard<T>(opts: CardOptions, work: (client: JpkiClient, transport: Awaited<ReturnType<typeof openTransport>>) => Promise<T>): Promise<T> {
-  const reader = parseReaderSelector(opts.reader);
-  const transport = await openTransport({ kind: opts.transport, ...(reader !== undefined ? { reader } : {}) });
+/** Opens the card as every command does (openCard: GET RESPONSE, 6Cxx and chaining included) and closes it after `work`. */
+async function withCard<T>(opts: CardCliOptions, work: (client: JpkiClient, transport: Transport) => Promise<T>): Promise<T> {
+  const { openCard } = await import('../transport/open.js');
+  const { JpkiClient } = await import('../jpki/client/client.js');
+  const card = await openCard(cardOptionsFrom(opts));
   try {
-    return await work(new JpkiClient(transport), transport);
+    return await work(new JpkiClient(card.transport), card.transport);
   } finally {
-    await transport.close();
+    await card.close();
   }
 }
 
 /** The JPKI applet's own commands: personalisation by the test SP-TSM and the information record. */
 export function registerJpkiCommands(program: Command): void {
-  cardOptions(
+  addCardOptions(
     program
       .command('personalise')
       .description('personalise the JPKI applet with the TEST credential (test-vectors/certs) through its secure channel, as an SP-TSM does')
@@ -46,15 +31,18 @@ export function registerJpkiCommands(program: Command): void {
     .addHelpText(
       'after',
       `
-Uses the simulator's TEST master keys (SCP03, key version 30, 404142…4F, diversified with the card's KDD by KDF3)
-and the test content keys:
-for the simulator and test cards only. See docs/personalisation.md for the protocol.
+First checks the card: its CASD certificate against the card authority root, then the CASD's signature
+over the applet's key-transport key; nothing secret is sent before. Content keys go to that key.
+Uses the simulator's TEST master keys (SCP03, key version 30, 404142…4F, diversified with the card's KDD
+by KDF3) and the TEST content master keys: for the simulator and test cards only. See
+docs/personalisation.md for the protocol.
 
 Examples:
   $ jpki-harness sim start && jpki-harness personalise -r "Virtual PCD 00 00"
   $ jpki-harness personalise --generate --pin 2580 -r 0`,
     )
-    .action(async (opts: CardOptions & { generate?: boolean; pin: string; pinLess?: boolean; cardAuthorityRoot?: string; json?: boolean }) => {
+    .action(async (opts: CardCliOptions & { generate?: boolean; pin: string; pinLess?: boolean; cardAuthorityRoot?: string; json?: boolean }) => {
+      const { personaliseWithTestCredential } = await import('../jpki/test-ca/test-material.js');
       await withCard(opts, async (client, transport) => {
         const result = await personaliseWithTestCredential(transport, {
           ...(opts.generate ? { generate: true } : {}),
@@ -66,11 +54,14 @@ Examples:
         await client.selectApplication();
         const info = await client.information();
         if (opts.json) console.log(JSON.stringify({ publicKeyFingerprint: result.publicKeyFingerprint, information: info }, null, 2));
-        else console.log(`personalised: key ${result.publicKeyFingerprint.slice(0, 16)}…, certificate serial ${info.certificateSerial}, PIN tries ${info.pinTriesLeft}`);
+        else {
+          const key = result.publicKeyFingerprint.slice(0, 16);
+          console.log(`personalised: key ${key}…, certificate serial ${info.certificateSerial}, PIN tries ${info.pinTriesLeft}`);
+        }
       });
     });
 
-  cardOptions(
+  addCardOptions(
     program
       .command('attest')
       .description("check the card's attestation: CASD certificate against the card authority root, the applet's key against the CASD")
@@ -87,7 +78,8 @@ Examples:
   $ jpki-harness attest -r "Virtual PCD 00 00"
   $ jpki-harness attest -r 0 --card-authority-root vendor-root.der --json`,
     )
-    .action(async (opts: CardOptions & { cardAuthorityRoot?: string; json?: boolean }) => {
+    .action(async (opts: CardCliOptions & { cardAuthorityRoot?: string; json?: boolean }) => {
+      const { attestCard } = await import('../jpki/test-ca/test-material.js');
       await withCard(opts, async (_client, transport) => {
         const { attestation, authority } = await attestCard(transport, ...(opts.cardAuthorityRoot ? [readFileSync(opts.cardAuthorityRoot)] : []));
         const result = {
@@ -105,9 +97,9 @@ Examples:
       });
     });
 
-  cardOptions(program.command('info').description("read the applet's information record (no PIN needed)").option('--json', 'print JSON'))
+  addCardOptions(program.command('info').description("read the applet's information record (no PIN needed)").option('--json', 'print JSON'))
     .addHelpText('after', '\nExample:\n  $ jpki-harness info -r "Virtual PCD 00 00"')
-    .action(async (opts: CardOptions & { json?: boolean }) => {
+    .action(async (opts: CardCliOptions & { json?: boolean }) => {
       await withCard(opts, async (client) => {
         await client.selectApplication();
         const info = await client.information();

@@ -1,60 +1,24 @@
 #!/usr/bin/env node
+/**
+ * The jpki-harness executable. It answers `--version` itself and loads the command line (program.ts)
+ * for anything else, so that the cheapest question costs no more than starting Node.
+ */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import chalk from 'chalk';
-import { HarnessError } from '../errors.js';
-import { registerCardCommands } from './card-commands.js';
-import { registerCompatCommands } from './compat-commands.js';
-import { registerGpCommands } from './gp-commands.js';
-import { registerJpkiCommands } from './jpki-commands.js';
-import { EXIT, EXIT_CODES_HELP } from './options.js';
-import { registerRunCommands } from './run-commands.js';
-import { registerSimCommands } from './sim-commands.js';
 
-/** The jpki-harness command line: one register function per command group. */
-export function buildCli(): Command {
-  const program = new Command('jpki-harness')
-    .description('Install, personalise, exercise and time the JPKI user-authentication applet on SIM cards and on jCardSim.')
-    .version('0.1.0')
-    .showHelpAfterError()
-    .exitOverride()
-    .addHelpText(
-      'after',
-      `
-${EXIT_CODES_HELP}
+/** Kept equal to package.json and program.ts VERSION (a test checks both). */
+const VERSION = '0.1.0';
 
-Examples:
-  $ jpki-harness run --personalise test-vectors/scenarios/read-certificate.yaml   # fresh simulator, direct link
-  $ jpki-harness sim start && jpki-harness run -t pcsc -r "Virtual PCD" test-vectors/scenarios/read-certificate.yaml
-  $ jpki-harness bench --repeat 100 --html timing.html test-vectors/scenarios/read-certificate.yaml
-  $ jpki-harness shell
-  $ jpki-harness readers`,
-    );
-  registerCardCommands(program);
-  registerRunCommands(program);
-  registerSimCommands(program);
-  registerJpkiCommands(program);
-  registerGpCommands(program);
-  registerCompatCommands(program);
-  return program;
-}
-
-export async function main(argv: readonly string[] = process.argv): Promise<void> {
-  try {
-    await buildCli().parseAsync([...argv]);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version end here with exit code 0; usage mistakes with 2.
-      process.exitCode = error.exitCode === 0 ? EXIT.passed : EXIT.usage;
-    } else if (error instanceof HarnessError) {
-      console.error(chalk.red(`jpki-harness: ${error.message}`));
-      process.exitCode = error.exitCode;
-    } else {
-      console.error(error);
-      process.exitCode = 70;
-    }
-  }
+/**
+ * `jpki-harness … | head` closes the pipe after a few lines; the next write then fails with EPIPE.
+ * The reader has all it wanted, so end at once and quietly, as a command-line tool does on SIGPIPE.
+ * Any other write error is a real failure and stays one.
+ */
+function endQuietlyWhenTheReaderGoes(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
 }
 
 function invokedDirectly(): boolean {
@@ -66,8 +30,13 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
-  await main();
-  // The work is done; should a native PC/SC thread of a vanished reader still hold the event loop,
-  // do not hang the shell on it (an unref'd timer only fires when something else keeps us alive).
-  setTimeout(() => process.exit(), 1500).unref();
+  endQuietlyWhenTheReaderGoes(process.stdout);
+  endQuietlyWhenTheReaderGoes(process.stderr);
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+  } else {
+    const { main } = await import('./program.js');
+    await main();
+  }
 }

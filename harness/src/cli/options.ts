@@ -1,9 +1,14 @@
-import { Command, Option } from 'commander';
+/**
+ * What every command shares: the card options and their one parser, exit codes, small parsers.
+ * This module is loaded for `--help` and `--version` too, so it imports nothing heavy: the
+ * transports, the GP layer and the reports are loaded by the command that uses them.
+ */
+import { Command, Option } from './commander.js';
 import { UsageError } from '../errors.js';
-import { parseSwPattern } from '../script/patterns.js';
+import { parseSwPattern } from '../apdu/patterns.js';
 import type { SwPattern } from '../script/scenario.js';
-import { parseReaderSelector, type CardOptions } from '../transport/open.js';
-import type { TransportKind } from '../transport/transport.js';
+import type { CardOptions } from '../transport/open.js';
+import { parseReaderSelector, type TransportKind } from '../transport/transport.js';
 
 /** Exit codes of every command. */
 export const EXIT = { passed: 0, failed: 1, usage: 2, card: 3, interrupted: 130 } as const;
@@ -12,7 +17,7 @@ export const EXIT_CODES_HELP = 'Exit codes: 0 all passed, 1 expectations failed,
 
 /** Options of every command that talks to a card, as commander parses them. */
 export interface CardCliOptions {
-  transport: TransportKind;
+  transport?: TransportKind;
   reader?: string;
   timeout?: string;
   share?: 'shared' | 'exclusive';
@@ -31,9 +36,11 @@ export interface CardCliOptions {
 export function addCardOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('-t, --transport <kind>', 'how to reach the card: pcsc (any PC/SC reader), sim (direct link to the simulator), trace (replay --trace FILE)')
-        .choices(['pcsc', 'sim', 'trace'])
-        .default('sim'),
+      new Option(
+        '-t, --transport <kind>',
+        'how to reach the card: pcsc (any PC/SC reader), sim (direct link to a fresh simulator), trace (replay --trace FILE); ' +
+          'default pcsc when --reader is given, else sim',
+      ).choices(['pcsc', 'sim', 'trace']),
     )
     .option('-r, --reader <name|index>', 'PC/SC reader: exact name, substring or index (pcsc)')
     .option('--timeout <ms>', 'wait this long for the reader and the card (pcsc)', '10000')
@@ -42,20 +49,29 @@ export function addCardOptions(command: Command): Command {
     .option('--trace <file>', 'trace file to replay (trace transport)')
     .option('--record <file>', 'record every exchange to a trace file (=> / <= lines; replay with -t trace)')
     .option('--sim-log <file>', 'simulator APDU log, PINs and keys redacted (sim)')
-    .option('--sim-attach <port>', 'wait on this port for a simulator started elsewhere (java -jar build/jpki-simulator.jar --connect 127.0.0.1:PORT) instead of starting one (sim)')
+    .option(
+      '--sim-attach <port>',
+      'wait on this port for a simulator started elsewhere (java -jar build/jpki-simulator.jar --connect 127.0.0.1:PORT) ' +
+        'instead of starting one (sim)',
+    )
     .option('--no-get-response', 'do not answer 61xx with GET RESPONSE')
     .option('--no-resend-6c', 'do not re-send a command answered 6Cxx with the corrected Le')
-    .addOption(new Option('--extended <mode>', 'extended-length APDUs: auto (from the ATR), on, off (chain long data instead)').choices(['auto', 'on', 'off']).default('auto'))
+    .addOption(
+      new Option('--extended <mode>', 'extended-length APDUs: auto (from the ATR), on, off (chain long data instead)')
+        .choices(['auto', 'on', 'off'])
+        .default('auto'),
+    )
     .option('--log', 'log every wire exchange (GET RESPONSE and chained blocks included) to stderr')
     .option('--show-secrets', 'show PINs, keys and other secret step content in every output (default: redacted)');
 }
 
 export function cardOptionsFrom(opts: CardCliOptions): CardOptions {
   const timeoutMs = Number(opts.timeout ?? '10000');
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout needs a positive number of milliseconds, got '${opts.timeout}'`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new UsageError(`--timeout needs a positive number of milliseconds, got '${opts.timeout}'`);
   const reader = parseReaderSelector(opts.reader);
   return {
-    kind: opts.transport,
+    ...(opts.transport !== undefined ? { kind: opts.transport } : {}),
     timeoutMs,
     ...(reader !== undefined ? { reader } : {}),
     ...(opts.share !== undefined ? { share: opts.share } : {}),

@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
-import { executeRun } from '../runner/execute.js';
-import { personaliseWithTestCredential } from '../jpki/test-material.js';
-import { renderJson } from '../report/files.js';
-import { addCardOptions, cardOptionsFrom, collect, EXIT_CODES_HELP, parseSwOption, parseVars, positiveInteger, type CardCliOptions } from './options.js';
+import {
+  addCardOptions,
+  cardOptionsFrom,
+  collect,
+  EXIT_CODES_HELP,
+  parseSwOption,
+  parseVars,
+  positiveInteger,
+  type CardCliOptions,
+} from './options.js';
 
 interface RunCliOptions extends CardCliOptions {
   repeat?: string;
@@ -46,6 +52,12 @@ function addRunOptions(command: Command, defaults: { repeat: string; warmup: str
 async function run(files: string[], opts: RunCliOptions, bench: boolean): Promise<number> {
   const quiet = opts.quiet === true || opts.json === true;
   const expectSw = parseSwOption(opts.apdutoolExpect);
+  // Loaded here, not at the top: `--help` and `--version` must not pay for the runner and the reports.
+  const { executeRun } = await import('./execute.js');
+  const { renderJson } = await import('../report/files.js');
+  const personaliseWithTestCredential = opts.personalise
+    ? (await import('../jpki/test-ca/test-material.js')).personaliseWithTestCredential
+    : undefined;
   const result = await executeRun({
     ...cardOptionsFrom(opts),
     scripts: files,
@@ -62,7 +74,7 @@ async function run(files: string[], opts: RunCliOptions, bench: boolean): Promis
     reportApdus: opts.reportApdus && !bench,
     console: opts.json ? false : { quiet, verbose: opts.verbose === true, ...(opts.progress === false ? { progress: false } : {}) },
     handleSignals: true,
-    ...(opts.personalise ? { prepare: personaliseWithTestCredential } : {}),
+    ...(personaliseWithTestCredential ? { prepare: personaliseWithTestCredential } : {}),
   });
   if (opts.json) process.stdout.write(renderJson(result.report));
   return result.exitCode;

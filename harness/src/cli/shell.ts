@@ -60,7 +60,15 @@ export async function runShell(options: ShellOptions): Promise<void> {
   const historyFile = options.historyFile === false ? undefined : (options.historyFile ?? path.join(os.homedir(), '.jpki_harness_history'));
   const history = historyFile && existsSync(historyFile) ? readFileSync(historyFile, 'utf8').split('\n').filter(Boolean).reverse().slice(0, 500) : [];
   const terminal = (output as { isTTY?: boolean }).isTTY === true;
-  const rl = readline.createInterface({ input, output, terminal, history, historySize: 500, removeHistoryDuplicates: true, prompt: options.prompt ?? 'jpki> ' });
+  const rl = readline.createInterface({
+    input,
+    output,
+    terminal,
+    history,
+    historySize: 500,
+    removeHistoryDuplicates: true,
+    prompt: options.prompt ?? 'jpki> ',
+  });
   const say = (text: string): void => {
     output.write(text + '\n');
   };

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import chalk from 'chalk';
-import { simulatorStatus, startBackgroundSimulator, stopBackgroundSimulator, VPCD_FIRST_SLOT_PORT } from '../sim/background.js';
+import { VPCD_FIRST_SLOT_PORT } from '../sim/ports.js';
 import { EXIT } from './options.js';
 
 /** `sim start|stop|status`: the simulated card in pcscd's vpcd reader. */
@@ -18,9 +17,14 @@ export function registerSimCommands(program: Command): void {
     .option('--state <file>', 'keep the card (applets, keys, PIN counters, registry) in this file across restarts')
     .option('--fresh', 'with --state: start a new card, replacing the file')
     .option('--t0', 'T=0 persona: response data fetched with GET RESPONSE')
-    .option('--card-seed <hex>', 'a new card\'s identity (IIN, CIN, keys, CASD) from this seed: the same seed, the same card')
-    .addHelpText('after', '\nExamples:\n  $ jpki-harness sim start && opensc-tool -l\n  $ jpki-harness sim start -p 35964 --log /tmp/card.log\n  $ jpki-harness sim start --state ~/.jpki-card.state')
+    .option('--card-seed <hex>', "a new card's identity (IIN, CIN, keys, CASD) from this seed: the same seed, the same card")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jpki-harness sim start && opensc-tool -l\n  $ jpki-harness sim start -p 35964 --log /tmp/card.log\n' +
+        '  $ jpki-harness sim start --state ~/.jpki-card.state',
+    )
     .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean; cardSeed?: string }) => {
+      const { startBackgroundSimulator } = await import('../sim/background.js');
       const status = await startBackgroundSimulator({
         port: Number(opts.port),
         ...(opts.atr !== undefined ? { atr: opts.atr } : {}),
@@ -32,7 +36,10 @@ export function registerSimCommands(program: Command): void {
       });
       console.log(`simulator running (pid ${status.pid}) on vpcd port ${status.port}`);
       if (!status.readerListening) {
-        console.log(chalk.yellow(`nothing listens on port ${status.port} yet: start pcscd with vsmartcard-vpcd installed; the card plugs in when it appears`));
+        const { default: chalk } = await import('chalk');
+        console.log(
+          chalk.yellow(`nothing listens on port ${status.port} yet: start pcscd with vsmartcard-vpcd installed; the card plugs in when it appears`),
+        );
       }
     });
   sim
@@ -41,6 +48,7 @@ export function registerSimCommands(program: Command): void {
     .option('-p, --port <port>', 'vpcd slot port', String(VPCD_FIRST_SLOT_PORT))
     .addHelpText('after', '\nExample:\n  $ jpki-harness sim stop')
     .action(async (opts: { port: string }) => {
+      const { stopBackgroundSimulator } = await import('../sim/background.js');
       const stopped = await stopBackgroundSimulator(Number(opts.port));
       console.log(stopped ? 'simulator stopped' : 'no simulator was running');
     });
@@ -51,6 +59,7 @@ export function registerSimCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  $ jpki-harness sim status --json')
     .action(async (opts: { port: string; json?: boolean }) => {
+      const { simulatorStatus } = await import('../sim/background.js');
       const status = await simulatorStatus(Number(opts.port));
       if (opts.json) console.log(JSON.stringify(status));
       else {

@@ -7,13 +7,14 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CardStatusError, JPKI_AID } from '../jpki/client.js';
-import { personalise, AppletAdministration, type PersonalisationResult } from '../jpki/personalise.js';
-import { attestCard, testContentKeysFor, TEST_PIN } from '../jpki/test-material.js';
-import { TestCertificateAuthority } from '../jpki/test-ca.js';
+import { JPKI_AID } from '../jpki/client/client.js';
+import { CardStatusError } from '../errors.js';
+import { personalise, AppletAdministration, type PersonalisationResult } from '../jpki/sp-tsm/personalise.js';
+import { attestCard, testContentKeysFor, TEST_PIN } from '../jpki/test-ca/test-material.js';
+import { TestCertificateAuthority } from '../jpki/test-ca/test-ca.js';
 import { GpSession } from '../gp/session.js';
 import { buildInstallParameters, deleteObject, encodePrivileges, installForInstall } from '../gp/commands.js';
-import { GpStatusError } from '../gp/errors.js';
+import { gpStatusError } from '../gp/errors.js';
 import { TEST_CARD_AUTHORITY_ROOT } from '../gp/card-authority.js';
 import { parseReaderSelector } from '../transport/open.js';
 import { PcscTransport } from '../transport/pcsc.js';
@@ -86,7 +87,6 @@ export class CardUnderTest {
       securityLevel: p.securityLevel,
       sdAid,
       s16: p.s16,
-      getResponse: p.transport.getResponse,
     });
   }
 
@@ -101,7 +101,6 @@ export class CardUnderTest {
       securityLevel: p.securityLevel | 0x03,
       sdAid: JPKI_AID,
       s16: p.s16,
-      getResponse: p.transport.getResponse,
     });
   }
 
@@ -132,9 +131,9 @@ export class CardUnderTest {
     try {
       const instance = this.target.profile.applet.instanceAid ?? JPKI_AID;
       const deleted = new ResponseApdu(await session.transmit(encodeCommand(deleteObject(instance, false))));
-      if (deleted.sw !== 0x9000 && deleted.sw !== 0x6a88) throw new GpStatusError(`DELETE ${toHex(instance)}`, deleted.sw);
+      if (deleted.sw !== 0x9000 && deleted.sw !== 0x6a88) throw gpStatusError(`DELETE ${toHex(instance)}`, deleted.sw);
       const installed = new ResponseApdu(await session.transmit(this.installCommand()));
-      if (installed.sw !== 0x9000) throw new GpStatusError(`INSTALL [for install and make selectable] ${toHex(instance)}`, installed.sw);
+      if (installed.sw !== 0x9000) throw gpStatusError(`INSTALL [for install and make selectable] ${toHex(instance)}`, installed.sw);
     } finally {
       await session.end();
     }

@@ -4,7 +4,7 @@
  * cards (median bar, p95 whisker, the reader's round trip marked), and folds the details below.
  */
 import { escapeXml } from '../report/junit.js';
-import type { TimingStats } from '../report/stats.js';
+import type { TimingStats } from '../stats.js';
 import { COMMAND_ORDER, type CompatReport, type ReportCard } from './report.js';
 
 const esc = escapeXml;

@@ -2,7 +2,7 @@
  * The compatibility report: one model of a matrix run (cases × cards, per-command timing per card, the
  * reader's round trip) from which the console table, JSON, JUnit XML and HTML are all rendered.
  */
-import { timingStats, type TimingStats } from '../report/stats.js';
+import { timingStats, type TimingStats } from '../stats.js';
 import type { ConformanceCase } from './cases.js';
 import type { CardRun, CaseOutcome, Verdict } from './run-card.js';
 

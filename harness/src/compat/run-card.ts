@@ -5,8 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { runScenario } from '../runner/runner.js';
-import { JPKI_AID } from '../jpki/client.js';
-import { TEST_PIN } from '../jpki/test-material.js';
+import { JPKI_AID } from '../jpki/client/client.js';
+import { TEST_PIN } from '../jpki/test-ca/test-material.js';
 import { toHex } from '../apdu/hex.js';
 import { CardUnderTest, type OpenTargetOptions } from './card-under-test.js';
 import type { ConformanceCase, Requirement } from './cases.js';

@@ -15,7 +15,7 @@ import { ResponseApdu } from '../apdu/response.js';
 import { packageRoot } from '../sim/simulator-process.js';
 import type { Transport } from '../transport/transport.js';
 import { selectByAid } from './commands.js';
-import { GpError, GpStatusError } from './errors.js';
+import { GpError, gpStatusError } from './errors.js';
 
 /** The CASD's AID on the simulated card (GlobalPlatform's security domain module AID). */
 export const CASD_AID = parseHex('A000000151535041');
@@ -58,11 +58,12 @@ async function exchange(transport: Transport, command: Uint8Array): Promise<Resp
 /** SELECT the CASD, GET DATA `7F21`: the CASD certificate, DER. The CASD stays selected. */
 export async function readCardAuthorityCertificate(transport: Transport, casdAid: Uint8Array = CASD_AID): Promise<Uint8Array> {
   const select = await exchange(transport, encodeCommand(selectByAid(casdAid)));
-  if (select.sw !== 0x9000) throw new GpStatusError(`SELECT CASD ${toHex(casdAid)}`, select.sw);
+  if (select.sw !== 0x9000) throw gpStatusError(`SELECT CASD ${toHex(casdAid)}`, select.sw);
   const r = await exchange(transport, Uint8Array.of(0x80, 0xca, 0x7f, 0x21, 0x00));
-  if (r.sw !== 0x9000) throw new GpStatusError('GET DATA 7F21 (CASD certificate)', r.sw);
+  if (r.sw !== 0x9000) throw gpStatusError('GET DATA 7F21 (CASD certificate)', r.sw);
   const d = r.data;
-  if (d.length < 4 || d[0] !== 0x7f || d[1] !== 0x21) throw new CardAuthorityError(`GET DATA 7F21 answered ${toHex(d.subarray(0, 4))}…, not a 7F21 template`);
+  if (d.length < 4 || d[0] !== 0x7f || d[1] !== 0x21)
+    throw new CardAuthorityError(`GET DATA 7F21 answered ${toHex(d.subarray(0, 4))}…, not a 7F21 template`);
   let off = 2;
   let length = d[off++]!;
   if (length & 0x80) {
@@ -112,7 +113,10 @@ export function verifyCardAuthority(certDer: Uint8Array, trustAnchorDer: Uint8Ar
   const commonName = attribute(certificate.subject, 'CN') ?? '';
   const serialNumber = attribute(certificate.subject, 'serialNumber') ?? '';
   const cin = /CASD ([0-9A-Fa-f]+)$/.exec(commonName)?.[1]?.toUpperCase();
-  const iin = cin !== undefined && serialNumber.toUpperCase().endsWith(cin) && serialNumber.length > cin.length ? serialNumber.slice(0, serialNumber.length - cin.length).toUpperCase() : undefined;
+  const iin =
+    cin !== undefined && serialNumber.toUpperCase().endsWith(cin) && serialNumber.length > cin.length
+      ? serialNumber.slice(0, serialNumber.length - cin.length).toUpperCase()
+      : undefined;
   return {
     publicKey,
     certificate,
@@ -144,7 +148,12 @@ function digitalSignatureAllowed(der: Uint8Array): boolean {
  * SHA-256 over `4F <len> <callerAid> || data`. `certificate` is the CASD certificate (DER) or the
  * result of verifyCardAuthority (check the certificate first: this checks only the signature).
  */
-export function verifyAuthoritySignature(certificate: Uint8Array | VerifiedCardAuthority, callerAid: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifyAuthoritySignature(
+  certificate: Uint8Array | VerifiedCardAuthority,
+  callerAid: Uint8Array,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   if (callerAid.length < 5 || callerAid.length > 16) throw new CardAuthorityError(`an AID has 5 to 16 bytes, got ${callerAid.length}`);
   const key = certificate instanceof Uint8Array ? parseCertificate(certificate, 'the CASD certificate').publicKey : certificate.publicKey;
   const message = concatBytes(Uint8Array.of(0x4f, callerAid.length), callerAid, data);

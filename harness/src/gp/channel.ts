@@ -27,7 +27,21 @@ export function checkSecurityLevel(level: number, scp: 2 | 3): void {
 export function parseSecurityLevel(text: string): number {
   const t = text.trim().toLowerCase();
   if (/^(0x)?[0-9a-f]{1,2}$/.test(t)) return parseInt(t.replace(/^0x/, ''), 16);
-  const names: Record<string, number> = { none: 0, mac: 0x01, cmac: 0x01, 'c-mac': 0x01, enc: 0x03, cdec: 0x02, 'c-dec': 0x02, 'c-decryption': 0x02, rmac: 0x10, 'r-mac': 0x10, renc: 0x20, 'r-enc': 0x20, 'r-encryption': 0x20 };
+  const names: Record<string, number> = {
+    none: 0,
+    mac: 0x01,
+    cmac: 0x01,
+    'c-mac': 0x01,
+    enc: 0x03,
+    cdec: 0x02,
+    'c-dec': 0x02,
+    'c-decryption': 0x02,
+    rmac: 0x10,
+    'r-mac': 0x10,
+    renc: 0x20,
+    'r-enc': 0x20,
+    'r-encryption': 0x20,
+  };
   let level = 0;
   for (const part of t.split('+')) {
     const v = names[part.trim()];
@@ -45,38 +59,6 @@ export interface SecureChannelWrapper {
   wrap(command: CommandApdu): CommandApdu;
   /** Checks and strips the protection of the response to the command last wrapped; returns data || SW. */
   unwrap(response: Uint8Array): Uint8Array;
-}
-
-/** Parses a command APDU (ISO 7816-4 cases 1–4, short and extended) into its fields. */
-export function parseCommandApdu(bytes: Uint8Array): CommandApdu {
-  if (bytes.length < 4) throw new GpConfigError(`a command APDU has at least 4 bytes, got ${bytes.length}`);
-  const [cla, ins, p1, p2] = [bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!];
-  const body = bytes.subarray(4);
-  if (body.length === 0) return { cla, ins, p1, p2 };
-  if (body.length === 1) return { cla, ins, p1, p2, ne: body[0] === 0 ? 256 : body[0]! };
-  if (body[0] !== 0 || body.length === 1 + body[0]! || body.length === 2 + body[0]!) {
-    const lc = body[0]!;
-    if (lc === 0) throw new GpConfigError('short Lc of 0 is not allowed');
-    if (body.length === 1 + lc) return { cla, ins, p1, p2, data: body.slice(1) };
-    if (body.length === 2 + lc) {
-      const le = body[1 + lc]!;
-      return { cla, ins, p1, p2, data: body.slice(1, 1 + lc), ne: le === 0 ? 256 : le };
-    }
-    throw new GpConfigError(`APDU length ${bytes.length} does not match Lc ${lc}`);
-  }
-  // extended forms: body starts with 00
-  if (body.length === 3) {
-    const le = (body[1]! << 8) | body[2]!;
-    return { cla, ins, p1, p2, ne: le === 0 ? 65536 : le };
-  }
-  const lc = (body[1]! << 8) | body[2]!;
-  if (lc === 0) throw new GpConfigError('extended Lc of 0 is not allowed');
-  if (body.length === 3 + lc) return { cla, ins, p1, p2, data: body.slice(3) };
-  if (body.length === 5 + lc) {
-    const le = (body[3 + lc]! << 8) | body[4 + lc]!;
-    return { cla, ins, p1, p2, data: body.slice(3, 3 + lc), ne: le === 0 ? 65536 : le };
-  }
-  throw new GpConfigError(`APDU length ${bytes.length} does not match extended Lc ${lc}`);
 }
 
 /** The length field of the protected command as the MAC sees it: one byte, or 00 hi lo when extended. */

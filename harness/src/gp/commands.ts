@@ -287,7 +287,10 @@ export interface RegistryEntry {
 
 export function lifeCycleName(kind: RegistryEntry['kind'], state: number): string {
   if (kind === 'isd') {
-    return ({ 0x01: 'OP_READY', 0x07: 'INITIALIZED', 0x0f: 'SECURED', 0x7f: 'CARD_LOCKED', 0xff: 'TERMINATED' } as Record<number, string>)[state] ?? `card state ${state.toString(16)}`;
+    return (
+      ({ 0x01: 'OP_READY', 0x07: 'INITIALIZED', 0x0f: 'SECURED', 0x7f: 'CARD_LOCKED', 0xff: 'TERMINATED' } as Record<number, string>)[state] ??
+      `card state ${state.toString(16)}`
+    );
   }
   if (kind === 'load-file') return state === 0x01 ? 'LOADED' : `state ${state.toString(16)}`;
   if (state & 0x80) return 'LOCKED';
@@ -353,13 +356,28 @@ export function parseStatusTlv(scope: StatusScopeValue, data: Uint8Array): Regis
       else if (f.tag === 0xcc) sd = toHex(f.value);
       else if (f.tag === 0xc4) elf = toHex(f.value);
     }
-    const kind = kindOf(scope, priv);
     out.push({
-      kind, aid: toHex(aid), lifeCycle: lc, lifeCycleName: lifeCycleName(kind, lc), privileges: decodePrivileges(priv), privilegesHex: toHex(priv), modules,
-      ...(version !== undefined ? { version } : {}), ...(sd !== undefined ? { associatedSecurityDomain: sd } : {}), ...(elf !== undefined ? { loadFile: elf } : {}),
+      ...registryEntry(scope, aid, lc, priv, modules),
+      ...(version !== undefined ? { version } : {}),
+      ...(sd !== undefined ? { associatedSecurityDomain: sd } : {}),
+      ...(elf !== undefined ? { loadFile: elf } : {}),
     });
   }
   return out;
+}
+
+/** What both GET STATUS formats say of an entry: its kind, AID, life cycle and privileges. */
+function registryEntry(scope: StatusScopeValue, aid: Uint8Array, lc: number, priv: Uint8Array, modules: string[]): RegistryEntry {
+  const kind = kindOf(scope, priv);
+  return {
+    kind,
+    aid: toHex(aid),
+    lifeCycle: lc,
+    lifeCycleName: lifeCycleName(kind, lc),
+    privileges: decodePrivileges(priv),
+    privilegesHex: toHex(priv),
+    modules,
+  };
 }
 
 /** GET STATUS response in the legacy format (P2 00). */
@@ -382,8 +400,7 @@ export function parseStatusLegacy(scope: StatusScopeValue, data: Uint8Array): Re
         o += 1 + m;
       }
     }
-    const kind = kindOf(scope, priv);
-    out.push({ kind, aid: toHex(aid), lifeCycle: lc, lifeCycleName: lifeCycleName(kind, lc), privileges: decodePrivileges(priv), privilegesHex: toHex(priv), modules });
+    out.push(registryEntry(scope, aid, lc, priv, modules));
   }
   return out;
 }

@@ -1,6 +1,5 @@
 /** Typed errors of the GlobalPlatform host side. */
-import { HarnessError } from '../errors.js';
-import { formatSw } from '../apdu/response.js';
+import { CardStatusError, HarnessError } from '../errors.js';
 
 /** Something in the GlobalPlatform exchange with the card went wrong (card or reader side): exit code 3. */
 export class GpError extends HarnessError {
@@ -77,15 +76,14 @@ export function gpStatusMeaning(sw: number): string {
   return 'unknown status';
 }
 
-/** The card refused a GlobalPlatform command: carries the status word and its GP meaning. */
-export class GpStatusError extends GpError {
-  constructor(
-    readonly command: string,
-    readonly sw: number,
-  ) {
-    super(`${command} failed: ${formatSw(sw)} (${gpStatusMeaning(sw)})`);
-  }
+/** The card refused a GlobalPlatform command: a CardStatusError that names the GP meaning of its status word. */
+export function gpStatusError(command: string, sw: number): CardStatusError {
+  return new CardStatusError(command, sw, gpStatusMeaning(sw));
 }
 
 /** EXTERNAL AUTHENTICATE was refused: the card did not accept the host cryptogram or the security level. */
-export class HostAuthenticationError extends GpStatusError {}
+export class HostAuthenticationError extends CardStatusError {
+  constructor(command: string, sw: number) {
+    super(command, sw, gpStatusMeaning(sw));
+  }
+}

@@ -71,6 +71,25 @@ export function makeKeySet(version: number, enc: Uint8Array, mac: Uint8Array = e
 }
 
 /** Parses a key from hex, with a readable error that never echoes the key itself. */
+/**
+ * The one reader of key text, for profiles, scenario steps and the command line alike: hex (test keys
+ * only), or `env:NAME` to take the hex from the environment so that real keys stay out of files,
+ * shell history and process listings. Errors are GpConfigErrors naming `name`.
+ */
+export function resolveKeyText(name: string, text: string, env: NodeJS.ProcessEnv = process.env): Uint8Array {
+  const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
+  const hex = m ? env[m[1]!] : text;
+  if (hex === undefined) throw new GpConfigError(`${name}: environment variable ${m![1]} is not set`);
+  let key: Uint8Array;
+  try {
+    key = parseHex(hex);
+  } catch (e) {
+    throw new GpConfigError(`${name}: ${(e as Error).message}`);
+  }
+  if (![16, 24, 32].includes(key.length)) throw new GpConfigError(`${name} must be 16, 24 or 32 bytes, got ${key.length}`);
+  return key;
+}
+
 export function parseKeyHex(name: string, text: string): Uint8Array {
   let key: Uint8Array;
   try {
@@ -149,5 +168,6 @@ export function keyCheckValue(key: Uint8Array, type: 'des3' | 'aes'): Uint8Array
 /** A description of a key set safe to log: version and KCVs, never key bytes. */
 export function describeKeySet(keys: KeySet, type: 'des3' | 'aes'): string {
   const kcv = (k: Uint8Array): string => toHex(keyCheckValue(k, type));
-  return `KVN ${keys.version.toString(16).padStart(2, '0').toUpperCase()} ${type.toUpperCase()} ENC kcv ${kcv(keys.enc)} MAC kcv ${kcv(keys.mac)} DEK kcv ${kcv(keys.dek)}`;
+  return `KVN ${keys.version.toString(16).padStart(2, '0').toUpperCase()} ${type.toUpperCase()} ENC kcv ${kcv(keys.enc)} MAC kcv ${kcv(keys.mac)} ` +
+    `DEK kcv ${kcv(keys.dek)}`;
 }

@@ -1,19 +1,42 @@
 /**
  * Card content management over an open GpSession: list, load, install, delete, lock/unlock,
- * key rotation, personalization. Every card refusal is a GpStatusError with the GP meaning.
+ * key rotation, personalization. Every card refusal is a CardStatusError with the GP meaning.
  */
 import { toHex } from '../apdu/hex.js';
 import type { CapFile, LoadFileOptions } from './cap/cap.js';
 import {
-  buildInstallParameters, deleteObject, encodePrivileges, getStatus, installForExtradition, installForInstall, installForLoad, installForPersonalization,
-  LifeCycle, loadBlockSize, loadCommands, parseStatusLegacy, parseStatusTlv, putKeySet, setStatus, StatusScope, storeData,
-  type InstallParametersOptions, type NewKeys, type RegistryEntry, type StatusScopeValue,
+  buildInstallParameters,
+  deleteObject,
+  encodePrivileges,
+  getStatus,
+  installForExtradition,
+  installForInstall,
+  installForLoad,
+  installForPersonalization,
+  LifeCycle,
+  loadBlockSize,
+  loadCommands,
+  parseStatusLegacy,
+  parseStatusTlv,
+  putKeySet,
+  setStatus,
+  StatusScope,
+  storeData,
+  type InstallParametersOptions,
+  type NewKeys,
+  type RegistryEntry,
+  type StatusScopeValue,
 } from './commands.js';
-import { GpError, GpStatusError } from './errors.js';
+import { CardStatusError } from '../errors.js';
+import { GpError, gpStatusError } from './errors.js';
 import type { GpSession } from './session.js';
 
 /** GET STATUS of one scope, paging on 6310, falling back to the legacy format when the card refuses TLV. */
-export async function getStatusEntries(session: GpSession, scope: StatusScopeValue, format: 'auto' | 'tlv' | 'legacy' = 'auto'): Promise<RegistryEntry[]> {
+export async function getStatusEntries(
+  session: GpSession,
+  scope: StatusScopeValue,
+  format: 'auto' | 'tlv' | 'legacy' = 'auto',
+): Promise<RegistryEntry[]> {
   const run = async (tlvFormat: boolean): Promise<RegistryEntry[] | number> => {
     const out: RegistryEntry[] = [];
     let next = false;
@@ -30,10 +53,10 @@ export async function getStatusEntries(session: GpSession, scope: StatusScopeVal
   if (format !== 'legacy') {
     const r = await run(true);
     if (typeof r !== 'number') return r;
-    if (format === 'tlv' || (r !== 0x6a86 && r !== 0x6d00 && r !== 0x6a80)) throw new GpStatusError('GET STATUS', r);
+    if (format === 'tlv' || (r !== 0x6a86 && r !== 0x6d00 && r !== 0x6a80)) throw gpStatusError('GET STATUS', r);
   }
   const legacy = await run(false);
-  if (typeof legacy === 'number') throw new GpStatusError('GET STATUS (legacy format)', legacy);
+  if (typeof legacy === 'number') throw gpStatusError('GET STATUS (legacy format)', legacy);
   return legacy;
 }
 
@@ -51,7 +74,7 @@ export async function listRegistry(session: GpSession, format: 'auto' | 'tlv' | 
   try {
     loadFiles = await getStatusEntries(session, StatusScope.LOAD_FILES_AND_MODULES, format);
   } catch (e) {
-    if (!(e instanceof GpStatusError)) throw e;
+    if (!(e instanceof CardStatusError)) throw e;
     loadFiles = await getStatusEntries(session, StatusScope.LOAD_FILES, format);
   }
   return { isd, applications, loadFiles };
@@ -97,7 +120,12 @@ export async function loadCap(session: GpSession, cap: CapFile, options: LoadOpt
 }
 
 /** The LOAD commands alone (after an INSTALL [for load]); exported for benchmarks of raw load files. */
-export async function sendLoad(session: GpSession, loadFileDataBlock: Uint8Array, blockSize: number, missingImports: readonly string[] = []): Promise<LoadResult> {
+export async function sendLoad(
+  session: GpSession,
+  loadFileDataBlock: Uint8Array,
+  blockSize: number,
+  missingImports: readonly string[] = [],
+): Promise<LoadResult> {
   const commands = loadCommands(loadFileDataBlock, blockSize);
   const times: number[] = [];
   const start = now();
@@ -106,7 +134,14 @@ export async function sendLoad(session: GpSession, loadFileDataBlock: Uint8Array
     await session.sendOk(`LOAD block ${command.p2}`, command);
     times.push(Number(now() - t) / 1e6);
   }
-  return { blocks: commands.length, blockSize, bytes: loadFileDataBlock.length, blockMilliseconds: times, totalMilliseconds: Number(now() - start) / 1e6, missingImports };
+  return {
+    blocks: commands.length,
+    blockSize,
+    bytes: loadFileDataBlock.length,
+    blockMilliseconds: times,
+    totalMilliseconds: Number(now() - start) / 1e6,
+    missingImports,
+  };
 }
 
 export interface InstallOptions {
@@ -134,11 +169,17 @@ export async function deleteAid(session: GpSession, aid: Uint8Array, relatedObje
 }
 
 export async function setApplicationLocked(session: GpSession, aid: Uint8Array, locked: boolean): Promise<void> {
-  await session.sendOk(`SET STATUS ${locked ? 'lock' : 'unlock'} ${toHex(aid)}`, setStatus(StatusScope.APPLICATIONS, locked ? LifeCycle.APP_LOCKED : LifeCycle.APP_SELECTABLE, aid));
+  await session.sendOk(
+    `SET STATUS ${locked ? 'lock' : 'unlock'} ${toHex(aid)}`,
+    setStatus(StatusScope.APPLICATIONS, locked ? LifeCycle.APP_LOCKED : LifeCycle.APP_SELECTABLE, aid),
+  );
 }
 
 export async function extradite(session: GpSession, securityDomainAid: Uint8Array, applicationAid: Uint8Array): Promise<void> {
-  await session.sendOk(`INSTALL [for extradition] ${toHex(applicationAid)} to ${toHex(securityDomainAid)}`, installForExtradition(securityDomainAid, applicationAid));
+  await session.sendOk(
+    `INSTALL [for extradition] ${toHex(applicationAid)} to ${toHex(securityDomainAid)}`,
+    installForExtradition(securityDomainAid, applicationAid),
+  );
 }
 
 /** PUT KEY of a whole key set; checks the KCVs the card returns. `replaceVersion` 0 adds a new set. */
@@ -151,7 +192,12 @@ export async function putKeys(session: GpSession, keys: NewKeys, replaceVersion 
 }
 
 /** INSTALL [for personalization] then STORE DATA blocks to an application through its security domain. */
-export async function personalize(session: GpSession, applicationAid: Uint8Array, blocks: readonly Uint8Array[], p1Flags = 0x00): Promise<Uint8Array[]> {
+export async function storeApplicationData(
+  session: GpSession,
+  applicationAid: Uint8Array,
+  blocks: readonly Uint8Array[],
+  p1Flags = 0x00,
+): Promise<Uint8Array[]> {
   await session.sendOk(`INSTALL [for personalization] ${toHex(applicationAid)}`, installForPersonalization(applicationAid));
   const answers: Uint8Array[] = [];
   for (let i = 0; i < blocks.length; i++) {

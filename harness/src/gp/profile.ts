@@ -3,12 +3,12 @@
  * keys and their diversification, and its quirks for LOAD and INSTALL. YAML, format in docs/vendor-profile.md.
  * Errors name file:line:column; unknown keys are errors.
  */
-import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { readTextFile } from '../read-file.js';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { parseHex, toHex } from '../apdu/hex.js';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import { checkSecurityLevel, parseSecurityLevel } from './channel.js';
-import { DIVERSIFICATIONS, makeKeySet, type Diversification, type KeySet } from './keys.js';
+import { DIVERSIFICATIONS, makeKeySet, resolveKeyText, type Diversification, type KeySet } from './keys.js';
 
 export interface CardProfile {
   readonly name: string;
@@ -73,7 +73,7 @@ class Reader {
   map(node: unknown, what: string, allowed: readonly string[]): Map<string, Node> {
     if (!isMap(node)) this.fail(node as Node, `${what} must be a mapping`);
     const out = new Map<string, Node>();
-    for (const pair of (node as YAMLMap).items) {
+    for (const pair of (node).items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (!allowed.includes(key)) this.fail(pair.key as Node, `unknown key '${key}' in ${what} (expected one of: ${allowed.join(', ')})`);
       out.set(key, pair.value as Node);
@@ -110,24 +110,14 @@ class Reader {
     if (a.length < 5 || a.length > 16) this.fail(node, `${what} must be an AID of 5..16 bytes, got ${a.length}`);
     return a;
   }
-  /** A key: hex in the file (test keys only), or env:NAME to take it from the environment. */
+  /** A key: hex in the file (test keys only), or env:NAME to take it from the environment (resolveKeyText). */
   key(node: Node | undefined, what: string, env: NodeJS.ProcessEnv): Uint8Array {
     const text = this.string(node, what);
-    let hex = text;
-    const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text);
-    if (m) {
-      const value = env[m[1]!];
-      if (value === undefined) this.fail(node, `${what}: environment variable ${m[1]} is not set`);
-      hex = value;
-    }
-    let key: Uint8Array;
     try {
-      key = parseHex(hex);
+      return resolveKeyText(what, text, env);
     } catch (e) {
-      this.fail(node, `${what}: ${(e as Error).message}`);
+      return this.fail(node, (e as Error).message);
     }
-    if (![16, 24, 32].includes(key.length)) this.fail(node, `${what} must be 16, 24 or 32 bytes, got ${key.length}`);
-    return key;
   }
 }
 
@@ -142,7 +132,7 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
     throw new ScriptError({ file, line, column: col }, `YAML: ${e.message.split('\n')[0]}`);
   }
   const top = r.map(doc.contents, 'the profile', TOP);
-  const need = (k: string): Node => top.get(k) ?? r.fail(doc.contents as Node, `missing '${k}'`);
+  const need = (k: string): Node => top.get(k) ?? r.fail(doc.contents, `missing '${k}'`);
   const scpNode = need('scp');
   const scp = r.int(scpNode, 'scp', 2, 3) as 2 | 3;
   const i = top.has('i') ? r.int(top.get('i'), 'i', 0, 0xff) : scp === 2 ? 0x15 : 0x70;
@@ -176,7 +166,8 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
   let diversification: Diversification = 'none';
   if (k.has('diversification')) {
     const d = r.string(k.get('diversification'), 'keys.diversification').toLowerCase();
-    if (!DIVERSIFICATIONS.includes(d as Diversification)) r.fail(k.get('diversification'), `keys.diversification must be one of ${DIVERSIFICATIONS.join(', ')}`);
+    if (!DIVERSIFICATIONS.includes(d as Diversification))
+      r.fail(k.get('diversification'), `keys.diversification must be one of ${DIVERSIFICATIONS.join(', ')}`);
     diversification = d as Diversification;
   }
   const load = top.has('load') ? r.map(top.get('load'), 'load', LOAD) : new Map<string, Node>();
@@ -229,7 +220,11 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
       includeDebug: load.has('include-debug') ? r.bool(load.get('include-debug'), 'load.include-debug') : false,
     },
     install: {
-      privilegeEncoding: install.has('privilege-encoding') ? (r.int(install.get('privilege-encoding'), 'install.privilege-encoding', 1, 3) === 1 ? 1 : 3) : 3,
+      privilegeEncoding: install.has('privilege-encoding')
+        ? r.int(install.get('privilege-encoding'), 'install.privilege-encoding', 1, 3) === 1
+          ? 1
+          : 3
+        : 3,
       emptyC9,
       ...(volatileQ !== undefined ? { volatileMemoryQuota: volatileQ } : {}),
       ...(nonVolatileQ !== undefined ? { nonVolatileMemoryQuota: nonVolatileQ } : {}),
@@ -251,12 +246,7 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
 }
 
 export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env): CardProfile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ScriptError({ file, line: 1, column: 1 }, `cannot read profile: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readTextFile(file, (reason) => new ScriptError({ file, line: 1, column: 1 }, `cannot read profile: ${reason}`));
   return parseProfile(text, file, env);
 }
 

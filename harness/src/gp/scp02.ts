@@ -165,7 +165,14 @@ export class Scp02Channel implements SecureChannelWrapper {
     const macInput = concatBytes(Uint8Array.of(cla, command.ins, command.p1, command.p2), macLengthField(plain.length + 8, extended), plain);
     const mac = retailMac(this.keys.mac, pad80(macInput, 8), this.nextIcv());
     this.icv = mac;
-    return { cla, ins: command.ins, p1: command.p1, p2: command.p2, data: concatBytes(data, mac), ...(command.ne !== undefined ? { ne: command.ne } : {}) };
+    return {
+      cla,
+      ins: command.ins,
+      p1: command.p1,
+      p2: command.p2,
+      data: concatBytes(data, mac),
+      ...(command.ne !== undefined ? { ne: command.ne } : {}),
+    };
   }
 
   unwrap(response: Uint8Array): Uint8Array {

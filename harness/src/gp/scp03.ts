@@ -93,7 +93,9 @@ export function parseScp03InitializeUpdate(data: Uint8Array): Scp03InitializeUpd
   const withCounter = (i & Scp03Options.PSEUDO_RANDOM_CHALLENGE) !== 0;
   const expected = 13 + 2 * s + (withCounter ? 3 : 0);
   if (data.length !== expected) {
-    throw new SecureChannelProtocolError(`SCP03 INITIALIZE UPDATE response for i=${i.toString(16).padStart(2, '0')} must be ${expected} bytes, got ${data.length}`);
+    throw new SecureChannelProtocolError(
+      `SCP03 INITIALIZE UPDATE response for i=${i.toString(16).padStart(2, '0')} must be ${expected} bytes, got ${data.length}`,
+    );
   }
   return {
     keyDiversificationData: data.slice(0, 10),
@@ -134,7 +136,9 @@ export class Scp03Channel implements SecureChannelWrapper {
     const s: 8 | 16 = r.i & Scp03Options.S16 ? 16 : 8;
     if (hostChallenge.length !== s) throw new GpConfigError(`the SCP03 host challenge must be ${s} bytes in S${s} mode`);
     if (options.expectedI !== undefined && options.expectedI !== r.i) {
-      throw new SecureChannelProtocolError(`card announces SCP03 i=${r.i.toString(16).padStart(2, '0')}, the profile expects ${options.expectedI.toString(16).padStart(2, '0')}`);
+      throw new SecureChannelProtocolError(
+        `card announces SCP03 i=${r.i.toString(16).padStart(2, '0')}, the profile expects ${options.expectedI.toString(16).padStart(2, '0')}`,
+      );
     }
     const session = scp03SessionKeys(keys, hostChallenge, r.cardChallenge);
     const expected = scp03CardCryptogram(session.mac, hostChallenge, r.cardChallenge, s);
@@ -172,7 +176,12 @@ export class Scp03Channel implements SecureChannelWrapper {
     const cla = ((command.cla & 0xf0) | 0x04) & 0xff;
     const data = command.data ?? new Uint8Array(0);
     const extended = data.length + this.s > 255 || (command.ne ?? 0) > 256;
-    const input = concatBytes(this.chaining, Uint8Array.of(cla, command.ins, command.p1, command.p2), macLengthField(data.length + this.s, extended), data);
+    const input = concatBytes(
+      this.chaining,
+      Uint8Array.of(cla, command.ins, command.p1, command.p2),
+      macLengthField(data.length + this.s, extended),
+      data,
+    );
     this.chaining = aesCmac(this.keys.mac, input);
     return {
       cla: cla | (command.cla & 0x03),

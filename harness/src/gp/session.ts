@@ -3,14 +3,14 @@
  * every command sent through it is wrapped (C-MAC, C-DECRYPTION) and every response unwrapped and
  * checked (R-MAC, R-ENCRYPTION), so scenario steps and the card-management functions use it unchanged.
  */
-import { encodeCommand, type CommandApdu } from '../apdu/command.js';
+import { decodeCommand, encodeCommand, type CommandApdu } from '../apdu/command.js';
 import { concatBytes, toHex } from '../apdu/hex.js';
 import { ResponseApdu } from '../apdu/response.js';
 import type { Transport } from '../transport/transport.js';
-import { parseCommandApdu, type SecureChannelWrapper } from './channel.js';
+import type { SecureChannelWrapper } from './channel.js';
 import { initializeUpdate, ISD_AID_DEFAULT, maxCommandDataFromFci, selectByAid } from './commands.js';
 import { randomBytesArray } from './crypto.js';
-import { GpConfigError, GpStatusError, HostAuthenticationError, SecureChannelClosedError, SecureChannelProtocolError } from './errors.js';
+import { GpConfigError, gpStatusError, HostAuthenticationError, SecureChannelClosedError, SecureChannelProtocolError } from './errors.js';
 import { diversifyKeySet, type Diversification, type KeySet } from './keys.js';
 import { Scp02Channel } from './scp02.js';
 import { Scp03Channel } from './scp03.js';
@@ -44,8 +44,6 @@ export interface GpSessionOptions {
   readonly s16?: boolean;
   /** Fixed host challenge (tests); random otherwise. */
   readonly hostChallenge?: Uint8Array;
-  /** Fetch 61xx responses with GET RESPONSE (default true). */
-  readonly getResponse?: boolean;
 }
 
 /** Status words after which a GP card closes the secure channel session. */
@@ -64,7 +62,6 @@ export class GpSession implements Transport {
     readonly keyDiversificationData: Uint8Array,
     readonly keyVersion: number,
     private readonly exclusive: boolean,
-    private readonly getResponse: boolean,
     /** The keys actually used (after diversification); for PUT KEY under SCP03. */
     private readonly staticKeys: KeySet,
     private readonly scp02Dek: Uint8Array | undefined,
@@ -79,28 +76,26 @@ export class GpSession implements Transport {
     const exclusive = hasExclusiveAccess(transport);
     if (exclusive) await transport.beginExclusive();
     try {
-      const plain = async (command: CommandApdu): Promise<ResponseApdu> => {
-        let r = new ResponseApdu(await transport.transmit(encodeCommand(command)));
-        let data = r.data;
-        while (options.getResponse !== false && r.sw1 === 0x61) {
-          r = new ResponseApdu(await transport.transmit(Uint8Array.of(command.cla & 0x03, 0xc0, 0, 0, r.sw2)));
-          data = concatBytes(data, r.data);
-        }
-        return new ResponseApdu(concatBytes(data, Uint8Array.of(r.sw1, r.sw2)));
-      };
+      // GET RESPONSE (61xx) and 6Cxx are the transport stack's (IsoTransport, below every session that
+      // openCard opens): the session sees whole responses, so the handshake and every wrapped command
+      // are one exchange each here.
+      const plain = async (command: CommandApdu): Promise<ResponseApdu> => new ResponseApdu(await transport.transmit(encodeCommand(command)));
       let fci: Uint8Array = new Uint8Array(0);
       if (options.select !== false) {
         const r = await plain(selectByAid(sdAid));
-        if (r.sw !== 0x9000) throw new GpStatusError(`SELECT security domain ${toHex(sdAid)}`, r.sw);
+        if (r.sw !== 0x9000) throw gpStatusError(`SELECT security domain ${toHex(sdAid)}`, r.sw);
         fci = r.data;
       }
       const hostChallenge = options.hostChallenge ?? randomBytesArray(options.s16 ? 16 : 8);
       const iu = await plain(initializeUpdate(options.keys.version, hostChallenge));
-      if (iu.sw !== 0x9000) throw new GpStatusError(`INITIALIZE UPDATE (key version ${options.keys.version.toString(16).padStart(2, '0').toUpperCase()})`, iu.sw);
+      if (iu.sw !== 0x9000)
+        throw gpStatusError(`INITIALIZE UPDATE (key version ${options.keys.version.toString(16).padStart(2, '0').toUpperCase()})`, iu.sw);
       if (iu.data.length < 12) throw new SecureChannelProtocolError(`INITIALIZE UPDATE response too short: ${iu.data.length} bytes`);
       const scp = iu.data[11];
-      if (scp !== 0x02 && scp !== 0x03) throw new SecureChannelProtocolError(`card offers SCP${toHex(Uint8Array.of(scp ?? 0))}, this host speaks SCP02 and SCP03`);
-      if (options.scp !== undefined && options.scp !== scp) throw new SecureChannelProtocolError(`card answered with SCP0${scp}, the session was asked for SCP0${options.scp}`);
+      if (scp !== 0x02 && scp !== 0x03)
+        throw new SecureChannelProtocolError(`card offers SCP${toHex(Uint8Array.of(scp ?? 0))}, this host speaks SCP02 and SCP03`);
+      if (options.scp !== undefined && options.scp !== scp)
+        throw new SecureChannelProtocolError(`card answered with SCP0${scp}, the session was asked for SCP0${options.scp}`);
       const kdd = iu.data.slice(0, 10);
       const keys = diversifyKeySet(options.keys, kdd, options.diversification ?? 'none');
       let channel: SecureChannelWrapper;
@@ -124,7 +119,7 @@ export class GpSession implements Transport {
       }
       const ea = new ResponseApdu(await transport.transmit(encodeCommand(authenticate)));
       if (ea.sw !== 0x9000) throw new HostAuthenticationError('EXTERNAL AUTHENTICATE', ea.sw);
-      return new GpSession(transport, channel, sdAid, fci, kdd, iu.data[10]!, exclusive, options.getResponse !== false, keys, scp02Dek, macLength);
+      return new GpSession(transport, channel, sdAid, fci, kdd, iu.data[10]!, exclusive, keys, scp02Dek, macLength);
     } catch (e) {
       if (exclusive) await transport.endExclusive().catch(() => undefined);
       throw e;
@@ -165,16 +160,7 @@ export class GpSession implements Transport {
   async send(command: CommandApdu): Promise<ResponseApdu> {
     if (!this.open) throw new SecureChannelClosedError('the secure channel session is closed');
     const wrapped = this.channel.wrap(command);
-    let raw = await this.transport.transmit(encodeCommand(wrapped));
-    if (this.getResponse) {
-      let r = new ResponseApdu(raw);
-      let data = r.data;
-      while (r.sw1 === 0x61) {
-        r = new ResponseApdu(await this.transport.transmit(Uint8Array.of(command.cla & 0x03, 0xc0, 0, 0, r.sw2)));
-        data = concatBytes(data, r.data);
-      }
-      raw = concatBytes(data, Uint8Array.of(r.sw1, r.sw2));
-    }
+    const raw = await this.transport.transmit(encodeCommand(wrapped));
     let response: ResponseApdu;
     try {
       response = new ResponseApdu(this.channel.unwrap(raw));
@@ -186,10 +172,10 @@ export class GpSession implements Transport {
     return response;
   }
 
-  /** Sends a command and returns its data; any status but 9000 is a GpStatusError naming the command. */
+  /** Sends a command and returns its data; any status but 9000 is a CardStatusError naming the command. */
   async sendOk(name: string, command: CommandApdu): Promise<Uint8Array> {
     const r = await this.send(command);
-    if (r.sw !== 0x9000) throw new GpStatusError(name, r.sw);
+    if (r.sw !== 0x9000) throw gpStatusError(name, r.sw);
     return r.data;
   }
 
@@ -197,7 +183,7 @@ export class GpSession implements Transport {
   async transmit(command: Uint8Array): Promise<Uint8Array> {
     let parsed: CommandApdu;
     try {
-      parsed = parseCommandApdu(command);
+      parsed = decodeCommand(command);
     } catch (e) {
       throw new GpConfigError(`not a command APDU: ${(e as Error).message}`);
     }

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { toHex } from '../apdu/hex.js';
 import { formatSw } from '../apdu/response.js';
-import type { RunListener, RunResult, StepResult, StepStats, SuiteInfo, SuiteResult } from '../runner/runner.js';
+import type { RunListener, RunResult, StepResult, StepStats, SuiteInfo, SuiteResult } from '../results.js';
 import type { Scenario, Step } from '../script/scenario.js';
 import { redactExchange, redactText } from './model.js';
 
@@ -39,12 +39,14 @@ export function renderTable(run: RunResult, options: { showSecrets?: boolean } =
   const iteration = run.warmup ? ` warm-up ${run.iteration}` : run.iteration > 1 ? ` run ${run.iteration}` : '';
   lines.push(chalk.bold(`${run.scenario.name}${iteration}`) + chalk.dim(`  (${run.scenario.file} on ${run.transport})`));
   lines.push(
-    chalk.dim(`${pad('#', widths.index)}  ${pad('step', widths.name)}  SW    result  ${pad('APDUs', widths.apdus)}  ${'time ms'.padStart(widths.ms)}`),
+    chalk.dim(`${pad('#', widths.index)}  ${pad('step', widths.name)}  SW    result  ${pad('APDUs', widths.apdus)}  ` +
+      'time ms'.padStart(widths.ms)),
   );
   for (const r of rows) {
     const result = r.ok ? chalk.green('pass') : chalk.red('FAIL');
     lines.push(
-      `${pad(r.index, widths.index)}  ${pad(r.name, widths.name)}  ${r.sw.padEnd(4)}  ${pad(result, 6, 4)}  ${r.apdus.padStart(widths.apdus)}  ${r.ms.padStart(widths.ms)}`,
+      `${pad(r.index, widths.index)}  ${pad(r.name, widths.name)}  ${r.sw.padEnd(4)}  ${pad(result, 6, 4)}  ${r.apdus.padStart(widths.apdus)}  ` +
+        r.ms.padStart(widths.ms),
     );
     if (r.failure) lines.push(chalk.red(`${' '.repeat(widths.index + 2)}↳ ${r.failure}`));
   }
@@ -70,7 +72,8 @@ export function renderStats(stats: readonly StepStats[]): string {
   if (stats.length === 0) return chalk.dim('no timed steps');
   const name = Math.max(4, ...stats.map((s) => s.name.length));
   const f = (v: number): string => v.toFixed(3).padStart(9);
-  const lines = [chalk.dim(`${pad('step', name)}  ${'count'.padStart(6)}  ${'min'.padStart(9)}  ${'median'.padStart(9)}  ${'p95'.padStart(9)}  ${'max'.padStart(9)}  (ms)`)];
+  const lines = [chalk.dim(`${pad('step', name)}  ${'count'.padStart(6)}  ${'min'.padStart(9)}  ${'median'.padStart(9)}  ${'p95'.padStart(9)}  ` +
+    `${'max'.padStart(9)}  (ms)`)];
   for (const s of stats) {
     const fails = s.failures > 0 ? chalk.red(`  ${s.failures} failed`) : '';
     lines.push(`${pad(s.name, name)}  ${String(s.count).padStart(6)}  ${f(s.min)}  ${f(s.median)}  ${f(s.p95)}  ${f(s.max)}${fails}`);
@@ -115,7 +118,7 @@ export class ConsoleReporter implements RunListener {
   constructor(private readonly options: ConsoleOptions = {}) {
     this.write = options.write ?? ((t) => process.stdout.write(t + '\n'));
     this.writeProgress = options.writeProgress ?? ((t) => process.stderr.write(t));
-    this.progress = options.progress ?? (process.stderr.isTTY === true && !options.quiet);
+    this.progress = options.progress ?? (process.stderr.isTTY && !options.quiet);
   }
 
   private get single(): boolean {
@@ -132,7 +135,8 @@ export class ConsoleReporter implements RunListener {
   suiteStart(info: SuiteInfo): void {
     this.info = info;
     if (!this.options.quiet) {
-      this.write(chalk.dim(`card: ${info.transport}, ATR ${info.atr.length > 0 ? toHex(info.atr) : '(none)'}` + (this.single ? '' : `; ${info.repeat} measured iterations after ${info.warmup} warm-up`)));
+      const iterations = this.single ? '' : `; ${info.repeat} measured iterations after ${info.warmup} warm-up`;
+      this.write(chalk.dim(`card: ${info.transport}, ATR ${info.atr.length > 0 ? toHex(info.atr) : '(none)'}${iterations}`));
     }
   }
 
@@ -178,7 +182,12 @@ export class ConsoleReporter implements RunListener {
       return;
     }
     for (const r of run.results.filter((x) => !x.passed)) {
-      this.write(chalk.red(`FAIL ${run.scenario.name} ${run.warmup ? 'warm-up' : 'run'} ${run.iteration}: ${r.step.name}: ${failureText(r, this.options.showSecrets ?? false)}`));
+      this.write(
+        chalk.red(
+          `FAIL ${run.scenario.name} ${run.warmup ? 'warm-up' : 'run'} ${run.iteration}: ${r.step.name}: ` +
+            `${failureText(r, this.options.showSecrets ?? false)}`,
+        ),
+      );
     }
   }
 

@@ -1,5 +1,5 @@
 import { renameSync, writeFileSync } from 'node:fs';
-import type { RunListener, RunResult, StepResult, SuiteInfo, SuiteResult } from '../runner/runner.js';
+import type { RunListener, RunResult, StepResult, SuiteInfo, SuiteResult } from '../results.js';
 import type { Scenario } from '../script/scenario.js';
 import { renderHtml } from './html.js';
 import { renderJUnit } from './junit.js';

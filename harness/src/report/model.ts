@@ -1,9 +1,11 @@
 import { toHex } from '../apdu/hex.js';
 import { formatSw } from '../apdu/response.js';
-import type { RunListener, RunResult, StepResult, SuiteInfo, SuiteResult } from '../runner/runner.js';
+import type { RunListener, RunResult, StepResult, SuiteInfo, SuiteResult } from '../results.js';
 import type { Scenario } from '../script/scenario.js';
-import { redactCommand } from '../transport/trace.js';
-import { timingStats } from './stats.js';
+import { redactCommand, redactResponse, redactText } from '../apdu/redact.js';
+
+export { redactText };
+import { timingStats } from '../stats.js';
 
 /**
  * The report of a run as data: what the JSON report is (docs/report-schema.json), and what the
@@ -90,16 +92,9 @@ export interface ReportOptions {
   readonly apdus?: boolean;
 }
 
-const HEX_RUN = /\b[0-9A-F]{8,}\b/g;
-
-/** Hides what a secret step carries: the command body, the response data, hex in the failure text. */
+/** Hides what a secret step carries in a report exchange: the command body and the response data (apdu/redact.ts). */
 export function redactExchange(command: Uint8Array, response: Uint8Array): ReportExchange & { milliseconds: 0 } {
-  const sw = response.length >= 2 ? toHex(response.subarray(response.length - 2)) : '';
-  return { command: redactCommand(command), response: '**'.repeat(Math.max(0, response.length - 2)) + sw, milliseconds: 0 };
-}
-
-export function redactText(text: string): string {
-  return text.replace(HEX_RUN, '[redacted]');
+  return { command: redactCommand(command), response: redactResponse(response), milliseconds: 0 };
 }
 
 /** Builds a Report from run events; `report` is always a valid snapshot. */
@@ -243,7 +238,19 @@ export class ReportBuilder implements RunListener {
     this.report.updatedAt = new Date().toISOString();
     this.report.stats = [...this.samples.entries()].map(([key, s]) => {
       const t = timingStats(s.samples);
-      return { key, scenario: s.scenario, name: s.name, count: t.count, failures: s.failures, min: t.min, median: t.median, p95: t.p95, max: t.max, mean: t.mean, samples: s.samples };
+      return {
+        key,
+        scenario: s.scenario,
+        name: s.name,
+        count: t.count,
+        failures: s.failures,
+        min: t.min,
+        median: t.median,
+        p95: t.p95,
+        max: t.max,
+        mean: t.mean,
+        samples: s.samples,
+      };
     });
     return this.report;
   }

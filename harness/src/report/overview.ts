@@ -8,7 +8,7 @@ import { commandName } from '../compat/timed-transport.js';
 import { parseHex } from '../apdu/hex.js';
 import { escapeXml } from './junit.js';
 import type { Report } from './model.js';
-import { timingStats } from './stats.js';
+import { timingStats } from '../stats.js';
 
 const esc = escapeXml;
 /** More measured runs than this and the matrix shows counts instead of one column per run. */

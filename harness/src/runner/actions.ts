@@ -1,18 +1,12 @@
-import type { GpSessionOptions } from '../gp/session.js';
 import { concatBytes } from '../apdu/hex.js';
 import { encodeCommand } from '../apdu/command.js';
 import { digestInfo, hashMessage } from '../apdu/digest-info.js';
 import { ResponseApdu } from '../apdu/response.js';
 import { ScriptError, type SourcePosition } from '../errors.js';
-import type { StepAction } from '../script/scenario.js';
+import type { SecureChannelSpec, StepAction } from '../script/scenario.js';
 import { resolveHex, resolveText, type Variables } from '../script/vars.js';
 
-/** One command/response pair, timed around the transport call only. */
-export interface Exchange {
-  readonly command: Uint8Array;
-  readonly response: Uint8Array;
-  readonly nanoseconds: number;
-}
+export type { Exchange } from '../results.js';
 
 /** What an action needs from below: send one APDU, or reset. The runner supplies timing. */
 export interface ActionContext {
@@ -28,7 +22,7 @@ export interface ActionContext {
    * Opens a secure channel over the card (its APDUs are exchanges of this step) and sends every
    * following step through it; `undefined` ends it. Returns the EXTERNAL AUTHENTICATE outcome.
    */
-  secureChannel?(options: GpSessionOptions | undefined): Promise<ActionOutcome>;
+  secureChannel?(options: SecureChannelSpec | undefined): Promise<ActionOutcome>;
 }
 
 /** The outcome of an action: the response that expectations are checked against. */
@@ -75,7 +69,8 @@ export async function performAction(action: StepAction, ctx: ActionContext): Pro
     case 'sign': {
       let info: Uint8Array;
       if (action.digestInfo) info = resolveHex(action.digestInfo, vars, position, 'sign digest-info');
-      else if (action.message) info = digestInfo(action.hash!, hashMessage(action.hash!, new Uint8Array(Buffer.from(resolveText(action.message, vars, position), 'utf8'))));
+      else if (action.message)
+        info = digestInfo(action.hash!, hashMessage(action.hash!, new Uint8Array(Buffer.from(resolveText(action.message, vars, position), 'utf8'))));
       else {
         const digest = resolveHex(action.digest!, vars, position, 'sign digest');
         try {

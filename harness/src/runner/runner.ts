@@ -1,41 +1,25 @@
+import path from 'node:path';
 import { ResponseApdu, formatSw } from '../apdu/response.js';
 import { toHex } from '../apdu/hex.js';
-import { parseMaskedHex } from '../script/patterns.js';
-import { HarnessError, ScriptError, TransportError } from '../errors.js';
-import { bytesMatch, swMatches, type Capture, type Expectation, type Scenario, type Step } from '../script/scenario.js';
+import { parseMaskedHex } from '../apdu/patterns.js';
+import { CardStatusError, HarnessError, ScriptError, TransportError } from '../errors.js';
+import { GpConfigError, GpError } from '../gp/errors.js';
+import type { Exchange, RunListener, RunResult, StepResult, SuiteResult } from '../results.js';
+import { bytesMatch, swMatches, type Capture, type Expectation, type Scenario, type SecureChannelSpec, type Step } from '../script/scenario.js';
 import { substitute, type Variables } from '../script/vars.js';
-import type { Transport, TransmitOptions } from '../transport/transport.js';
-import { GpSession, type GpSessionOptions } from '../gp/session.js';
-import { GpError } from '../gp/errors.js';
-import { timingStats, type TimingStats } from '../report/stats.js';
-import { performAction, type ActionContext, type ActionOutcome, type Exchange } from './actions.js';
+import { timingStats } from '../stats.js';
+import type { Transport } from '../transport/transport.js';
+import { TimingTransport } from '../transport/wrappers.js';
+import { performAction, type ActionContext, type ActionOutcome } from './actions.js';
+import type { SecureChannelOpener, SecureChannelSession } from './secure-channel.js';
 
-export interface StepResult {
-  readonly step: Step;
-  readonly exchanges: readonly Exchange[];
-  /** Status word the expectations were checked against (the last one of a multi-APDU step). */
-  readonly sw?: number;
-  readonly data: Uint8Array;
-  readonly passed: boolean;
-  readonly failure?: string;
-  /** Sum of the step's exchanges, in nanoseconds (0 for steps without APDUs). */
-  readonly nanoseconds: number;
-}
+export type { Exchange, RunListener, RunResult, StepResult, StepStats, SuiteInfo, SuiteResult } from '../results.js';
 
-export interface RunResult {
-  readonly scenario: Scenario;
-  readonly transport: string;
-  /** 1-based; warm-up iterations come first and are flagged. */
-  readonly iteration: number;
-  readonly warmup: boolean;
-  readonly results: readonly StepResult[];
-  readonly passed: number;
-  readonly failed: number;
-  /** Steps not run because the run stopped early. */
-  readonly notRun: number;
-  /** Set when the card, the link or a variable failed: the run ended there. */
-  readonly aborted?: HarnessError;
-}
+/** The opener used when the caller passes none; the GP layer is loaded on the first secure-channel step only. */
+const defaultOpener: SecureChannelOpener = async (transport, spec, baseDir) =>
+  (await import('./secure-channel.js')).openScriptSession(transport, spec, baseDir);
+
+
 
 export interface RunOptions {
   /** Stop at the first failed expectation (default: continue). */
@@ -49,10 +33,17 @@ export interface RunOptions {
   readonly onStep?: (result: StepResult) => void;
   /** Output of `echo` steps (default: ignored). */
   readonly echo?: (message: string) => void;
+  /** Opens the session of a `secure-channel:` step (default openScriptSession: a GpSession from the step's options). */
+  readonly openSecureChannel?: SecureChannelOpener;
 }
 
 /** Checks a response against an expectation; returns why it fails, or undefined when it passes. */
-export function checkExpectation(expect: Expectation, sw: number | undefined, data: Uint8Array, resolveData?: (text: string) => string): string | undefined {
+export function checkExpectation(
+  expect: Expectation,
+  sw: number | undefined,
+  data: Uint8Array,
+  resolveData?: (text: string) => string,
+): string | undefined {
   if (expect.sw.length > 0) {
     if (sw === undefined) return 'no status word to check';
     let matched = false;
@@ -89,11 +80,11 @@ function captured(capture: Capture, sw: number | undefined, data: Uint8Array, at
 }
 
 /**
- * Runs every step of a scenario once on a transport, timing each exchange with the monotonic
- * high-resolution clock (performance.now(): sub-microsecond resolution, no allocation).
+ * Runs every step of a scenario once on a transport. One clock: every exchange is timed by a
+ * TimingTransport (the monotonic high-resolution clock), and the exchanges of a step are its time.
  */
 export async function runScenario(scenario: Scenario, transport: Transport, options: RunOptions = {}): Promise<RunResult> {
-  const vars: Variables = options.vars ?? new Map();
+  const vars: Variables = options.vars ?? new Map<string, string>();
   for (const [k, v] of Object.entries(scenario.vars)) if (!vars.has(k)) vars.set(k, v);
   const results: StepResult[] = [];
   let passed = 0;
@@ -104,20 +95,29 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
   let exchanges: Exchange[] = [];
   let transmitOptions: { secret: boolean } | undefined;
   const secretOptions = { secret: true };
-  // Steps go to `active`: the card, or a secure-channel session over it once a step opened one.
-  let active: Transport = transport;
-  let session: GpSession | undefined;
-  const endSession = async (): Promise<void> => {
-    if (session) await session.end();
-    session = undefined;
-    active = transport;
+  const record = (exchange: Exchange): void => {
+    exchanges.push(exchange);
   };
+  // The card as the steps see it, timed. Under a secure-channel session the wire is timed only during
+  // the handshake (its APDUs are that step's exchanges); afterwards each step's wrapped exchange is
+  // timed above the session instead, so that nothing is counted twice.
+  let wireTimed = true;
+  const wire = new TimingTransport(transport, (exchange) => {
+    if (wireTimed) exchanges.push(exchange);
+  });
+  let active: Transport = wire;
+  let session: SecureChannelSession | undefined;
+  const endSession = async (): Promise<void> => {
+    const ending = session;
+    session = undefined;
+    active = wire;
+    if (ending) await ending.end();
+    wireTimed = true;
+  };
+  const openSecureChannel = options.openSecureChannel ?? defaultOpener;
   const ctx: ActionContext & { position: Step['position'] } = {
     async exchange(command: Uint8Array): Promise<ResponseApdu> {
-      const start = performance.now();
       const response = await active.transmit(command, transmitOptions);
-      const nanoseconds = Math.round((performance.now() - start) * 1e6);
-      exchanges.push({ command, response, nanoseconds });
       if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
       return new ResponseApdu(response);
     },
@@ -125,38 +125,27 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
       await endSession(); // a reset ends any session on the card
       return transport.reset({ cold });
     },
-    async secureChannel(options: GpSessionOptions | undefined): Promise<ActionOutcome> {
+    async secureChannel(spec: SecureChannelSpec | undefined): Promise<ActionOutcome> {
       await endSession();
-      if (!options) return { data: new Uint8Array(0) };
-      // The handshake's APDUs are this step's exchanges, timed like any other; afterwards the
-      // session's wire traffic passes straight through (each step times its wrapped exchange).
-      let handshake = true;
-      const recorded: Transport = {
-        description: transport.description,
-        get atr() {
-          return transport.atr;
-        },
-        transmit: async (command: Uint8Array, opts?: TransmitOptions) => {
-          if (!handshake) return transport.transmit(command, opts);
-          const start = performance.now();
-          const response = await transport.transmit(command);
-          exchanges.push({ command, response, nanoseconds: Math.round((performance.now() - start) * 1e6) });
-          return response;
-        },
-        reset: (o) => transport.reset(o),
-        close: () => transport.close(),
-      };
+      if (!spec) return { data: new Uint8Array(0) };
       try {
-        session = await GpSession.open(recorded, options);
+        session = await openSecureChannel(wire, spec, path.dirname(scenario.file));
       } catch (error) {
-        if (error instanceof GpError) {
+        // The step's options do not resolve (profile, env: key, level): the script's mistake, at its line.
+        if (error instanceof GpConfigError) throw new ScriptError(ctx.position, error.message);
+        // The card refused the handshake: the step fails, with the last status word.
+        if (error instanceof GpError || error instanceof CardStatusError) {
           const last = exchanges[exchanges.length - 1]?.response;
-          return { data: new Uint8Array(0), failure: error.message, ...(last && last.length >= 2 ? { sw: (last[last.length - 2]! << 8) | last[last.length - 1]! } : {}) };
+          return {
+            data: new Uint8Array(0),
+            failure: error.message,
+            ...(last && last.length >= 2 ? { sw: (last[last.length - 2]! << 8) | last[last.length - 1]! } : {}),
+          };
         }
         throw error;
       }
-      handshake = false;
-      active = session;
+      wireTimed = false;
+      active = new TimingTransport(session, record);
       return { sw: 0x9000, data: new Uint8Array(0) };
     },
     vars,
@@ -172,29 +161,23 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
     ctx.position = step.position;
     let result: StepResult;
     try {
-      const action = step.action;
-      let outcome: ActionOutcome;
-      if (action.kind === 'send' && action.apdu.constant !== undefined) {
-        // The common case inline, without the async frames of performAction and ctx.exchange.
-        const command = action.apdu.constant;
-        const start = performance.now();
-        const response = await active.transmit(command, transmitOptions);
-        const nanoseconds = Math.round((performance.now() - start) * 1e6);
-        exchanges.push({ command, response, nanoseconds });
-        if (response.length < 2) throw new TransportError(`${transport.description} answered ${response.length} bytes: no status word`);
-        outcome = { sw: (response[response.length - 2]! << 8) | response[response.length - 1]!, data: response.subarray(0, response.length - 2) };
-      } else {
-        outcome = await performAction(action, ctx);
-      }
+      const outcome = await performAction(step.action, ctx);
       let failure = outcome.failure ?? checkExpectation(step.expect, outcome.sw, outcome.data, resolveData);
       for (const capture of step.capture) {
         const value = captured(capture, outcome.sw, outcome.data, transport.atr);
-        if (value === undefined) failure ??= `capture ${capture.name}: the ${capture.from} is too short for [${capture.start ?? ''}:${capture.end ?? ''}]`;
+        if (value === undefined)
+          failure ??= `capture ${capture.name}: the ${capture.from} is too short for [${capture.start ?? ''}:${capture.end ?? ''}]`;
         else vars.set(capture.name, value);
       }
       let nanoseconds = 0;
       for (const e of exchanges) nanoseconds += e.nanoseconds;
-      const r: { -readonly [K in keyof StepResult]: StepResult[K] } = { step, exchanges, data: outcome.data, passed: failure === undefined, nanoseconds };
+      const r: { -readonly [K in keyof StepResult]: StepResult[K] } = {
+        step,
+        exchanges,
+        data: outcome.data,
+        passed: failure === undefined,
+        nanoseconds,
+      };
       if (outcome.sw !== undefined) r.sw = outcome.sw;
       if (failure !== undefined) r.failure = failure;
       result = r;
@@ -224,35 +207,8 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
   };
 }
 
-/** Timing of one step (by its key) over the measured iterations, in milliseconds. */
-export interface StepStats extends TimingStats {
-  readonly key: string;
-  readonly name: string;
-  readonly scenario: string;
-  /** Every measured sample, in run order, in milliseconds. */
-  readonly samples: readonly number[];
-  /** How many of the samples failed their expectations. */
-  readonly failures: number;
-}
 
-/** Everything the reports are built from, in the order it happens. */
-export interface RunListener {
-  suiteStart?(info: SuiteInfo): void;
-  scenarioStart?(scenario: Scenario, iteration: number, warmup: boolean): void;
-  stepStart?(scenario: Scenario, step: Step, index: number): void;
-  step?(run: { scenario: Scenario; iteration: number; warmup: boolean }, result: StepResult): void;
-  scenarioEnd?(run: RunResult): void;
-  suiteEnd?(result: SuiteResult): void;
-}
 
-export interface SuiteInfo {
-  readonly transport: string;
-  readonly atr: Uint8Array;
-  readonly scenarios: readonly Scenario[];
-  readonly repeat: number;
-  readonly warmup: number;
-  readonly startedAt: Date;
-}
 
 export interface SuiteOptions {
   /** Measured iterations of every scenario (default 1). */
@@ -264,19 +220,9 @@ export interface SuiteOptions {
   readonly vars?: Readonly<Record<string, string>>;
   readonly listeners?: readonly RunListener[];
   readonly echo?: (message: string) => void;
+  readonly openSecureChannel?: SecureChannelOpener;
 }
 
-export interface SuiteResult {
-  readonly runs: readonly RunResult[];
-  /** Per step key, over measured iterations, in first-seen order. */
-  readonly stats: readonly StepStats[];
-  readonly passed: number;
-  readonly failed: number;
-  readonly notRun: number;
-  readonly aborted?: HarnessError;
-  /** 0 passed, 1 expectations failed, else the abort's exit code (2 script, 3 reader or card). */
-  readonly exitCode: number;
-}
 
 /**
  * Runs scenarios `warmup + repeat` times each (all of one scenario's iterations before the
@@ -310,11 +256,13 @@ export async function runSuite(scenarios: readonly Scenario[], transport: Transp
         warmup: isWarmup,
         ...(options.stopOnFailure !== undefined ? { stopOnFailure: options.stopOnFailure } : {}),
         ...(options.echo ? { echo: options.echo } : {}),
+        ...(options.openSecureChannel ? { openSecureChannel: options.openSecureChannel } : {}),
         ...(quiet ? {} : { onStepStart: (step: Step, index: number) => emit('stepStart', scenario, step, index) }),
         onStep: (result) => {
           if (!isWarmup && result.exchanges.length > 0) {
             let s = lastStats !== undefined && lastStats.key === result.step.key ? lastStats : stats.get(result.step.key);
-            if (!s) stats.set(result.step.key, (s = { key: result.step.key, name: result.step.name, scenario: scenario.name, samples: [], failures: 0 }));
+            if (!s)
+              stats.set(result.step.key, (s = { key: result.step.key, name: result.step.name, scenario: scenario.name, samples: [], failures: 0 }));
             lastStats = s;
             s.samples.push(result.nanoseconds / 1e6);
             if (!result.passed) s.failures++;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../read-file.js';
 import path from 'node:path';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import type { Scenario, Step, StepAction, SwPattern } from './scenario.js';
@@ -120,7 +120,10 @@ export function parseApdutool(text: string, file: string, options: ApdutoolOptio
       const hex = Buffer.from(apdu).toString('hex').toUpperCase();
       add({ kind: 'send', apdu: { text: hex, constant: apdu } }, `${s.position.line}: ${hex.slice(0, 8)}`, s.position, true);
     } else {
-      throw new ScriptError(s.position, `unknown apdutool statement '${words[0]}' (expected powerup, powerdown, echo, delay, output, or an APDU of 0x.. bytes)`);
+      throw new ScriptError(
+        s.position,
+        `unknown apdutool statement '${words[0]}' (expected powerup, powerdown, echo, delay, output, or an APDU of 0x.. bytes)`,
+      );
     }
   }
   if (steps.length === 0) throw new ScriptError({ file, line: 1, column: 1 }, 'the apdutool script has no statements');
@@ -128,11 +131,6 @@ export function parseApdutool(text: string, file: string, options: ApdutoolOptio
 }
 
 export function loadApdutool(file: string, options: ApdutoolOptions = {}): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ScriptError({ file, line: 1, column: 1 }, `cannot read the script: ${(e as Error).message}`);
-  }
+  const text = readTextFile(file, (reason) => new ScriptError({ file, line: 1, column: 1 }, `cannot read the script: ${reason}`));
   return parseApdutool(text, file, options);
 }

@@ -1,12 +1,33 @@
-import { readFileSync } from 'node:fs';
+/**
+ * The YAML scenario parser (docs/script-format.md). Three choices shape it:
+ *  - It works on the YAML document tree, not on plain objects, so that every error can name the
+ *    file:line:column of the node at fault: a scenario is written by hand and run far from its author.
+ *  - It resolves at parse time what does not depend on the run (hex, patterns, repeat and include
+ *    blocks, digest lengths) and leaves to run time what does: `${var}` templates, and secure-channel
+ *    options (profile, env: keys), which would otherwise put key material into a parsed scenario.
+ *  - repeat and include are expanded into a flat list of steps: the runner's loop stays a plain loop,
+ *    and repeated copies share a key so that their timings are gathered as one step's samples.
+ */
 import path from 'node:path';
+import { readTextFile, readWholeFile } from '../read-file.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import { HexFormatError, parseHex } from '../apdu/hex.js';
-import { parseMaskedHex, parseSwPattern } from './patterns.js';
+import { parseMaskedHex, parseSwPattern } from '../apdu/patterns.js';
 import { hasReferences, referencedNames } from './vars.js';
-import { secureChannelOptions } from '../gp/script-step.js';
-import type { BytePattern, Capture, Expectation, HashName, Scenario, Step, StepAction, SwPattern, Template } from './scenario.js';
+import type { HashName } from '../apdu/digest-info.js';
+import {
+  SECURE_CHANNEL_STEP_KEYS,
+  type BytePattern,
+  type Capture,
+  type Expectation,
+  type Scenario,
+  type SecureChannelSpec,
+  type Step,
+  type StepAction,
+  type SwPattern,
+  type Template,
+} from './scenario.js';
 
 const SCENARIO_KEYS = ['name', 'description', 'tags', 'vars', 'steps'] as const;
 export const ACTION_KEYS = [
@@ -31,7 +52,7 @@ const WRITE_EF_KEYS = ['fid', 'file', 'hex'] as const;
 const SIGN_KEYS = ['hash', 'digest', 'message', 'digest-info'] as const;
 const HASHES: readonly HashName[] = ['sha1', 'sha256', 'sha384', 'sha512'];
 const DIGEST_LENGTHS: Record<HashName, number> = { sha1: 20, sha256: 32, sha384: 48, sha512: 64 };
-/** Upper bound on steps after repeat and include are expanded. */
+/** Upper bound on steps after repeat and include are expanded: a typo in a repeat count must not exhaust memory. */
 const MAX_STEPS = 1_000_000;
 
 const OK: readonly SwPattern[] = [parseSwPattern('9000')!];
@@ -81,7 +102,9 @@ class NodeReader {
   text(node: Node | null | undefined, what: string, allowEmpty = false): string {
     if (!isScalar(node)) this.fail(node, `${what} must be a single value`);
     if (node.value === null || (!allowEmpty && node.value === '')) this.fail(node, `${what} is empty`);
-    return typeof node.source === 'string' && typeof node.value !== 'string' ? node.source : String(node.value);
+    // YAML reads 0x30 as 48 and 1e3 as 1000: a hex-looking value keeps the text as written.
+    if (typeof node.source === 'string' && typeof node.value !== 'string') return node.source;
+    return typeof node.value === 'string' ? node.value : JSON.stringify(node.value);
   }
 
   hex(node: Node | null | undefined, what: string): Uint8Array {
@@ -160,13 +183,14 @@ export function parseScenario(text: string, file: string): Scenario {
 
 function parseYaml(text: string, file: string): { r: NodeReader; root: Node | null } {
   const lines = new LineCounter();
+  // uniqueKeys: a step with two `expect:` keys would otherwise keep the last one silently.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const error = doc.errors[0]!;
     const pos = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
     throw new ScriptError({ file, line: pos.line, column: pos.col }, `YAML syntax: ${error.message.split('\n')[0]}`);
   }
-  return { r: new NodeReader(file, lines), root: doc.contents as Node | null };
+  return { r: new NodeReader(file, lines), root: doc.contents };
 }
 
 function parseScenarioIn(text: string, file: string, stack: readonly string[], count: { steps: number }): Scenario {
@@ -180,8 +204,10 @@ function parseScenarioIn(text: string, file: string, stack: readonly string[], c
   const tagsEntry = r.entry(top, 'tags');
   const varsEntry = r.entry(top, 'vars');
   const vars: Record<string, string> = varsEntry ? parseVars(r, varsEntry.value) : {};
+  // Relative paths (include, write-ef file, profile) are relative to the file that names them, not to
+  // the working directory: a scenario folder can be moved and run from anywhere.
   const ctx: ParseContext = { r, baseDir: path.dirname(file), stack: [...stack, path.resolve(file)], vars, tags: [], count };
-  const steps = parseStepList(ctx, stepsEntry.value ?? (stepsEntry.pair.key as Node), 'steps');
+  const steps = parseStepList(ctx, stepsEntry.value ?? (stepsEntry.pair.key), 'steps');
   return {
     file,
     name: nameEntry ? r.text(nameEntry.value, 'name') : path.basename(file),
@@ -208,11 +234,7 @@ export function loadScenario(file: string): Scenario {
 }
 
 function readScenarioText(file: string, at: SourcePosition): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ScriptError(at, `cannot read the scenario '${file}': ${(e as Error).message}`);
-  }
+  return readTextFile(file, (reason) => new ScriptError(at, `cannot read the scenario '${file}': ${reason}`));
 }
 
 function parseStepList(ctx: ParseContext, node: Node | null, what: string): Step[] {
@@ -223,6 +245,7 @@ function parseStepList(ctx: ParseContext, node: Node | null, what: string): Step
     if (isMap(item) && r.entry(item as YAMLMap<Node, Node>, 'repeat')) steps.push(...parseRepeat(ctx, item as YAMLMap<Node, Node>));
     else if (isMap(item) && r.entry(item as YAMLMap<Node, Node>, 'include')) steps.push(...parseInclude(ctx, item as YAMLMap<Node, Node>));
     else steps.push(parseStep(ctx, item, i + 1));
+    // Counted as the list grows, so that a runaway repeat stops at the block that caused it.
     if (ctx.count.steps + steps.length > MAX_STEPS) r.fail(item, `more than ${MAX_STEPS} steps after expanding repeat and include`);
   });
   return steps;
@@ -238,6 +261,7 @@ function parseRepeat(ctx: ParseContext, map: YAMLMap<Node, Node>): Step[] {
   const inner: ParseContext = { ...ctx, tags: [...ctx.tags, ...(tagsEntry ? r.stringList(tagsEntry.value, 'tags') : [])] };
   const body = parseStepList(inner, stepsEntry.value, 'steps');
   if (body.length * times > MAX_STEPS) r.fail(map, `repeat ${times} × ${body.length} steps exceeds ${MAX_STEPS} steps`);
+  // The same Step objects, repeated: their shared key makes every copy a sample of one timing row.
   const out: Step[] = [];
   for (let i = 0; i < times; i++) out.push(...body);
   return out;
@@ -260,6 +284,7 @@ function parseInclude(ctx: ParseContext, map: YAMLMap<Node, Node>): Step[] {
     return parseStepList(inner, root, 'steps');
   }
   const included = parseScenarioIn(text, file, ctx.stack, ctx.count);
+  // The including scenario's vars win: an include is a building block the includer configures.
   for (const [k, v] of Object.entries(included.vars)) if (!(k in ctx.vars)) ctx.vars[k] = v;
   return included.steps.map((s) => ({ ...s, tags: [...new Set([...tags, ...included.tags, ...s.tags])] }));
 }
@@ -269,7 +294,8 @@ function scalarStep(ctx: ParseContext, node: Node, index: number): Step | undefi
   if (!isScalar(node)) return undefined;
   const word = String(node.value);
   if (word !== 'reset' && word !== 'power-cycle') {
-    ctx.r.fail(node, `step ${index}: '${word}' is not a step (a step is a mapping with one action: ${ACTION_KEYS.join(', ')}; or the words reset, power-cycle)`);
+    ctx.r.fail(node, `step ${index}: '${word}' is not a step (a step is a mapping with one action: ${ACTION_KEYS.join(', ')}; or the words reset, ` +
+      `power-cycle)`);
   }
   const position = ctx.r.position(node);
   const cold = word === 'power-cycle';
@@ -285,6 +311,7 @@ function scalarStep(ctx: ParseContext, node: Node, index: number): Step | undefi
   };
 }
 
+/** One step; its key is where it is written, so repeated and included copies of it time as one step. */
 function parseStep(ctx: ParseContext, node: Node, index: number): Step {
   const { r } = ctx;
   const simple = scalarStep(ctx, node, index);
@@ -301,8 +328,10 @@ function parseStep(ctx: ParseContext, node: Node, index: number): Step {
   const secretEntry = r.entry(map, 'secret');
   const captureEntry = r.entry(map, 'capture');
   const tagsEntry = r.entry(map, 'tags');
+  // Steps that send no APDU of their own have no status word to expect; all others expect 9000 unless told.
   const noSw = action.kind === 'reset' || action.kind === 'echo' || action.kind === 'delay' || (action.kind === 'secure-channel' && !action.options);
   const position = r.position(node);
+  // A PIN is always secret: a scenario cannot opt out, so no output ever shows one by accident.
   const secret = action.kind === 'verify-pin' || (secretEntry ? r.bool(secretEntry.value, 'secret') : false);
   if (action.kind === 'verify-pin' && secretEntry && !r.bool(secretEntry.value, 'secret')) {
     r.fail(secretEntry.value, 'verify-pin steps are always secret');
@@ -319,6 +348,35 @@ function parseStep(ctx: ParseContext, node: Node, index: number): Step {
   };
 }
 
+/**
+ * A `secure-channel:` mapping as plain data. What can be checked without the GP layer is checked here,
+ * so that a typo still fails at its line before any card is touched: unknown keys, non-scalar values,
+ * and literal key hex of the wrong length. The rest (the profile, env: keys, the level and its fit with
+ * the SCP) is resolved when the step runs, by runner/secure-channel.ts, and fails at run time.
+ */
+function secureChannelSpec(r: NodeReader, map: YAMLMap<Node, Node>, baseDir: string): SecureChannelSpec {
+  const spec: Record<string, string | number> = {};
+  for (const pair of map.items) {
+    const key = r.keyText(pair);
+    if (!(SECURE_CHANNEL_STEP_KEYS as readonly string[]).includes(key)) {
+      r.fail(pair.key, `unknown secure-channel key '${key}' (expected one of: ${SECURE_CHANNEL_STEP_KEYS.join(', ')})`);
+    }
+    const node = pair.value;
+    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) r.fail(node ?? pair.key, `secure-channel ${key} ` +
+      `must be a scalar`);
+    // YAML reads 0x30 as the number 48; keep the text as written for hex-looking values (a key, an AID).
+    const value = typeof node.value !== 'string' && typeof node.source === 'string' ? node.source : (node.value);
+    if (['key', 'enc', 'mac', 'dek'].includes(key) && typeof value === 'string' && !value.startsWith('env:')) {
+      const length = value.replace(/\s/g, '').length / 2;
+      if (!/^([0-9a-fA-F]{2}\s*)+$/.test(value) || ![16, 24, 32].includes(length)) {
+        r.fail(node, `secure-channel ${key} must be 16, 24 or 32 bytes of hex, or env:NAME`);
+      }
+    }
+    spec[key] = key === 'profile' ? path.resolve(baseDir, String(value)) : value;
+  }
+  return spec;
+}
+
 function fidCheck(bytes: Uint8Array): string | undefined {
   return bytes.length === 2 ? undefined : `a file identifier has 2 bytes (4 hex digits), got ${bytes.length}`;
 }
@@ -327,22 +385,16 @@ function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: s
   switch (kind) {
     case 'secure-channel': {
       if (isScalar(value) && value.value === 'end') return { kind: 'secure-channel' };
-      if (!isMap(value)) r.fail(value, "secure-channel takes a mapping (profile, scp, i, level, kvn, key, enc, mac, dek, diversification, sd) or the word 'end'");
-      const fields: Record<string, unknown> = {};
-      for (const pair of (value as YAMLMap<Node, Node>).items) {
-        const node = pair.value;
-        fields[r.keyText(pair)] = isScalar(node) && typeof node.source === 'string' && typeof node.value !== 'string' ? node.source : isScalar(node) ? node.value : undefined;
+      if (!isMap(value)) {
+        r.fail(value, "secure-channel takes a mapping (profile, scp, i, level, kvn, key, enc, mac, dek, diversification, sd) or the word 'end'");
       }
-      try {
-        return { kind: 'secure-channel', options: secureChannelOptions(fields, baseDir) };
-      } catch (e) {
-        return r.fail(value, (e as Error).message);
-      }
+      return { kind: 'secure-channel', options: secureChannelSpec(r, value as YAMLMap<Node, Node>, baseDir) };
     }
     case 'send':
       return {
         kind: 'send',
-        apdu: r.hexTemplate(value, 'send', (b) => (b.length < 4 ? `a command APDU has at least 4 bytes (CLA INS P1 P2), got ${b.length}` : undefined)),
+        apdu: r.hexTemplate(value, 'send', (b) => (b.length < 4 ? `a command APDU has at least 4 bytes (CLA INS P1 P2), got ` +
+          `${b.length}` : undefined)),
       };
     case 'select':
       return {
@@ -363,12 +415,9 @@ function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: s
       if (hexEntry) return { kind: 'write-ef', fid, content: r.hexTemplate(hexEntry.value, 'write-ef hex'), source: 'inline hex' };
       const relative = r.text(fileEntry!.value, 'write-ef file');
       const resolved = path.resolve(baseDir, relative);
-      try {
-        const content = new Uint8Array(readFileSync(resolved));
-        return { kind: 'write-ef', fid, content: { text: relative, constant: content }, source: relative };
-      } catch (e) {
-        return r.fail(fileEntry!.value, `write-ef file: cannot read '${resolved}': ${(e as Error).message}`);
-      }
+      const content = new Uint8Array(readWholeFile(resolved, (reason) => new ScriptError(r.position(fileEntry!.value), `write-ef file: cannot ` +
+        `read '${resolved}': ${reason}`)));
+      return { kind: 'write-ef', fid, content: { text: relative, constant: content }, source: relative };
     }
     case 'reset': {
       const mode = r.text(value, 'reset');
@@ -405,12 +454,13 @@ function parseSign(r: NodeReader, value: Node | null): StepAction {
   const given = [digestEntry, messageEntry, infoEntry].filter((e) => e !== undefined).length;
   if (given !== 1) r.fail(value, "sign needs exactly one of 'digest' (hex, with 'hash'), 'message' (text, with 'hash') or 'digest-info' (hex)");
   if (infoEntry) {
-    if (hashEntry) r.fail(hashEntry.pair.key as Node, "sign: 'hash' goes with 'digest' or 'message', not with 'digest-info'");
+    if (hashEntry) r.fail(hashEntry.pair.key, "sign: 'hash' goes with 'digest' or 'message', not with 'digest-info'");
     return { kind: 'sign', digestInfo: r.hexTemplate(infoEntry.value, 'sign digest-info') };
   }
   if (!hashEntry) return r.fail(value, `sign needs 'hash' (${HASHES.join(', ')})`);
   const hashText = r.text(hashEntry.value, 'sign hash').toLowerCase().replace('-', '');
-  if (!(HASHES as readonly string[]).includes(hashText)) r.fail(hashEntry.value, `sign hash: expected one of ${HASHES.join(', ')}, got '${hashText}'`);
+  if (!(HASHES as readonly string[]).includes(hashText)) r.fail(hashEntry.value, `sign hash: expected one of ${HASHES.join(', ')}, got ` +
+    `'${hashText}'`);
   const hash = hashText as HashName;
   if (messageEntry) return { kind: 'sign', hash, message: r.textTemplate(messageEntry.value, 'sign message', true) };
   const digest = r.hexTemplate(digestEntry!.value, 'sign digest', (b) =>
@@ -508,7 +558,9 @@ function defaultName(action: StepAction): string {
     case 'echo':
       return 'echo';
     case 'secure-channel':
-      return action.options ? `open secure channel (SCP0${action.options.scp ?? '?'})` : 'end secure channel';
+      if (!action.options) return 'end secure channel';
+      if (action.options.scp !== undefined) return `open secure channel (SCP0${action.options.scp})`;
+      return `open secure channel (${action.options.profile !== undefined ? path.basename(String(action.options.profile)) : 'SCP0?'})`;
     case 'delay':
       return `delay ${action.milliseconds} ms`;
   }

@@ -1,19 +1,9 @@
+import type { HashName } from '../apdu/digest-info.js';
+import type { BytePattern, SwPattern } from '../apdu/patterns.js';
+
+export type { BytePattern, SwPattern } from '../apdu/patterns.js';
+export { bytesMatch, swMatches } from '../apdu/patterns.js';
 import type { SourcePosition } from '../errors.js';
-import type { GpSessionOptions } from '../gp/session.js';
-
-/** A status-word pattern such as 9000, 63Cx or 61xx: `sw & mask === value`. */
-export interface SwPattern {
-  readonly text: string;
-  readonly value: number;
-  readonly mask: number;
-}
-
-/** A byte-string pattern written as hex where an `x` nibble matches anything. */
-export interface BytePattern {
-  readonly text: string;
-  readonly value: Uint8Array;
-  readonly mask: Uint8Array;
-}
 
 /**
  * Text from the scenario that may hold `${name}` references, resolved when the step runs.
@@ -33,9 +23,6 @@ export interface Expectation {
   readonly dataRegex?: RegExp;
   readonly length?: number;
 }
-
-/** Hash algorithms the `sign` step builds a DigestInfo for. */
-export type HashName = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
 export type StepAction =
   | { readonly kind: 'send'; readonly apdu: Template<Uint8Array> }
@@ -62,7 +49,18 @@ export type StepAction =
    * following step is wrapped and every response unwrapped and checked, until `secure-channel: end`
    * or a reset. `options` undefined ends the session.
    */
-  | { readonly kind: 'secure-channel'; readonly options?: GpSessionOptions };
+  | { readonly kind: 'secure-channel'; readonly options?: SecureChannelSpec };
+
+/** The keys a `secure-channel:` mapping may have. */
+export const SECURE_CHANNEL_STEP_KEYS = ['profile', 'scp', 'i', 'level', 'kvn', 'key', 'enc', 'mac', 'dek', 'diversification', 'sd'] as const;
+
+/**
+ * A `secure-channel:` step as the script writes it, and nothing more: the profile is not read, `env:`
+ * keys are not looked up and the level is not decoded until the step runs (runner/secure-channel.ts),
+ * so a parsed scenario holds no key material and does not depend on the GlobalPlatform layer.
+ * `profile` is made absolute against the scenario's folder; numbers are as written (0x30 or 48).
+ */
+export type SecureChannelSpec = { readonly [K in (typeof SECURE_CHANNEL_STEP_KEYS)[number]]?: string | number };
 
 export type StepKind = StepAction['kind'];
 
@@ -95,18 +93,6 @@ export interface Scenario {
   /** Default values of variables; the command line and captures override them. */
   readonly vars: Readonly<Record<string, string>>;
   readonly steps: readonly Step[];
-}
-
-export function swMatches(pattern: SwPattern, sw: number): boolean {
-  return (sw & pattern.mask) === pattern.value;
-}
-
-export function bytesMatch(pattern: BytePattern, data: Uint8Array): boolean {
-  if (data.length !== pattern.value.length) return false;
-  for (let i = 0; i < data.length; i++) {
-    if ((data[i]! & pattern.mask[i]!) !== pattern.value[i]) return false;
-  }
-  return true;
 }
 
 /** Keeps the steps a tag filter selects: a step's tags are its own plus its scenario's. */

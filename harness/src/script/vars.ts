@@ -24,7 +24,10 @@ export function substitute(text: string, vars: Variables, position: SourcePositi
     const value = vars.get(name);
     if (value === undefined) {
       const known = [...vars.keys()];
-      throw new ScriptError(position, `variable '${name}' is not defined (defined: ${known.length ? known.join(', ') : 'none'}; set it with vars:, capture: or --var)`);
+      throw new ScriptError(
+        position,
+        `variable '${name}' is not defined (defined: ${known.length ? known.join(', ') : 'none'}; set it with vars:, capture: or --var)`,
+      );
     }
     return value;
   });

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { SimulatorError } from '../errors.js';
 import { SimulatorProcess } from './simulator-process.js';
 
-/** pcscd's vpcd driver listens on 35963 for its first slot and 35964 for its second. */
-export const VPCD_FIRST_SLOT_PORT = 35963;
+import { VPCD_FIRST_SLOT_PORT } from './ports.js';
+
+export { VPCD_FIRST_SLOT_PORT };
 
 function stateDir(): string {
   return path.join(process.env.XDG_RUNTIME_DIR ?? os.tmpdir(), 'jpki-harness');
@@ -54,7 +55,9 @@ export async function simulatorStatus(port = VPCD_FIRST_SLOT_PORT): Promise<Back
 }
 
 /** Starts a simulated card in the background, plugged into pcscd's vpcd slot at `port`. */
-export async function startBackgroundSimulator(options: { port?: number; jar?: string; atr?: string; logFile?: string; stateFile?: string; fresh?: boolean; t0?: boolean; cardSeed?: string } = {}): Promise<BackgroundStatus> {
+export async function startBackgroundSimulator(
+  options: { port?: number; jar?: string; atr?: string; logFile?: string; stateFile?: string; fresh?: boolean; t0?: boolean; cardSeed?: string } = {},
+): Promise<BackgroundStatus> {
   const port = options.port ?? VPCD_FIRST_SLOT_PORT;
   const before = await simulatorStatus(port);
   if (before.running) return before;

@@ -1,12 +1,14 @@
 import { UsageError } from '../errors.js';
-import { PcscTransport, type ReaderSelector } from './pcsc.js';
+import { PcscTransport } from './pcsc.js';
+export { parseReaderSelector } from './transport.js';
 import { SimTransport } from './sim.js';
 import { TraceRecorder, TraceTransport } from './trace.js';
-import type { Transport, TransportKind } from './transport.js';
+import type { ReaderSelector, Transport, TransportKind } from './transport.js';
 import { standardStack, type StackOptions } from './wrappers.js';
 
 export interface OpenOptions {
-  readonly kind: TransportKind;
+  /** How to reach the card; default defaultTransportKind(): PC/SC when a reader is named, else the simulator. */
+  readonly kind?: TransportKind;
   readonly reader?: ReaderSelector;
   readonly timeoutMs?: number;
   readonly share?: 'shared' | 'exclusive';
@@ -19,15 +21,18 @@ export interface OpenOptions {
   readonly trace?: string;
 }
 
-/** A reader option from the command line: all digits is an index, anything else a name or substring. */
-export function parseReaderSelector(text: string | undefined): ReaderSelector | undefined {
-  if (text === undefined) return undefined;
-  return /^\d+$/.test(text) ? Number(text) : text;
+/**
+ * The one default of every command and library call that reaches a card: a named reader means PC/SC,
+ * no reader the simulator over the direct link (a fresh card, no pcscd needed).
+ */
+export function defaultTransportKind(options: { readonly reader?: ReaderSelector | undefined }): TransportKind {
+  return options.reader !== undefined ? 'pcsc' : 'sim';
 }
 
 /** Opens the bare transport of a kind: PC/SC reader, direct simulator link, or trace replay. */
 export async function openTransport(options: OpenOptions): Promise<Transport> {
-  switch (options.kind) {
+  const kind = options.kind ?? defaultTransportKind(options);
+  switch (kind) {
     case 'pcsc':
       return PcscTransport.open({
         ...(options.reader !== undefined ? { reader: options.reader } : {}),
@@ -45,7 +50,7 @@ export async function openTransport(options: OpenOptions): Promise<Transport> {
       if (options.trace === undefined) throw new UsageError('the trace transport needs a trace file (--trace FILE)');
       return TraceTransport.fromFile(options.trace);
     default:
-      throw new UsageError(`unknown transport '${String(options.kind)}' (expected pcsc, sim or trace)`);
+      throw new UsageError(`unknown transport '${String(kind)}' (expected pcsc, sim or trace)`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { CardAbsentError, CardRemovedError, ReaderNotFoundError, TransportError } from '../errors.js';
-import type { TransmitOptions, Transport } from './transport.js';
+import type { ReaderSelector, TransmitOptions, Transport } from './transport.js';
+export type { ReaderSelector } from './transport.js';
 
 const require = createRequire(import.meta.url);
 
@@ -36,6 +37,16 @@ interface PCSCLite {
 }
 
 type PcscFactory = () => PCSCLite;
+
+/**
+ * The text of what node-pcsclite hands to a callback as an error: an object with a `message` (not always an
+ * Error of this realm: the native binding builds its own), or a string.
+ */
+function reason(error: unknown): string {
+  if (typeof error === 'string') return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : (JSON.stringify(error) ?? 'unknown error');
+}
 
 /**
  * Opens a context whose readers never crash the process: node-pcsclite runs a status
@@ -82,8 +93,6 @@ function loadPcsclite(): PcscFactory {
   }
 }
 
-/** A reader chosen by exact name, by substring of its name, or by index in the reader list. */
-export type ReaderSelector = string | number;
 
 export interface PcscOptions {
   readonly reader?: ReaderSelector;
@@ -111,7 +120,7 @@ export async function listReaders(waitMs = 1000): Promise<string[]> {
       pcsc.on('reader', (reader) => names.push(reader.name));
       pcsc.on('error', (error: unknown) => {
         clearTimeout(timer);
-        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${String((error as Error)?.message ?? error)}`));
+        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
       });
     });
   } finally {
@@ -182,7 +191,7 @@ export class PcscTransport implements Transport {
       });
       pcsc.on('error', (error: unknown) => {
         clearTimeout(timer);
-        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${String((error as Error)?.message ?? error)}`));
+        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
       });
     });
   }
@@ -216,7 +225,7 @@ export class PcscTransport implements Transport {
           : reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1;
     return new Promise<number>((resolve, reject) => {
       reader.connect({ share_mode: share, protocol }, (err, chosen) => {
-        if (err) reject(new TransportError(`cannot connect to the card in '${reader.name}': ${String((err as Error).message ?? err)}`));
+        if (err) reject(new TransportError(`cannot connect to the card in '${reader.name}': ${reason(err)}`));
         else resolve(chosen);
       });
     });
@@ -230,7 +239,7 @@ export class PcscTransport implements Transport {
       const data = Buffer.from(command.buffer, command.byteOffset, command.byteLength);
       this.reader.transmit(data, this.options.maxResponseLength ?? 65538, this.protocol, (err, response) => {
         if (err) {
-          const message = String((err as Error).message ?? err);
+          const message = reason(err);
           reject(
             this.removal ??
               (/removed|no smart card|reset|unavailable/i.test(message)
@@ -239,7 +248,9 @@ export class PcscTransport implements Transport {
           );
         } else if (response.length < 2) {
           // What pcscd hands back when the card went away during the exchange.
-          reject(this.removal ?? new CardRemovedError(`the card in '${this.reader.name}' answered ${response.length} bytes (no status word): card gone?`));
+          reject(
+            this.removal ?? new CardRemovedError(`the card in '${this.reader.name}' answered ${response.length} bytes (no status word): card gone?`),
+          );
         } else {
           resolve(response); // a Buffer is a Uint8Array: no copy
         }
@@ -250,7 +261,7 @@ export class PcscTransport implements Transport {
   async reset(options: { cold?: boolean } = {}): Promise<Uint8Array> {
     const disposition = options.cold ? this.reader.SCARD_UNPOWER_CARD : this.reader.SCARD_RESET_CARD;
     await new Promise<void>((resolve, reject) =>
-      this.reader.disconnect(disposition, (err) => (err ? reject(new TransportError(String(err))) : resolve())),
+      this.reader.disconnect(disposition, (err) => (err ? reject(new TransportError(reason(err))) : resolve())),
     );
     this.protocol = await PcscTransport.connect(this.reader, this.options);
     // pcscd reports the ATR after a reset as a status change; wait briefly for it.
@@ -290,7 +301,7 @@ export class PcscTransport implements Transport {
 
   private async reconnect(options: PcscOptions): Promise<void> {
     await new Promise<void>((resolve, reject) =>
-      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, (err) => (err ? reject(new TransportError(String(err))) : resolve())),
+      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, (err) => (err ? reject(new TransportError(reason(err))) : resolve())),
     );
     this.protocol = await PcscTransport.connect(this.reader, options);
   }

@@ -1,4 +1,6 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readTextFile } from '../read-file.js';
+import { redactCommand } from '../apdu/redact.js';
 import { toHex } from '../apdu/hex.js';
 import { TraceMismatchError, UsageError } from '../errors.js';
 import type { TransmitOptions, Transport } from './transport.js';
@@ -115,12 +117,7 @@ export class TraceTransport implements Transport {
   }
 
   static fromFile(file: string): TraceTransport {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read the trace '${file}': ${(e as Error).message}`);
-    }
+    const text = readTextFile(file, (reason) => new UsageError(`cannot read the trace '${file}': ${reason}`));
     return new TraceTransport(parseTrace(text, file), file);
   }
 
@@ -147,7 +144,10 @@ export class TraceTransport implements Transport {
       throw new TraceMismatchError(`${this.file}: unexpected extra command => ${toHex(command)} after the end of the trace`);
     }
     if (entry.kind !== 'command') {
-      throw new TraceMismatchError(`${this.file}:${entry.line}: the run sent => ${toHex(command)} where the trace has '${describe(entry)}'`, entry.line);
+      throw new TraceMismatchError(
+        `${this.file}:${entry.line}: the run sent => ${toHex(command)} where the trace has '${describe(entry)}'`,
+        entry.line,
+      );
     }
     const at = firstDifference(entry, command);
     if (at < entry.value.length || command.length !== entry.value.length) {
@@ -199,13 +199,6 @@ export class TraceTransport implements Transport {
   async close(): Promise<void> {
     // nothing to release
   }
-}
-
-/** How a secret command is written: header, Lc, then `**` per body byte. */
-export function redactCommand(command: Uint8Array): string {
-  if (command.length <= 5) return toHex(command);
-  const headerLength = command[4] === 0 && command.length > 7 ? 7 : 5;
-  return toHex(command.subarray(0, headerLength)) + '**'.repeat(command.length - headerLength);
 }
 
 export interface TraceRecorderOptions {

@@ -26,3 +26,12 @@ export interface TransmitOptions {
 }
 
 export type TransportKind = 'pcsc' | 'sim' | 'trace';
+
+/** A PC/SC reader chosen by exact name, by substring of its name, or by index in the reader list. */
+export type ReaderSelector = string | number;
+
+/** A reader option from the command line: all digits is an index, anything else a name or substring. */
+export function parseReaderSelector(text: string | undefined): ReaderSelector | undefined {
+  if (text === undefined) return undefined;
+  return /^\d+$/.test(text) ? Number(text) : text;
+}

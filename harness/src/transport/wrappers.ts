@@ -1,7 +1,7 @@
 import { decodeCommand, encodeCommand } from '../apdu/command.js';
 import { concatBytes, toHex } from '../apdu/hex.js';
 import { TransportError } from '../errors.js';
-import { redactCommand } from './trace.js';
+import { redactCommand } from '../apdu/redact.js';
 import type { TransmitOptions, Transport } from './transport.js';
 
 /**
@@ -116,20 +116,15 @@ export class IsoTransport extends TransportWrapper {
     this.maxGetResponse = options.maxGetResponse ?? 256;
   }
 
-  /** The command in flight (a card takes one at a time), so the answer handler needs no closure per call. */
-  private pending: { command: Uint8Array; options: TransmitOptions | undefined } = { command: new Uint8Array(0), options: undefined };
-
-  private readonly onAnswer = (response: Uint8Array): Uint8Array | Promise<Uint8Array> => {
-    const sw1 = response[response.length - 2];
-    if ((sw1 === 0x61 && this.getResponse) || (sw1 === 0x6c && this.resend)) return this.complete(this.pending.command, response, this.pending.options);
-    return response;
-  };
-
   transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
-    // Fast path without an async frame: most answers are neither 61xx nor 6Cxx.
-    this.pending.command = command;
-    this.pending.options = options;
-    return this.inner.transmit(command, options).then(this.onAnswer);
+    // No async frame on the way: most answers are neither 61xx nor 6Cxx and pass straight back. The
+    // command travels in the closure, not in a field, so that two commands in flight (two callers on
+    // one stack) cannot complete each other's answers.
+    return this.inner.transmit(command, options).then((response) => {
+      const sw1 = response[response.length - 2];
+      if ((sw1 === 0x61 && this.getResponse) || (sw1 === 0x6c && this.resend)) return this.complete(command, response, options);
+      return response;
+    });
   }
 
   private async complete(command: Uint8Array, first: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {

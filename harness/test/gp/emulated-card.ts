@@ -52,7 +52,8 @@ export class EmulatedCard implements Transport {
   /** Wire log: every command and response as hex. */
   readonly wire: { command: string; response: string }[] = [];
   private session: Session | undefined;
-  private selected: 'isd' | string = 'isd';
+  /** 'isd', or the hex AID of the selected application. */
+  private selected = 'isd';
   private sequence = 0x0010;
   private pendingLoad: { aid: Uint8Array; hash: Uint8Array; sd: string; next: number; data: Uint8Array[] } | undefined;
   private personalizing: App | undefined;
@@ -149,10 +150,10 @@ export class EmulatedCard implements Transport {
     const s = this.options.i & 0x01 ? 16 : 8;
     const seq = Uint8Array.of(0, this.sequence >> 8, this.sequence & 0xff);
     const pseudo = (this.options.i & 0x10) !== 0;
-    const challenge = pseudo ? scp03PseudoRandomChallenge(keys.enc, seq, this.isdAid, s as 8 | 16) : Uint8Array.from(createHash('sha256').update(seq).digest().subarray(0, s));
+    const challenge = pseudo ? scp03PseudoRandomChallenge(keys.enc, seq, this.isdAid, s) : Uint8Array.from(createHash('sha256').update(seq).digest().subarray(0, s));
     const k = scp03SessionKeys(keys, hostChallenge, challenge);
-    this.session = { level: 0, authenticated: false, scp03: { keys: k, chaining: new Uint8Array(16), counter: 0, hostCryptogram: scp03HostCryptogram(k.mac, hostChallenge, challenge, s as 8 | 16), s } };
-    return concatBytes(kdd, Uint8Array.of(keys.version, 0x03, this.options.i), challenge, scp03CardCryptogram(k.mac, hostChallenge, challenge, s as 8 | 16), pseudo ? seq : new Uint8Array(0), sw(0x9000));
+    this.session = { level: 0, authenticated: false, scp03: { keys: k, chaining: new Uint8Array(16), counter: 0, hostCryptogram: scp03HostCryptogram(k.mac, hostChallenge, challenge, s), s } };
+    return concatBytes(kdd, Uint8Array.of(keys.version, 0x03, this.options.i), challenge, scp03CardCryptogram(k.mac, hostChallenge, challenge, s), pseudo ? seq : new Uint8Array(0), sw(0x9000));
   }
 
   private externalAuthenticate(apdu: Uint8Array, level: number, data: Uint8Array): Uint8Array {

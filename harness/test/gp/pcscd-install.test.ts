@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { createVerify, X509Certificate } from 'node:crypto';
 import { toHex } from '../../src/apdu/hex.js';
 import { CapFile } from '../../src/gp/cap/cap.js';
-import { GpStatusError } from '../../src/gp/errors.js';
+import { CardStatusError } from '../../src/errors.js';
 import { deleteAid, installApplet, listRegistry, loadCap } from '../../src/gp/manager.js';
 import { loadProfile, type CardProfile } from '../../src/gp/profile.js';
 import { GpSession } from '../../src/gp/session.js';
-import { JpkiClient } from '../../src/jpki/client.js';
-import { personaliseWithTestCredential } from '../../src/jpki/test-material.js';
+import { JpkiClient } from '../../src/jpki/client/client.js';
+import { personaliseWithTestCredential } from '../../src/jpki/test-ca/test-material.js';
 import { SimulatorProcess } from '../../src/sim/simulator-process.js';
 import { PcscTransport } from '../../src/transport/pcsc.js';
 import { announceSkip, portListening, simulatorJarBuilt, vector } from '../support.js';
@@ -82,7 +82,7 @@ maybe('JPKI applet installed from its CAP through pcscd, then personalised', () 
     const wrong = { ...profile.keys, enc: new Uint8Array(16).fill(7), mac: new Uint8Array(16).fill(7), dek: new Uint8Array(16).fill(7) };
     await expect(GpSession.open(transport, { keys: wrong, scp: 3, sdAid: profile.isdAid })).rejects.toThrow(/cryptogram/i);
     const session = await open(profile);
-    await expect(deleteAid(session, Uint8Array.from([0xa0, 0, 0, 0, 0x99, 0x99]), false)).rejects.toThrow(GpStatusError);
+    await expect(deleteAid(session, Uint8Array.from([0xa0, 0, 0, 0, 0x99, 0x99]), false)).rejects.toThrow(CardStatusError);
     await session.end();
   });
 

@@ -5,9 +5,10 @@
 import { parseHex, toHex } from '../../src/apdu/hex.js';
 import { CapFile } from '../../src/gp/cap/cap.js';
 import { encodePrivileges, ISD_AID_DEFAULT, loadBlockSize } from '../../src/gp/commands.js';
-import { CardCryptogramError, GpStatusError, ResponseIntegrityError, SecureChannelClosedError, SecureChannelProtocolError } from '../../src/gp/errors.js';
+import { CardStatusError } from '../../src/errors.js';
+import { CardCryptogramError, ResponseIntegrityError, SecureChannelClosedError, SecureChannelProtocolError } from '../../src/gp/errors.js';
 import { makeKeySet, type KeySet } from '../../src/gp/keys.js';
-import { deleteAid, installApplet, listRegistry, loadCap, personalize, putKeys, setApplicationLocked } from '../../src/gp/manager.js';
+import { deleteAid, installApplet, listRegistry, loadCap, storeApplicationData, putKeys, setApplicationLocked } from '../../src/gp/manager.js';
 import { GpSession } from '../../src/gp/session.js';
 import { vector } from '../support.js';
 import { EmulatedCard } from './emulated-card.js';
@@ -35,7 +36,7 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s: load, install, lis
     const session = await GpSession.open(card, { keys: v.keys, scp: v.scp, i: v.i, securityLevel: v.level, s16: (v.i & 0x01) === 1 && v.scp === 3 });
     expect(card.exclusiveDepth).toBe(1);
     expect(session.maxCommandData).toBe(239);
-    const loaded = await loadCap(session, cap, { cardPackages: [] });
+    const loaded = await loadCap(session, cap, { cardPackages: [parseHex('A0000000620001')] });
     expect(loaded.missingImports.length).toBeGreaterThan(0);
     expect(loaded.blockSize).toBe(loadBlockSize(239, v.scp, v.level, session.macLength));
     expect(loaded.blocks).toBe(Math.ceil((cap.loadFileDataBlock().length + 4) / loaded.blockSize));
@@ -46,12 +47,12 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s: load, install, lis
     expect(registry.applications.map((a) => a.aid)).toEqual([toHex(appletAid)]);
     expect(registry.applications[0]!.lifeCycleName).toBe('SELECTABLE');
     expect(registry.loadFiles[0]!.modules).toEqual([toHex(appletAid)]);
-    await personalize(session, appletAid, [parseHex('A0'), parseHex('B1B2')]);
+    await storeApplicationData(session, appletAid, [parseHex('A0'), parseHex('B1B2')]);
     expect(card.apps[0]!.storeData.map(toHex)).toEqual(['A0', 'B1B2']);
     await setApplicationLocked(session, appletAid, true);
     expect((await listRegistry(session)).applications[0]!.lifeCycleName).toBe('LOCKED');
     await setApplicationLocked(session, appletAid, false);
-    await expect(deleteAid(session, cap.packageAid)).rejects.toThrow(GpStatusError);
+    await expect(deleteAid(session, cap.packageAid)).rejects.toThrow(CardStatusError);
     await deleteAid(session, cap.packageAid, true);
     expect(card.apps).toEqual([]);
     expect(card.loadFiles).toEqual([]);
@@ -68,7 +69,7 @@ describe('session errors', () => {
     expect(card.wire.some((w) => w.command.startsWith('8482'))).toBe(false);
     expect(card.exclusiveDepth).toBe(0);
   });
-  test('unknown key version: GpStatusError 6A88 with its meaning', async () => {
+  test('unknown key version: CardStatusError 6A88 with its meaning', async () => {
     const card = new EmulatedCard({ scp: 2, i: 0x15, keys: des });
     await expect(GpSession.open(card, { keys: makeKeySet(0x21, des.enc) })).rejects.toThrow(/6A88 \(referenced data not found/);
   });
@@ -138,7 +139,7 @@ describe('PUT KEY', () => {
     const session = await GpSession.open(card, { keys: old, i });
     await putKeys(session, next, old.version);
     expect(card.keySets.has(old.version)).toBe(false);
-    await expect(GpSession.open(card, { keys: old, i })).rejects.toThrow(GpStatusError);
+    await expect(GpSession.open(card, { keys: old, i })).rejects.toThrow(CardStatusError);
     const again = await GpSession.open(card, { keys: next, i });
     expect(again.keyVersion).toBe(next.version);
   });

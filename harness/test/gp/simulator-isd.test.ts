@@ -38,7 +38,7 @@ async function probe(): Promise<{ scp: 2 | 3 } | string> {
   }
 }
 
-const found = await probe().catch((e: Error) => `simulator did not start: ${e.message}`);
+const found = await probe().catch((e: unknown) => `simulator did not start: ${(e as Error).message}`);
 if (typeof found === 'string') announceSkip('GlobalPlatform end to end on the simulator', found);
 const run = typeof found === 'string' ? describe.skip : describe;
 

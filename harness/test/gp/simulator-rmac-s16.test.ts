@@ -9,7 +9,8 @@ import { parseHex, toHex } from '../../src/apdu/hex.js';
 import { ResponseApdu } from '../../src/apdu/response.js';
 import { CapFile } from '../../src/gp/cap/cap.js';
 import { getStatus, initializeUpdate, ISD_AID_DEFAULT, selectByAid, StatusScope } from '../../src/gp/commands.js';
-import { GpStatusError, HostAuthenticationError, ResponseIntegrityError } from '../../src/gp/errors.js';
+import { CardStatusError } from '../../src/errors.js';
+import { HostAuthenticationError, ResponseIntegrityError } from '../../src/gp/errors.js';
 import { makeKeySet } from '../../src/gp/keys.js';
 import { deleteAid, installApplet, listRegistry, loadCap } from '../../src/gp/manager.js';
 import { GpSession } from '../../src/gp/session.js';
@@ -38,7 +39,7 @@ class Tap implements Transport {
     const response = await this.inner.transmit(command, options);
     if (this.corruptNext && response.length > 2) {
       this.corruptNext = false;
-      response[0] ^= 0x01;
+      response[0] = response[0]! ^ 0x01;
     }
     this.lastResponse = response;
     return response;
@@ -65,7 +66,7 @@ async function probe(): Promise<string | undefined> {
   }
 }
 
-const skip = await probe().catch((e: Error) => `simulator did not start: ${e.message}`);
+const skip = await probe().catch((e: unknown) => `simulator did not start: ${(e as Error).message}`);
 if (skip !== undefined) announceSkip('SCP02 R-MAC and SCP03 S16 on the simulator', skip);
 const run = skip !== undefined ? describe.skip : describe;
 
@@ -161,7 +162,7 @@ run('SCP02 R-MAC and SCP03 S16 on the simulator (direct link)', () => {
   });
 
   test('SCP03 S16: an 8-byte host challenge to key set 33, a 16-byte one to key set 30, are 6700', async () => {
-    await expect(GpSession.open(tap, { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3 })).rejects.toThrow(GpStatusError);
+    await expect(GpSession.open(tap, { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3 })).rejects.toThrow(CardStatusError);
     await expect(GpSession.open(tap, { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3 })).rejects.toThrow(/6700/);
     await expect(GpSession.open(tap, { keys: makeKeySet(0x30, TEST_KEY), diversification: 'kdf3' as const, scp: 3, s16: true })).rejects.toThrow(/6700/);
   });

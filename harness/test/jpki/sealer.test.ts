@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { ContentTarget, diversifyContentKeys, putContentCommands, sealContent, tagMatches } from '../../src/jpki/sealer.js';
-import { keyImportLayout } from '../../src/jpki/key-import.js';
-import { parseInformation } from '../../src/jpki/info.js';
+import { ContentTarget, diversifyContentKeys, putContentCommands, sealContent, tagMatches } from '../../src/jpki/sp-tsm/sealer.js';
+import { keyImportLayout } from '../../src/jpki/sp-tsm/key-import.js';
+import { parseInformation } from '../../src/jpki/client/info.js';
 import { vector } from '../support.js';
 
 const keys = {

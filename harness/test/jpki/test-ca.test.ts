@@ -1,5 +1,5 @@
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
-import { TestCertificateAuthority } from '../../src/jpki/test-ca.js';
+import { TestCertificateAuthority } from '../../src/jpki/test-ca/test-ca.js';
 
 describe('test certificate authority', () => {
   test('issues a certificate for a public key that verifies under the test CA', async () => {

@@ -1,7 +1,7 @@
 import { GpSession } from '../../src/gp/session.js';
-import { JPKI_AID } from '../../src/jpki/client.js';
-import { AppletAdministration, PersonalisationError } from '../../src/jpki/personalise.js';
-import { attestCard, testContentKeysFor, TEST_GP_KEYS } from '../../src/jpki/test-material.js';
+import { JPKI_AID } from '../../src/jpki/client/client.js';
+import { AppletAdministration, PersonalisationError } from '../../src/jpki/sp-tsm/personalise.js';
+import { attestCard, testContentKeysFor, TEST_GP_KEYS } from '../../src/jpki/test-ca/test-material.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import type { Transport, TransmitOptions } from '../../src/transport/transport.js';
 import { announceSkip, PassThroughTransport, simulatorJarBuilt } from '../support.js';

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ResponseApdu } from '../../src/apdu/response.js';
-import { personaliseWithTestCredential } from '../../src/jpki/test-material.js';
+import { personaliseWithTestCredential } from '../../src/jpki/test-ca/test-material.js';
 import { packageRoot, SimulatorProcess } from '../../src/sim/simulator-process.js';
 import { PcscTransport } from '../../src/transport/pcsc.js';
 import { announceSkip, openOwnCard, portListening, simulatorJarBuilt } from '../support.js';

@@ -3,7 +3,7 @@
  * the package AID and version, applet AIDs, imports, and the load file data block in load order.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readWholeFile } from '../../read-file.js';
 import { concatBytes, toHex } from '../../apdu/hex.js';
 import { CapFormatError } from '../errors.js';
 import { readZip } from './zip.js';
@@ -22,7 +22,19 @@ export const COMPONENT_TAGS: Readonly<Record<ComponentName, number>> = {
 
 /** The order in which components are sent to the card (JCVM 6.2; Descriptor and Debug last and optional). */
 export const LOAD_ORDER: readonly ComponentName[] = [
-  'Header', 'Directory', 'Import', 'Applet', 'Class', 'Method', 'StaticField', 'Export', 'ConstantPool', 'RefLocation', 'StaticResources', 'Descriptor', 'Debug',
+  'Header',
+  'Directory',
+  'Import',
+  'Applet',
+  'Class',
+  'Method',
+  'StaticField',
+  'Export',
+  'ConstantPool',
+  'RefLocation',
+  'StaticResources',
+  'Descriptor',
+  'Debug',
 ];
 
 export interface PackageRef {
@@ -108,7 +120,10 @@ export class CapFile {
     let name: string | undefined;
     if (afterAid < header.length) {
       const n = header[afterAid]!;
-      if (n > 0 && afterAid + 1 + n <= header.length) name = Buffer.from(header.subarray(afterAid + 1, afterAid + 1 + n)).toString('utf8').replaceAll('/', '.');
+      if (n > 0 && afterAid + 1 + n <= header.length)
+        name = Buffer.from(header.subarray(afterAid + 1, afterAid + 1 + n))
+          .toString('utf8')
+          .replaceAll('/', '.');
     }
     this.packageName = name;
 
@@ -154,7 +169,8 @@ export class CapFile {
       folder = dir;
       const data = entry.data;
       if (data.length < 3) throw new CapFormatError(`${source}: ${name} component is shorter than its tag and size`);
-      if (data[0] !== COMPONENT_TAGS[name]) throw new CapFormatError(`${source}: ${name} component has tag ${data[0]}, expected ${COMPONENT_TAGS[name]}`);
+      if (data[0] !== COMPONENT_TAGS[name])
+        throw new CapFormatError(`${source}: ${name} component has tag ${data[0]}, expected ${COMPONENT_TAGS[name]}`);
       const size = (data[1]! << 8) | data[2]!;
       if (size + 3 !== data.length) throw new CapFormatError(`${source}: ${name} component says ${size} bytes, has ${data.length - 3}`);
       components.set(name, data);
@@ -166,12 +182,7 @@ export class CapFile {
   }
 
   static load(file: string): CapFile {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      throw new CapFormatError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    const bytes = readWholeFile(file, (reason) => new CapFormatError(`cannot read ${file}: ${reason}`));
     return CapFile.parse(bytes, file);
   }
 
@@ -195,20 +206,37 @@ export class CapFile {
     return new Uint8Array(createHash(algorithm).update(this.loadFileDataBlock(options)).digest());
   }
 
-  /** Imports the card does not list among its load files. */
+  /**
+   * Imports the card does not list among its load files. Cards differ in what GET STATUS shows: some
+   * list the platform packages in ROM (java.lang, javacard.*, javacardx.*, org.globalplatform), many
+   * list none of them. A card that lists none of them says nothing about them, so they are only
+   * checked on a card that lists at least one; the CAP's other imports are checked always.
+   */
   missingImports(cardPackages: readonly Uint8Array[]): PackageRef[] {
     const present = new Set(cardPackages.map(toHex));
-    return this.imports.filter((p) => !present.has(toHex(p.aid)));
+    const listsPlatform = [...present].some(isPlatformPackage);
+    return this.imports.filter((p) => {
+      const aid = toHex(p.aid);
+      return !present.has(aid) && (listsPlatform || !isPlatformPackage(aid));
+    });
   }
 
   /** A plain description for `cap info`. */
   describe(options: LoadFileOptions = {}): CapInfo {
     return {
       file: this.source,
-      package: { aid: toHex(this.packageAid), version: `${this.packageVersion.major}.${this.packageVersion.minor}`, ...(this.packageName !== undefined ? { name: this.packageName } : {}) },
+      package: {
+        aid: toHex(this.packageAid),
+        version: `${this.packageVersion.major}.${this.packageVersion.minor}`,
+        ...(this.packageName !== undefined ? { name: this.packageName } : {}),
+      },
       capFormat: `${this.capVersion.major}.${this.capVersion.minor}`,
       applets: this.applets.map((a) => toHex(a.aid)),
-      imports: this.imports.map((p) => ({ aid: toHex(p.aid), version: `${p.major}.${p.minor}`, ...(packageName(p.aid) !== undefined ? { name: packageName(p.aid)! } : {}) })),
+      imports: this.imports.map((p) => ({
+        aid: toHex(p.aid),
+        version: `${p.major}.${p.minor}`,
+        ...(packageName(p.aid) !== undefined ? { name: packageName(p.aid)! } : {}),
+      })),
       components: COMPONENT_NAMES.filter((n) => this.components.has(n)).map((n) => ({ name: n, size: this.components.get(n)!.length })),
       loadOrder: this.loadOrder(options),
       loadFileSize: this.loadFileDataBlock(options).length,
@@ -227,4 +255,12 @@ export interface CapInfo {
   readonly loadOrder: readonly ComponentName[];
   readonly loadFileSize: number;
   readonly sha256: string;
+}
+
+/** The Java Card platform RID (java.lang, javacard.*, javacardx.*) and the GlobalPlatform API package (org.globalplatform). */
+const PLATFORM_PACKAGE_PREFIXES = ['A000000062', 'A00000015100'];
+
+/** Whether an AID (hex) is a platform package that a card keeps in ROM. */
+export function isPlatformPackage(aidHex: string): boolean {
+  return PLATFORM_PACKAGE_PREFIXES.some((prefix) => aidHex.toUpperCase().startsWith(prefix));
 }

@@ -1,11 +1,11 @@
 /** The secure-channel scenario step: options from a profile or explicit values, and its errors. */
-import { toHex } from '../../src/apdu/hex.js';
-import { GpConfigError } from '../../src/gp/errors.js';
-import { secureChannelOptions } from '../../src/gp/script-step.js';
-import { GpSession } from '../../src/gp/session.js';
-import { listRegistry } from '../../src/gp/manager.js';
-import { vector } from '../support.js';
-import { EmulatedCard } from './emulated-card.js';
+import { toHex } from '../src/apdu/hex.js';
+import { GpConfigError } from '../src/gp/errors.js';
+import { secureChannelOptions } from '../src/runner/secure-channel.js';
+import { GpSession } from '../src/gp/session.js';
+import { listRegistry } from '../src/gp/manager.js';
+import { vector } from './support.js';
+import { EmulatedCard } from './gp/emulated-card.js';
 
 const dir = vector('scenarios');
 

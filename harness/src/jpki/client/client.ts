@@ -1,9 +1,9 @@
-import { digestInfo, hashMessage } from '../apdu/digest-info.js';
-import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../apdu/jpki-commands.js';
-import { ResponseApdu, formatSw } from '../apdu/response.js';
-import type { HashName } from '../script/scenario.js';
-import { HarnessError } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
+import { digestInfo, hashMessage, type HashName } from '../../apdu/digest-info.js';
+import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../../apdu/jpki-commands.js';
+import { ResponseApdu } from '../../apdu/response.js';
+
+import { CardStatusError } from '../../errors.js';
+import type { Transport } from '../../transport/transport.js';
 import { parseInformation, type AppletInformation } from './info.js';
 
 export const JPKI_AID = Uint8Array.from([0xd3, 0x92, 0xf0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01]);
@@ -17,16 +17,6 @@ export const JpkiFile = {
   AuthPin: 0x0018,
 } as const;
 
-/** A command the card refused; `sw` is the status word. */
-export class CardStatusError extends HarnessError {
-  readonly exitCode = 1;
-  constructor(
-    readonly command: string,
-    readonly sw: number,
-  ) {
-    super(`${command} failed: SW ${formatSw(sw)}`);
-  }
-}
 
 export type DigestAlgorithm = HashName;
 

@@ -1,4 +1,30 @@
-import type { BytePattern, SwPattern } from './scenario.js';
+/** Status-word patterns and masked hex: how scenarios, expectations and the CLI match card answers. */
+
+/** A status-word pattern such as 9000, 63Cx or 61xx: `sw & mask === value`. */
+export interface SwPattern {
+  readonly text: string;
+  readonly value: number;
+  readonly mask: number;
+}
+
+/** A byte-string pattern written as hex where an `x` nibble matches anything. */
+export interface BytePattern {
+  readonly text: string;
+  readonly value: Uint8Array;
+  readonly mask: Uint8Array;
+}
+
+export function swMatches(pattern: SwPattern, sw: number): boolean {
+  return (sw & pattern.mask) === pattern.value;
+}
+
+export function bytesMatch(pattern: BytePattern, data: Uint8Array): boolean {
+  if (data.length !== pattern.value.length) return false;
+  for (let i = 0; i < data.length; i++) {
+    if ((data[i]! & pattern.mask[i]!) !== pattern.value[i]) return false;
+  }
+  return true;
+}
 
 /** Parses hex where each `x`/`X` nibble is a wildcard; returns undefined when malformed. */
 export function parseMaskedHex(text: string): BytePattern | undefined {

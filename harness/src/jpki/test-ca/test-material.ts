@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GpSession } from '../gp/session.js';
-import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, type Diversification, type KeySet } from '../gp/keys.js';
-import { packageRoot } from '../sim/simulator-process.js';
-import type { Transport } from '../transport/transport.js';
-import { ResponseApdu } from '../apdu/response.js';
-import { selectAidCommand } from '../apdu/jpki-commands.js';
-import { readCardAuthorityCertificate, TEST_CARD_AUTHORITY_ROOT, verifyCardAuthority, type VerifiedCardAuthority } from '../gp/card-authority.js';
-import { readAttestation, verifyAttestation, type VerifiedAttestation } from './attestation.js';
-import { CardStatusError, JPKI_AID } from './client.js';
-import { personalise, type PersonalisationResult } from './personalise.js';
-import { diversifyContentKeys, type ContentKeys } from './sealer.js';
+import { GpSession } from '../../gp/session.js';
+import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, type Diversification, type KeySet } from '../../gp/keys.js';
+import { packageRoot } from '../../sim/simulator-process.js';
+import type { Transport } from '../../transport/transport.js';
+import { ResponseApdu } from '../../apdu/response.js';
+import { selectAidCommand } from '../../apdu/jpki-commands.js';
+import { readCardAuthorityCertificate, TEST_CARD_AUTHORITY_ROOT, verifyCardAuthority, type VerifiedCardAuthority } from '../../gp/card-authority.js';
+import { readAttestation, verifyAttestation, type VerifiedAttestation } from '../sp-tsm/attestation.js';
+import { CardStatusError } from '../../errors.js';
+import { JPKI_AID } from '../client/client.js';
+import { personalise, type PersonalisationResult } from '../sp-tsm/personalise.js';
+import { diversifyContentKeys, type ContentKeys } from '../sp-tsm/sealer.js';
 import { TestCertificateAuthority } from './test-ca.js';
 
 /**

@@ -1,3 +1,4 @@
+import { HarnessError } from '../../errors.js';
 /** The applet's information record (GET DATA 80 CA 01 01), decoded. */
 export interface AppletInformation {
   readonly lifecycle: 'pre-personalised' | 'personalised' | 'terminated' | `unknown (${string})`;
@@ -17,8 +18,9 @@ export interface AppletInformation {
   readonly contentKeyCheckValue?: string;
 }
 
-export class InformationFormatError extends Error {
-  override readonly name = 'InformationFormatError';
+/** The card answered GET DATA with a record the harness cannot read: a card error, exit code 3. */
+export class InformationFormatError extends HarnessError {
+  readonly exitCode = 3;
 }
 
 const LIFECYCLES: Record<number, AppletInformation['lifecycle']> = {

@@ -1,8 +1,9 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { ResponseApdu } from '../apdu/response.js';
-import { HarnessError } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
-import { CardStatusError, JPKI_AID } from './client.js';
+import { ResponseApdu } from '../../apdu/response.js';
+import { HarnessError } from '../../errors.js';
+import type { Transport } from '../../transport/transport.js';
+import { CardStatusError } from '../../errors.js';
+import { JPKI_AID } from '../client/client.js';
 
 /**
  * The applet's attested key-transport key (docs/personalisation.md, "Key establishment"):

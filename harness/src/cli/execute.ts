@@ -7,7 +7,9 @@ import { loadScripts } from '../script/load.js';
 import { filterByTags, type Scenario } from '../script/scenario.js';
 import { openCard, type CardOptions } from '../transport/open.js';
 import type { Transport } from '../transport/transport.js';
-import { runSuite, type RunListener, type SuiteResult } from './runner.js';
+import type { RunListener, SuiteResult } from '../results.js';
+import { runSuite } from '../runner/runner.js';
+import { openScriptSession } from '../runner/secure-channel.js';
 
 export interface ExecuteOptions extends CardOptions, ApdutoolOptions {
   /** Files, folders or globs of scenarios (.yaml/.yml) and apdutool scripts (.scr/.apdu). */
@@ -40,7 +42,10 @@ export interface ExecuteResult {
   readonly exitCode: number;
 }
 
-/** Everything `jpki-harness run` does, as one call: load, filter, open, run, report, close. */
+/**
+ * Everything `jpki-harness run` does, as one call: load, filter, open, run, report, close. It lives with
+ * the CLI because it owns what a command owns: report files, the console, and SIGINT/SIGTERM.
+ */
 export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult> {
   const loaded: Scenario[] = loadScripts(options.scripts, options);
   const scenarios = loaded.map((s) => filterByTags(s, options.tags ?? [], options.excludeTags ?? [])).filter((s) => s.steps.length > 0);
@@ -72,6 +77,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       ...(options.warmup !== undefined ? { warmup: options.warmup } : {}),
       ...(options.stopOnFailure !== undefined ? { stopOnFailure: options.stopOnFailure } : {}),
       ...(options.vars !== undefined ? { vars: options.vars } : {}),
+      openSecureChannel: openScriptSession,
       echo: (message) => {
         if (options.console !== false && !options.console?.quiet) process.stdout.write(`${message}\n`);
       },
@@ -86,7 +92,7 @@ export async function executeRun(options: ExecuteOptions): Promise<ExecuteResult
       process.off('SIGTERM', onSignal);
     }
   }
-  let exitCode = suite.exitCode;
+  const exitCode = suite.exitCode;
   try {
     await card.close({ checkTrace: !suite.aborted && !options.stopOnFailure });
   } catch (error) {

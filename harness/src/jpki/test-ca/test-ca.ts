@@ -2,11 +2,15 @@ import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { packageRoot } from '../sim/simulator-process.js';
+import { packageRoot } from '../../sim/simulator-process.js';
 
 type Provider = Parameters<typeof x509.cryptoProvider.set>[0];
 type CryptoKey = webcrypto.CryptoKey;
-type GeneratorKey = Parameters<typeof x509.X509CertificateGenerator.create>[0] extends infer P ? (P extends { signingKey: infer K } ? K : never) : never;
+type GeneratorKey = Parameters<typeof x509.X509CertificateGenerator.create>[0] extends infer P
+  ? P extends { signingKey: infer K }
+    ? K
+    : never
+  : never;
 
 x509.cryptoProvider.set(webcrypto as unknown as Provider);
 
@@ -34,7 +38,11 @@ export class TestCertificateAuthority {
   }
 
   /** A user-authentication certificate (digitalSignature, clientAuth) for the public key, valid `years`. */
-  async issue(subjectPublicKeyInfo: Uint8Array, subject = 'CN=TEST User Authentication Subscriber, O=JPKI-SIM TEST ONLY, C=JP', years = 5): Promise<Uint8Array> {
+  async issue(
+    subjectPublicKeyInfo: Uint8Array,
+    subject = 'CN=TEST User Authentication Subscriber, O=JPKI-SIM TEST ONLY, C=JP',
+    years = 5,
+  ): Promise<Uint8Array> {
     const publicKey = await webcrypto.subtle.importKey('spki', subjectPublicKeyInfo, RSA_SHA256, true, ['verify']);
     const notBefore = new Date();
     const notAfter = new Date(notBefore);
@@ -47,7 +55,10 @@ export class TestCertificateAuthority {
       issuer: this.certificate.subject,
       notBefore,
       notAfter,
+      // @peculiar/x509 types its keys with the DOM's CryptoKey, which this Node-only build does not declare.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unnecessary-type-assertion
       publicKey: publicKey as unknown as GeneratorKey,
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unnecessary-type-assertion
       signingKey: this.signingKey as unknown as GeneratorKey,
       signingAlgorithm: RSA_SHA256,
       extensions: [

@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { ResponseApdu } from '../apdu/response.js';
-import { HarnessError } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
+import { ResponseApdu } from '../../apdu/response.js';
+import { HarnessError } from '../../errors.js';
+import type { Transport } from '../../transport/transport.js';
 import type { VerifiedAttestation } from './attestation.js';
-import { CardStatusError } from './client.js';
-import { parseInformation, type AppletInformation } from './info.js';
+import { CardStatusError } from '../../errors.js';
+import { parseInformation, type AppletInformation } from '../client/info.js';
 import { keyImportLayout } from './key-import.js';
 import {
   answerTagMatches,
@@ -106,7 +106,12 @@ export class AppletAdministration {
    * Checks that the applet holds `keys` (establishing them by key transport to the attested
    * key when it holds none), and learns the counter to continue from.
    */
-  static async open(session: Transport, keys: ContentKeys, attestation?: VerifiedAttestation, onStep?: (step: string) => void): Promise<AppletAdministration> {
+  static async open(
+    session: Transport,
+    keys: ContentKeys,
+    attestation?: VerifiedAttestation,
+    onStep?: (step: string) => void,
+  ): Promise<AppletAdministration> {
     let info = await readInformation(session);
     if (info.lifecycle === 'terminated') throw new PersonalisationError('the applet is terminated: install a new instance');
     const expected = contentKeyCheckValue(keys);

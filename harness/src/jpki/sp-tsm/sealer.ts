@@ -1,5 +1,5 @@
 import { constants, createCipheriv, publicEncrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { aesCmac } from '../gp/crypto.js';
+import { aesCmac } from '../../gp/crypto.js';
 
 /** What a sealed envelope carries; the applet's PUT CONTENT P1. */
 export enum ContentTarget {
@@ -73,6 +73,11 @@ export function tagMatches(keys: ContentKeys, target: ContentTarget, envelope: U
 
 /** The PUT CONTENT APDUs (unwrapped) carrying one envelope, in blocks of at most `blockSize` bytes. */
 export function putContentCommands(target: ContentTarget, envelope: Uint8Array, blockSize = 224): Uint8Array[] {
+  return chainedAdminCommands(0xdb, target, envelope, blockSize);
+}
+
+/** 84 INS P1 block…: an admin payload in blocks, P2 the block number with 0x80 on the last. */
+function chainedAdminCommands(ins: number, p1: number, envelope: Uint8Array, blockSize: number): Uint8Array[] {
   if (blockSize < 1 || blockSize > 255) throw new RangeError('blockSize must be 1..255');
   const blocks = Math.ceil(envelope.length / blockSize);
   if (blocks > 128) throw new RangeError(`envelope needs ${blocks} blocks; at most 128`);
@@ -80,7 +85,7 @@ export function putContentCommands(target: ContentTarget, envelope: Uint8Array, 
   for (let b = 0; b < blocks; b++) {
     const chunk = envelope.subarray(b * blockSize, Math.min(envelope.length, (b + 1) * blockSize));
     const p2 = b | (b === blocks - 1 ? 0x80 : 0);
-    commands.push(Uint8Array.from([0x84, 0xdb, target, p2, chunk.length, ...chunk]));
+    commands.push(Uint8Array.from([0x84, ins, p1, p2, chunk.length, ...chunk]));
   }
   return commands;
 }
@@ -186,8 +191,5 @@ export function contentKeyCheckValue(keys: ContentKeys): Uint8Array {
 
 /** The SET CONTENT KEYS APDUs (unwrapped) for a key-transport payload: 84 D4 00 block. */
 export function setContentKeysCommands(payload: Uint8Array, blockSize = 224): Uint8Array[] {
-  return putContentCommands(0 as ContentTarget, payload, blockSize).map((command) => {
-    command[1] = 0xd4;
-    return command;
-  });
+  return chainedAdminCommands(0xd4, 0x00, payload, blockSize);
 }
