@@ -10,8 +10,6 @@ import path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { packageRoot } from '../sim/simulator-process.js';
 
-type GeneratorKey = Parameters<typeof x509.X509CertificateGenerator.create>[0] extends infer P ? (P extends { signingKey: infer K } ? K : never) : never;
-
 const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 /** An OID under the example private-enterprise arc, for the padding extension. */
 const PADDING_OID = '1.3.6.1.4.1.32473.1.1';
@@ -36,8 +34,8 @@ export async function certificateOfSize(size: number, directory = certificatesDi
       issuer: ca.subject,
       notBefore: new Date('2025-01-01T00:00:00Z'),
       notAfter: new Date('2035-01-01T00:00:00Z'),
-      publicKey: publicKey as unknown as GeneratorKey,
-      signingKey: caKey as unknown as GeneratorKey,
+      publicKey,
+      signingKey: caKey,
       signingAlgorithm: RSA_SHA256,
       extensions: [
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
