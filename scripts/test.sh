@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_system_packages || log "continuing without some system packages; dependent tests will be skipped"
+ensure_optional_packages
 ensure_node_modules || exit 1
 ensure_pcscd || log "pcscd unavailable: the pcsc-transport tests will be skipped"
 
