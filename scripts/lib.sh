@@ -12,11 +12,18 @@ log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 # Install missing system packages with apt when we are allowed to (root, apt present).
-ensure_optional_packages() {
+# The packages of the list given that dpkg does not report installed, space-separated.
+missing_packages() {
   local missing=""
-  for p in $JPKI_OPTIONAL_APT_PACKAGES; do
+  for p in $1; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
+  echo "$missing"
+}
+
+ensure_optional_packages() {
+  local missing
+  missing=$(missing_packages "$JPKI_OPTIONAL_APT_PACKAGES")
   [ -z "$missing" ] && return 0
   if [ "$(id -u)" = 0 ] && have apt-get; then
     log "installing optional system packages:$missing"
@@ -28,10 +35,8 @@ ensure_optional_packages() {
 }
 
 ensure_system_packages() {
-  local missing=""
-  for p in $JPKI_APT_PACKAGES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-  done
+  local missing
+  missing=$(missing_packages "$JPKI_APT_PACKAGES")
   [ -z "$missing" ] && return 0
   if [ "$(id -u)" = 0 ] && have apt-get; then
     log "installing system packages:$missing"
