@@ -57,16 +57,24 @@ export class PassThroughTransport implements Transport {
 }
 
 /**
- * Opens `reader` once the card with this suite's own `atr` is in it: the vpcd slots are shared by
- * suites, and another suite's card may occupy the slot for a while.
+ * Opens `reader` once the simulated card with this suite's own `atr` is in it and answers: the vpcd
+ * slots are shared by suites, and another suite's card may occupy the slot for a while.
  */
 export async function openOwnCard(reader: string, atr: string, timeoutMs = 45000): Promise<PcscTransport> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const t = await PcscTransport.open({ reader, timeoutMs: 15000 });
-      if (toHex(t.atr) === atr) return t;
-      await t.close();
+      if (toHex(t.atr) === atr) {
+        // Just after a restart or a power loss pcscd may still hand out the card that is leaving:
+        // only a card that answers (the simulator's stateless status command) is taken.
+        const answered = await t.transmit(Uint8Array.of(0xff, 0x70, 0x00, 0x00, 0x00)).then(
+          () => true,
+          () => false,
+        );
+        if (answered) return t;
+      }
+      await t.close().catch(() => undefined);
     } catch (e) {
       if (Date.now() > deadline) throw e;
     }
