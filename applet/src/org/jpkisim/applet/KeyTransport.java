@@ -4,7 +4,6 @@ import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.Util;
-import javacard.security.CryptoException;
 import javacard.security.KeyBuilder;
 import javacard.security.KeyPair;
 import javacard.security.MessageDigest;
@@ -88,7 +87,8 @@ final class KeyTransport {
                 authority.init(Authority.MODE_SIGN);
                 // In and out may overlap (GP API): the APDU buffer has room for the signature alone.
                 signed = authority.sign(scratch, (short) 0, STATEMENT_BYTES, scratch, (short) 0);
-            } catch (CryptoException refused) {
+            } catch (Exception refused) {
+                // CryptoException, or a platform's SecurityException: no attestation either way.
                 signed = 0;
             }
             if (signed != SIGNATURE_BYTES) {
@@ -135,7 +135,9 @@ final class KeyTransport {
         try {
             rsa.init(pair.getPrivate(), Cipher.MODE_DECRYPT);
             return rsa.doFinal(in, inOffset, SIGNATURE_BYTES, out, outOffset);
-        } catch (CryptoException badBlock) {
+        } catch (Exception badBlock) {
+            // A bad padding (CryptoException), or a block that decrypts to more than the RAM
+            // window holds (ArrayIndexOutOfBoundsException): both are just a failed transport.
             return -1;
         }
     }

@@ -248,6 +248,21 @@ class AdminTest {
         }
     }
 
+    /** A key-transport block that decrypts to more than two keys is refused like any other: 6982, never 6F00. */
+    @Test
+    void oversizedKeyTransportPlaintextIsRefused() throws Exception {
+        card.authenticate();
+        javax.crypto.Cipher rsa = javax.crypto.Cipher.getInstance("RSA/ECB/PKCS1Padding");
+        rsa.init(javax.crypto.Cipher.ENCRYPT_MODE, card.transportKey());
+        byte[] payload = ContentSealer.concat(rsa.doFinal(new byte[200]), new byte[16]);
+        List<String> apdus = card.blockApdus("84D400", payload);
+        assertEquals("9000", card.send(apdus.get(0)));
+        assertEquals("6982", card.send(apdus.get(1)));
+        assertEquals(null, info().get(0x8A));
+        card.setContentKeys();
+        assertEquals(Card.hex(card.sealer.checkValue()), info().get(0x8A));
+    }
+
     @Test
     void getDataOtherTagsAndUnknownAdminInstructions() {
         assertEquals("6A88", card.send("80CA00FE00"));
