@@ -6,12 +6,10 @@
  * one is that instance personalised by the SP-TSM with the TEST credential.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { JPKI_AID } from '../jpki/client/client.js';
 import { CardStatusError } from '../errors.js';
-import { personalise, AppletAdministration, type PersonalisationResult } from '../jpki/sp-tsm/personalise.js';
-import { attestCard, testContentKeysFor, TEST_PIN } from '../jpki/test-ca/test-material.js';
-import { TestCertificateAuthority } from '../jpki/test-ca/test-ca.js';
+import { AppletAdministration, type PersonalisationResult } from '../jpki/sp-tsm/personalise.js';
+import { attestCard, personaliseWithTestCredential, testContentKeysFor } from '../jpki/test-ca/test-material.js';
 import { GpSession } from '../gp/session.js';
 import { buildInstallParameters, deleteObject, encodePrivileges, installForInstall } from '../gp/commands.js';
 import { gpStatusError } from '../gp/errors.js';
@@ -24,7 +22,6 @@ import { standardStack } from '../transport/wrappers.js';
 import { encodeCommand } from '../apdu/command.js';
 import { ResponseApdu } from '../apdu/response.js';
 import { toHex } from '../apdu/hex.js';
-import { certificatesDirectory } from './certificates.js';
 import { TimedTransport } from './timed-transport.js';
 import type { CompatTarget } from './target.js';
 
@@ -145,27 +142,11 @@ export class CardUnderTest {
    * keys by key transport, then key (imported, or generated on the card), certificates and PIN.
    */
   async personalise(options: { generate?: boolean; certificate?: Uint8Array } = {}): Promise<PersonalisationResult> {
-    const directory = certificatesDirectory();
-    const ca = await TestCertificateAuthority.load(directory);
-    const { attestation } = await attestCard(this.transport, this.root);
-    const session = await this.adminSession();
-    try {
-      return await personalise(
-        session,
-        {
-          contentKeys: testContentKeysFor(attestation),
-          attestation,
-          key: options.generate ? { generate: true } : { import: readFileSync(path.join(directory, 'test-auth.key.pem')) },
-          ...(options.generate ? {} : { certificate: options.certificate ?? readFileSync(path.join(directory, 'test-auth.der')) }),
-          caCertificate: ca.der,
-          pin: TEST_PIN,
-          pinPolicy: 'pin-required',
-        },
-        { certify: (spki) => ca.issue(spki) },
-      );
-    } finally {
-      await session.end();
-    }
+    return personaliseWithTestCredential(this.transport, {
+      ...options,
+      cardAuthorityRoot: this.root,
+      openSession: () => this.adminSession(),
+    });
   }
 
   /** The SP-TSM's administration of the personalised applet (PIN reset, termination). */

@@ -50,7 +50,7 @@ maybe('a reader-side attacker through pcscd, after the SP-TSM personalised the c
     expect(await sw('8C DA0000 01 01')).toBe('6982');
     expect(await sw('00A4020C02 0017')).toBe('9000');
     expect(await sw(`802A0080 33 ${SHA256_DIGEST_INFO} 00`)).toBe('6982');
-    // The same with channels 1-3 open on the applet's security domain: nothing verifies there either.
+    // 89-8B name channels 1-3, not open on this link: refused by the runtime (6881) or, if open, by the gate (6982).
     for (const cla of ['89', '8A', '8B']) {
       const answer = await sw(`${cla}DA0000 01 01`);
       expect(['6982', '6881']).toContain(answer);

@@ -62,6 +62,10 @@ export interface TestPersonalisationOptions {
   readonly onStep?: (step: string) => void;
   /** The card authority root to trust (DER); default the simulator's TEST root. */
   readonly cardAuthorityRoot?: Uint8Array;
+  /** The user-authentication certificate to write for the imported TEST key (default test-auth.der). */
+  readonly certificate?: Uint8Array;
+  /** Opens the administration session (default openAdminSession with the TEST keys); a card profile's keys go here. */
+  readonly openSession?: () => Promise<GpSession>;
 }
 
 /** The applet's key-transport key, checked: CASD certificate against the root, then the CASD's signature over the key. */
@@ -96,7 +100,7 @@ export async function personaliseWithTestCredential(transport: Transport, option
   const ca = await TestCertificateAuthority.load(directory);
   options.onStep?.('card authority and applet attestation');
   const { attestation } = await attestCard(transport, options.cardAuthorityRoot);
-  const session = await openAdminSession(transport);
+  const session = await (options.openSession ?? (() => openAdminSession(transport)))();
   try {
     return await personalise(
       session,
@@ -104,7 +108,7 @@ export async function personaliseWithTestCredential(transport: Transport, option
         contentKeys: testContentKeysFor(attestation),
         attestation,
         key: options.generate ? { generate: true } : { import: readFileSync(path.join(directory, 'test-auth.key.pem')) },
-        ...(options.generate ? {} : { certificate: readFileSync(path.join(directory, 'test-auth.der')) }),
+        ...(options.generate ? {} : { certificate: options.certificate ?? readFileSync(path.join(directory, 'test-auth.der')) }),
         caCertificate: ca.der,
         pin: options.pin ?? TEST_PIN,
         pinPolicy: options.pinLess ? 'pin-less' : 'pin-required',
