@@ -156,18 +156,10 @@ public final class Scp02CardSession implements CardSession {
     public byte[] unwrap(byte[] apdu) {
         CommandApdu command = CommandApdu.parse(apdu);
         rmacCommand = null;
-        switch (SecureMessaging.of(command.cla)) {
-            case SecureMessaging.UNPROCESSED:
-                throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "secure messaging in a form this session does not process");
-            case SecureMessaging.NONE:
-                if (authenticated && (level & SecurityLevels.C_MAC) != 0) {
-                    throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "plain command where the level requires a C-MAC");
-                }
-                // A plain command in an R-MAC session (level 10) still gets an R-MAC on its response.
-                rememberForRmac(command, command.data);
-                return apdu.clone();
-            default:
-                break;
+        if (SecureMessaging.plainCommandPasses(command.cla, authenticated, level)) {
+            // A plain command in an R-MAC session (level 10) still gets an R-MAC on its response.
+            rememberForRmac(command, command.data);
+            return apdu.clone();
         }
         if (!authenticated || (level & SecurityLevels.C_MAC) == 0) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "secured command outside a C-MAC session");

@@ -134,16 +134,8 @@ public final class Scp03CardSession implements CardSession {
     @Override
     public byte[] unwrap(byte[] apdu) {
         CommandApdu command = CommandApdu.parse(apdu);
-        switch (SecureMessaging.of(command.cla)) {
-            case SecureMessaging.UNPROCESSED:
-                throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "secure messaging in a form this session does not process");
-            case SecureMessaging.NONE:
-                if (authenticated && (level & SecurityLevels.C_MAC) != 0) {
-                    throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "plain command where the level requires a C-MAC");
-                }
-                return apdu.clone();
-            default:
-                break;
+        if (SecureMessaging.plainCommandPasses(command.cla, authenticated, level)) {
+            return apdu.clone();
         }
         if (!authenticated || (level & SecurityLevels.C_MAC) == 0) {
             throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "secured command outside a C-MAC session");

@@ -41,4 +41,23 @@ public final class SecureMessaging {
                 return UNPROCESSED;
         }
     }
+
+    /**
+     * The unwrap rule both secure channel protocols share: an SM form no session processes, or a
+     * plain command where the session's level requires a C-MAC, is refused (6982). Returns true
+     * for a plain command that may pass as it is, false for a GP-protected one to unwrap.
+     */
+    public static boolean plainCommandPasses(int cla, boolean authenticated, int level) {
+        switch (of(cla)) {
+            case UNPROCESSED:
+                throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "secure messaging in a form this session does not process");
+            case NONE:
+                if (authenticated && (level & SecurityLevels.C_MAC) != 0) {
+                    throw new ScpException(StatusWords.SECURITY_STATUS_NOT_SATISFIED, "plain command where the level requires a C-MAC");
+                }
+                return true;
+            default:
+                return false;
+        }
+    }
 }
