@@ -89,6 +89,7 @@ maybe('a reader-side attacker through pcscd, after the SP-TSM personalised the c
   });
 });
 
+if (!simulatorJarBuilt()) announceSkip('jpki-harness attest', 'build/jpki-simulator.jar is missing (run ant simulator)');
 describe('jpki-harness attest: what an SP-TSM checks before it sends anything', () => {
   const attest = (...args: string[]) => spawnSync(process.execPath, [CLI, 'attest', '-t', 'sim', ...args], { encoding: 'utf8', timeout: 30000 });
   (simulatorJarBuilt() ? test : test.skip)('the simulated card attests its applet key under the TEST card authority; another root is refused with exit 3', () => {
