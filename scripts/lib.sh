@@ -80,3 +80,33 @@ ensure_pcscd() {
   log "pcscd did not come up; see /tmp/jpki-pcscd.log"
   return 1
 }
+
+# PostgreSQL for the services' second engine: Debian's package, its default cluster started, a TEST role
+# and its URL exported as JPKI_TEST_POSTGRES_URL (the services suites then run on it as well as on SQLite).
+# A server already named by JPKI_TEST_POSTGRES_URL is used as it is.
+JPKI_TEST_POSTGRES_ROLE=jpki
+JPKI_TEST_POSTGRES_PASSWORD=jpki-test
+ensure_postgres() {
+  if [ -n "${JPKI_TEST_POSTGRES_URL:-}" ]; then return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    log "PostgreSQL: not root, so not started; set JPKI_TEST_POSTGRES_URL to run the services suites on it"
+    return 1
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    log "installing PostgreSQL (Debian's postgresql package)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null || return 1
+  fi
+  local version
+  version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  if ! pg_lsclusters -h 2>/dev/null | grep -q "^$version main"; then
+    pg_createcluster "$version" main >/dev/null || return 1
+  fi
+  if ! pg_lsclusters -h | grep -q "^$version main .* online"; then
+    log "starting PostgreSQL $version"
+    pg_ctlcluster "$version" main start || return 1
+  fi
+  local port
+  port=$(pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main" { print $3 }')
+  su postgres -c "psql -q -p $port -c \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$JPKI_TEST_POSTGRES_ROLE') THEN CREATE ROLE $JPKI_TEST_POSTGRES_ROLE LOGIN CREATEDB PASSWORD '$JPKI_TEST_POSTGRES_PASSWORD'; END IF; END \\\$\\\$;\"" >/dev/null || return 1
+  export JPKI_TEST_POSTGRES_URL="postgres://$JPKI_TEST_POSTGRES_ROLE:$JPKI_TEST_POSTGRES_PASSWORD@127.0.0.1:$port/postgres"
+}

@@ -11,6 +11,7 @@ ensure_system_packages || log "continuing without some system packages; dependen
 ensure_optional_packages
 ensure_node_modules || exit 1
 ensure_pcscd || log "pcscd unavailable: the pcsc-transport tests will be skipped"
+ensure_postgres || log "PostgreSQL unavailable: the services suites run on SQLite only (each says so)"
 
 mkdir -p build/test-results
 rm -rf dist

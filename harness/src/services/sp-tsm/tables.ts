@@ -1,0 +1,116 @@
+/**
+ * The SP-TSM's state. An application moves through its states by one row update per transition, each in
+ * one transaction, guarded by the state it leaves (`where state = …`), so a crash between two steps
+ * leaves a row that says exactly where the flow stands and a second worker can never take the same step.
+ */
+import type { Generated, Kysely, Migration } from 'kysely';
+import { serialColumn, type DatabaseEngine } from '../db/columns.js';
+
+export type ApplicationState =
+  | 'received' // signature, chain and revocation checked; password hashed; access code not yet sent
+  | 'awaiting-write' // access code delivered out of band; the applicant may authorise the write
+  | 'locked' // too many failed write authorisations
+  | 'writing' // a write session is running (installation, then personalisation)
+  | 'personalised' // the SIM holds the credential
+  | 'failed'; // given up; the reason is in the last event
+
+export interface ApplicationsTable {
+  id: string;
+  /** SHA-256 of the signed application bytes: the same application is stored once, however often it arrives. */
+  application_digest: string;
+  created_at: number;
+  updated_at: number;
+  state: ApplicationState;
+  /** The signer (the applicant's My Number card signature certificate). */
+  signer_serial: string;
+  signer_subject: string;
+  signer_certificate: string;
+  /** The designated SIM: SHA-256 of its card authority (CASD) certificate, and the identity it certifies. */
+  designated_card: string;
+  designated_card_identity: string;
+  key_generation: 'jpki-system' | 'on-card';
+  pin_policy: 'pin-required' | 'pin-less';
+  /** scrypt parameters, salt and hash of the password the applicant chose. */
+  password_hash: string;
+  access_code_hash: string | null;
+  access_code_expires_at: number | null;
+  failed_attempts: number;
+  /** Where the access code goes (a mailbox name). */
+  contact: string;
+  /** The JPKI system's issuance for this application. */
+  issuance_id: string | null;
+  /** Set once personalised: the key's SPKI fingerprint on the SIM. */
+  key_fingerprint: string | null;
+}
+
+export interface WriteSessionsTable {
+  id: string;
+  application_id: string;
+  /** SHA-256 of the bearer token the device agent presents; the token itself is never stored. */
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  state: 'open' | 'running' | 'done' | 'failed';
+}
+
+export interface SpTsmEventsTable {
+  id: Generated<number>;
+  application_id: string;
+  at: number;
+  step: string;
+  detail: string;
+}
+
+export interface SpTsmTables {
+  sp_applications: ApplicationsTable;
+  sp_write_sessions: WriteSessionsTable;
+  sp_events: SpTsmEventsTable;
+}
+
+const created = (engine: DatabaseEngine): Migration => ({
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('sp_applications')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('application_digest', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('signer_serial', 'text', (c) => c.notNull())
+      .addColumn('signer_subject', 'text', (c) => c.notNull())
+      .addColumn('signer_certificate', 'text', (c) => c.notNull())
+      .addColumn('designated_card', 'text', (c) => c.notNull())
+      .addColumn('designated_card_identity', 'text', (c) => c.notNull())
+      .addColumn('key_generation', 'text', (c) => c.notNull())
+      .addColumn('pin_policy', 'text', (c) => c.notNull())
+      .addColumn('password_hash', 'text', (c) => c.notNull())
+      .addColumn('access_code_hash', 'text')
+      .addColumn('access_code_expires_at', 'bigint')
+      .addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('contact', 'text', (c) => c.notNull())
+      .addColumn('issuance_id', 'text')
+      .addColumn('key_fingerprint', 'text')
+      .execute();
+    await db.schema.createIndex('sp_applications_state').on('sp_applications').column('state').execute();
+    await db.schema
+      .createTable('sp_write_sessions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('application_id', 'text', (c) => c.notNull().references('sp_applications.id'))
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('sp_events')
+      .$call(serialColumn(engine))
+      .addColumn('application_id', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('step', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await db.schema.createIndex('sp_events_application').on('sp_events').column('application_id').execute();
+  },
+});
+
+export const spTsmMigrations = (engine: DatabaseEngine): Record<string, Migration> => ({ '2026-11-29-02-sp-tsm': created(engine) });

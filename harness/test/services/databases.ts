@@ -1,0 +1,75 @@
+/**
+ * The databases every services suite runs on: a fresh SQLite file always, and a fresh PostgreSQL database
+ * when a server is reachable (scripts/lib.sh starts Debian's on CI and exports JPKI_TEST_POSTGRES_URL).
+ * A missing PostgreSQL is announced loudly, never silently skipped.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type OpenedDatabase } from '../../src/services/db/database.js';
+import { migrateToLatest } from '../../src/services/db/migrate.js';
+import { announceSkip } from '../support.js';
+
+export interface TestDatabase {
+  readonly name: 'sqlite' | 'postgres';
+  /** Creates a fresh, migrated database; `dispose` drops it. */
+  create(): Promise<{ opened: OpenedDatabase; url: string; dispose: () => Promise<void> }>;
+}
+
+const postgresUrl = process.env.JPKI_TEST_POSTGRES_URL;
+
+const sqlite: TestDatabase = {
+  name: 'sqlite',
+  async create() {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jpki-db-'));
+    const url = path.join(dir, 'state.sqlite');
+    const opened = await openDatabase(url);
+    await migrateToLatest(opened.db, opened.engine);
+    return {
+      opened,
+      url,
+      dispose: async () => {
+        await opened.db.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+const postgres = (admin: string): TestDatabase => ({
+  name: 'postgres',
+  async create() {
+    const name = `jpki_test_${randomBytes(6).toString('hex')}`;
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    await client.query(`CREATE DATABASE ${name}`);
+    await client.end();
+    const u = new URL(admin);
+    u.pathname = `/${name}`;
+    const url = u.toString();
+    const opened = await openDatabase(url);
+    await migrateToLatest(opened.db, opened.engine);
+    return {
+      opened,
+      url,
+      dispose: async () => {
+        await opened.db.destroy();
+        const c = new pg.Client({ connectionString: admin });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.end();
+      },
+    };
+  },
+});
+
+/** SQLite, plus PostgreSQL when JPKI_TEST_POSTGRES_URL names a reachable server. */
+export function testDatabases(suite: string): TestDatabase[] {
+  if (!postgresUrl) {
+    announceSkip(`${suite} on PostgreSQL`, 'JPKI_TEST_POSTGRES_URL is not set (scripts/test.sh starts Debian\'s PostgreSQL and sets it when run as root)');
+    return [sqlite];
+  }
+  return [sqlite, postgres(postgresUrl)];
+}
