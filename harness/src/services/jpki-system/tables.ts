@@ -95,5 +95,4 @@ const created = (): Migration => ({
   },
 });
 
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- every role's migrations take the engine
 export const jpkiSystemMigrations = (_engine: DatabaseEngine): Record<string, Migration> => ({ '2026-11-29-01-jpki-system': created() });
