@@ -13,6 +13,10 @@ export interface MnoInstallationsTable {
   card: string;
   ssd_aid: string;
   state: InstallationState;
+  /** SHA-256 of the bearer token of its remote session; the token itself is never stored. */
+  token_hash: string;
+  /** The card's key diversification data, learnt in the session: the SSD's first keys derive from it. */
+  kdd: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -40,6 +44,8 @@ const created = (engine: DatabaseEngine): Migration => ({
       .addColumn('card', 'text', (c) => c.notNull())
       .addColumn('ssd_aid', 'text', (c) => c.notNull())
       .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('token_hash', 'text', (c) => c.notNull())
+      .addColumn('kdd', 'text')
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .addUniqueConstraint('mno_installations_request', ['requested_by', 'request_ref'])

@@ -51,6 +51,8 @@ export interface WriteSessionsTable {
   created_at: number;
   expires_at: number;
   state: 'open' | 'running' | 'done' | 'failed';
+  /** The SIM credential's first PIN, sealed under a key derived from the session token (which only the agent holds). */
+  pin_sealed: string;
 }
 
 export interface SpTsmEventsTable {
@@ -100,6 +102,7 @@ const created = (engine: DatabaseEngine): Migration => ({
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('expires_at', 'bigint', (c) => c.notNull())
       .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('pin_sealed', 'text', (c) => c.notNull())
       .execute();
     await db.schema
       .createTable('sp_events')

@@ -1,0 +1,357 @@
+/**
+ * The SP-TSM as a service: it takes signed applications (②–⑤), has the JPKI system issue (⑥–⑨),
+ * sends the access code out of band (⑪), authenticates the write with access code and password (⑫–⑬),
+ * and runs the write on the designated SIM through the device agent (⑭–⑱). Every transition of an
+ * application is one row update in one transaction, guarded by the state it leaves, and recorded as
+ * an event; a restarted SP-TSM picks every application up where its row says it stands.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { verifyCardAuthority } from '../../gp/card-authority.js';
+import { HarnessError } from '../../errors.js';
+import { cardName } from '../card-identity.js';
+import type { Database } from '../db/database.js';
+import { callJson } from '../http/client.js';
+import { badRequest, notFound, ServiceError } from '../http/errors.js';
+import type { RequestContext, Route } from '../http/server.js';
+import type { Handover } from '../mno-tsm/service.js';
+import { DeviceAgentGoneError, type FlowOutcome, type RemoteCard } from '../remote-apdu/remote-card.js';
+import { RemoteSessions, tokenDigest } from '../remote-apdu/sessions.js';
+import { checkApplication } from './application.js';
+import type { JpkiSystemPort } from './jpki-port.js';
+import type { Mailbox } from './mailbox.js';
+import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
+import type { ApplicationState, ApplicationsTable } from './tables.js';
+import { openUnderToken, sealUnderToken } from './token-seal.js';
+import { runWrite, type SpKeys, type WriteContext } from './write-flow.js';
+
+export interface SpTsmConfig {
+  readonly db: Database;
+  readonly publicUrl: () => string;
+  readonly mailbox: Mailbox;
+  readonly jpki: JpkiSystemPort;
+  readonly mno: { readonly url: string; readonly apiKey: string };
+  readonly keys: SpKeys;
+  readonly cardAuthorityRoot: Uint8Array;
+  readonly now?: () => number;
+  readonly accessCodeLifetimeMs?: number;
+  readonly writeSessionLifetimeMs?: number;
+  /** Failed write authorisations before the application locks (default 5). */
+  readonly maxFailedAttempts?: number;
+  /** Write authorisations per client address per minute (default 20). */
+  readonly attemptsPerMinute?: number;
+  readonly idleTimeoutMs?: number;
+  readonly passwordHashParameters?: { N: number; r: number; p: number };
+}
+
+export interface ApplicationStatus {
+  readonly id: string;
+  readonly state: ApplicationState;
+  readonly keyGeneration: string;
+  readonly keyFingerprint?: string;
+  readonly events: readonly { at: string; step: string; detail: string }[];
+}
+
+export interface WriteAuthorisation {
+  readonly sessionId: string;
+  readonly token: string;
+  readonly remoteUrl: string;
+  readonly expiresAt: string;
+}
+
+const PIN_PURPOSE = 'jpki-sim write session: first PIN';
+
+/** The PIN of the write request: four digits. */
+function pinProblem(pin: unknown, policy: string): string | undefined {
+  if (typeof pin !== 'string' || !/^\d{4}$/.test(pin)) return policy === 'pin-less' ? 'a PIN of four digits is still needed (it guards the credential when PIN-less use is turned off)' : 'the PIN must be four digits';
+  return undefined;
+}
+
+class ApplicationLocked extends HarnessError {
+  readonly exitCode = 4;
+}
+
+export class SpTsm {
+  private readonly sessions: RemoteSessions;
+  private readonly now: () => number;
+  private readonly attempts = new Map<string, number[]>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(private readonly config: SpTsmConfig) {
+    this.now = config.now ?? Date.now;
+    this.sessions = new RemoteSessions({ resolve: (id, token) => this.flowFor(id, token) }, config.idleTimeoutMs);
+  }
+
+  routes(): Route[] {
+    return [
+      { method: 'POST', path: '/applications', handler: (r) => this.apply(r) },
+      { method: 'GET', path: '/applications/:id', handler: async (r) => ({ json: await this.status(r.params.id!) }) },
+      { method: 'POST', path: '/applications/:id/write-sessions', handler: async (r) => ({ status: 201, json: await this.authoriseWrite(r) }) },
+      this.sessions.route('/remote'),
+    ];
+  }
+
+  /** Picks up what a previous process left: applications still without an access code, expired write sessions. */
+  async recover(): Promise<void> {
+    const pending = await this.config.db.selectFrom('sp_applications').select('id').where('state', '=', 'received').execute();
+    for (const { id } of pending) await this.advance(id);
+    await this.expireWriteSessions();
+    this.sweeper = setInterval(() => void this.expireWriteSessions().catch(() => undefined), 30_000);
+    this.sweeper.unref();
+  }
+
+  close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sessions.close();
+  }
+
+  private async event(applicationId: string, step: string, detail = ''): Promise<void> {
+    await this.config.db.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step, detail }).execute();
+  }
+
+  /** One guarded transition: `from` → `to` with the other changes, and its event, in one transaction. */
+  private async transition(id: string, from: readonly ApplicationState[], to: ApplicationState, changes: Partial<ApplicationsTable>, step: string, detail = ''): Promise<boolean> {
+    return this.config.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('sp_applications')
+        .set({ ...changes, state: to, updated_at: this.now() })
+        .where('id', '=', id)
+        .where('state', 'in', from)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step, detail }).execute();
+      return true;
+    });
+  }
+
+  // ---- ② – ⑤: the application -------------------------------------------------------------------
+
+  private async apply(r: RequestContext): Promise<{ status: number; json: unknown }> {
+    const application = checkApplication(r.json(), new Date(this.now()));
+    const { db } = this.config;
+    const existing = await db.selectFrom('sp_applications').select(['id', 'state']).where('application_digest', '=', application.digest).executeTakeFirst();
+    if (existing) return { status: 200, json: { id: existing.id, state: existing.state, duplicate: true } };
+    const problem = passwordProblem(application.password);
+    if (problem) throw new ServiceError(422, 'weak-password', problem);
+    let sim: string;
+    try {
+      verifyCardAuthority(application.simCertificate, this.config.cardAuthorityRoot);
+      sim = cardName(application.simCertificate);
+    } catch (e) {
+      throw new ServiceError(422, 'sim-certificate-invalid', `the designated SIM's card authority certificate does not check: ${(e as Error).message}`);
+    }
+    // ③ The JPKI system says whether the signature certificate is valid (chain, period, revocation).
+    const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
+    if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
+    const passwordHash = await hashPassword(application.password, this.config.passwordHashParameters ?? PASSWORD_HASH_PARAMETERS);
+    const id = randomUUID();
+    const now = this.now();
+    const row: ApplicationsTable = {
+      id,
+      application_digest: application.digest,
+      created_at: now,
+      updated_at: now,
+      state: 'received',
+      signer_serial: status.serial,
+      signer_subject: status.subject,
+      signer_certificate: Buffer.from(application.signerDer).toString('base64'),
+      designated_card: sim,
+      designated_card_identity: application.simCertificate.length > 0 ? sim.slice(0, 16) : '',
+      key_generation: application.document.keyGeneration,
+      pin_policy: application.document.pinPolicy,
+      password_hash: passwordHash,
+      access_code_hash: null,
+      access_code_expires_at: null,
+      failed_attempts: 0,
+      contact: application.document.contact,
+      issuance_id: null,
+      key_fingerprint: null,
+    };
+    try {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('sp_applications').values(row).execute();
+        await trx.insertInto('sp_events').values({ application_id: id, at: now, step: 'application received', detail: `signer ${status.serial}` }).execute();
+      });
+    } catch (error) {
+      // The same application arriving twice at once: the unique digest lets one in.
+      const winner = await db.selectFrom('sp_applications').select(['id', 'state']).where('application_digest', '=', application.digest).executeTakeFirst();
+      if (winner) return { status: 200, json: { id: winner.id, state: winner.state, duplicate: true } };
+      throw error;
+    }
+    await this.advance(id);
+    const after = await db.selectFrom('sp_applications').select('state').where('id', '=', id).executeTakeFirstOrThrow();
+    return { status: 201, json: { id, state: after.state } };
+  }
+
+  /** ⑥–⑨ and ⑪ for an application in 'received': the issuance at the JPKI system, then the access code. */
+  private async advance(id: string): Promise<void> {
+    const { db } = this.config;
+    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || row.state !== 'received') return;
+    let issuanceId = row.issuance_id;
+    if (issuanceId === null) {
+      const issuance = await this.config.jpki.requestIssuance({ requestRef: id, signatureSerial: row.signer_serial, keyGeneration: row.key_generation });
+      issuanceId = issuance.id;
+      await db.updateTable('sp_applications').set({ issuance_id: issuanceId, updated_at: this.now() }).where('id', '=', id).execute();
+      await this.event(id, row.key_generation === 'jpki-system' ? 'key and certificate issued by the JPKI system' : 'issuance registered at the JPKI system', issuanceId);
+    }
+    await this.sendAccessCode(row, ['received']);
+  }
+
+  /** Delivers a new access code (mailbox first, synced), then records it: a crash in between only costs a resend. */
+  private async sendAccessCode(row: ApplicationsTable, from: readonly ApplicationState[]): Promise<void> {
+    const code = newAccessCode();
+    const expiresAt = this.now() + (this.config.accessCodeLifetimeMs ?? 24 * 3600_000);
+    this.config.mailbox.deliver(row.contact, row.id, code, new Date(expiresAt));
+    await this.transition(row.id, from, 'awaiting-write', { access_code_hash: accessCodeDigest(code), access_code_expires_at: expiresAt }, 'access code sent', `to ${row.contact}`);
+  }
+
+  private async status(id: string): Promise<ApplicationStatus> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw notFound('application');
+    const { db } = this.config;
+    const row = await db.selectFrom('sp_applications').select(['id', 'state', 'key_generation', 'key_fingerprint']).where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('application');
+    const events = await db.selectFrom('sp_events').select(['at', 'step', 'detail']).where('application_id', '=', id).orderBy('id').execute();
+    return {
+      id: row.id,
+      state: row.state,
+      keyGeneration: row.key_generation,
+      ...(row.key_fingerprint ? { keyFingerprint: row.key_fingerprint } : {}),
+      events: events.map((e) => ({ at: new Date(e.at).toISOString(), step: e.step, detail: e.detail })),
+    };
+  }
+
+  // ---- ⑫ – ⑬: the write, authorised by access code and password --------------------------------
+
+  private rateLimit(address: string): void {
+    const now = this.now();
+    const window = (this.attempts.get(address) ?? []).filter((t) => now - t < 60_000);
+    if (window.length >= (this.config.attemptsPerMinute ?? 20)) {
+      this.attempts.set(address, window);
+      throw new ServiceError(429, 'too-many-attempts', 'too many write authorisations from this address: wait a minute');
+    }
+    window.push(now);
+    this.attempts.set(address, window);
+  }
+
+  private async authoriseWrite(r: RequestContext): Promise<WriteAuthorisation> {
+    this.rateLimit(r.remoteAddress);
+    const id = r.params.id!;
+    const body = r.json() as { accessCode?: unknown; password?: unknown; pin?: unknown };
+    if (typeof body.accessCode !== 'string' || typeof body.password !== 'string') throw badRequest('malformed-request', 'accessCode and password are required');
+    const { db } = this.config;
+    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('application');
+    if (row.state === 'locked') throw new ServiceError(423, 'locked', 'this application is locked after too many failed attempts: apply again');
+    if (row.state === 'writing') throw new ServiceError(409, 'write-in-progress', 'a write session for this application is running');
+    if (row.state !== 'awaiting-write' || row.access_code_hash === null) throw new ServiceError(409, 'not-awaiting-write', `the application is ${row.state}`);
+    // Both secrets are checked every time (no early answer that tells which one was wrong).
+    const codeOk = sameDigest(accessCodeDigest(body.accessCode), row.access_code_hash);
+    const passwordOk = await verifyPassword(body.password, row.password_hash);
+    const expired = (row.access_code_expires_at ?? 0) < this.now();
+    if (!codeOk || !passwordOk || expired) {
+      const failures = row.failed_attempts + 1;
+      const limit = this.config.maxFailedAttempts ?? 5;
+      if (failures >= limit) {
+        await this.transition(id, ['awaiting-write'], 'locked', { failed_attempts: failures, access_code_hash: null }, 'locked', `${failures} failed write authorisations`);
+        throw new ServiceError(423, 'locked', 'too many failed attempts: the application is locked');
+      }
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('sp_applications').set({ failed_attempts: failures, updated_at: this.now() }).where('id', '=', id).where('state', '=', 'awaiting-write').execute();
+        await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'write authorisation refused', detail: `${failures} of ${limit}` }).execute();
+      });
+      if (expired && codeOk && passwordOk) throw new ServiceError(403, 'access-code-expired', 'the access code has expired');
+      throw new ServiceError(403, 'wrong-credentials', `access code or password wrong (${limit - failures} attempts left)`);
+    }
+    const pinIssue = pinProblem(body.pin, row.pin_policy);
+    if (pinIssue) throw badRequest('bad-pin', pinIssue);
+    const token = randomBytes(32).toString('base64url');
+    const sessionId = randomUUID();
+    const expiresAt = this.now() + (this.config.writeSessionLifetimeMs ?? 15 * 60_000);
+    const moved = await db.transaction().execute(async (trx) => {
+      const u = await trx
+        .updateTable('sp_applications')
+        .set({ state: 'writing', access_code_hash: null, failed_attempts: 0, updated_at: this.now() })
+        .where('id', '=', id)
+        .where('state', '=', 'awaiting-write')
+        .where('access_code_hash', '=', row.access_code_hash)
+        .executeTakeFirst();
+      if (Number(u.numUpdatedRows) !== 1) return false;
+      await trx
+        .insertInto('sp_write_sessions')
+        .values({ id: sessionId, application_id: id, token_hash: tokenDigest(token), created_at: this.now(), expires_at: expiresAt, state: 'open', pin_sealed: sealUnderToken(token, PIN_PURPOSE, body.pin as string) })
+        .execute();
+      await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'write authorised', detail: `session ${sessionId}` }).execute();
+      return true;
+    });
+    if (!moved) throw new ServiceError(409, 'access-code-used', 'the access code was used by another request at the same time');
+    return { sessionId, token, remoteUrl: `${this.config.publicUrl()}/remote/${sessionId}`, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  // ---- ⑭ – ⑱: the write on the SIM ----------------------------------------------------------------
+
+  private async flowFor(sessionId: string, token: string): Promise<((card: RemoteCard) => Promise<FlowOutcome>) | null> {
+    const { db } = this.config;
+    const session = await db.selectFrom('sp_write_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
+    if (!session || !sameDigest(session.token_hash, tokenDigest(token))) return null;
+    if (session.state === 'done' || session.state === 'failed' || session.expires_at < this.now()) return null;
+    const pin = openUnderToken(token, PIN_PURPOSE, session.pin_sealed);
+    if (pin === undefined) return null;
+    return (card) => this.write(session.id, session.application_id, pin, card);
+  }
+
+  private mnoPort(): WriteContext['mno'] {
+    const { url, apiKey } = this.config.mno;
+    const headers = { authorization: `Bearer ${apiKey}` };
+    return {
+      request: async (requestRef, card) => (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef, card }, headers })) as { id: string; remote: { url: string; token: string } },
+      handover: async (id) => ((await callJson('MNO-TSM', `${url}/installations/${id}`, { headers })) as { handover?: Handover }).handover,
+    };
+  }
+
+  private async write(sessionId: string, applicationId: string, pin: string, card: RemoteCard): Promise<FlowOutcome> {
+    const { db } = this.config;
+    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
+    if (row.state !== 'writing' || row.issuance_id === null) throw new ApplicationLocked(`the application is ${row.state}`);
+    await db.updateTable('sp_write_sessions').set({ state: 'running' }).where('id', '=', sessionId).where('state', 'in', ['open', 'running']).execute();
+    try {
+      const result = await runWrite(
+        card,
+        { applicationId, designatedCard: row.designated_card, keyGeneration: row.key_generation, pinPolicy: row.pin_policy, issuanceId: row.issuance_id, pin },
+        {
+          keys: this.config.keys,
+          cardAuthorityRoot: this.config.cardAuthorityRoot,
+          jpki: this.config.jpki,
+          mno: this.mnoPort(),
+          record: (step, detail) => this.event(applicationId, step, detail),
+        },
+      );
+      card.step('reporting to the JPKI system');
+      await this.config.jpki.markDelivered(row.issuance_id, row.designated_card);
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
+        await trx.updateTable('sp_applications').set({ state: 'personalised', key_fingerprint: result.keyFingerprint, updated_at: this.now() }).where('id', '=', applicationId).execute();
+        await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step: 'delivered', detail: `key ${result.keyFingerprint.slice(0, 16)}…` }).execute();
+      });
+      return { outcome: 'personalised', detail: { application: applicationId, keyFingerprint: result.keyFingerprint } };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : 'failed';
+      await this.event(applicationId, 'write interrupted', reason);
+      if (!(error instanceof DeviceAgentGoneError)) await this.failWrite(sessionId, applicationId);
+      throw error;
+    }
+  }
+
+  /** A write that cannot go on: the session ends, and the applicant gets a new access code to try again. */
+  private async failWrite(sessionId: string, applicationId: string): Promise<void> {
+    const { db } = this.config;
+    await db.updateTable('sp_write_sessions').set({ state: 'failed' }).where('id', '=', sessionId).execute();
+    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirst();
+    if (row?.state === 'writing') await this.sendAccessCode(row, ['writing']);
+  }
+
+  private async expireWriteSessions(): Promise<void> {
+    const { db } = this.config;
+    const stale = await db.selectFrom('sp_write_sessions').select(['id', 'application_id']).where('state', 'in', ['open', 'running']).where('expires_at', '<', this.now()).execute();
+    for (const s of stale) await this.failWrite(s.id, s.application_id);
+  }
+}

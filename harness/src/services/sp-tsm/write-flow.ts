@@ -1,0 +1,169 @@
+/**
+ * The write (the source document's steps ⑭–⑱), run on the SIM through the device agent. It checks the
+ * SIM is the one the applicant designated (its CASD certificate, then the applet key the CASD attests),
+ * has the MNO-TSM install the applet, takes the SP's domain over, and personalises the applet with
+ * content sealed to keys only this applet can learn. Each stage looks at the card first, so after any
+ * interruption — a dropped agent, a killed SP-TSM — running it again finishes the job.
+ */
+import { GpSession } from '../../gp/session.js';
+import { diversifyKeySet, makeKeySet, type KeySet } from '../../gp/keys.js';
+import { parseHex } from '../../apdu/hex.js';
+import { putKeys } from '../../gp/manager.js';
+import { HarnessError } from '../../errors.js';
+import { JPKI_AID } from '../../jpki/client/client.js';
+import { readAttestation, verifyAttestation } from '../../jpki/sp-tsm/attestation.js';
+import { personalise, readInformation } from '../../jpki/sp-tsm/personalise.js';
+import { diversifyContentKeys, type ContentKeys } from '../../jpki/sp-tsm/sealer.js';
+import { selectAidCommand } from '../../apdu/jpki-commands.js';
+import { ResponseApdu } from '../../apdu/response.js';
+import { CardStatusError } from '../../errors.js';
+import { identifyCard } from '../card-identity.js';
+import type { RemoteCard } from '../remote-apdu/remote-card.js';
+import type { JpkiSystemPort } from './jpki-port.js';
+import type { Handover } from '../mno-tsm/service.js';
+
+/** Final refusals: the write stops and nothing on the SIM was changed by this SP-TSM. */
+export class WriteRefused extends HarnessError {
+  readonly exitCode = 4;
+}
+
+export interface SpKeys {
+  /** Master of the keys the SP's domain gets at handover (diversified per card with KDF3). */
+  readonly domainMaster: KeySet;
+  /** Master of the content keys (diversified per applet instance with its attested key). */
+  readonly contentMaster: ContentKeys;
+}
+
+export interface WriteJob {
+  readonly applicationId: string;
+  readonly designatedCard: string;
+  readonly keyGeneration: 'jpki-system' | 'on-card';
+  readonly pinPolicy: 'pin-required' | 'pin-less';
+  readonly issuanceId: string;
+  readonly pin: string;
+}
+
+export interface WriteContext {
+  readonly keys: SpKeys;
+  readonly cardAuthorityRoot: Uint8Array;
+  readonly jpki: JpkiSystemPort;
+  /** Asks the MNO-TSM for the installation: its remote session, and later the handover. */
+  readonly mno: {
+    request(requestRef: string, card: string): Promise<{ id: string; remote: { url: string; token: string } }>;
+    handover(id: string): Promise<Handover | undefined>;
+  };
+  readonly record: (step: string, detail?: string) => Promise<void>;
+}
+
+export interface WriteResult {
+  readonly keyFingerprint: string;
+  readonly alreadyPersonalised: boolean;
+}
+
+async function selectApplet(card: RemoteCard): Promise<boolean> {
+  const r = new ResponseApdu(await card.transmit(selectAidCommand(JPKI_AID)));
+  if (r.sw === 0x6a82) return false;
+  if (r.sw !== 0x9000) throw new CardStatusError('SELECT JPKI', r.sw);
+  return true;
+}
+
+/** The SP's own domain keys for this card. */
+function domainKeys(master: KeySet, kdd: Uint8Array): KeySet {
+  return diversifyKeySet(master, kdd, 'kdf3');
+}
+
+/** Opens the SP's session through the applet; takes the domain over first if it still has the MNO's keys. */
+async function openAdministration(card: RemoteCard, context: WriteContext, handover: Handover | undefined): Promise<GpSession> {
+  const open = (keys: KeySet, securityLevel: number, sdAid: Uint8Array): Promise<GpSession> =>
+    GpSession.open(card, { keys, securityLevel, sdAid, diversification: 'none' });
+  // Learn the card's KDD from an INITIALIZE UPDATE with the SP's master (diversified on the fly).
+  try {
+    return await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+  } catch (error) {
+    if (!handover) throw error;
+  }
+  card.step('taking the SP domain over');
+  const mnoKeys = makeKeySet(handover.keyVersion, parseHex(handover.keys.enc), parseHex(handover.keys.mac), parseHex(handover.keys.dek));
+  const ssd = await open(mnoKeys, 0x03, parseHex(handover.ssdAid));
+  try {
+    await putKeys(ssd, { ...domainKeys(context.keys.domainMaster, ssd.keyDiversificationData), version: handover.keyVersion }, handover.keyVersion);
+  } finally {
+    await ssd.end();
+  }
+  await context.record('domain taken over', handover.ssdAid);
+  return GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+}
+
+export async function runWrite(card: RemoteCard, job: WriteJob, context: WriteContext): Promise<WriteResult> {
+  card.step('checking the SIM');
+  const identity = await identifyCard(card, context.cardAuthorityRoot);
+  if (identity.name !== job.designatedCard) {
+    throw new WriteRefused('this is not the SIM the applicant designated: nothing was written');
+  }
+  await context.record('SIM identified', identity.authority.cardIdentity.serialNumber);
+
+  // Installation by the MNO-TSM unless the applet is already in the SP's hands (a resumed write).
+  let handover: Handover | undefined;
+  const present = await selectApplet(card);
+  let ours = false;
+  if (present) {
+    try {
+      const probe = await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+      ours = true;
+      const info = await readInformation(probe);
+      await probe.end();
+      if (info.lifecycle === 'personalised' && info.publicKeyFingerprint) {
+        await context.record('already personalised', info.publicKeyFingerprint);
+        return { keyFingerprint: info.publicKeyFingerprint, alreadyPersonalised: true };
+      }
+    } catch {
+      ours = false;
+    }
+  }
+  if (!ours) {
+    card.step('installation by the MNO-TSM');
+    const installation = await context.mno.request(job.applicationId, job.designatedCard);
+    await context.record('installation requested', installation.id);
+    const outcome = await card.visit(installation.remote.url, installation.remote.token);
+    handover = await context.mno.handover(installation.id);
+    if (!handover) throw new WriteRefused(`the MNO-TSM did not hand the domain over (${outcome})`);
+    await context.record('installed and handed over', handover.ssdAid);
+  }
+
+  card.step('attestation');
+  if (!(await selectApplet(card))) throw new WriteRefused('the JPKI applet is not on the SIM after installation');
+  const attestation = verifyAttestation(await readAttestation(card), identity.authority.publicKey);
+  await context.record('applet key attested by the SIM', attestation.keyFingerprint);
+  const contentKeys = diversifyContentKeys(context.keys.contentMaster, Buffer.from(attestation.keyFingerprint, 'hex'));
+
+  const session = await openAdministration(card, context, handover);
+  try {
+    card.step('personalisation');
+    const credential = job.keyGeneration === 'jpki-system' ? await context.jpki.collectIssued(job.issuanceId) : undefined;
+    const caCertificate = credential?.caCertificate ?? (await context.jpki.userAuthenticationCaCertificate());
+    const result = await personalise(
+      session,
+      {
+        contentKeys,
+        attestation,
+        key: credential?.privateKey ? { import: credential.privateKey } : { generate: true },
+        ...(credential ? { certificate: credential.certificate } : {}),
+        caCertificate,
+        pin: job.pin,
+        pinPolicy: job.pinPolicy,
+        finish: true,
+      },
+      {
+        certify: async (spki) => {
+          const issued = await context.jpki.certify(job.issuanceId, spki);
+          return issued.certificate;
+        },
+        onStep: (s) => card.step(`personalisation: ${s}`),
+      },
+    );
+    await context.record('personalised', result.publicKeyFingerprint);
+    return { keyFingerprint: result.publicKeyFingerprint, alreadyPersonalised: false };
+  } finally {
+    await session.end();
+  }
+}
