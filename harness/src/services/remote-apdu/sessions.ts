@@ -41,7 +41,13 @@ export class RemoteSessions {
         const report = parseAgentReport(request.json());
         const id = request.params.session!;
         let entry = this.running.get(id);
-        if (entry && entry.tokenHash !== tokenDigest(token)) throw new ServiceError(401, 'unauthenticated', 'wrong token for this session');
+        if (entry && entry.tokenHash !== tokenDigest(token)) {
+          // A token the TSM issued since (a renewed request) replaces the session; any other is refused.
+          if (!(await this.lookup.resolve(id, token))) throw new ServiceError(401, 'unauthenticated', 'wrong token for this session');
+          entry.session.abandon('a newer session replaced this one');
+          this.running.delete(id);
+          entry = undefined;
+        }
         if (entry && report.acknowledges === null && !entry.session.done) {
           // The agent started over (it was restarted, or the phone reconnected): the old flow ends
           // and a new one resumes from the card's state.
