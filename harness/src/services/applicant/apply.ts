@@ -1,0 +1,69 @@
+/**
+ * The applicant's side, as the JPKI-UI app does it on the phone: read the designated SIM's card
+ * authority certificate, sign the application with the My Number card (its signature key, unlocked by
+ * the card's signature password), send it to the SP-TSM (②); later authorise the write with the access
+ * code and the download password and relay the write to the SIM (⑫–⑱).
+ */
+import { readCardAuthorityCertificate } from '../../gp/card-authority.js';
+import { readSignatureCertificate, signWithSignatureKey } from '../../my-number-card/client.js';
+import type { Transport } from '../../transport/transport.js';
+import { runRemoteSession, type AgentOptions, type AgentResult } from '../device-agent/agent.js';
+import { callJson } from '../http/client.js';
+import { signApplication, type ApplicationDocument } from '../sp-tsm/application.js';
+import type { ApplicationStatus, WriteAuthorisation } from '../sp-tsm/service.js';
+
+export interface ApplyOptions {
+  readonly spTsmUrl: string;
+  /** The applicant's My Number card. */
+  readonly myNumberCard: Transport;
+  /** Its signature password (6–16 upper-case letters and digits). */
+  readonly signaturePassword: string;
+  /** The designated SIM. */
+  readonly sim: Transport;
+  /** The password chosen for the download (checked again at the write). */
+  readonly downloadPassword: string;
+  readonly contact: string;
+  readonly keyGeneration?: ApplicationDocument['keyGeneration'];
+  readonly pinPolicy?: ApplicationDocument['pinPolicy'];
+}
+
+export interface ApplyResult {
+  readonly id: string;
+  readonly state: string;
+  readonly duplicate: boolean;
+}
+
+export async function apply(options: ApplyOptions): Promise<ApplyResult> {
+  const simCertificate = await readCardAuthorityCertificate(options.sim);
+  const certificate = await readSignatureCertificate(options.myNumberCard);
+  const signed = await signApplication(
+    { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
+    { contact: options.contact, simCertificate, keyGeneration: options.keyGeneration ?? 'jpki-system', pinPolicy: options.pinPolicy ?? 'pin-required' },
+    options.downloadPassword,
+  );
+  const answer = (await callJson('SP-TSM', `${options.spTsmUrl}/applications`, { body: signed })) as { id: string; state: string; duplicate?: boolean };
+  return { id: answer.id, state: answer.state, duplicate: answer.duplicate === true };
+}
+
+export async function applicationStatus(spTsmUrl: string, id: string): Promise<ApplicationStatus> {
+  return (await callJson('SP-TSM', `${spTsmUrl}/applications/${encodeURIComponent(id)}`)) as ApplicationStatus;
+}
+
+export interface WriteOptions extends AgentOptions {
+  readonly spTsmUrl: string;
+  readonly applicationId: string;
+  readonly accessCode: string;
+  readonly downloadPassword: string;
+  /** The SIM credential's PIN (4 digits). */
+  readonly pin: string;
+  readonly sim: Transport;
+}
+
+/** Authorises the write (access code + password) and relays it to the SIM until the SP-TSM is done. */
+export async function authoriseAndWrite(options: WriteOptions): Promise<AgentResult & { sessionId: string }> {
+  const authorisation = (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/write-sessions`, {
+    body: { accessCode: options.accessCode, password: options.downloadPassword, pin: options.pin },
+  })) as WriteAuthorisation;
+  const result = await runRemoteSession(authorisation.remoteUrl, authorisation.token, options.sim, options);
+  return { ...result, sessionId: authorisation.sessionId };
+}
