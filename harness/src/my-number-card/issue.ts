@@ -3,14 +3,7 @@ import { encodeCommand } from '../apdu/command.js';
 import { toHex } from '../apdu/hex.js';
 import { HarnessError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
-import {
-  checkAuthenticationPin,
-  checkSignaturePassword,
-  MyNumberCardFile,
-  selectFile,
-  selectJpkiApplication,
-  sendCommand,
-} from './client.js';
+import { checkAuthenticationPin, checkSignaturePassword, MyNumberCardFile, selectFile, selectJpkiApplication, sendCommand } from './client.js';
 
 /**
  * TEST issuance of the simulator's My Number card (`--my-number-card`): the proprietary commands of

@@ -76,9 +76,9 @@ maybe('the TEST My Number card', () => {
         UsageError,
       );
     }
-    await expect(issueTestMyNumberCard(card, { signatureIssuer, authenticationIssuer, password: PASSWORD, pin: '12345', subject: SUBJECT })).rejects.toThrow(
-      UsageError,
-    );
+    await expect(
+      issueTestMyNumberCard(card, { signatureIssuer, authenticationIssuer, password: PASSWORD, pin: '12345', subject: SUBJECT }),
+    ).rejects.toThrow(UsageError);
   });
 
   test('issues the card: keys generated on the card, certified, written; the card reports itself issued', async () => {
@@ -167,7 +167,10 @@ maybe('TEST issuance with an issuer that certifies another key', () => {
       const good = await throwawayCa('CN=TEST CA, C=JP', 'signature');
       const other = await throwawayCa('CN=TEST Other, C=JP', 'signature');
       const otherKey = new X509Certificate(other.caCertificate).publicKey.export({ format: 'der', type: 'spki' });
-      const wrongKey: CertificateIssuer = { caCertificate: good.caCertificate, issue: (_spki, subject) => good.issue(new Uint8Array(otherKey), subject) };
+      const wrongKey: CertificateIssuer = {
+        caCertificate: good.caCertificate,
+        issue: (_spki, subject) => good.issue(new Uint8Array(otherKey), subject),
+      };
       await expect(
         issueTestMyNumberCard(card, { signatureIssuer: wrongKey, authenticationIssuer: good, password: PASSWORD, pin: PIN, subject: SUBJECT }),
       ).rejects.toThrow(TestIssuanceError);
