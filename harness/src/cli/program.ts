@@ -4,6 +4,7 @@ import { registerCardCommands } from './card-commands.js';
 import { registerCompatCommands } from './compat-commands.js';
 import { registerGpCommands } from './gp-commands.js';
 import { registerJpkiCommands } from './jpki-commands.js';
+import { registerMyNumberCardCommands } from './my-number-card-commands.js';
 import { EXIT, EXIT_CODES_HELP } from './options.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerSimCommands } from './sim-commands.js';
@@ -34,6 +35,7 @@ Examples:
   registerRunCommands(program);
   registerSimCommands(program);
   registerJpkiCommands(program);
+  registerMyNumberCardCommands(program);
   registerGpCommands(program);
   registerCompatCommands(program);
   return program;

@@ -18,12 +18,13 @@ export function registerSimCommands(program: Command): void {
     .option('--fresh', 'with --state: start a new card, replacing the file')
     .option('--t0', 'T=0 persona: response data fetched with GET RESPONSE')
     .option('--card-seed <hex>', "a new card's identity (IIN, CIN, keys, CASD) from this seed: the same seed, the same card")
+    .option('--my-number-card', "TEST: an applicant's My Number card (signature and user authentication) instead of a SIM")
     .addHelpText(
       'after',
       '\nExamples:\n  $ jpki-harness sim start && opensc-tool -l\n  $ jpki-harness sim start -p 35964 --log /tmp/card.log\n' +
-        '  $ jpki-harness sim start --state ~/.jpki-card.state',
+        '  $ jpki-harness sim start --state ~/.jpki-card.state\n  $ jpki-harness sim start --my-number-card -p 35964',
     )
-    .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean; cardSeed?: string }) => {
+    .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean; cardSeed?: string; myNumberCard?: boolean }) => {
       const { startBackgroundSimulator } = await import('../sim/background.js');
       const status = await startBackgroundSimulator({
         port: Number(opts.port),
@@ -33,6 +34,7 @@ export function registerSimCommands(program: Command): void {
         ...(opts.fresh ? { fresh: true } : {}),
         ...(opts.t0 ? { t0: true } : {}),
         ...(opts.cardSeed !== undefined ? { cardSeed: opts.cardSeed } : {}),
+        ...(opts.myNumberCard ? { myNumberCard: true } : {}),
       });
       console.log(`simulator running (pid ${status.pid}) on vpcd port ${status.port}`);
       if (!status.readerListening) {

@@ -56,7 +56,18 @@ export async function simulatorStatus(port = VPCD_FIRST_SLOT_PORT): Promise<Back
 
 /** Starts a simulated card in the background, plugged into pcscd's vpcd slot at `port`. */
 export async function startBackgroundSimulator(
-  options: { port?: number; jar?: string; atr?: string; logFile?: string; stateFile?: string; fresh?: boolean; t0?: boolean; cardSeed?: string } = {},
+  options: {
+    port?: number;
+    jar?: string;
+    atr?: string;
+    logFile?: string;
+    stateFile?: string;
+    fresh?: boolean;
+    t0?: boolean;
+    cardSeed?: string;
+    /** TEST: the applicant's My Number card instead of a SIM. */
+    myNumberCard?: boolean;
+  } = {},
 ): Promise<BackgroundStatus> {
   const port = options.port ?? VPCD_FIRST_SLOT_PORT;
   const before = await simulatorStatus(port);
@@ -71,6 +82,7 @@ export async function startBackgroundSimulator(
     ...(options.fresh ? { fresh: true } : {}),
     ...(options.t0 ? { t0: true } : {}),
     ...(options.cardSeed !== undefined ? { cardSeed: options.cardSeed } : {}),
+    ...(options.myNumberCard ? { myNumberCard: true } : {}),
   });
   const pid = sim.child.pid;
   if (pid === undefined) throw new SimulatorError('the simulator did not start');

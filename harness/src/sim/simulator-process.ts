@@ -55,6 +55,8 @@ export interface SimulatorOptions {
   readonly persona?: string;
   /** Multiply the persona's operation times by this factor (0 turns them off). */
   readonly latencyScale?: number;
+  /** TEST: the applicant's My Number card (docs/my-number-card.md) instead of a SIM. */
+  readonly myNumberCard?: boolean;
   /** Keep running after this Node process exits (sim start). */
   readonly detached?: boolean;
 }
@@ -85,6 +87,7 @@ export class SimulatorProcess {
     if (options.cardSeed) args.push('--card-seed', options.cardSeed);
     if (options.persona) args.push('--persona', options.persona);
     if (options.latencyScale !== undefined) args.push('--latency-scale', String(options.latencyScale));
+    if (options.myNumberCard) args.push('--my-number-card');
     const child = spawn(java, args, {
       stdio: options.detached ? 'ignore' : ['ignore', 'ignore', 'pipe'],
       detached: options.detached ?? false,

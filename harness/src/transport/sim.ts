@@ -16,6 +16,8 @@ export interface SimTransportOptions {
   /** A vendor persona file for the started card, and the factor for its operation times. */
   readonly persona?: string;
   readonly latencyScale?: number;
+  /** TEST: start the applicant's My Number card (docs/my-number-card.md) instead of a SIM. */
+  readonly myNumberCard?: boolean;
 }
 
 /**
@@ -59,6 +61,7 @@ export class SimTransport implements Transport {
           ...(options.cardSeed !== undefined ? { cardSeed: options.cardSeed } : {}),
           ...(options.persona !== undefined ? { persona: options.persona } : {}),
           ...(options.latencyScale !== undefined ? { latencyScale: options.latencyScale } : {}),
+          ...(options.myNumberCard ? { myNumberCard: true } : {}),
         });
         simulator = started.process;
         abort = started.exited;

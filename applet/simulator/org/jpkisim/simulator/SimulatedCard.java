@@ -15,6 +15,7 @@ import org.jpkisim.gp.card.CardIdentity;
 import org.jpkisim.gp.card.GpCard;
 import org.jpkisim.gp.persona.Persona;
 import org.jpkisim.gp.persona.PersonaCard;
+import org.jpkisim.simulator.mynumber.MyNumberCardApplet;
 
 /**
  * One simulated card: a GlobalPlatform card on jCardSim (issuer security domain with key sets
@@ -32,6 +33,9 @@ final class SimulatedCard {
         (byte) 0xD3, (byte) 0x92, (byte) 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01
     };
     static final byte[] JPKI_PACKAGE = HexFormat.of().parseHex(AppletCatalog.JPKI_PACKAGE);
+    /** TEST: the package and module standing for the applicant's My Number card (its instance keeps the JPKI AID). */
+    static final String MY_NUMBER_CARD_PACKAGE = "D392F000267E000000";
+    static final String MY_NUMBER_CARD_MODULE = "D392F000267E00000001";
 
     private final GpCard card;
     private final byte[] atr;
@@ -60,13 +64,24 @@ final class SimulatedCard {
      * protocol, key sets, install rules and edge behaviour; operation times scaled by {@code latencyScale}.
      */
     SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0, byte[] cardSeed, Persona persona, double latencyScale) {
-        this.atr = atr != null ? atr.clone() : persona != null ? persona.atr.clone() : HexFormat.of().parseHex(SimulatorMain.DEFAULT_ATR);
+        this(atr, stateFile, fresh, t0, cardSeed, persona, latencyScale, false);
+    }
+
+    /**
+     * As above; with {@code myNumberCard}, a new card holds the TEST My Number card application
+     * ({@link MyNumberCardApplet}) under the JPKI AID instead of the SIM's JPKI applet, and presents
+     * {@link SimulatorMain#MY_NUMBER_CARD_ATR} unless an ATR is given.
+     */
+    SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0, byte[] cardSeed, Persona persona, double latencyScale,
+                  boolean myNumberCard) {
+        this.atr = atr != null ? atr.clone() : persona != null ? persona.atr.clone()
+                : HexFormat.of().parseHex(myNumberCard ? SimulatorMain.MY_NUMBER_CARD_ATR : SimulatorMain.DEFAULT_ATR);
         this.stateFile = stateFile;
         this.t0 = t0 || (persona != null && persona.t0);
         GpCard restored = null;
         if (stateFile != null && !fresh && Files.exists(stateFile)) {
             try (InputStream in = Files.newInputStream(stateFile)) {
-                restored = GpCard.restore(new java.io.BufferedInputStream(in), GpCard.DEFAULT_DIVERSIFICATION_DATA, AppletCatalog.standard());
+                restored = GpCard.restore(new java.io.BufferedInputStream(in), GpCard.DEFAULT_DIVERSIFICATION_DATA, catalog());
             } catch (IOException | RuntimeException e) {
                 throw new IllegalStateException("cannot read card state " + stateFile + ": " + e.getMessage()
                         + " (start with --fresh to begin a new card)", e);
@@ -80,12 +95,22 @@ final class SimulatedCard {
         } else {
             CardIdentity identity = cardSeed == null ? CardIdentity.random() : CardIdentity.fromSeed(cardSeed);
             card = persona == null ? new GpCard(identity) : persona.newCard(identity);
-            // As a SIM comes from its maker: the JPKI package loaded, one instance installed under the ISD.
-            card.installFromPackage(JPKI_PACKAGE, 1, 0, JPKI_AID, JPKI_AID, JpkiApplet.class, new byte[0]);
+            if (myNumberCard) {
+                card.installFromPackage(HexFormat.of().parseHex(MY_NUMBER_CARD_PACKAGE), 1, 0,
+                        HexFormat.of().parseHex(MY_NUMBER_CARD_MODULE), JPKI_AID, MyNumberCardApplet.class, new byte[0]);
+            } else {
+                // As a SIM comes from its maker: the JPKI package loaded, one instance installed under the ISD.
+                card.installFromPackage(JPKI_PACKAGE, 1, 0, JPKI_AID, JPKI_AID, JpkiApplet.class, new byte[0]);
+            }
             dirty = stateFile != null;
         }
         card.setT0(this.t0);
         this.persona = persona == null ? null : new PersonaCard(persona, card::transmit, latencyScale);
+    }
+
+    /** The standard catalog and the TEST My Number card, so a saved card of either kind restores. */
+    private static AppletCatalog catalog() {
+        return AppletCatalog.standard().add(MY_NUMBER_CARD_PACKAGE, MY_NUMBER_CARD_MODULE, MyNumberCardApplet.class.getName());
     }
 
     boolean restoredFromState() {

@@ -15,12 +15,15 @@ import java.util.List;
  * <pre>
  *   java -jar build/jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]
  *                                      [--state FILE [--fresh]] [--t0] [--card-seed HEX]
- *                                      [--persona FILE [--latency-scale F]]
+ *                                      [--persona FILE [--latency-scale F]] [--my-number-card]
  * </pre>
  */
 public final class SimulatorMain {
     /** ATR presented by default: T=1, historical bytes "JPKI-SIM". */
     static final String DEFAULT_ATR = "3B888001" + "4A504B492D53494D" + "6B"; // last byte: TCK
+
+    /** ATR of the TEST My Number card (--my-number-card): T=1, historical bytes "JPKI-MNC". */
+    static final String MY_NUMBER_CARD_ATR = "3B888001" + "4A504B492D4D4E43" + "7C"; // last byte: TCK
 
     /** How long a card that lost power stays out of the vpcd slot. */
     static final long TORN_ABSENCE_MILLIS = 1500;
@@ -39,6 +42,7 @@ public final class SimulatorMain {
         boolean fresh = false;
         boolean t0 = false;
         byte[] cardSeed = null;
+        boolean myNumberCard = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--connect": endpoints.add(value(args, ++i, "--connect")); break;
@@ -51,6 +55,7 @@ public final class SimulatorMain {
                 case "--card-seed": cardSeed = seed(value(args, ++i, "--card-seed")); break;
                 case "--persona": personaFile = value(args, ++i, "--persona"); break;
                 case "--latency-scale": latencyScale = scale(value(args, ++i, "--latency-scale")); break;
+                case "--my-number-card": myNumberCard = true; break;
                 case "-h":
                 case "--help":
                     System.out.println("usage: java -jar jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]");
@@ -68,6 +73,9 @@ public final class SimulatorMain {
                     System.out.println("  --persona FILE  a vendor persona (test-vectors/personas/*.yaml): ATR, T=0, extended length, ISD AID,");
                     System.out.println("             key sets and diversification, LOAD/INSTALL rules, memory, operation times, quirks");
                     System.out.println("  --latency-scale F  multiply the persona's operation times by F (default 1; 0 turns them off)");
+                    System.out.println("  --my-number-card  TEST: an applicant's My Number card (JPKI signature and user authentication,");
+                    System.out.println("             issued through its test issuance commands, docs/my-number-card.md) instead of a SIM;");
+                    System.out.println("             ATR " + MY_NUMBER_CARD_ATR + " unless --atr or a persona gives one");
                     return;
                 default:
                     usage("unknown option " + args[i]);
@@ -88,7 +96,8 @@ public final class SimulatorMain {
                 System.exit(2);
             }
         }
-        byte[] atrBytes = atr != null ? HexFormat.of().parseHex(atr) : persona != null ? persona.atr : HexFormat.of().parseHex(DEFAULT_ATR);
+        byte[] atrBytes = atr != null ? HexFormat.of().parseHex(atr) : persona != null ? persona.atr
+                : HexFormat.of().parseHex(myNumberCard ? MY_NUMBER_CARD_ATR : DEFAULT_ATR);
         ApduLog log = logFile == null ? ApduLog.disabled() : new ApduLog(new PrintStream(new FileOutputStream(logFile, true), true));
         List<Thread> slots = new ArrayList<>();
         final boolean exitWhenUnplugged = once;
@@ -101,7 +110,7 @@ public final class SimulatorMain {
             int port = Integer.parseInt(endpoint.substring(colon + 1));
             String cardState = stateFile == null ? null : endpoints.size() == 1 ? stateFile : stateFile + "." + port;
             SimulatedCard card = openCard(atrBytes, cardState, fresh, t0, cardSeed == null ? null
-                    : endpoints.size() == 1 ? cardSeed : withPort(cardSeed, port), persona, latencyScale);
+                    : endpoints.size() == 1 ? cardSeed : withPort(cardSeed, port), persona, latencyScale, myNumberCard);
             VpcdLink link = new VpcdLink(card, host, port, log);
             // Each card answers on its own thread: jCardSim's runtime and the GP backend are per thread.
             Thread slot = new Thread(() -> serve(link, exitWhenUnplugged), "card-" + port);
@@ -152,10 +161,11 @@ public final class SimulatorMain {
     }
 
     private static SimulatedCard openCard(byte[] atr, String stateFile, boolean fresh, boolean t0, byte[] cardSeed,
-                                          org.jpkisim.gp.persona.Persona persona, double latencyScale) {
+                                          org.jpkisim.gp.persona.Persona persona, double latencyScale, boolean myNumberCard) {
         SimulatedCard card;
         try {
-            card = new SimulatedCard(atr, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0, cardSeed, persona, latencyScale);
+            card = new SimulatedCard(atr, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0, cardSeed, persona,
+                    latencyScale, myNumberCard);
         } catch (IllegalStateException e) {
             System.err.println("jpki-simulator: " + e.getMessage());
             System.exit(4);
