@@ -3,6 +3,7 @@ import { HarnessError } from '../errors.js';
 import { registerCardCommands } from './card-commands.js';
 import { registerCompatCommands } from './compat-commands.js';
 import { registerGpCommands } from './gp-commands.js';
+import { registerIssuanceCommands } from './issuance-commands.js';
 import { registerJpkiCommands } from './jpki-commands.js';
 import { registerMyNumberCardCommands } from './my-number-card-commands.js';
 import { EXIT, EXIT_CODES_HELP } from './options.js';
@@ -38,6 +39,7 @@ Examples:
   registerMyNumberCardCommands(program);
   registerGpCommands(program);
   registerCompatCommands(program);
+  registerIssuanceCommands(program);
   return program;
 }
 

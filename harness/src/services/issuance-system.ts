@@ -1,0 +1,134 @@
+/**
+ * The issuance system in one call: the test JPKI system, the MNO-TSM and the SP-TSM, each an HTTP
+ * service on loopback with its own port, sharing one database (each role has its own tables). `serve`
+ * runs it for people; the tests and the demo run it in-process. Roles can also be started alone and
+ * pointed at each other (`--jpki-system-url`, `--mno-tsm-url`).
+ */
+import path from 'node:path';
+import { CapFile } from '../gp/cap/cap.js';
+import { JPKI_AID } from '../jpki/client/client.js';
+import { openDatabase, type OpenedDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { startService, type RunningService } from './http/server.js';
+import { loadJpkiPki, loadTestSpTsmKeyTransport } from './jpki-system/pki.js';
+import { startJpkiSystem } from './jpki-system/service.js';
+import { MnoTsm } from './mno-tsm/service.js';
+import { JpkiSystemClient } from './sp-tsm/jpki-system-client.js';
+import { Mailbox } from './sp-tsm/mailbox.js';
+import { SpTsm } from './sp-tsm/service.js';
+import {
+  TEST_MNO_ISD_KEYS,
+  TEST_SP_API_KEY,
+  TEST_SP_DOMAIN_AID,
+  TEST_SP_KEYS,
+  TEST_SP_NAME,
+  testCapFile,
+  testCardAuthorityRoot,
+} from './test-configuration.js';
+
+export type Role = 'jpki-system' | 'mno-tsm' | 'sp-tsm';
+export const ROLES: readonly Role[] = ['jpki-system', 'mno-tsm', 'sp-tsm'];
+
+export interface IssuanceSystemOptions {
+  /** SQLite file or postgres:// URL. */
+  readonly database: string;
+  /** Where the mailbox (access codes) lives. */
+  readonly dataDirectory: string;
+  readonly roles?: readonly Role[];
+  readonly host?: string;
+  /** First port (JPKI system; MNO-TSM +1, SP-TSM +2); 0 picks free ports. */
+  readonly basePort?: number;
+  /** For roles run elsewhere. */
+  readonly jpkiSystemUrl?: string;
+  readonly mnoTsmUrl?: string;
+  /** How long a TSM waits for the device agent's next report. */
+  readonly idleTimeoutMs?: number;
+  /** For load tests on small machines: cheaper password hashing (never below the default in a deployment). */
+  readonly passwordHashParameters?: { N: number; r: number; p: number };
+  readonly accessCodeLifetimeMs?: number;
+}
+
+export interface RunningIssuanceSystem {
+  readonly database: OpenedDatabase;
+  readonly urls: Partial<Record<Role, string>>;
+  readonly mailbox: Mailbox;
+  readonly spTsm?: SpTsm;
+  close(): Promise<void>;
+}
+
+export async function startIssuanceSystem(options: IssuanceSystemOptions): Promise<RunningIssuanceSystem> {
+  const roles = new Set(options.roles ?? ROLES);
+  const database = await openDatabase(options.database);
+  await migrateToLatest(database.db, database.engine);
+  const host = options.host ?? '127.0.0.1';
+  const port = (offset: number): number => (options.basePort ? options.basePort + offset : 0);
+  const running: RunningService[] = [];
+  const closers: (() => void)[] = [];
+  const urls: Partial<Record<Role, string>> = {};
+  const mailbox = new Mailbox(path.join(options.dataDirectory, 'mailbox'));
+  let spTsm: SpTsm | undefined;
+  try {
+    if (roles.has('jpki-system')) {
+      const jpki = await startJpkiSystem({ db: database.db, pki: await loadJpkiPki(), spTsmKeyTransportPublicKey: loadTestSpTsmKeyTransport().publicKey, host, port: port(0) });
+      running.push(jpki);
+      urls['jpki-system'] = jpki.url;
+    }
+    if (roles.has('mno-tsm')) {
+      let url = '';
+      const mno = new MnoTsm({
+        db: database.db,
+        publicUrl: () => url,
+        serviceProviders: { [TEST_SP_API_KEY]: TEST_SP_NAME },
+        plan: { cardAuthorityRoot: testCardAuthorityRoot(), isdKeys: TEST_MNO_ISD_KEYS, cap: CapFile.load(testCapFile()), instanceAid: JPKI_AID },
+        ssdAid: TEST_SP_DOMAIN_AID,
+        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      });
+      const service = await startService(mno.routes(), { host, port: port(1) });
+      url = service.url;
+      running.push(service);
+      closers.push(() => mno.close());
+      urls['mno-tsm'] = url;
+    }
+    if (roles.has('sp-tsm')) {
+      const jpkiUrl = urls['jpki-system'] ?? options.jpkiSystemUrl;
+      const mnoUrl = urls['mno-tsm'] ?? options.mnoTsmUrl;
+      if (!jpkiUrl || !mnoUrl) throw new Error('the SP-TSM needs the JPKI system and the MNO-TSM: start them too or give their URLs');
+      let url = '';
+      spTsm = new SpTsm({
+        db: database.db,
+        publicUrl: () => url,
+        mailbox,
+        jpki: new JpkiSystemClient(jpkiUrl, loadTestSpTsmKeyTransport().privateKey),
+        mno: { url: mnoUrl, apiKey: TEST_SP_API_KEY },
+        keys: TEST_SP_KEYS,
+        cardAuthorityRoot: testCardAuthorityRoot(),
+        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+        ...(options.passwordHashParameters ? { passwordHashParameters: options.passwordHashParameters } : {}),
+        ...(options.accessCodeLifetimeMs !== undefined ? { accessCodeLifetimeMs: options.accessCodeLifetimeMs } : {}),
+      });
+      const service = await startService(spTsm.routes(), { host, port: port(2) });
+      url = service.url;
+      running.push(service);
+      const sp = spTsm;
+      closers.push(() => sp.close());
+      urls['sp-tsm'] = url;
+      await spTsm.recover();
+    }
+  } catch (error) {
+    for (const c of closers) c();
+    await Promise.all(running.map((r) => r.close()));
+    await database.db.destroy();
+    throw error;
+  }
+  return {
+    database,
+    urls,
+    mailbox,
+    ...(spTsm ? { spTsm } : {}),
+    close: async () => {
+      for (const c of closers) c();
+      await Promise.all(running.map((r) => r.close()));
+      await database.db.destroy();
+    },
+  };
+}
