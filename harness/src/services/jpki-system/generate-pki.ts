@@ -4,12 +4,13 @@
  * key-transport key pair. RSA-2048, sha256WithRSAEncryption, valid 20 years. Run:
  *   node dist/harness/src/services/jpki-system/generate-pki.js [directory]
  */
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomSerial } from './serials.js';
 import { defaultPkiDirectory, PKI_FILES, type CertificateAuthorityName } from './pki.js';
-import { generateRsaKeyPair, RSA_SHA256, x509 } from './webcrypto.js';
+import { asX509Key, generateRsaKeyPair, RSA_SHA256, x509 } from './webcrypto.js';
 
 const VALIDITY_YEARS = 20;
 
@@ -24,13 +25,6 @@ export const TEST_PKI_SUBJECTS = {
     signature: `${DN_SUFFIX}, CN=JPKI TEST Signature OCSP Responder`,
   },
 } as const;
-
-/** A positive 16-byte serial, upper-case hex without a leading zero byte. */
-export function randomSerial(): string {
-  const serial = randomBytes(16);
-  serial[0] = (serial[0]! & 0x7f) | 0x01;
-  return serial.toString('hex').toUpperCase();
-}
 
 function pem(type: string, der: Uint8Array): string {
   const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
@@ -58,7 +52,8 @@ async function makeCa(subject: string, issuer: Made | undefined): Promise<Made> 
     issuer: issuer ? issuer.certificate.subject : subject,
     ...validity(),
     publicKey: keys.spki,
-    signingKey: issuer ? issuer.keys.privateKey : keys.privateKey,
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- see asX509Key
+    signingKey: asX509Key(issuer ? issuer.keys.privateKey : keys.privateKey),
     signingAlgorithm: RSA_SHA256,
     extensions: [
       new x509.BasicConstraintsExtension(true, issuer ? 0 : undefined, true),
@@ -78,7 +73,8 @@ async function makeOcspResponder(subject: string, issuer: Made): Promise<Made> {
     issuer: issuer.certificate.subject,
     ...validity(),
     publicKey: keys.spki,
-    signingKey: issuer.keys.privateKey,
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- see asX509Key
+    signingKey: asX509Key(issuer.keys.privateKey),
     signingAlgorithm: RSA_SHA256,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),

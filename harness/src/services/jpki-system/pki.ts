@@ -9,7 +9,7 @@ import path from 'node:path';
 import { HarnessError } from '../../errors.js';
 import { packageRoot } from '../../sim/simulator-process.js';
 import type { CertificateAuthorityName } from './tables.js';
-import { importSigningKey, x509, type X509SigningKey } from './webcrypto.js';
+import { importSigningKey, x509, type SigningKey } from './webcrypto.js';
 
 export type { CertificateAuthorityName };
 
@@ -45,7 +45,7 @@ export interface OcspResponder extends LoadedCertificate {
 export interface IssuingAuthority extends LoadedCertificate {
   readonly name: CertificateAuthorityName;
   /** For @peculiar/x509's certificate and CRL generators. */
-  readonly signingKey: X509SigningKey;
+  readonly signingKey: SigningKey;
   readonly ocsp: OcspResponder;
 }
 

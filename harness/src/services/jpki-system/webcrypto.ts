@@ -15,24 +15,29 @@ export const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as cons
 /** The key type @peculiar/x509 declares with the DOM's CryptoKey, which this Node-only build does not have. */
 export type X509SigningKey = Parameters<typeof x509.X509CrlGenerator.create>[0]['signingKey'];
 
-/** A Node CryptoKey as @peculiar/x509 wants it. */
-export function asX509Key(key: webcrypto.CryptoKey): X509SigningKey {
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unnecessary-type-assertion
+export type SigningKey = webcrypto.CryptoKey;
+
+/**
+ * A Node CryptoKey as @peculiar/x509 wants it. Its type is the DOM's CryptoKey, which this Node-only
+ * build does not declare: each caller passes the result straight into a generator's parameters.
+ */
+export function asX509Key(key: SigningKey): X509SigningKey {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
   return key as unknown as X509SigningKey;
 }
 
 /** A private key (PEM or KeyObject) imported for sha256WithRSA signing. */
-export async function importSigningKey(key: string | KeyObject): Promise<X509SigningKey> {
+export async function importSigningKey(key: string | KeyObject): Promise<SigningKey> {
   const pkcs8 = (typeof key === 'string' ? createPrivateKey(key) : key).export({ format: 'der', type: 'pkcs8' });
-  return asX509Key(await webcrypto.subtle.importKey('pkcs8', pkcs8, RSA_SHA256, true, ['sign']));
+  return webcrypto.subtle.importKey('pkcs8', pkcs8, RSA_SHA256, true, ['sign']);
 }
 
 /** A fresh RSA-2048 key pair for sha256WithRSA. */
-export async function generateRsaKeyPair(): Promise<{ publicKey: X509SigningKey; privateKey: X509SigningKey; spki: Uint8Array; pkcs8: Uint8Array }> {
+export async function generateRsaKeyPair(): Promise<{ privateKey: SigningKey; spki: Uint8Array; pkcs8: Uint8Array }> {
   const pair = await webcrypto.subtle.generateKey({ ...RSA_SHA256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, ['sign', 'verify']);
   const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', pair.publicKey));
   const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
-  return { publicKey: asX509Key(pair.publicKey), privateKey: asX509Key(pair.privateKey), spki, pkcs8 };
+  return { privateKey: pair.privateKey, spki, pkcs8 };
 }
 
 export { x509 };
