@@ -41,13 +41,22 @@ export interface JpkiIssuancesTable {
   wrapped_key: string | null;
   /** The SIM the credential went to (its card authority certificate's SHA-256), once delivered. */
   sim_identity: string | null;
+  /** Why the issuance failed, for state `failed`. */
+  failure: string | null;
   created_at: number;
   updated_at: number;
 }
 
 export interface JpkiCrlNumbersTable {
   ca: CertificateAuthorityName;
+  /** The crlNumber of the last CRL issued: only ever grows. */
   number: number;
+  /** The last CRL (DER, base64), served again until it is stale. */
+  der: string | null;
+  this_update: number | null;
+  next_update: number | null;
+  /** How many revoked certificates that CRL lists: a revocation since makes it stale. */
+  revoked_count: number | null;
 }
 
 export interface JpkiSystemTables {
@@ -95,4 +104,21 @@ const created = (): Migration => ({
   },
 });
 
-export const jpkiSystemMigrations = (_engine: DatabaseEngine): Record<string, Migration> => ({ '2026-11-29-01-jpki-system': created() });
+/** The last CRL kept for reuse, an issuance's failure, and the index the revocation cascade looks up. */
+const crlCacheAndFailures = (): Migration => ({
+  async up(db: Kysely<unknown>): Promise<void> {
+    // One column per statement: SQLite's ALTER TABLE adds one at a time.
+    await db.schema.alterTable('jpki_crl_numbers').addColumn('der', 'text').execute();
+    await db.schema.alterTable('jpki_crl_numbers').addColumn('this_update', 'bigint').execute();
+    await db.schema.alterTable('jpki_crl_numbers').addColumn('next_update', 'bigint').execute();
+    await db.schema.alterTable('jpki_crl_numbers').addColumn('revoked_count', 'integer').execute();
+    await db.schema.alterTable('jpki_issuances').addColumn('failure', 'text').execute();
+    await db.schema.createIndex('jpki_certificates_linked').on('jpki_certificates').column('linked_signature_serial').execute();
+    await db.schema.createIndex('jpki_issuances_signature').on('jpki_issuances').column('signature_serial').execute();
+  },
+});
+
+export const jpkiSystemMigrations = (_engine: DatabaseEngine): Record<string, Migration> => ({
+  '2026-11-29-01-jpki-system': created(),
+  '2026-11-29-02-jpki-system-crl-cache': crlCacheAndFailures(),
+});
