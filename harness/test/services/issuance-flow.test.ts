@@ -1,0 +1,59 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runIssuanceStory, STORY_CONTACT } from '../../src/services/demo/issuance-story.js';
+import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { callJson } from '../../src/services/http/client.js';
+import { SimTransport } from '../../src/transport/sim.js';
+import { announceSkip, simulatorJarBuilt } from '../support.js';
+import { testDatabases } from './databases.js';
+
+if (!simulatorJarBuilt()) announceSkip('issuance flow', 'simulator jar missing (ant simulator)');
+const run = simulatorJarBuilt() ? test : test.skip;
+
+describe.each(testDatabases('issuance flow ①–⑱'))('the issuance flow ①–⑱ on $name', (database) => {
+  let system: RunningIssuanceSystem;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    const created = await database.create();
+    dispose = created.dispose;
+    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-flow-')) });
+  });
+  afterAll(async () => {
+    await system.close();
+    await dispose();
+  });
+
+  for (const keyGeneration of ['jpki-system', 'on-card'] as const) {
+    run(`from a signed application to a personalised SIM, key generated ${keyGeneration === 'on-card' ? 'on the SIM' : 'by the JPKI system'}`, async () => {
+      const myNumberCard = await SimTransport.open({ myNumberCard: true });
+      const sim = await SimTransport.open({});
+      try {
+        const result = await runIssuanceStory({ myNumberCard, sim }, { system, keyGeneration });
+        expect(result.steps.map((s) => s.marks).filter(Boolean)).toEqual(['①', '②–⑤', '⑥–⑨', '⑪', '⑫–⑱']);
+        const spUrl = system.urls['sp-tsm']!;
+        const status = (await callJson('SP-TSM', `${spUrl}/applications/${result.applicationId}`)) as { state: string; events: { step: string }[]; keyFingerprint?: string };
+        expect(status.state).toBe('personalised');
+        const steps = status.events.map((e) => e.step);
+        for (const expected of ['application received', 'access code sent', 'write authorised', 'SIM identified', 'installed and handed over', 'applet key attested by the SIM', 'domain taken over', 'personalised', 'delivered']) {
+          expect(steps).toContain(expected);
+        }
+        // The certificate on the SIM is the JPKI system's, for the key the SIM holds, and it is on record as delivered to this SIM.
+        const certificate = new X509Certificate(result.simCertificate);
+        const jpkiUrl = system.urls['jpki-system']!;
+        const record = (await callJson('JPKI system', `${jpkiUrl}/certificates/${certificate.serialNumber}`)) as { status: string; issuanceId?: string; linkedSignatureSerial?: string };
+        expect(record.status).toBe('good');
+        expect(record.linkedSignatureSerial).toMatch(/^[0-9A-F]+$/);
+        const issuance = (await callJson('JPKI system', `${jpkiUrl}/issuances/${record.issuanceId}`)) as { state: string; keyGeneration: string; sim?: string };
+        expect(issuance).toMatchObject({ state: 'delivered', keyGeneration });
+        expect(issuance.sim).toMatch(/^[0-9A-F]{64}$/);
+        expect(status.keyFingerprint).toBe(result.keyFingerprint);
+        expect(system.mailbox.latestAccessCode(STORY_CONTACT, result.applicationId)).toMatch(/^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/);
+      } finally {
+        await myNumberCard.close();
+        await sim.close();
+      }
+    });
+  }
+});
