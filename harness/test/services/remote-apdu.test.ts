@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseHex, toHex } from '../../src/apdu/hex.js';
 import { TEST_CARD_AUTHORITY_ROOT } from '../../src/gp/card-authority.js';
 import { CapFile } from '../../src/gp/cap/cap.js';
-import { listRegistry } from '../../src/gp/manager.js';
+import { deleteAid, listRegistry } from '../../src/gp/manager.js';
 import { GpSession } from '../../src/gp/session.js';
 import { TEST_GP_KEYS } from '../../src/jpki/test-ca/test-material.js';
 import { cardName, identifyCard } from '../../src/services/card-identity.js';
@@ -158,6 +158,28 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
       expect((await runRemoteSession(again.remote.url, again.remote.token, counting)).outcome).toBe('handed-over');
       expect(counting.seen).toHaveLength(0);
       expect(cardName(new Uint8Array(0))).toMatch(/^[0-9A-F]{64}$/);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  run('loads the JPKI package when the SIM does not have it', async () => {
+    const url = await start();
+    const sim = await SimTransport.open({ cardSeed: '7C'.repeat(16) });
+    try {
+      const isd = await GpSession.open(sim, { keys: TEST_GP_KEYS, securityLevel: 0x01, diversification: 'kdf3' });
+      await deleteAid(isd, parseHex('D392F0002601000000'), true);
+      await isd.end();
+      const name = (await identifyCard(sim, readFileSync(TEST_CARD_AUTHORITY_ROOT))).name;
+      const auth = { authorization: 'Bearer sp-key-0123456789' };
+      const request = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-2', card: name }, headers: auth })) as { id: string; remote: { url: string; token: string } };
+      const counting = new Counting(sim);
+      expect((await runRemoteSession(request.remote.url, request.remote.token, counting)).outcome).toBe('handed-over');
+      expect(counting.seen.filter((c) => c.startsWith('80E8') || c.startsWith('84E8')).length).toBeGreaterThan(10);
+      const check = await GpSession.open(sim, { keys: TEST_GP_KEYS, securityLevel: 0x01, diversification: 'kdf3' });
+      const registry = await listRegistry(check);
+      await check.end();
+      expect(registry.applications.find((a) => a.aid === 'D392F000260100000001')?.associatedSecurityDomain).toBe(toHex(SSD));
     } finally {
       await sim.close();
     }

@@ -47,7 +47,7 @@ export async function runInstallation(
   const session = await GpSession.open(card, { keys: plan.isdKeys, securityLevel: 0x03, diversification: 'kdf3' });
   learntKdd(session.keyDiversificationData);
   try {
-    let registry = await listRegistry(session);
+    const registry = await listRegistry(session);
     const ssd = toHex(plan.ssdAid);
     const instance = toHex(plan.instanceAid);
     const packageAid = toHex(plan.cap.packageAid);
@@ -60,14 +60,13 @@ export async function runInstallation(
       await record('already-installed', instance);
       return;
     }
-    // An instance elsewhere (as the SIM came from its maker, or left by an earlier SP) goes, with its
-    // package: the SP gets the current applet, freshly loaded, in its own domain.
-    if (installed) await deleteAid(session, plan.instanceAid);
-    if (registry.loadFiles.some((f) => f.aid === packageAid)) {
-      await deleteAid(session, plan.cap.packageAid, true);
-      await record('deleted', `${packageAid} as found on the card`);
+    // An instance elsewhere (as the SIM came from its maker, or left by an earlier SP) goes; the SP gets
+    // a fresh instance in its own domain. The package stays when the card already has it (a SIM whose
+    // maker loaded it); otherwise it is loaded now.
+    if (installed) {
+      await deleteAid(session, plan.instanceAid);
+      await record('deleted', `${instance} as found on the card`);
     }
-    registry = await listRegistry(session);
     if (!registry.loadFiles.some((f) => f.aid === packageAid)) {
       const loaded = await loadCap(session, plan.cap, { cardPackages: registry.loadFiles.map((f) => Uint8Array.from(Buffer.from(f.aid, 'hex'))) });
       await record('loaded', `${loaded.bytes} bytes in ${loaded.blocks} blocks`);

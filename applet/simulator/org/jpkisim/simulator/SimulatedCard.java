@@ -94,6 +94,7 @@ final class SimulatedCard {
             }
         } else {
             CardIdentity identity = cardSeed == null ? CardIdentity.random() : CardIdentity.fromSeed(cardSeed);
+            identity.prepareInBackground();
             card = persona == null ? new GpCard(identity) : persona.newCard(identity);
             if (myNumberCard) {
                 card.installFromPackage(HexFormat.of().parseHex(MY_NUMBER_CARD_PACKAGE), 1, 0,

@@ -191,6 +191,17 @@ public final class CardIdentity {
         return iccid.clone();
     }
 
+    /**
+     * Makes the CASD credential on a background thread, as a card maker does before the card ships: the
+     * RSA key generation (a second or more) is then done by the time anyone asks for it. The result is
+     * the same as on first use; asking earlier waits for it.
+     */
+    public void prepareInBackground() {
+        Thread t = new Thread(this::casd, "casd-keygen");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** The CASD key pair and certificate, made from the seed on first use. */
     public synchronized CasdCredential casd() {
         if (casd == null) {
