@@ -149,7 +149,7 @@ describe.each(testDatabases('test JPKI system'))('the test JPKI system on $name'
     expect(status.linkedSignatureSerial).toBe(signature.serial);
   });
 
-  test('on-card issuance: certifies the SIM key once; revoking the card revokes the SIM certificate (cessationOfOperation); CRL numbers grow', async () => {
+  test('on-card issuance: certifies the SIM key once (a new key before delivery supersedes it); revoking the card revokes the SIM certificate (cessationOfOperation); CRL numbers grow', async () => {
     const signature = await signatureCertificate(f);
     const issuance = (await callJson('jpki', `${f.service.url}/issuances`, { body: { requestRef: `card-${signature.serial}`, signatureSerial: signature.serial, keyGeneration: 'on-card' } })) as { id: string; state: string };
     expect(issuance.state).toBe('requested');
@@ -157,6 +157,14 @@ describe.each(testDatabases('test JPKI system'))('the test JPKI system on $name'
     const certified = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(sim.spki) } })) as { certificate: string; issuance: { certificateSerial: string } };
     const same = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(sim.spki) } })) as { certificate: string };
     expect(same.certificate).toBe(certified.certificate);
+    // A write resumed after the SIM generated its key makes a new key: before delivery, its certificate
+    // replaces the first one, which is revoked as superseded.
+    const resumed = rsaSpki();
+    const replaced = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(resumed.spki) } })) as { certificate: string; issuance: { certificateSerial: string } };
+    expect(replaced.issuance.certificateSerial).not.toBe(certified.issuance.certificateSerial);
+    expect(await callJson('jpki', `${f.service.url}/certificates/${certified.issuance.certificateSerial}`)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+    Object.assign(certified, replaced);
+    await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/delivered`, { body: { sim: 'sim-bb02' } });
     await expect(callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(rsaSpki().spki) } })).rejects.toMatchObject({ code: 'already-certified' });
 
     const before = await crlNumber(f, 'user-authentication');

@@ -6,6 +6,7 @@
  * does (the SP-TSM sends its public key to certify). Each state change is one transaction; a repeated
  * request answers the issuance already made.
  */
+import { REVOCATION_REASONS } from './reasons.js';
 import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Database } from '../db/database.js';
@@ -193,8 +194,41 @@ export class Issuances {
     }
     const credential = await this.credential(id);
     const certified = Buffer.from(new x509.X509Certificate(credential.certificate).publicKey.rawData);
-    if (!certified.equals(Buffer.from(subjectPublicKeyInfo))) throw conflict('already-certified', `issuance ${id} already certified another public key`);
-    return credential;
+    if (certified.equals(Buffer.from(subjectPublicKeyInfo))) return credential;
+    if (credential.issuance.state !== 'certificate-issued') throw conflict('already-certified', `issuance ${id} already certified another public key`);
+    return this.supersede(id, credential.issuance.certificateSerial ?? '', subjectPublicKeyInfo);
+  }
+
+  /**
+   * A write that was cut short after the SIM generated its key generates a new one when it resumes:
+   * until the credential is delivered, the new key's certificate replaces the old one, which is
+   * revoked (superseded) in the same transaction — its key never left that interrupted write.
+   */
+  private async supersede(id: string, previousSerial: string, subjectPublicKeyInfo: Uint8Array): Promise<IssuedCredential> {
+    const row = await findIssuance(this.db, id);
+    if (!row) throw notFound(`issuance ${id}`);
+    const signed = await this.options.issuer.userAuthentication({ subjectPublicKeyInfo, linkedSignatureSerial: row.signature_serial, issuanceId: row.id, ...(this.options.validity ? { validity: this.options.validity } : {}) });
+    const now = Date.now();
+    const replaced = await this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('jpki_issuances')
+        .set({ certificate_serial: signed.serial, updated_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'certificate-issued')
+        .where('certificate_serial', '=', previousSerial)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      await trx
+        .updateTable('jpki_certificates')
+        .set({ status: 'revoked', revoked_at: now, revocation_reason: REVOCATION_REASONS.superseded })
+        .where('serial', '=', previousSerial)
+        .where('status', '=', 'good')
+        .execute();
+      await insertCertificate(trx, signed.row);
+      return true;
+    });
+    if (!replaced) throw conflict('issuance-busy', `issuance ${id} is changing; ask again`);
+    return this.credential(id);
   }
 
   /** The certificate (and, until delivery, the wrapped key) of an issued credential. */
