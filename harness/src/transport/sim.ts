@@ -77,6 +77,41 @@ export class SimTransport implements Transport {
     }
   }
 
+  /**
+   * Several independent cards (each its own identity and keys) from one simulator process: one JVM for a
+   * test or a bench that needs many SIMs. `close` ends every link, then the simulator.
+   */
+  static async openSeveral(count: number, options: Omit<SimTransportOptions, 'attachPort' | 'cardSeed'> = {}): Promise<{ cards: SimTransport[]; close(): Promise<void> }> {
+    const servers = await Promise.all(Array.from({ length: count }, () => VpcdServer.listen(0)));
+    const started = SimulatorProcess.start({
+      connect: servers.map((s) => `127.0.0.1:${s.port}`),
+      once: true,
+      ...(options.jar !== undefined ? { jar: options.jar } : {}),
+      ...(options.persona !== undefined ? { persona: options.persona } : {}),
+      ...(options.latencyScale !== undefined ? { latencyScale: options.latencyScale } : {}),
+    });
+    const cards: SimTransport[] = [];
+    try {
+      for (const server of servers) {
+        const link = await server.accept(options.connectTimeoutMs ?? 30000, started.exited);
+        link.control(VpcdControl.powerOn);
+        cards.push(new SimTransport(server, link, undefined, await link.request(Uint8Array.of(VpcdControl.atr))));
+      }
+    } catch (error) {
+      await Promise.all(cards.map((c) => c.close()));
+      await Promise.all(servers.slice(cards.length).map((s) => s.close()));
+      await started.process.stop();
+      throw error;
+    }
+    return {
+      cards,
+      close: async () => {
+        await Promise.all(cards.map((c) => c.close()));
+        await started.process.stop();
+      },
+    };
+  }
+
   async transmit(command: Uint8Array, _options?: TransmitOptions): Promise<Uint8Array> {
     if (command.length < 4) throw new TransportError(`a command APDU has at least 4 bytes, got ${command.length}`);
     return this.link.request(command);

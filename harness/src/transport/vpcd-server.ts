@@ -89,10 +89,21 @@ export class VpcdConnection {
 
 /** Listens for one simulated card on a loopback port (0 picks a free one). */
 export class VpcdServer {
+  /** Cards that connected before anyone waited for them (several slots of one simulator connect at once). */
+  private readonly arrived: net.Socket[] = [];
+  private waiting: ((socket: net.Socket) => void) | undefined;
+
   private constructor(
     private readonly server: net.Server,
     readonly port: number,
-  ) {}
+  ) {
+    server.on('connection', (socket: net.Socket) => {
+      const take = this.waiting;
+      this.waiting = undefined;
+      if (take) take(socket);
+      else this.arrived.push(socket);
+    });
+  }
 
   static async listen(port = 0, host = '127.0.0.1'): Promise<VpcdServer> {
     const server = net.createServer({ noDelay: true });
@@ -110,19 +121,20 @@ export class VpcdServer {
 
   /** Waits for the card to connect; rejects after the timeout or when `abort` fires first. */
   accept(timeoutMs: number, abort?: Promise<never>): Promise<VpcdConnection> {
+    const early = this.arrived.shift();
+    if (early) return Promise.resolve(new VpcdConnection(early));
     return new Promise<VpcdConnection>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.server.off('connection', onConnection);
+        this.waiting = undefined;
         reject(new TransportError(`no simulated card connected to port ${this.port} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const onConnection = (socket: net.Socket) => {
+      this.waiting = (socket: net.Socket) => {
         clearTimeout(timer);
         resolve(new VpcdConnection(socket));
       };
-      this.server.once('connection', onConnection);
       abort?.catch((e: unknown) => {
         clearTimeout(timer);
-        this.server.off('connection', onConnection);
+        this.waiting = undefined;
         reject(e instanceof Error ? e : new TransportError(String(e)));
       });
     });
