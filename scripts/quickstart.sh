@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to a timed scenario run against the JPKI applet on jCardSim:
-# installs what is missing (system packages when root, npm packages, Java dependencies),
-# builds, personalises the simulated card with the TEST credential, and runs the scenarios in
+# One command from a fresh clone to the whole story on jCardSim: installs what is missing (system
+# packages when root, npm packages, Java dependencies), builds, runs the issuance flow ①–⑱ (the
+# applicant's My Number card and a SIM, the JPKI system, SP-TSM, MNO-TSM and the device agent, each
+# step timed), then personalises a simulated card with the TEST credential and runs the scenarios in
 # test-vectors/scenarios — through pcscd + vpcd when they are available, else over the direct
 # simulator link. It says which.
 #   scripts/quickstart.sh [scenario.yaml ...]
@@ -19,6 +20,8 @@ npm run -s build
 ant -q simulator >/dev/null
 
 cli="node dist/harness/src/cli/main.js"
+log "the issuance flow ①–⑱: application signed by the My Number card → personalised SIM (jpki-harness demo)"
+$cli demo
 if ensure_pcscd && $cli sim start >/dev/null; then
   reader="$($cli readers --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);const v=r.find(n=>n.endsWith(" 00 00"))||"";process.stdout.write(v)})')"
   if [ -n "$reader" ]; then
