@@ -91,20 +91,21 @@ describe.each(testDatabases('SP-TSM crash recovery'))('kill -9 of the SP-TSM dur
     try {
       const who = await applicant(system.urls['jpki-system']!);
       const mailbox = new Mailbox(path.join(dir, 'mailbox'));
-      const sessions: WriteAuthorisation[] = [];
-      const applications: string[] = [];
-      for (const [i, sim] of sims.cards.entries()) {
-        const signed = await signApplication(
-          { certificate: who.certificate, sign: (data) => Promise.resolve(new Uint8Array(createSign('sha256').update(data).sign(who.key))) },
-          { contact: `crash-${i}`, simCertificate: await readCardAuthorityCertificate(sim), keyGeneration: i % 2 === 0 ? 'jpki-system' : 'on-card', pinPolicy: 'pin-required' },
-          'crash-test-Passw0rd',
-        );
-        const applied = (await callJson('SP-TSM', `${spUrl}/applications`, { body: signed })) as { id: string };
-        applications.push(applied.id);
-        const code = mailbox.latestAccessCode(`crash-${i}`, applied.id)!;
-        sessions.push((await callJson('SP-TSM', `${spUrl}/applications/${applied.id}/write-sessions`, { body: { accessCode: code, password: 'crash-test-Passw0rd', pin: '2468' } })) as WriteAuthorisation);
-      }
-
+      const authorised = await Promise.all(
+        sims.cards.map(async (sim, i) => {
+          const signed = await signApplication(
+            { certificate: who.certificate, sign: (data) => Promise.resolve(new Uint8Array(createSign('sha256').update(data).sign(who.key))) },
+            { contact: `crash-${i}`, simCertificate: await readCardAuthorityCertificate(sim), keyGeneration: i % 2 === 0 ? 'jpki-system' : 'on-card', pinPolicy: 'pin-required' },
+            'crash-test-Passw0rd',
+          );
+          const applied = (await callJson('SP-TSM', `${spUrl}/applications`, { body: signed })) as { id: string };
+          const code = mailbox.latestAccessCode(`crash-${i}`, applied.id)!;
+          const session = (await callJson('SP-TSM', `${spUrl}/applications/${applied.id}/write-sessions`, { body: { accessCode: code, password: 'crash-test-Passw0rd', pin: '2468' } })) as WriteAuthorisation;
+          return { application: applied.id, session };
+        }),
+      );
+      const applications = authorised.map((a) => a.application);
+      const sessions = authorised.map((a) => a.session);
       debug('write sessions authorised');
       let restarts = 0;
       const agents: Promise<AgentResult | Error>[] = sims.cards.map((card, i) =>

@@ -6,14 +6,15 @@
  * does (the SP-TSM sends its public key to certify). Each state change is one transaction; a repeated
  * request answers the issuance already made.
  */
-import { REVOCATION_REASONS } from './reasons.js';
 import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Database } from '../db/database.js';
 import { badRequest, conflict, notFound, ServiceError } from '../http/errors.js';
 import type { CertificateIssuer, SignedCertificate, Validity } from './issuer.js';
+import type { KeyPool } from './key-pool.js';
 import { keyTransportContext, parseWrappedKey, wrapPrivateKey, type WrappedKey } from './key-transport.js';
 import { findCertificate, findIssuance, findIssuanceByRequest, insertCertificate, type IssuanceRow } from './store.js';
+import { REVOCATION_REASONS } from './reasons.js';
 import type { IssuanceState } from './tables.js';
 import { x509 } from './webcrypto.js';
 
@@ -71,6 +72,8 @@ export interface IssuanceOptions {
   readonly keyTransportKey?: KeyObject;
   /** For tests: the validity of the certificates issued. */
   readonly validity?: Validity;
+  /** Key pairs generated ahead of need (default: generated on demand). */
+  readonly keyPool?: KeyPool;
 }
 
 export class Issuances {
@@ -171,7 +174,7 @@ export class Issuances {
     let signed: SignedCertificate;
     let wrapped: WrappedKey;
     try {
-      const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: 2048 });
+      const { publicKey, privateKey } = this.options.keyPool ? await this.options.keyPool.take() : await generateRsa('rsa', { modulusLength: 2048 });
       const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
       signed = await this.options.issuer.userAuthentication({ subjectPublicKeyInfo: spki, linkedSignatureSerial: row.signature_serial, issuanceId: row.id, ...(this.options.validity ? { validity: this.options.validity } : {}) });
       wrapped = wrapPrivateKey(privateKey, transport, keyTransportContext(row.id, signed.serial));

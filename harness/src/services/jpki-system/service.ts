@@ -8,6 +8,7 @@ import type { Database } from '../db/database.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { startService, type RequestContext, type Route, type RunningService, type ServiceOptions } from '../http/server.js';
 import { currentCrl } from './crl.js';
+import { KeyPool } from './key-pool.js';
 import { Issuances, type IssuedCredential } from './issuance.js';
 import { CertificateIssuer, type BaseUrl } from './issuer.js';
 import { answerOcsp, malformedOcspResponse, OCSP_RESPONSE_TYPE } from './ocsp.js';
@@ -31,6 +32,8 @@ export interface JpkiSystemOptions {
   readonly crlPeriodMs?: number;
   /** OCSP answer validity, default one hour. */
   readonly ocspValidityMs?: number;
+  /** Key pairs kept ready for keys the JPKI system generates (default 2; 0 generates on demand). */
+  readonly keyPoolSize?: number;
 }
 
 type Body = Record<string, unknown>;
@@ -90,7 +93,9 @@ export function createJpkiSystemService(options: JpkiSystemOptions): Route[] {
   const { db, pki } = options;
   const transportKey = typeof options.spTsmKeyTransportPublicKey === 'string' ? createPublicKey(options.spTsmKeyTransportPublicKey) : options.spTsmKeyTransportPublicKey;
   const issuer = new CertificateIssuer(pki, options.baseUrl);
-  const issuances = new Issuances({ db, issuer, caCertificate: pki.authorities['user-authentication'].der, ...(transportKey ? { keyTransportKey: transportKey } : {}) });
+  // A few key pairs ready ahead: the SP-TSM's application step then does not wait for an RSA generation.
+  const keyPool = transportKey ? new KeyPool(options.keyPoolSize ?? 2) : undefined;
+  const issuances = new Issuances({ db, issuer, caCertificate: pki.authorities['user-authentication'].der, ...(transportKey ? { keyTransportKey: transportKey } : {}), ...(keyPool ? { keyPool } : {}) });
   const signatureCa = new SignatureCertificateAuthority(db, pki, options.baseUrl);
   const ocspOptions = options.ocspValidityMs !== undefined ? { validityMs: options.ocspValidityMs } : {};
 
