@@ -1,8 +1,7 @@
 /** Column shapes that the two engines spell differently. */
 import type { CreateTableBuilder } from 'kysely';
-import type { DatabaseEngine } from './database.js';
-
-export type { DatabaseEngine };
+/** Which engine a database runs on: the SQLite file or PostgreSQL. */
+export type DatabaseEngine = 'sqlite' | 'postgres';
 
 /** An `id` primary key the database numbers itself: INTEGER PRIMARY KEY in SQLite, an identity column in PostgreSQL. */
 export function serialColumn(engine: DatabaseEngine) {

@@ -7,11 +7,12 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import { HarnessError } from '../../errors.js';
+import type { DatabaseEngine } from './columns.js';
 import type { Schema } from './schema.js';
 
 export type Database = Kysely<Schema>;
 export type DatabaseTransaction = Transaction<Schema>;
-export type DatabaseEngine = 'sqlite' | 'postgres';
+export type { DatabaseEngine };
 
 export class DatabaseConfigError extends HarnessError {
   readonly exitCode = 2;

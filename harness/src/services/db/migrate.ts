@@ -5,9 +5,9 @@
  */
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import { HarnessError } from '../../errors.js';
-import { jpkiSystemMigrations } from '../jpki-system/tables.js';
-import { mnoTsmMigrations } from '../mno-tsm/tables.js';
-import { spTsmMigrations } from '../sp-tsm/tables.js';
+import { jpkiSystemMigrations } from './tables/jpki-system.js';
+import { mnoTsmMigrations } from './tables/mno-tsm.js';
+import { spTsmMigrations } from './tables/sp-tsm.js';
 import type { Database, DatabaseEngine } from './database.js';
 
 export class MigrationError extends HarnessError {

@@ -9,7 +9,7 @@ import * as asn1X509 from '@peculiar/asn1-x509';
 import type { Database } from '../db/database.js';
 import type { JpkiPki } from './pki.js';
 import { countRevoked, revokedCertificates } from './store.js';
-import type { CertificateAuthorityName } from './tables.js';
+import type { CertificateAuthorityName } from '../db/tables/jpki-system.js';
 import { asX509Key, RSA_SHA256, x509 } from './webcrypto.js';
 
 export const DEFAULT_CRL_PERIOD_MS = 24 * 60 * 60 * 1000;

@@ -15,7 +15,7 @@ import type { KeyPool } from './key-pool.js';
 import { keyTransportContext, parseWrappedKey, wrapPrivateKey, type WrappedKey } from './key-transport.js';
 import { findCertificate, findIssuance, findIssuanceByRequest, insertCertificate, type IssuanceRow } from './store.js';
 import { REVOCATION_REASONS } from './reasons.js';
-import type { IssuanceState } from './tables.js';
+import type { IssuanceState } from '../db/tables/jpki-system.js';
 import { x509 } from './webcrypto.js';
 
 const generateRsa = promisify(generateKeyPair);

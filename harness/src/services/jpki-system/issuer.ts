@@ -9,7 +9,7 @@ import type { JpkiPki } from './pki.js';
 import { publicationPoints, signatureExtensions, signatureSubject, SIGNATURE_VALIDITY_YEARS, userAuthenticationExtensions, userAuthenticationSubject, USER_AUTHENTICATION_VALIDITY_YEARS, type Applicant, type PublicationPoints } from './profiles.js';
 import { randomSerial } from './serials.js';
 import type { NewCertificateRow } from './store.js';
-import type { CertificateAuthorityName } from './tables.js';
+import type { CertificateAuthorityName } from '../db/tables/jpki-system.js';
 import { asX509Key, RSA_SHA256, x509 } from './webcrypto.js';
 
 export interface Validity {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from '../../errors.js';
 import { packageRoot } from '../../sim/simulator-process.js';
-import type { CertificateAuthorityName } from './tables.js';
+import type { CertificateAuthorityName } from '../db/tables/jpki-system.js';
 import { importSigningKey, x509, type SigningKey } from './webcrypto.js';
 
 export type { CertificateAuthorityName };

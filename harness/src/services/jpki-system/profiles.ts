@@ -12,7 +12,7 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn1X509 from '@peculiar/asn1-x509';
-import type { CertificateAuthorityName } from './tables.js';
+import type { CertificateAuthorityName } from '../db/tables/jpki-system.js';
 import { x509 } from './webcrypto.js';
 
 export const TEST_POLICY_OIDS: Readonly<Record<CertificateAuthorityName, string>> = {

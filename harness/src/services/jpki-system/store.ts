@@ -1,7 +1,7 @@
 /** The certificates the test JPKI system issued, with their revocation status: reads and writes. */
 import type { Insertable, Selectable } from 'kysely';
 import type { Database, DatabaseTransaction } from '../db/database.js';
-import type { CertificateAuthorityName, JpkiCertificatesTable, JpkiIssuancesTable } from './tables.js';
+import type { CertificateAuthorityName, JpkiCertificatesTable, JpkiIssuancesTable } from '../db/tables/jpki-system.js';
 
 export type CertificateRow = Selectable<JpkiCertificatesTable>;
 export type NewCertificateRow = Insertable<JpkiCertificatesTable>;

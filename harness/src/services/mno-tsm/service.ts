@@ -13,7 +13,7 @@ import type { RequestContext, Route } from '../http/server.js';
 import { RemoteSessions, tokenDigest } from '../remote-apdu/sessions.js';
 import { DeviceAgentGoneError, type FlowOutcome, type RemoteCard } from '../remote-apdu/remote-card.js';
 import { runInstallation, type InstallationPlan } from './install-flow.js';
-import type { MnoInstallationsTable } from './tables.js';
+import type { MnoInstallationsTable } from '../db/tables/mno-tsm.js';
 
 export interface MnoTsmConfig {
   readonly db: Database;

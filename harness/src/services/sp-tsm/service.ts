@@ -20,7 +20,7 @@ import { checkApplication } from './application.js';
 import type { JpkiSystemPort } from './jpki-port.js';
 import type { Mailbox } from './mailbox.js';
 import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
-import type { ApplicationState, ApplicationsTable } from './tables.js';
+import type { ApplicationState, ApplicationsTable } from '../db/tables/sp-tsm.js';
 import { openUnderToken, sealUnderToken } from './token-seal.js';
 import { runWrite, type SpKeys, type WriteContext } from './write-flow.js';
 

@@ -4,7 +4,7 @@
  * leaves a row that says exactly where the flow stands and a second worker can never take the same step.
  */
 import type { Generated, Kysely, Migration } from 'kysely';
-import { serialColumn, type DatabaseEngine } from '../db/columns.js';
+import { serialColumn, type DatabaseEngine } from '../columns.js';
 
 export type ApplicationState =
   | 'received' // signature, chain and revocation checked; password hashed; access code not yet sent

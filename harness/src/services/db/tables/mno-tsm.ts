@@ -1,6 +1,6 @@
 /** The MNO-TSM's state: one row per installation it was asked for, and its steps. */
 import type { Generated, Kysely, Migration } from 'kysely';
-import { serialColumn, type DatabaseEngine } from '../db/columns.js';
+import { serialColumn, type DatabaseEngine } from '../columns.js';
 
 export type InstallationState = 'requested' | 'running' | 'handed-over' | 'failed';
 

@@ -4,7 +4,7 @@
  * certificate, and the CRL numbers.
  */
 import type { Kysely, Migration } from 'kysely';
-import type { DatabaseEngine } from '../db/columns.js';
+import type { DatabaseEngine } from '../columns.js';
 
 export type CertificateAuthorityName = 'signature' | 'user-authentication';
 
