@@ -18,12 +18,18 @@ function errorOf(value: unknown): { code: string; message: string } | undefined 
 
 /** A JSON request to `url`; resolves with the parsed answer on 2xx. */
 export async function callJson(service: string, url: string, options: CallOptions = {}): Promise<unknown> {
-  const response = await fetch(url, {
-    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-    headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...(options.headers ?? {}) },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+      headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...(options.headers ?? {}) },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : 'network error';
+    throw new ServiceCallError(service, 0, 'unreachable', `cannot reach ${new URL(url).origin} (${cause})`);
+  }
   const text = await response.text();
   let parsed: unknown = undefined;
   if (text !== '') {
