@@ -24,7 +24,7 @@ export class ServiceCallError extends HarnessError {
     readonly code: string,
     message: string,
   ) {
-    super(`${service}: ${message} (${code}, HTTP ${status})`);
+    super(status === 0 ? `${service}: ${message}` : `${service}: ${message} (${code}, HTTP ${status})`);
   }
 }
 
