@@ -139,6 +139,38 @@ Examples:
       }
     });
 
+  addCardOptions(
+    program
+      .command('check')
+      .description("the SIM credential's validity: certificate and information record read from the SIM, chain to the JPKI root, OCSP")
+      .option('--root <file>', 'the JPKI root certificate (PEM or DER; default the TEST root in test-vectors/jpki-system)')
+      .option('--json', 'print JSON'),
+  )
+    .addHelpText('after', '\nExit code 1 when the credential is not valid (untrusted, expired, revoked, unknown to OCSP).\n\nExample:\n  $ jpki-harness check -r "Virtual PCD 00 00"')
+    .action(async (o: CardCliOptions & { root?: string; json?: boolean }) => {
+      const { readFileSync } = await import('node:fs');
+      const { X509Certificate } = await import('node:crypto');
+      const { openCard } = await import('../transport/open.js');
+      const { checkSimCredential } = await import('../services/verifier/check.js');
+      const { loadJpkiPki } = await import('../services/jpki-system/pki.js');
+      const root = o.root ? new Uint8Array(new X509Certificate(readFileSync(o.root)).raw) : (await loadJpkiPki()).root.der;
+      const sim = await openCard(cardOptionsFrom(o));
+      try {
+        const check = await checkSimCredential(sim.transport, root);
+        if (o.json) console.log(JSON.stringify(check, null, 2));
+        else {
+          console.log(`certificate ${check.serial}: ${check.subject}`);
+          console.log(`  valid ${check.notBefore.toISOString()} – ${check.notAfter.toISOString()} (${check.daysLeft} days left); chain ${check.chain}`);
+          console.log(`  OCSP ${check.ocspUrl ?? '(no responder named)'}: ${check.ocsp ? `${check.ocsp.status}${check.ocsp.reason ? ` (${check.ocsp.reason})` : ''}, produced ${check.ocsp.producedAt.toISOString()}` : 'not asked'}`);
+          console.log(`  applet ${check.information.lifecycle}, PIN tries left ${check.information.pinTriesLeft}, ${check.information.pinPolicy}`);
+          console.log(check.valid ? 'valid' : 'NOT valid');
+        }
+        if (!check.valid) process.exitCode = 1;
+      } finally {
+        await sim.close();
+      }
+    });
+
   program
     .command('status')
     .description("an application's state and every step the SP-TSM recorded")

@@ -14,6 +14,8 @@ import { issueTestMyNumberCard, type CertificateIssuer } from '../../my-number-c
 import type { Transport } from '../../transport/transport.js';
 import { apply, applicationStatus, authoriseAndWrite } from '../applicant/apply.js';
 import { callJson } from '../http/client.js';
+import { loadJpkiPki } from '../jpki-system/pki.js';
+import { checkSimCredential } from '../verifier/check.js';
 import { startIssuanceSystem, type IssuanceSystemOptions, type RunningIssuanceSystem } from '../issuance-system.js';
 
 export interface StoryStep {
@@ -167,6 +169,10 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
     if (!verifier.verify(cert.publicKey, signature)) throw new Error('the SIM signature does not verify with its certificate');
     const final = await applicationStatus(spUrl, applied.id);
     step('', `the SIM signs with its new credential (certificate ${cert.serialNumber}, ${cert.subject.replace(/\n/g, ', ')})`, t);
+    t = performance.now();
+    const check = await checkSimCredential(cards.sim, (await loadJpkiPki()).root.der);
+    if (!check.valid) throw new Error(`the SIM credential does not check: chain ${check.chain}, OCSP ${check.ocsp?.status ?? 'not asked'}`);
+    step('', `validity checked from the SIM: chain to the JPKI root ok, OCSP ${check.ocsp?.status ?? '?'}, ${check.daysLeft} days left`, t);
     return {
       applicationId: applied.id,
       steps,
