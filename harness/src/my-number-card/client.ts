@@ -1,3 +1,4 @@
+import { JPKI_AID } from '../jpki/client/client.js';
 import { digestInfo, hashMessage, type HashName } from '../apdu/digest-info.js';
 import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../apdu/jpki-commands.js';
 import { ResponseApdu } from '../apdu/response.js';
@@ -10,8 +11,8 @@ import type { Transport } from '../transport/transport.js';
  * driver sends them; the TEST card of the simulator (`--my-number-card`) answers them like a real card.
  */
 
-/** The JPKI application (AP) of the card. */
-export const MY_NUMBER_CARD_JPKI_AID = Uint8Array.from([0xd3, 0x92, 0xf0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01]);
+/** The JPKI application (AP) of the card: the same AID the SIM applet answers to. */
+export const MY_NUMBER_CARD_JPKI_AID = JPKI_AID;
 
 /** File identifiers of the JPKI application, both halves. */
 export const MyNumberCardFile = {

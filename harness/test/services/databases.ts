@@ -20,21 +20,28 @@ export interface TestDatabase {
 
 const postgresUrl = process.env.JPKI_TEST_POSTGRES_URL;
 
+/** Opens and migrates a database; `cleanup` runs after it is closed. */
+async function migrated(url: string, cleanup: () => Promise<void>): Promise<{ opened: OpenedDatabase; url: string; dispose: () => Promise<void> }> {
+  const opened = await openDatabase(url);
+  await migrateToLatest(opened.db, opened.engine);
+  return {
+    opened,
+    url,
+    dispose: async () => {
+      await opened.db.destroy();
+      await cleanup();
+    },
+  };
+}
+
 const sqlite: TestDatabase = {
   name: 'sqlite',
-  async create() {
+  create() {
     const dir = mkdtempSync(path.join(tmpdir(), 'jpki-db-'));
-    const url = path.join(dir, 'state.sqlite');
-    const opened = await openDatabase(url);
-    await migrateToLatest(opened.db, opened.engine);
-    return {
-      opened,
-      url,
-      dispose: async () => {
-        await opened.db.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return migrated(path.join(dir, 'state.sqlite'), () => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    });
   },
 };
 
@@ -48,20 +55,12 @@ const postgres = (admin: string): TestDatabase => ({
     await client.end();
     const u = new URL(admin);
     u.pathname = `/${name}`;
-    const url = u.toString();
-    const opened = await openDatabase(url);
-    await migrateToLatest(opened.db, opened.engine);
-    return {
-      opened,
-      url,
-      dispose: async () => {
-        await opened.db.destroy();
-        const c = new pg.Client({ connectionString: admin });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      },
-    };
+    return migrated(u.toString(), async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    });
   },
 });
 
