@@ -12,6 +12,7 @@ import { GpSession } from '../../src/gp/session.js';
 import { JPKI_AID, JpkiClient } from '../../src/jpki/client/client.js';
 import { readSignatureCertificate, signWithSignatureKey } from '../../src/my-number-card/client.js';
 import { applicationStatus, authoriseAndWrite } from '../../src/services/applicant/apply.js';
+import { runRemoteSession } from '../../src/services/device-agent/agent.js';
 import { issueApplicantCard, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
 import { callJson } from '../../src/services/http/client.js';
 import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
@@ -399,28 +400,37 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
 
   // ---- 2. A wrong or swapped SIM --------------------------------------------------------------------
 
-  run('a write relayed to another SIM than the designated one is refused before anything is installed on it; the designated SIM is written afterwards', async () => {
+  run('a write relayed to another SIM than the designated one is refused before anything is installed on it, at any stage; the designated SIM is written afterwards', async () => {
     const [designated, other] = [sims[1]!, sims[2]!];
+    const mnoUrl = system.urls['mno-tsm']!;
     const { id } = await applied(simCertificates[1]!, 'jpki-system');
     const before = await registry(other);
     const otherState = await appletState(other);
 
-    // The whole write relayed to the other SIM.
+    // The whole write relayed to the other SIM: the SP-TSM refuses at the identification.
     await expect(write(id, other)).rejects.toThrow(/not the SIM the applicant designated/);
     expect(await registry(other)).toBe(before);
     let after = await state(id);
     expect(after.state).toBe('awaiting-write');
     expect(after.steps).not.toContain('installation requested');
 
-    // The designated SIM for the identification and the installation, the other from the attestation on.
+    // The designated SIM for the SP-TSM, the other for the MNO-TSM's installation: the MNO-TSM refuses.
     const phone = new SwappingPhone(designated);
-    await expect(
-      write(id, phone, {
-        onStep: (step, tsm) => {
-          if (tsm.startsWith(spUrl) && step === 'attestation') phone.target = other;
-        },
-      }),
-    ).rejects.toThrow();
+    const session = (await authorise(id, system.mailbox.latestAccessCode(STORY_CONTACT, id)!)).body as unknown as WriteAuthorisation;
+    const toMnoOther = (_step: string, tsm: string): void => {
+      phone.target = tsm.startsWith(mnoUrl) ? other : designated;
+    };
+    await expect(runRemoteSession(session.remoteUrl, session.token, phone, { onStep: toMnoOther })).rejects.toThrow(/not the SIM the SP-TSM named/);
+    expect(await registry(other)).toBe(before);
+
+    // The phone starts the same session over; the designated SIM for identification and installation, the
+    // other from the attestation on: refused there, before the SP-TSM sends anything.
+    const fromAttestation = (step: string, tsm: string): void => {
+      if (tsm.startsWith(mnoUrl)) phone.target = designated;
+      else phone.target = step === 'attestation' || phone.target === other ? other : designated;
+    };
+    phone.target = designated;
+    await expect(runRemoteSession(session.remoteUrl, session.token, phone, { onStep: fromAttestation })).rejects.toThrow(/attest/i);
     expect(phone.target).toBe(other);
     expect(await registry(other)).toBe(before);
     expect(await appletState(other)).toBe(otherState);
