@@ -46,6 +46,8 @@ export interface IssuanceSystemOptions {
   /** For load tests on small machines: cheaper password hashing (never below the default in a deployment). */
   readonly passwordHashParameters?: { N: number; r: number; p: number };
   readonly accessCodeLifetimeMs?: number;
+  /** Write authorisations the SP-TSM takes per client address per minute (default 20). */
+  readonly attemptsPerMinute?: number;
 }
 
 export interface RunningIssuanceSystem {
@@ -105,6 +107,7 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         ...(options.passwordHashParameters ? { passwordHashParameters: options.passwordHashParameters } : {}),
         ...(options.accessCodeLifetimeMs !== undefined ? { accessCodeLifetimeMs: options.accessCodeLifetimeMs } : {}),
+        ...(options.attemptsPerMinute !== undefined ? { attemptsPerMinute: options.attemptsPerMinute } : {}),
       });
       const service = await startService(spTsm.routes(), { host, port: port(2) });
       url = service.url;

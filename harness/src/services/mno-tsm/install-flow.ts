@@ -18,6 +18,9 @@ export class InstallationRefused extends HarnessError {
   readonly exitCode = 4;
 }
 
+/** Another SIM than the one named: refused before anything on it changed, so the installation still waits for the right one. */
+export class OtherSimRefused extends InstallationRefused {}
+
 export interface InstallationPlan {
   /** The SIM the SP-TSM named (its card name); any other SIM is refused before anything is changed. */
   readonly card: string;
@@ -40,7 +43,7 @@ export async function runInstallation(
   card.step('checking the SIM');
   const identity = await identifyCard(card, plan.cardAuthorityRoot);
   if (identity.name !== plan.card) {
-    throw new InstallationRefused(`this is not the SIM the SP-TSM named (card ${identity.name.slice(0, 16)}…, expected ${plan.card.slice(0, 16)}…)`);
+    throw new OtherSimRefused(`this is not the SIM the SP-TSM named (card ${identity.name.slice(0, 16)}…, expected ${plan.card.slice(0, 16)}…)`);
   }
   await record('identified', identity.authority.cardIdentity.serialNumber);
   card.step('installing the JPKI applet');

@@ -12,7 +12,7 @@ import { badRequest, notFound, ServiceError } from '../http/errors.js';
 import type { RequestContext, Route } from '../http/server.js';
 import { RemoteSessions, tokenDigest } from '../remote-apdu/sessions.js';
 import { DeviceAgentGoneError, type FlowOutcome, type RemoteCard } from '../remote-apdu/remote-card.js';
-import { runInstallation, type InstallationPlan } from './install-flow.js';
+import { OtherSimRefused, runInstallation, type InstallationPlan } from './install-flow.js';
 import type { MnoInstallationsTable } from '../db/tables/mno-tsm.js';
 
 export interface MnoTsmConfig {
@@ -147,8 +147,9 @@ export class MnoTsm {
       return { outcome: 'handed-over', detail: { ssd: row.ssd_aid } };
     } catch (error) {
       const reason = error instanceof Error ? error.message : 'failed';
-      if (!(error instanceof DeviceAgentGoneError)) {
-        // The card said no or is the wrong one: final. A vanished agent is not: the same session resumes.
+      if (!(error instanceof DeviceAgentGoneError) && !(error instanceof OtherSimRefused)) {
+        // The card said no: final. A vanished agent is not (the same session resumes), nor is another SIM
+        // presented in the named one's place (nothing on it changed; the named SIM can still come).
         await db.updateTable('mno_installations').set({ state: 'failed', updated_at: this.now() }).where('id', '=', row.id).execute();
       }
       await this.event(row.id, 'failed', reason);

@@ -233,6 +233,31 @@ export class SpTsm {
     this.attempts.set(address, window);
   }
 
+  /**
+   * Counts one failed write authorisation and locks the application at `limit`. The count goes up in the
+   * database, never from a value read earlier: guesses sent all at once are each counted. Answers the
+   * count, or undefined when the application no longer awaits its write (locked meanwhile).
+   */
+  private async countFailure(id: string, limit: number): Promise<number | undefined> {
+    return this.config.db.transaction().execute(async (trx) => {
+      const counted = await trx
+        .updateTable('sp_applications')
+        .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1), updated_at: this.now() }))
+        .where('id', '=', id)
+        .where('state', '=', 'awaiting-write')
+        .executeTakeFirst();
+      if (Number(counted.numUpdatedRows) !== 1) return undefined;
+      const { failed_attempts: failures } = await trx.selectFrom('sp_applications').select('failed_attempts').where('id', '=', id).executeTakeFirstOrThrow();
+      if (failures >= limit) {
+        await trx.updateTable('sp_applications').set({ state: 'locked', access_code_hash: null, updated_at: this.now() }).where('id', '=', id).execute();
+        await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'locked', detail: `${failures} failed write authorisations` }).execute();
+      } else {
+        await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'write authorisation refused', detail: `${failures} of ${limit}` }).execute();
+      }
+      return failures;
+    });
+  }
+
   private async authoriseWrite(r: RequestContext): Promise<WriteAuthorisation> {
     this.rateLimit(r.remoteAddress);
     const id = r.params.id!;
@@ -249,16 +274,16 @@ export class SpTsm {
     const passwordOk = await verifyPassword(body.password, row.password_hash);
     const expired = (row.access_code_expires_at ?? 0) < this.now();
     if (!codeOk || !passwordOk || expired) {
-      const failures = row.failed_attempts + 1;
       const limit = this.config.maxFailedAttempts ?? 5;
-      if (failures >= limit) {
-        await this.transition(id, ['awaiting-write'], 'locked', { failed_attempts: failures, access_code_hash: null }, 'locked', `${failures} failed write authorisations`);
-        throw new ServiceError(423, 'locked', 'too many failed attempts: the application is locked');
+      const failures = await this.countFailure(id, limit);
+      const locked = new ServiceError(423, 'locked', 'too many failed attempts: the application is locked');
+      if (failures === undefined) {
+        // Another request moved the application on meanwhile: locked by other guesses, or being written.
+        const current = await db.selectFrom('sp_applications').select('state').where('id', '=', id).executeTakeFirst();
+        if (current?.state === 'locked') throw locked;
+        throw new ServiceError(403, 'wrong-credentials', 'access code or password wrong');
       }
-      await db.transaction().execute(async (trx) => {
-        await trx.updateTable('sp_applications').set({ failed_attempts: failures, updated_at: this.now() }).where('id', '=', id).where('state', '=', 'awaiting-write').execute();
-        await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'write authorisation refused', detail: `${failures} of ${limit}` }).execute();
-      });
+      if (failures >= limit) throw locked;
       if (expired && codeOk && passwordOk) throw new ServiceError(403, 'access-code-expired', 'the access code has expired');
       throw new ServiceError(403, 'wrong-credentials', `access code or password wrong (${limit - failures} attempts left)`);
     }
