@@ -2,7 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runIssuanceStory, STORY_CONTACT } from '../../src/services/demo/issuance-story.js';
+import { apply, authoriseAndWrite } from '../../src/services/applicant/apply.js';
+import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD } from '../../src/services/demo/issuance-story.js';
+import { JpkiClient } from '../../src/jpki/client/client.js';
 import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { callJson } from '../../src/services/http/client.js';
 import { SimTransport } from '../../src/transport/sim.js';
@@ -56,4 +58,33 @@ describe.each(testDatabases('issuance flow ①–⑱'))('the issuance flow ①�
       }
     });
   }
+
+  run('a second application for a SIM that already holds a credential is refused at the write, and nothing is reported delivered', async () => {
+    const myNumberCard = await SimTransport.open({ myNumberCard: true });
+    const sim = await SimTransport.open({});
+    try {
+      const first = await runIssuanceStory({ myNumberCard, sim }, { system });
+      const spUrl = system.urls['sp-tsm']!;
+      const again = await apply({
+        spTsmUrl: spUrl,
+        myNumberCard,
+        signaturePassword: STORY_CARD_PASSWORD,
+        sim,
+        downloadPassword: STORY_DOWNLOAD_PASSWORD,
+        contact: STORY_CONTACT,
+      });
+      const code = system.mailbox.latestAccessCode(STORY_CONTACT, again.id)!;
+      await expect(authoriseAndWrite({ spTsmUrl: spUrl, applicationId: again.id, accessCode: code, downloadPassword: STORY_DOWNLOAD_PASSWORD, pin: '4321', sim })).rejects.toThrow(
+        /already holds another JPKI credential/,
+      );
+      const status = (await callJson('SP-TSM', `${spUrl}/applications/${again.id}`)) as { state: string };
+      expect(status.state).toBe('awaiting-write');
+      const client = new JpkiClient(sim);
+      await client.selectApplication();
+      expect(Buffer.from(await client.readFile(0x000a)).equals(Buffer.from(first.simCertificate))).toBe(true);
+    } finally {
+      await myNumberCard.close();
+      await sim.close();
+    }
+  });
 });

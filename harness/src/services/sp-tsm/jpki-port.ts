@@ -26,6 +26,8 @@ export interface JpkiSystemPort {
   certify(issuanceId: string, subjectPublicKeyInfo: Uint8Array): Promise<IssuedCredential>;
   /** The user-authentication CA certificate written beside the SIM's certificate. */
   userAuthenticationCaCertificate(): Promise<Uint8Array>;
+  /** The serial of the certificate the issuance holds now (none before it is certified). */
+  issuedCertificateSerial(issuanceId: string): Promise<string | undefined>;
   /** Records that the credential reached the SIM. */
   markDelivered(issuanceId: string, sim: string): Promise<void>;
 }

@@ -60,6 +60,11 @@ export class JpkiSystemClient implements JpkiSystemPort {
     return new Uint8Array(await response.arrayBuffer());
   }
 
+  async issuedCertificateSerial(issuanceId: string): Promise<string | undefined> {
+    const a = (await this.call(`/issuances/${encodeURIComponent(issuanceId)}`)) as { certificateSerial?: string };
+    return a.certificateSerial;
+  }
+
   async markDelivered(issuanceId: string, sim: string): Promise<void> {
     await this.call(`/issuances/${encodeURIComponent(issuanceId)}/delivered`, { sim });
   }

@@ -60,6 +60,9 @@ export interface WriteResult {
   readonly alreadyPersonalised: boolean;
 }
 
+const serialDigits = (hex: string): string => hex.toUpperCase().replace(/^(00)+(?=..)/, '');
+const sameSerial = (a: string, b: string): boolean => serialDigits(a) === serialDigits(b);
+
 async function selectApplet(card: RemoteCard): Promise<boolean> {
   const r = new ResponseApdu(await card.transmit(selectAidCommand(JPKI_AID)));
   if (r.sw === 0x6a82) return false;
@@ -107,17 +110,24 @@ export async function runWrite(card: RemoteCard, job: WriteJob, context: WriteCo
   const present = await selectApplet(card);
   let ours = false;
   if (present) {
+    let info: Awaited<ReturnType<typeof readInformation>> | undefined;
     try {
       const probe = await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
-      ours = true;
-      const info = await readInformation(probe);
+      info = await readInformation(probe);
       await probe.end();
-      if (info.lifecycle === 'personalised' && info.publicKeyFingerprint) {
-        await context.record('already personalised', info.publicKeyFingerprint);
-        return { keyFingerprint: info.publicKeyFingerprint, alreadyPersonalised: true };
-      }
+      ours = true;
     } catch {
       ours = false;
+    }
+    if (info?.lifecycle === 'personalised' && info.publicKeyFingerprint) {
+      // Finished before (a write resumed after the SP-TSM went down): only if it is this application's
+      // credential. Another one on the SIM is not overwritten here: it has to be ended first (transfer).
+      const issued = await context.jpki.issuedCertificateSerial(job.issuanceId);
+      if (issued === undefined || !sameSerial(issued, info.certificateSerial ?? '')) {
+        throw new WriteRefused('the SIM already holds another JPKI credential: it has to be terminated before a new one is written');
+      }
+      await context.record('already personalised', info.publicKeyFingerprint);
+      return { keyFingerprint: info.publicKeyFingerprint, alreadyPersonalised: true };
     }
   }
   if (!ours) {
