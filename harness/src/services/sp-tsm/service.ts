@@ -190,9 +190,13 @@ export class SpTsm {
     let issuanceId = row.issuance_id;
     if (issuanceId === null) {
       const issuance = await this.config.jpki.requestIssuance({ requestRef: id, signatureSerial: row.signer_serial, keyGeneration: row.key_generation });
-      issuanceId = issuance.id;
-      await db.updateTable('sp_applications').set({ issuance_id: issuanceId, updated_at: this.now() }).where('id', '=', id).execute();
-      await this.event(id, row.key_generation === 'jpki-system' ? 'key and certificate issued by the JPKI system' : 'issuance registered at the JPKI system', issuanceId);
+      const issued = issuance.id;
+      issuanceId = issued;
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('sp_applications').set({ issuance_id: issued, updated_at: this.now() }).where('id', '=', id).execute();
+        const step = row.key_generation === 'jpki-system' ? 'key and certificate issued by the JPKI system' : 'issuance registered at the JPKI system';
+        await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step, detail: issued }).execute();
+      });
     }
     await this.sendAccessCode(row, ['received']);
   }
