@@ -77,6 +77,12 @@ function textOption(name: string): string | undefined {
   return value;
 }
 
+/** The PostgreSQL server for the load benchmark: --db when it is one, else $JPKI_TEST_POSTGRES_URL. */
+function postgresServer(): string | undefined {
+  const db = textOption('--db');
+  return db !== undefined && /^postgres(ql)?:\/\//.test(db) ? db : process.env.JPKI_TEST_POSTGRES_URL;
+}
+
 function only(): string | undefined {
   const i = process.argv.indexOf('--only');
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -370,7 +376,7 @@ async function main(): Promise<void> {
   if (which === undefined || which === 'personalisation') await benchPersonalisation(option('--cards', 5));
   if (which === 'personalisation') return;
   if (which === undefined || which === 'issuance') await benchIssuance(option('--rounds', 5), textOption('--db'));
-  if (which === undefined || which === 'issuance-load') await benchIssuanceLoad(option('--applicants', 200), textOption('--db') ?? process.env.JPKI_TEST_POSTGRES_URL);
+  if (which === undefined || which === 'issuance-load') await benchIssuanceLoad(option('--applicants', 200), postgresServer());
   if (which === 'issuance' || which === 'issuance-load') return;
   if (!pcscdReady) {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
