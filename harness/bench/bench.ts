@@ -21,8 +21,16 @@
  *
  * 6. personalisation: what the end-to-end key establishment costs on fresh simulated cards (--cards N).
  *
+ * 7. issuance (issuance.ts): application → personalised SIM through the three services, key off card and
+ *    on card, median and p95 over --rounds N (default 5 here) with fresh cards each round.
+ *
+ * 8. issuance-load (issuance-load.ts): concurrent applicants against the SP-TSM's POST /applications,
+ *    requests/s and p99 on SQLite and PostgreSQL, then a count that each application is stored once.
+ *
  * Options: --rounds N (default 20), --warmup-rounds N (default 2), --iterations N (paths, default 500),
- *          --only harness|paths|simulator|startup|compat|personalisation
+ *          --db URL (issuance: SQLite file or postgres:// server, default a fresh SQLite file; issuance-load:
+ *          the PostgreSQL server, default $JPKI_TEST_POSTGRES_URL), --applicants N (issuance-load, default 200),
+ *          --only harness|paths|simulator|startup|compat|personalisation|issuance|issuance-load
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -44,6 +52,8 @@ import { benchAppletCommands } from './applet-commands.js';
 import { benchLoadFile, timedLoad } from './sim-load.js';
 import { benchCompatMatrix } from './compat-matrix.js';
 import { benchPersonalisation } from './personalisation.js';
+import { benchIssuance } from './issuance.js';
+import { benchIssuanceLoad } from './issuance-load.js';
 import { installFigures, startupFigures } from './startup.js';
 import path from 'node:path';
 
@@ -57,6 +67,20 @@ function option(name: string, fallback: number): number {
   const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} needs a non-negative integer`);
   return value;
+}
+
+function textOption(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return undefined;
+  const value = process.argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+/** The PostgreSQL server for the load benchmark: --db when it is one, else $JPKI_TEST_POSTGRES_URL. */
+function postgresServer(): string | undefined {
+  const db = textOption('--db');
+  return db !== undefined && /^postgres(ql)?:\/\//.test(db) ? db : process.env.JPKI_TEST_POSTGRES_URL;
 }
 
 function only(): string | undefined {
@@ -351,6 +375,9 @@ async function main(): Promise<void> {
   const which = only();
   if (which === undefined || which === 'personalisation') await benchPersonalisation(option('--cards', 5));
   if (which === 'personalisation') return;
+  if (which === undefined || which === 'issuance') await benchIssuance(option('--rounds', 5), textOption('--db'));
+  if (which === undefined || which === 'issuance-load') await benchIssuanceLoad(option('--applicants', 200), postgresServer());
+  if (which === 'issuance' || which === 'issuance-load') return;
   if (!pcscdReady) {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     if (which === undefined || which === 'simulator') await simulatorFigures(false);

@@ -13,6 +13,12 @@ function rank(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
+/** Nearest-rank quantile (0 < q ≤ 1) of unsorted samples; 0 for none. */
+export function quantile(samples: readonly number[], q: number): number {
+  if (samples.length === 0) return 0;
+  return rank(Float64Array.from(samples).sort(), q);
+}
+
 export function timingStats(samples: readonly number[]): TimingStats {
   if (samples.length === 0) return { count: 0, min: 0, median: 0, p95: 0, max: 0, mean: 0 };
   const sorted = Float64Array.from(samples).sort(); // typed arrays sort numerically, and fast

@@ -48,6 +48,8 @@ export interface IssuanceSystemOptions {
   readonly accessCodeLifetimeMs?: number;
   /** Write authorisations the SP-TSM takes per client address per minute (default 20). */
   readonly attemptsPerMinute?: number;
+  /** Applications the SP-TSM works on at once (default: libuv's thread pool size). */
+  readonly applicationConcurrency?: number;
 }
 
 export interface RunningIssuanceSystem {
@@ -108,6 +110,7 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
         ...(options.passwordHashParameters ? { passwordHashParameters: options.passwordHashParameters } : {}),
         ...(options.accessCodeLifetimeMs !== undefined ? { accessCodeLifetimeMs: options.accessCodeLifetimeMs } : {}),
         ...(options.attemptsPerMinute !== undefined ? { attemptsPerMinute: options.attemptsPerMinute } : {}),
+        ...(options.applicationConcurrency !== undefined ? { applicationConcurrency: options.applicationConcurrency } : {}),
       });
       const service = await startService(spTsm.routes(), { host, port: port(2) });
       url = service.url;

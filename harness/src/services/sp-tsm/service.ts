@@ -16,7 +16,8 @@ import type { RequestContext, Route } from '../http/server.js';
 import type { Handover } from '../mno-tsm/service.js';
 import { DeviceAgentGoneError, type FlowOutcome, type RemoteCard } from '../remote-apdu/remote-card.js';
 import { RemoteSessions, tokenDigest } from '../remote-apdu/sessions.js';
-import { checkApplication } from './application.js';
+import { Admission, threadPoolSize } from './admission.js';
+import { checkApplication, type CheckedApplication } from './application.js';
 import type { JpkiSystemPort } from './jpki-port.js';
 import type { Mailbox } from './mailbox.js';
 import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
@@ -41,6 +42,8 @@ export interface SpTsmConfig {
   readonly attemptsPerMinute?: number;
   readonly idleTimeoutMs?: number;
   readonly passwordHashParameters?: { N: number; r: number; p: number };
+  /** Applications checked, hashed and issued at once; the others queue in arrival order (default: libuv's thread pool size). */
+  readonly applicationConcurrency?: number;
 }
 
 export interface ApplicationStatus {
@@ -74,10 +77,12 @@ export class SpTsm {
   private readonly sessions: RemoteSessions;
   private readonly now: () => number;
   private readonly attempts = new Map<string, number[]>();
+  private readonly admission: Admission;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: SpTsmConfig) {
     this.now = config.now ?? Date.now;
+    this.admission = new Admission(config.applicationConcurrency ?? threadPoolSize());
     this.sessions = new RemoteSessions({ resolve: (id, token) => this.flowFor(id, token) }, config.idleTimeoutMs);
   }
 
@@ -127,9 +132,8 @@ export class SpTsm {
 
   private async apply(r: RequestContext): Promise<{ status: number; json: unknown }> {
     const application = checkApplication(r.json(), new Date(this.now()));
-    const { db } = this.config;
-    const existing = await db.selectFrom('sp_applications').select(['id', 'state']).where('application_digest', '=', application.digest).executeTakeFirst();
-    if (existing) return { status: 200, json: { id: existing.id, state: existing.state, duplicate: true } };
+    const known = await this.knownApplication(application.digest);
+    if (known) return known;
     const problem = passwordProblem(application.password);
     if (problem) throw new ServiceError(422, 'weak-password', problem);
     let sim: string;
@@ -139,6 +143,17 @@ export class SpTsm {
     } catch (e) {
       throw new ServiceError(422, 'sim-certificate-invalid', `the designated SIM's card authority certificate does not check: ${(e as Error).message}`);
     }
+    // The costly part in arrival order, a few at a time; the same application sent twice is found once its first copy is in.
+    return this.admission.run(async () => (await this.knownApplication(application.digest)) ?? this.register(application, sim));
+  }
+
+  private async knownApplication(digest: string): Promise<{ status: number; json: unknown } | undefined> {
+    const existing = await this.config.db.selectFrom('sp_applications').select(['id', 'state']).where('application_digest', '=', digest).executeTakeFirst();
+    return existing ? { status: 200, json: { id: existing.id, state: existing.state, duplicate: true } } : undefined;
+  }
+
+  private async register(application: CheckedApplication, sim: string): Promise<{ status: number; json: unknown }> {
+    const { db } = this.config;
     // ③ The JPKI system says whether the signature certificate is valid (chain, period, revocation).
     const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
     if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
@@ -190,9 +205,13 @@ export class SpTsm {
     let issuanceId = row.issuance_id;
     if (issuanceId === null) {
       const issuance = await this.config.jpki.requestIssuance({ requestRef: id, signatureSerial: row.signer_serial, keyGeneration: row.key_generation });
-      issuanceId = issuance.id;
-      await db.updateTable('sp_applications').set({ issuance_id: issuanceId, updated_at: this.now() }).where('id', '=', id).execute();
-      await this.event(id, row.key_generation === 'jpki-system' ? 'key and certificate issued by the JPKI system' : 'issuance registered at the JPKI system', issuanceId);
+      const issued = issuance.id;
+      issuanceId = issued;
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('sp_applications').set({ issuance_id: issued, updated_at: this.now() }).where('id', '=', id).execute();
+        const step = row.key_generation === 'jpki-system' ? 'key and certificate issued by the JPKI system' : 'issuance registered at the JPKI system';
+        await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step, detail: issued }).execute();
+      });
     }
     await this.sendAccessCode(row, ['received']);
   }
