@@ -137,10 +137,15 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
       const other = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'other', card: 'AB'.repeat(32) }, headers: auth })) as { id: string; remote: { url: string; token: string } };
       await expect(runRemoteSession(other.remote.url, other.remote.token, sim)).rejects.toThrow(/not the SIM the SP-TSM named/);
 
-      const request = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-1', card: name }, headers: auth })) as { id: string; remote: { url: string; token: string } };
-      const result = await runRemoteSession(request.remote.url, request.remote.token, sim);
+      // The same request twice at once (an SP-TSM retrying): one installation.
+      const [twin, request] = (await Promise.all([
+        callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-1', card: name }, headers: auth }),
+        callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-1', card: name }, headers: auth }),
+      ])) as { id: string; remote: { url: string; token: string } }[];
+      expect(twin!.id).toBe(request!.id);
+      const result = await runRemoteSession(request!.remote.url, request!.remote.token, sim);
       expect(result.outcome).toBe('handed-over');
-      const view = (await callJson('MNO-TSM', `${url}/installations/${request.id}`, { headers: auth })) as { state: string; handover?: { ssdAid: string; keys: { enc: string } } };
+      const view = (await callJson('MNO-TSM', `${url}/installations/${request!.id}`, { headers: auth })) as { state: string; handover?: { ssdAid: string; keys: { enc: string } } };
       expect(view.state).toBe('handed-over');
       expect(view.handover?.ssdAid).toBe(toHex(SSD));
 
@@ -153,7 +158,7 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
 
       // Asked again (a retry of the SP-TSM): same installation, nothing redone on the card.
       const again = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-1', card: name }, headers: auth })) as { id: string; remote: { url: string; token: string } };
-      expect(again.id).toBe(request.id);
+      expect(again.id).toBe(request!.id);
       const counting = new Counting(sim);
       expect((await runRemoteSession(again.remote.url, again.remote.token, counting)).outcome).toBe('handed-over');
       expect(counting.seen).toHaveLength(0);

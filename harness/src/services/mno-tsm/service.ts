@@ -85,7 +85,7 @@ export class MnoTsm {
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
     const { db } = this.config;
-    const row = await db.transaction().execute(async (trx) => {
+    const record = (): Promise<MnoInstallationsTable> => db.transaction().execute(async (trx) => {
       const existing = await trx.selectFrom('mno_installations').selectAll().where('requested_by', '=', sp).where('request_ref', '=', body.requestRef as string).executeTakeFirst();
       if (existing) {
         if (existing.card !== body.card) throw new ServiceError(409, 'card-mismatch', 'this request reference was made for another SIM');
@@ -107,6 +107,15 @@ export class MnoTsm {
       await trx.insertInto('mno_installations').values(created).execute();
       return created;
     });
+    let row: MnoInstallationsTable;
+    try {
+      row = await record();
+    } catch (error) {
+      // The same request arriving twice at once: the unique (SP, reference) lets one in; the other
+      // takes the installation it made.
+      if (error instanceof ServiceError) throw error;
+      row = await record();
+    }
     if (row.created_at === now && row.state === 'requested') await this.event(row.id, 'requested', `by ${sp}`);
     return { id: row.id, state: row.state, remote: { url: `${this.config.publicUrl()}/remote/${row.id}`, token } };
   }
