@@ -47,6 +47,10 @@ function freePort(): Promise<number> {
 function startSpTsm(args: string[]): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', '--roles', 'sp-tsm', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Never outlive the test run, however it ends.
+    const reap = (): void => void child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`the SP-TSM did not start: ${out} ${err}`)), 20_000);
