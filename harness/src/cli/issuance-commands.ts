@@ -171,6 +171,36 @@ Examples:
       }
     });
 
+  addCardOptions(
+    program
+      .command('authenticate')
+      .description('card emulation: as a reader-side verifier, have the SIM sign a fresh challenge; check signature, chain and OCSP')
+      .option('--pin <digits>', "the credential's PIN (leave out for a PIN-less credential)")
+      .option('--root <file>', 'the JPKI root certificate (PEM or DER; default the TEST root in test-vectors/jpki-system)')
+      .option('--json', 'print JSON'),
+  )
+    .addHelpText('after', '\nExit code 1 when the verifier refuses the credential (revoked, expired, untrusted, bad signature).\n\nExample:\n  $ jpki-harness authenticate -r "Virtual PCD 00 00" --pin 1234')
+    .action(async (o: CardCliOptions & { pin?: string; root?: string; json?: boolean }) => {
+      const { readFileSync } = await import('node:fs');
+      const { X509Certificate } = await import('node:crypto');
+      const { openCard } = await import('../transport/open.js');
+      const { authenticateByCardEmulation } = await import('../services/verifier/card-emulation.js');
+      const { loadJpkiPki } = await import('../services/jpki-system/pki.js');
+      const root = o.root ? new Uint8Array(new X509Certificate(readFileSync(o.root)).raw) : (await loadJpkiPki()).root.der;
+      const sim = await openCard(cardOptionsFrom(o));
+      try {
+        const result = await authenticateByCardEmulation(sim.transport, { root, ...(o.pin !== undefined ? { pin: o.pin } : {}) });
+        if (o.json) console.log(JSON.stringify(result, null, 2));
+        else
+          console.log(
+            `${result.accepted ? 'accepted' : `REFUSED: ${result.reason ?? ''}`} — certificate ${result.serial} (${result.subject}); SIM signing ${seconds(result.signMs)}, challenge to verdict ${seconds(result.totalMs)}`,
+          );
+        if (!result.accepted) process.exitCode = 1;
+      } finally {
+        await sim.close();
+      }
+    });
+
   program
     .command('status')
     .description("an application's state and every step the SP-TSM recorded")

@@ -3,8 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apply, authoriseAndWrite } from '../../src/services/applicant/apply.js';
-import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD } from '../../src/services/demo/issuance-story.js';
+import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
 import { JpkiClient } from '../../src/jpki/client/client.js';
+import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
+import { authenticateByCardEmulation } from '../../src/services/verifier/card-emulation.js';
+import { checkSimCredential } from '../../src/services/verifier/check.js';
 import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { callJson } from '../../src/services/http/client.js';
 import { SimTransport } from '../../src/transport/sim.js';
@@ -52,6 +55,15 @@ describe.each(testDatabases('issuance flow ①–⑱'))('the issuance flow ①�
         expect(issuance.sim).toMatch(/^[0-9A-F]{64}$/);
         expect(status.keyFingerprint).toBe(result.keyFingerprint);
         expect(system.mailbox.latestAccessCode(STORY_CONTACT, result.applicationId)).toMatch(/^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/);
+
+        // Card emulation accepts the SIM; once its certificate is revoked (a lost phone), the same verifier refuses it.
+        const root = (await loadJpkiPki()).root.der;
+        expect(await authenticateByCardEmulation(sim, { root, pin: STORY_PIN })).toMatchObject({ accepted: true, ocsp: { status: 'good' } });
+        await callJson('JPKI system', `${jpkiUrl}/certificates/${certificate.serialNumber}/revoke`, { body: { reason: 'keyCompromise' } });
+        const refused = await authenticateByCardEmulation(sim, { root, pin: STORY_PIN });
+        expect(refused).toMatchObject({ accepted: false, ocsp: { status: 'revoked', reason: 'keyCompromise' } });
+        expect(refused.reason).toMatch(/revoked/);
+        expect(await checkSimCredential(sim, root)).toMatchObject({ valid: false, chain: 'ok', ocsp: { status: 'revoked' } });
       } finally {
         await myNumberCard.close();
         await sim.close();

@@ -15,6 +15,7 @@ import type { Transport } from '../../transport/transport.js';
 import { apply, applicationStatus, authoriseAndWrite } from '../applicant/apply.js';
 import { callJson } from '../http/client.js';
 import { loadJpkiPki } from '../jpki-system/pki.js';
+import { authenticateByCardEmulation } from '../verifier/card-emulation.js';
 import { checkSimCredential } from '../verifier/check.js';
 import { startIssuanceSystem, type IssuanceSystemOptions, type RunningIssuanceSystem } from '../issuance-system.js';
 
@@ -170,7 +171,12 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
     const final = await applicationStatus(spUrl, applied.id);
     step('', `the SIM signs with its new credential (certificate ${cert.serialNumber}, ${cert.subject.replace(/\n/g, ', ')})`, t);
     t = performance.now();
-    const check = await checkSimCredential(cards.sim, (await loadJpkiPki()).root.der);
+    const root = (await loadJpkiPki()).root.der;
+    const authentication = await authenticateByCardEmulation(cards.sim, { root, pin: STORY_PIN });
+    if (!authentication.accepted) throw new Error(`card emulation refused the SIM: ${authentication.reason ?? ''}`);
+    step('', `card emulation: a reader-side verifier had the SIM sign a fresh challenge; signature, chain and OCSP ${authentication.ocsp?.status ?? '?'} (SIM signing ${authentication.signMs.toFixed(0)} ms)`, t);
+    t = performance.now();
+    const check = await checkSimCredential(cards.sim, root);
     if (!check.valid) throw new Error(`the SIM credential does not check: chain ${check.chain}, OCSP ${check.ocsp?.status ?? 'not asked'}`);
     step('', `validity checked from the SIM: chain to the JPKI root ok, OCSP ${check.ocsp?.status ?? '?'}, ${check.daysLeft} days left`, t);
     return {
