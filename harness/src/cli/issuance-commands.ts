@@ -139,6 +139,30 @@ Examples:
       }
     });
 
+  program
+    .command('revoke')
+    .description("revoke the SIM credential of an application (lost or stolen phone, or withdrawn), signed with the My Number card")
+    .requiredOption('--application <id>', 'the application id')
+    .requiredOption('--card-reader <name>', "PC/SC reader of the applicant's My Number card")
+    .requiredOption('--card-password <password>', "the My Number card's signature password")
+    .option('--ground <ground>', 'lost, stolen or withdrawn', 'lost')
+    .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM)
+    .addHelpText('after', '\nExample:\n  $ jpki-harness revoke --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --ground lost')
+    .action(async (o: { application: string; cardReader: string; cardPassword: string; ground: string; spTsm: string }) => {
+      const { REVOCATION_GROUNDS } = await import('../services/sp-tsm/revocation.js');
+      const ground = REVOCATION_GROUNDS.find((g) => g === o.ground);
+      if (!ground) throw new UsageError(`--ground must be one of ${REVOCATION_GROUNDS.join(', ')}`);
+      const { openCard } = await import('../transport/open.js');
+      const { requestRevocation } = await import('../services/applicant/apply.js');
+      const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
+      try {
+        const result = await requestRevocation({ spTsmUrl: o.spTsm, applicationId: o.application, myNumberCard: myNumberCard.transport, signaturePassword: o.cardPassword, ground });
+        console.log(`application ${result.id}: ${result.state}${result.revokedCertificate ? `; certificate ${result.revokedCertificate} revoked (CRL and OCSP)` : ''}`);
+      } finally {
+        await myNumberCard.close();
+      }
+    });
+
   addCardOptions(
     program
       .command('check')

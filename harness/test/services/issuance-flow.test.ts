@@ -2,8 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { apply, authoriseAndWrite } from '../../src/services/applicant/apply.js';
-import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
+import { apply, authoriseAndWrite, requestRevocation } from '../../src/services/applicant/apply.js';
+import { issueApplicantCard, runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
 import { authenticateByCardEmulation } from '../../src/services/verifier/card-emulation.js';
@@ -97,6 +97,36 @@ describe.each(testDatabases('issuance flow ①–⑱'))('the issuance flow ①�
     } finally {
       await myNumberCard.close();
       await sim.close();
+    }
+  });
+
+  run("revocation by the applicant: signed with the application's signature certificate; the SIM certificate revoked, card emulation refuses it", async () => {
+    const myNumberCard = await SimTransport.open({ myNumberCard: true });
+    const stranger = await SimTransport.open({ myNumberCard: true });
+    const sim = await SimTransport.open({});
+    try {
+      const story = await runIssuanceStory({ myNumberCard, sim }, { system });
+      const spUrl = system.urls['sp-tsm']!;
+      const root = (await loadJpkiPki()).root.der;
+      // Someone else's My Number card (a valid signature certificate) cannot revoke it.
+      await issueApplicantCard(stranger, system.urls['jpki-system']!);
+      await expect(requestRevocation({ spTsmUrl: spUrl, applicationId: story.applicationId, myNumberCard: stranger, signaturePassword: STORY_CARD_PASSWORD, ground: 'lost' })).rejects.toMatchObject({
+        status: 403,
+        code: 'not-the-applicant',
+      });
+      expect(await authenticateByCardEmulation(sim, { root, pin: STORY_PIN })).toMatchObject({ accepted: true });
+
+      const revoked = await requestRevocation({ spTsmUrl: spUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, ground: 'lost' });
+      expect(revoked.state).toBe('revoked');
+      expect(revoked.revokedCertificate).toBe(new X509Certificate(story.simCertificate).serialNumber);
+      expect(await authenticateByCardEmulation(sim, { root, pin: STORY_PIN })).toMatchObject({ accepted: false, ocsp: { status: 'revoked', reason: 'keyCompromise' } });
+      // Asked again: the same answer, nothing more revoked.
+      expect(await requestRevocation({ spTsmUrl: spUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, ground: 'lost' })).toMatchObject({ state: 'revoked' });
+      const status = (await callJson('SP-TSM', `${spUrl}/applications/${story.applicationId}`)) as { state: string; events: { step: string }[] };
+      expect(status.state).toBe('revoked');
+      expect(status.events.filter((e) => e.step === 'revoked')).toHaveLength(1);
+    } finally {
+      await Promise.all([myNumberCard.close(), stranger.close(), sim.close()]);
     }
   });
 });

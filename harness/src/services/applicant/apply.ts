@@ -10,6 +10,7 @@ import type { Transport } from '../../transport/transport.js';
 import { runRemoteSession, type AgentOptions, type AgentResult } from '../device-agent/agent.js';
 import { callJson } from '../http/client.js';
 import { signApplication, type ApplicationDocument } from '../sp-tsm/application.js';
+import { signRevocation, type RevocationGround } from '../sp-tsm/revocation.js';
 import type { ApplicationStatus, WriteAuthorisation } from '../sp-tsm/service.js';
 
 export interface ApplyOptions {
@@ -67,3 +68,28 @@ export async function authoriseAndWrite(options: WriteOptions): Promise<AgentRes
   const result = await runRemoteSession(authorisation.remoteUrl, authorisation.token, options.sim, options);
   return { ...result, sessionId: authorisation.sessionId };
 }
+
+export interface RevokeOptions {
+  readonly spTsmUrl: string;
+  readonly applicationId: string;
+  /** The applicant's My Number card and its signature password: the request is signed as the application was. */
+  readonly myNumberCard: Transport;
+  readonly signaturePassword: string;
+  readonly ground: RevocationGround;
+}
+
+/** Asks the SP-TSM to revoke the SIM credential of an application (a lost or stolen phone, or withdrawn). */
+export async function requestRevocation(options: RevokeOptions): Promise<{ id: string; state: string; revokedCertificate?: string }> {
+  const certificate = await readSignatureCertificate(options.myNumberCard);
+  const signed = await signRevocation(
+    { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
+    options.applicationId,
+    options.ground,
+  );
+  return (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/revocation`, { body: signed })) as {
+    id: string;
+    state: string;
+    revokedCertificate?: string;
+  };
+}
+

@@ -28,6 +28,8 @@ export interface JpkiSystemPort {
   userAuthenticationCaCertificate(): Promise<Uint8Array>;
   /** The serial of the certificate the issuance holds now (none before it is certified). */
   issuedCertificateSerial(issuanceId: string): Promise<string | undefined>;
+  /** Revokes a certificate with an RFC 5280 reason name; an already revoked one is left as it is. */
+  revokeCertificate(serial: string, reason: string): Promise<void>;
   /** Records that the credential reached the SIM. */
   markDelivered(issuanceId: string, sim: string): Promise<void>;
 }

@@ -1,6 +1,7 @@
 /** The SP-TSM's port to the JPKI system over its HTTP API (docs/issuance-api.md). */
 import type { KeyObject } from 'node:crypto';
 import { callJson } from '../http/client.js';
+import { ServiceCallError } from '../http/errors.js';
 import { keyTransportContext, parseWrappedKey, unwrapPrivateKey } from '../jpki-system/key-transport.js';
 import type { IssuedCredential, JpkiSystemPort, SignatureCertificateStatus } from './jpki-port.js';
 
@@ -63,6 +64,15 @@ export class JpkiSystemClient implements JpkiSystemPort {
   async issuedCertificateSerial(issuanceId: string): Promise<string | undefined> {
     const a = (await this.call(`/issuances/${encodeURIComponent(issuanceId)}`)) as { certificateSerial?: string };
     return a.certificateSerial;
+  }
+
+  async revokeCertificate(serial: string, reason: string): Promise<void> {
+    try {
+      await this.call(`/certificates/${encodeURIComponent(serial)}/revoke`, { reason });
+    } catch (error) {
+      if (error instanceof ServiceCallError && error.code === 'already-revoked') return;
+      throw error;
+    }
   }
 
   async markDelivered(issuanceId: string, sim: string): Promise<void> {

@@ -20,6 +20,7 @@ import { Admission, threadPoolSize } from './admission.js';
 import { checkApplication, type CheckedApplication } from './application.js';
 import type { JpkiSystemPort } from './jpki-port.js';
 import type { Mailbox } from './mailbox.js';
+import { checkRevocation, REVOCATION_REASON } from './revocation.js';
 import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
 import type { ApplicationState, ApplicationsTable } from '../db/tables/sp-tsm.js';
 import { openUnderToken, sealUnderToken } from './token-seal.js';
@@ -91,6 +92,7 @@ export class SpTsm {
       { method: 'POST', path: '/applications', handler: (r) => this.apply(r) },
       { method: 'GET', path: '/applications/:id', handler: async (r) => ({ json: await this.status(r.params.id!) }) },
       { method: 'POST', path: '/applications/:id/write-sessions', handler: async (r) => ({ status: 201, json: await this.authoriseWrite(r) }) },
+      { method: 'POST', path: '/applications/:id/revocation', handler: async (r) => ({ json: await this.revoke(r) }) },
       this.sessions.route('/remote'),
     ];
   }
@@ -237,6 +239,32 @@ export class SpTsm {
       ...(row.key_fingerprint ? { keyFingerprint: row.key_fingerprint } : {}),
       events: events.map((e) => ({ at: new Date(e.at).toISOString(), step: e.step, detail: e.detail })),
     };
+  }
+
+  // ---- revocation by the applicant ---------------------------------------------------------------
+
+  /**
+   * The applicant ends the SIM credential: the request is signed by the same signature certificate as
+   * the application (and that certificate is still valid at the JPKI system); the SIM certificate is
+   * revoked there, then the application is marked revoked. Asking again answers the same.
+   */
+  private async revoke(r: RequestContext): Promise<{ id: string; state: ApplicationState; revokedCertificate?: string }> {
+    const request = checkRevocation(r.json(), new Date(this.now()));
+    const id = r.params.id!;
+    if (request.application !== id) throw badRequest('wrong-application', 'the request names another application');
+    const { db } = this.config;
+    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('application');
+    if (request.signerSerial.replace(/^(00)+/, '') !== row.signer_serial.toUpperCase().replace(/^(00)+/, '')) {
+      throw new ServiceError(403, 'not-the-applicant', 'the request is not signed by the applicant of this application');
+    }
+    const status = await this.config.jpki.checkSignatureCertificate(request.signerDer);
+    if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
+    const serial = row.issuance_id === null ? undefined : await this.config.jpki.issuedCertificateSerial(row.issuance_id);
+    if (row.state === 'revoked') return { id, state: 'revoked', ...(serial ? { revokedCertificate: serial } : {}) };
+    if (serial) await this.config.jpki.revokeCertificate(serial, REVOCATION_REASON[request.ground]);
+    await this.transition(id, ['received', 'awaiting-write', 'locked', 'writing', 'personalised', 'failed'], 'revoked', { access_code_hash: null }, 'revoked', `${request.ground}${serial ? `: certificate ${serial}` : ''}`);
+    return { id, state: 'revoked', ...(serial ? { revokedCertificate: serial } : {}) };
   }
 
   // ---- ⑫ – ⑬: the write, authorised by access code and password --------------------------------

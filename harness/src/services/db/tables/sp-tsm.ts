@@ -12,6 +12,7 @@ export type ApplicationState =
   | 'locked' // too many failed write authorisations
   | 'writing' // a write session is running (installation, then personalisation)
   | 'personalised' // the SIM holds the credential
+  | 'revoked' // the applicant ended it (lost or stolen phone, withdrawn): the SIM certificate is revoked
   | 'failed'; // given up; the reason is in the last event
 
 export interface ApplicationsTable {

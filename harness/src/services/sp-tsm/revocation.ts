@@ -1,0 +1,35 @@
+/**
+ * The applicant's request to revoke the SIM credential (a lost or stolen phone, or a credential no longer
+ * wanted): a document signed with the same My Number card signature certificate that signed the
+ * application, so only the applicant — re-identified by the card — can end it.
+ */
+import { badRequest } from '../http/errors.js';
+import { checkSignedDocument, signDocument, type DocumentSigner, type SignedDocument } from './signed-document.js';
+
+export const REVOCATION_TYPE = 'jpki-sim-revocation-request';
+
+export const REVOCATION_GROUNDS = ['lost', 'stolen', 'withdrawn'] as const;
+export type RevocationGround = (typeof REVOCATION_GROUNDS)[number];
+
+/** The RFC 5280 reason the JPKI system records for each ground. */
+export const REVOCATION_REASON: Readonly<Record<RevocationGround, string>> = { lost: 'keyCompromise', stolen: 'keyCompromise', withdrawn: 'cessationOfOperation' };
+
+export function signRevocation(signer: DocumentSigner, application: string, ground: RevocationGround, now = new Date()): Promise<SignedDocument> {
+  return signDocument(signer, REVOCATION_TYPE, { application, ground }, now);
+}
+
+export interface CheckedRevocation {
+  readonly application: string;
+  readonly ground: RevocationGround;
+  /** The signer certificate's serial, upper-case hex. */
+  readonly signerSerial: string;
+  readonly signerDer: Uint8Array;
+}
+
+export function checkRevocation(body: unknown, now: Date): CheckedRevocation {
+  const checked = checkSignedDocument(body, REVOCATION_TYPE, 'revocation', now);
+  const { application, ground } = checked.fields;
+  if (typeof application !== 'string') throw badRequest('malformed-revocation', 'application is required');
+  if (typeof ground !== 'string' || !(REVOCATION_GROUNDS as readonly string[]).includes(ground)) throw badRequest('malformed-revocation', `ground must be one of ${REVOCATION_GROUNDS.join(', ')}`);
+  return { application, ground: ground as RevocationGround, signerSerial: checked.signer.serialNumber.toUpperCase(), signerDer: checked.signerDer };
+}
