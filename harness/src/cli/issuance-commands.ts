@@ -165,6 +165,39 @@ Examples:
 
   addCardOptions(
     program
+      .command('reset-pin')
+      .description("reset the SIM credential's PIN (forgotten or blocked): re-identify with the My Number card, the SP-TSM writes the new PIN")
+      .requiredOption('--application <id>', 'the application id')
+      .requiredOption('--card-reader <name>', "PC/SC reader of the applicant's My Number card")
+      .requiredOption('--card-password <password>', "the My Number card's signature password")
+      .requiredOption('--pin <digits>', 'the new PIN (4 digits)')
+      .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM),
+  )
+    .addHelpText('after', '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness reset-pin -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --pin 2580')
+    .action(async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; pin: string; spTsm: string }) => {
+      const { openCard } = await import('../transport/open.js');
+      const { requestPinReset } = await import('../services/applicant/apply.js');
+      const sim = await openCard(cardOptionsFrom(o));
+      const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
+      try {
+        const result = await requestPinReset({
+          spTsmUrl: o.spTsm,
+          applicationId: o.application,
+          myNumberCard: myNumberCard.transport,
+          signaturePassword: o.cardPassword,
+          pin: o.pin,
+          sim: sim.transport,
+          onStep: (step) => process.stderr.write(`  ${step}\n`),
+        });
+        console.log(`${result.outcome}: ${result.commands} APDUs`);
+      } finally {
+        await myNumberCard.close();
+        await sim.close();
+      }
+    });
+
+  addCardOptions(
+    program
       .command('check')
       .description("the SIM credential's validity: certificate and information record read from the SIM, chain to the JPKI root, OCSP")
       .option('--root <file>', 'the JPKI root certificate (PEM or DER; default the TEST root in test-vectors/jpki-system)')

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { apply, authoriseAndWrite, requestRevocation } from '../../src/services/applicant/apply.js';
+import { apply, authoriseAndWrite, requestPinReset, requestRevocation } from '../../src/services/applicant/apply.js';
 import { issueApplicantCard, runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
@@ -125,6 +125,35 @@ describe.each(testDatabases('issuance flow ①–⑱'))('the issuance flow ①�
       const status = (await callJson('SP-TSM', `${spUrl}/applications/${story.applicationId}`)) as { state: string; events: { step: string }[] };
       expect(status.state).toBe('revoked');
       expect(status.events.filter((e) => e.step === 'revoked')).toHaveLength(1);
+    } finally {
+      await Promise.all([myNumberCard.close(), stranger.close(), sim.close()]);
+    }
+  });
+
+  run('PIN reset after the PIN is blocked: only after re-identification with the My Number card, on the same SIM', async () => {
+    const myNumberCard = await SimTransport.open({ myNumberCard: true });
+    const stranger = await SimTransport.open({ myNumberCard: true });
+    const sim = await SimTransport.open({});
+    try {
+      const story = await runIssuanceStory({ myNumberCard, sim }, { system });
+      const spUrl = system.urls['sp-tsm']!;
+      const client = new JpkiClient(sim);
+      await client.selectApplication();
+      for (let i = 0; i < 3; i++) await expect(client.verifyPin('9999')).rejects.toThrow();
+      expect(await client.pinTriesLeft()).toBe(0);
+      await issueApplicantCard(stranger, system.urls['jpki-system']!);
+      await expect(requestPinReset({ spTsmUrl: spUrl, applicationId: story.applicationId, myNumberCard: stranger, signaturePassword: STORY_CARD_PASSWORD, pin: '2580', sim })).rejects.toMatchObject({
+        status: 403,
+        code: 'not-the-applicant',
+      });
+      const reset = await requestPinReset({ spTsmUrl: spUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, pin: '2580', sim });
+      expect(reset.outcome).toBe('pin-reset');
+      await client.selectApplication();
+      expect(await client.pinTriesLeft()).toBe(3);
+      await expect(client.verifyPin(STORY_PIN)).rejects.toThrow();
+      await client.verifyPin('2580');
+      const root = (await loadJpkiPki()).root.der;
+      expect(await authenticateByCardEmulation(sim, { root, pin: '2580' })).toMatchObject({ accepted: true });
     } finally {
       await Promise.all([myNumberCard.close(), stranger.close(), sim.close()]);
     }

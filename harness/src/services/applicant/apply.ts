@@ -10,7 +10,7 @@ import type { Transport } from '../../transport/transport.js';
 import { runRemoteSession, type AgentOptions, type AgentResult } from '../device-agent/agent.js';
 import { callJson } from '../http/client.js';
 import { signApplication, type ApplicationDocument } from '../sp-tsm/application.js';
-import { signRevocation, type RevocationGround } from '../sp-tsm/revocation.js';
+import { signPinReset, signRevocation, type RevocationGround } from '../sp-tsm/revocation.js';
 import type { ApplicationStatus, WriteAuthorisation } from '../sp-tsm/service.js';
 
 export interface ApplyOptions {
@@ -91,5 +91,30 @@ export async function requestRevocation(options: RevokeOptions): Promise<{ id: s
     state: string;
     revokedCertificate?: string;
   };
+}
+
+export interface PinResetOptions extends AgentOptions {
+  readonly spTsmUrl: string;
+  readonly applicationId: string;
+  readonly myNumberCard: Transport;
+  readonly signaturePassword: string;
+  /** The new PIN (4 digits). */
+  readonly pin: string;
+  /** The SIM that holds the credential. */
+  readonly sim: Transport;
+}
+
+/** Re-identifies with the My Number card and has the SP-TSM reset the SIM credential's PIN through the agent. */
+export async function requestPinReset(options: PinResetOptions): Promise<AgentResult & { sessionId: string }> {
+  const certificate = await readSignatureCertificate(options.myNumberCard);
+  const signed = await signPinReset(
+    { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
+    options.applicationId,
+  );
+  const authorisation = (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/pin-resets`, {
+    body: { ...signed, pin: options.pin },
+  })) as WriteAuthorisation;
+  const result = await runRemoteSession(authorisation.remoteUrl, authorisation.token, options.sim, options);
+  return { ...result, sessionId: authorisation.sessionId };
 }
 

@@ -1,5 +1,9 @@
 /**
- * The applicant's request to revoke the SIM credential (a lost or stolen phone, or a credential no longer
+ * The applicant's requests after issuance, each a document signed with the same My Number card signature
+ * certificate that signed the application, so only the applicant — re-identified by the card — can make
+ * them: revoking the SIM credential, and resetting its PIN.
+ *
+ * The request to revoke the SIM credential (a lost or stolen phone, or a credential no longer
  * wanted): a document signed with the same My Number card signature certificate that signed the
  * application, so only the applicant — re-identified by the card — can end it.
  */
@@ -32,4 +36,18 @@ export function checkRevocation(body: unknown, now: Date): CheckedRevocation {
   if (typeof application !== 'string') throw badRequest('malformed-revocation', 'application is required');
   if (typeof ground !== 'string' || !(REVOCATION_GROUNDS as readonly string[]).includes(ground)) throw badRequest('malformed-revocation', `ground must be one of ${REVOCATION_GROUNDS.join(', ')}`);
   return { application, ground: ground as RevocationGround, signerSerial: checked.signer.serialNumber.toUpperCase(), signerDer: checked.signerDer };
+}
+
+export const PIN_RESET_TYPE = 'jpki-sim-pin-reset-request';
+
+/** The applicant's request for a PIN reset (forgotten or blocked): signed like the application; the new PIN travels beside it. */
+export function signPinReset(signer: DocumentSigner, application: string, now = new Date()): Promise<SignedDocument> {
+  return signDocument(signer, PIN_RESET_TYPE, { application }, now);
+}
+
+export function checkPinReset(body: unknown, now: Date): { application: string; signerSerial: string; signerDer: Uint8Array; pin: unknown } {
+  const checked = checkSignedDocument(body, PIN_RESET_TYPE, 'pin-reset', now);
+  const { application } = checked.fields;
+  if (typeof application !== 'string') throw badRequest('malformed-pin-reset', 'application is required');
+  return { application, signerSerial: checked.signer.serialNumber.toUpperCase(), signerDer: checked.signerDer, pin: (body as { pin?: unknown }).pin };
 }

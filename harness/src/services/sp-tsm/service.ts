@@ -20,11 +20,11 @@ import { Admission, threadPoolSize } from './admission.js';
 import { checkApplication, type CheckedApplication } from './application.js';
 import type { JpkiSystemPort } from './jpki-port.js';
 import type { Mailbox } from './mailbox.js';
-import { checkRevocation, REVOCATION_REASON } from './revocation.js';
+import { checkPinReset, checkRevocation, REVOCATION_REASON } from './revocation.js';
 import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
 import type { ApplicationState, ApplicationsTable } from '../db/tables/sp-tsm.js';
 import { openUnderToken, sealUnderToken } from './token-seal.js';
-import { runWrite, type SpKeys, type WriteContext } from './write-flow.js';
+import { runPinReset, runWrite, type SpKeys, type WriteContext } from './write-flow.js';
 
 export interface SpTsmConfig {
   readonly db: Database;
@@ -93,6 +93,7 @@ export class SpTsm {
       { method: 'GET', path: '/applications/:id', handler: async (r) => ({ json: await this.status(r.params.id!) }) },
       { method: 'POST', path: '/applications/:id/write-sessions', handler: async (r) => ({ status: 201, json: await this.authoriseWrite(r) }) },
       { method: 'POST', path: '/applications/:id/revocation', handler: async (r) => ({ json: await this.revoke(r) }) },
+      { method: 'POST', path: '/applications/:id/pin-resets', handler: async (r) => ({ status: 201, json: await this.authorisePinReset(r) }) },
       this.sessions.route('/remote'),
     ];
   }
@@ -255,16 +256,66 @@ export class SpTsm {
     const { db } = this.config;
     const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('application');
-    if (request.signerSerial.replace(/^(00)+/, '') !== row.signer_serial.toUpperCase().replace(/^(00)+/, '')) {
-      throw new ServiceError(403, 'not-the-applicant', 'the request is not signed by the applicant of this application');
-    }
-    const status = await this.config.jpki.checkSignatureCertificate(request.signerDer);
-    if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
+    await this.reidentify(row, request);
     const serial = row.issuance_id === null ? undefined : await this.config.jpki.issuedCertificateSerial(row.issuance_id);
     if (row.state === 'revoked') return { id, state: 'revoked', ...(serial ? { revokedCertificate: serial } : {}) };
     if (serial) await this.config.jpki.revokeCertificate(serial, REVOCATION_REASON[request.ground]);
     await this.transition(id, ['received', 'awaiting-write', 'locked', 'writing', 'personalised', 'failed'], 'revoked', { access_code_hash: null }, 'revoked', `${request.ground}${serial ? `: certificate ${serial}` : ''}`);
     return { id, state: 'revoked', ...(serial ? { revokedCertificate: serial } : {}) };
+  }
+
+  /** The applicant again: the same signature certificate as the application's, still valid at the JPKI system. */
+  private async reidentify(row: ApplicationsTable, request: { signerSerial: string; signerDer: Uint8Array }): Promise<void> {
+    if (request.signerSerial.replace(/^(00)+/, '') !== row.signer_serial.toUpperCase().replace(/^(00)+/, '')) {
+      throw new ServiceError(403, 'not-the-applicant', 'the request is not signed by the applicant of this application');
+    }
+    const status = await this.config.jpki.checkSignatureCertificate(request.signerDer);
+    if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
+  }
+
+  /**
+   * A PIN reset (forgotten or blocked PIN): the applicant re-identifies with the signature certificate and
+   * gets a remote session in which the SP-TSM writes the new PIN, sealed, into the applet on the same SIM.
+   */
+  private async authorisePinReset(r: RequestContext): Promise<WriteAuthorisation> {
+    this.rateLimit(r.remoteAddress);
+    const request = checkPinReset(r.json(), new Date(this.now()));
+    const id = r.params.id!;
+    if (request.application !== id) throw badRequest('wrong-application', 'the request names another application');
+    const { db } = this.config;
+    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('application');
+    await this.reidentify(row, request);
+    if (row.state !== 'personalised') throw new ServiceError(409, 'not-personalised', `the application is ${row.state}`);
+    if (typeof request.pin !== 'string' || !/^\d{4}$/.test(request.pin)) throw badRequest('bad-pin', 'the PIN must be four digits');
+    const token = randomBytes(32).toString('base64url');
+    const sessionId = randomUUID();
+    const expiresAt = this.now() + (this.config.writeSessionLifetimeMs ?? 15 * 60_000);
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('sp_write_sessions')
+        .values({ id: sessionId, application_id: id, token_hash: tokenDigest(token), created_at: this.now(), expires_at: expiresAt, state: 'open', kind: 'pin-reset', pin_sealed: sealUnderToken(token, PIN_PURPOSE, request.pin as string) })
+        .execute();
+      await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'PIN reset authorised', detail: `session ${sessionId}` }).execute();
+    });
+    return { sessionId, token, remoteUrl: `${this.config.publicUrl()}/remote/${sessionId}`, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  private async resetPin(sessionId: string, applicationId: string, pin: string, card: RemoteCard): Promise<FlowOutcome> {
+    const { db } = this.config;
+    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
+    try {
+      await runPinReset(card, { designatedCard: row.designated_card, pin }, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
+        await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step: 'PIN reset', detail: '' }).execute();
+      });
+      return { outcome: 'pin-reset', detail: { application: applicationId } };
+    } catch (error) {
+      await this.event(applicationId, 'PIN reset interrupted', error instanceof Error ? error.message : 'failed');
+      if (!(error instanceof DeviceAgentGoneError)) await db.updateTable('sp_write_sessions').set({ state: 'failed' }).where('id', '=', sessionId).execute();
+      throw error;
+    }
   }
 
   // ---- ⑫ – ⑬: the write, authorised by access code and password --------------------------------
@@ -368,7 +419,7 @@ export class SpTsm {
     if (session.state === 'done' || session.state === 'failed' || session.expires_at < this.now()) return null;
     const pin = openUnderToken(token, PIN_PURPOSE, session.pin_sealed);
     if (pin === undefined) return null;
-    return (card) => this.write(session.id, session.application_id, pin, card);
+    return session.kind === 'pin-reset' ? (card) => this.resetPin(session.id, session.application_id, pin, card) : (card) => this.write(session.id, session.application_id, pin, card);
   }
 
   private mnoPort(): WriteContext['mno'] {

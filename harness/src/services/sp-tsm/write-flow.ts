@@ -12,7 +12,7 @@ import { putKeys } from '../../gp/manager.js';
 import { HarnessError } from '../../errors.js';
 import { JPKI_AID } from '../../jpki/client/client.js';
 import { readAttestation, verifyAttestation } from '../../jpki/sp-tsm/attestation.js';
-import { personalise, readInformation } from '../../jpki/sp-tsm/personalise.js';
+import { AppletAdministration, personalise, readInformation } from '../../jpki/sp-tsm/personalise.js';
 import { diversifyContentKeys, type ContentKeys } from '../../jpki/sp-tsm/sealer.js';
 import { selectAidCommand } from '../../apdu/jpki-commands.js';
 import { ResponseApdu } from '../../apdu/response.js';
@@ -177,3 +177,30 @@ export async function runWrite(card: RemoteCard, job: WriteJob, context: WriteCo
     await session.end();
   }
 }
+
+/**
+ * A PIN reset on the applicant's SIM: the designated SIM (its CASD), the applet's attested key, then the
+ * new PIN sealed under the applet's content keys inside the SP's secure channel. The PIN's try counter is
+ * restored with it; nothing else changes.
+ */
+export async function runPinReset(
+  card: RemoteCard,
+  job: { readonly designatedCard: string; readonly pin: string },
+  context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>,
+): Promise<void> {
+  card.step('checking the SIM');
+  const identity = await identifyCard(card, context.cardAuthorityRoot);
+  if (identity.name !== job.designatedCard) throw new WriteRefused('this is not the SIM that holds the credential: nothing was changed');
+  card.step('attestation');
+  if (!(await selectApplet(card))) throw new WriteRefused('the JPKI applet is not on the SIM');
+  const attestation = verifyAttestation(await readAttestation(card), identity.authority.publicKey);
+  const contentKeys = diversifyContentKeys(context.keys.contentMaster, Buffer.from(attestation.keyFingerprint, 'hex'));
+  card.step('PIN reset');
+  const session = await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+  try {
+    await (await AppletAdministration.open(session, contentKeys)).resetPin(job.pin);
+  } finally {
+    await session.end();
+  }
+}
+

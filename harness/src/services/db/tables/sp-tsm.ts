@@ -3,7 +3,7 @@
  * one transaction, guarded by the state it leaves (`where state = …`), so a crash between two steps
  * leaves a row that says exactly where the flow stands and a second worker can never take the same step.
  */
-import type { Generated, Kysely, Migration } from 'kysely';
+import type { ColumnType, Generated, Kysely, Migration } from 'kysely';
 import { serialColumn, type DatabaseEngine } from '../columns.js';
 
 export type ApplicationState =
@@ -54,6 +54,8 @@ export interface WriteSessionsTable {
   state: 'open' | 'running' | 'done' | 'failed';
   /** The SIM credential's first PIN, sealed under a key derived from the session token (which only the agent holds). */
   pin_sealed: string;
+  /** What the session does on the SIM: the write, or a PIN reset after re-identification. */
+  kind: ColumnType<'write' | 'pin-reset', 'write' | 'pin-reset' | undefined, 'write' | 'pin-reset'>;
 }
 
 export interface SpTsmEventsTable {
@@ -117,4 +119,13 @@ const created = (engine: DatabaseEngine): Migration => ({
   },
 });
 
-export const spTsmMigrations = (engine: DatabaseEngine): Record<string, Migration> => ({ '2026-11-29-02-sp-tsm': created(engine) });
+const sessionKinds: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sp_write_sessions').addColumn('kind', 'text', (c) => c.notNull().defaultTo('write')).execute();
+  },
+};
+
+export const spTsmMigrations = (engine: DatabaseEngine): Record<string, Migration> => ({
+  '2026-11-29-02-sp-tsm': created(engine),
+  '2026-11-29-05-sp-tsm-session-kinds': sessionKinds,
+});
