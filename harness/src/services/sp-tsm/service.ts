@@ -139,10 +139,10 @@ export class SpTsm {
     if (known) return known;
     const problem = passwordProblem(application.password);
     if (problem) throw new ServiceError(422, 'weak-password', problem);
-    let sim: string;
+    let sim: { name: string; identity: string };
     try {
-      verifyCardAuthority(application.simCertificate, this.config.cardAuthorityRoot);
-      sim = cardName(application.simCertificate);
+      const identity = verifyCardAuthority(application.simCertificate, this.config.cardAuthorityRoot).cardIdentity.serialNumber;
+      sim = { name: cardName(application.simCertificate), identity };
     } catch (e) {
       throw new ServiceError(422, 'sim-certificate-invalid', `the designated SIM's card authority certificate does not check: ${(e as Error).message}`);
     }
@@ -155,7 +155,7 @@ export class SpTsm {
     return existing ? { status: 200, json: { id: existing.id, state: existing.state, duplicate: true } } : undefined;
   }
 
-  private async register(application: CheckedApplication, sim: string): Promise<{ status: number; json: unknown }> {
+  private async register(application: CheckedApplication, sim: { name: string; identity: string }): Promise<{ status: number; json: unknown }> {
     const { db } = this.config;
     // ③ The JPKI system says whether the signature certificate is valid (chain, period, revocation).
     const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
@@ -172,8 +172,8 @@ export class SpTsm {
       signer_serial: status.serial,
       signer_subject: status.subject,
       signer_certificate: Buffer.from(application.signerDer).toString('base64'),
-      designated_card: sim,
-      designated_card_identity: application.simCertificate.length > 0 ? sim.slice(0, 16) : '',
+      designated_card: sim.name,
+      designated_card_identity: sim.identity,
       key_generation: application.document.keyGeneration,
       pin_policy: application.document.pinPolicy,
       password_hash: passwordHash,
@@ -251,12 +251,8 @@ export class SpTsm {
    */
   private async revoke(r: RequestContext): Promise<{ id: string; state: ApplicationState; revokedCertificate?: string }> {
     const request = checkRevocation(r.json(), new Date(this.now()));
-    const id = r.params.id!;
-    if (request.application !== id) throw badRequest('wrong-application', 'the request names another application');
-    const { db } = this.config;
-    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('application');
-    await this.reidentify(row, request);
+    const row = await this.applicantsOwn(r.params.id!, request);
+    const id = row.id;
     const serial = row.issuance_id === null ? undefined : await this.config.jpki.issuedCertificateSerial(row.issuance_id);
     if (row.state === 'revoked') return { id, state: 'revoked', ...(serial ? { revokedCertificate: serial } : {}) };
     if (serial) await this.config.jpki.revokeCertificate(serial, REVOCATION_REASON[request.ground]);
@@ -264,7 +260,18 @@ export class SpTsm {
     return { id, state: 'revoked', ...(serial ? { revokedCertificate: serial } : {}) };
   }
 
-  /** The applicant again: the same signature certificate as the application's, still valid at the JPKI system. */
+  /**
+   * The application a signed request after issuance is about, once its signer is the applicant again:
+   * the same signature certificate as the application's, still valid at the JPKI system.
+   */
+  private async applicantsOwn(id: string, request: { application: string; signerSerial: string; signerDer: Uint8Array }): Promise<ApplicationsTable> {
+    if (request.application !== id) throw badRequest('wrong-application', 'the request names another application');
+    const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('application');
+    await this.reidentify(row, request);
+    return row;
+  }
+
   private async reidentify(row: ApplicationsTable, request: { signerSerial: string; signerDer: Uint8Array }): Promise<void> {
     if (request.signerSerial.replace(/^(00)+/, '') !== row.signer_serial.toUpperCase().replace(/^(00)+/, '')) {
       throw new ServiceError(403, 'not-the-applicant', 'the request is not signed by the applicant of this application');
@@ -280,12 +287,9 @@ export class SpTsm {
   private async authorisePinReset(r: RequestContext): Promise<WriteAuthorisation> {
     this.rateLimit(r.remoteAddress);
     const request = checkPinReset(r.json(), new Date(this.now()));
-    const id = r.params.id!;
-    if (request.application !== id) throw badRequest('wrong-application', 'the request names another application');
+    const row = await this.applicantsOwn(r.params.id!, request);
+    const id = row.id;
     const { db } = this.config;
-    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('application');
-    await this.reidentify(row, request);
     if (row.state !== 'personalised') throw new ServiceError(409, 'not-personalised', `the application is ${row.state}`);
     if (typeof request.pin !== 'string' || !/^\d{4}$/.test(request.pin)) throw badRequest('bad-pin', 'the PIN must be four digits');
     const token = randomBytes(32).toString('base64url');

@@ -26,7 +26,7 @@ export interface ApplicationsTable {
   signer_serial: string;
   signer_subject: string;
   signer_certificate: string;
-  /** The designated SIM: SHA-256 of its card authority (CASD) certificate, and the identity it certifies. */
+  /** The designated SIM: SHA-256 of its card authority (CASD) certificate, and the identity it certifies (IIN ‖ CIN, hex). */
   designated_card: string;
   designated_card_identity: string;
   key_generation: 'jpki-system' | 'on-card';
