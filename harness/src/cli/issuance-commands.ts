@@ -149,7 +149,7 @@ Examples:
     .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM)
     .addHelpText('after', '\nExample:\n  $ jpki-harness revoke --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --ground lost')
     .action(async (o: { application: string; cardReader: string; cardPassword: string; ground: string; spTsm: string }) => {
-      const { REVOCATION_GROUNDS } = await import('../services/sp-tsm/revocation.js');
+      const { REVOCATION_GROUNDS } = await import('../services/sp-tsm/applicant-requests.js');
       const ground = REVOCATION_GROUNDS.find((g) => g === o.ground);
       if (!ground) throw new UsageError(`--ground must be one of ${REVOCATION_GROUNDS.join(', ')}`);
       const { openCard } = await import('../transport/open.js');

@@ -50,6 +50,8 @@ export interface IssuanceSystemOptions {
   readonly attemptsPerMinute?: number;
   /** Applications the SP-TSM works on at once (default: libuv's thread pool size). */
   readonly applicationConcurrency?: number;
+  /** PIN resets the SP-TSM authorises per application in 24 hours (default 3). */
+  readonly pinResetsPerDay?: number;
 }
 
 export interface RunningIssuanceSystem {
@@ -111,6 +113,7 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
         ...(options.accessCodeLifetimeMs !== undefined ? { accessCodeLifetimeMs: options.accessCodeLifetimeMs } : {}),
         ...(options.attemptsPerMinute !== undefined ? { attemptsPerMinute: options.attemptsPerMinute } : {}),
         ...(options.applicationConcurrency !== undefined ? { applicationConcurrency: options.applicationConcurrency } : {}),
+        ...(options.pinResetsPerDay !== undefined ? { pinResetsPerDay: options.pinResetsPerDay } : {}),
       });
       const service = await startService(spTsm.routes(), { host, port: port(2) });
       url = service.url;

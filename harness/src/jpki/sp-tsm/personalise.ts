@@ -199,6 +199,34 @@ export async function personalise(
   step('applet state');
   const applet = await AppletAdministration.open(session, plan.contentKeys, plan.attestation, step);
 
+  const credential = await writeCredential(applet, session, plan, options);
+  step('PIN');
+  await applet.put(ContentTarget.Pin, Buffer.from(plan.pin, 'ascii'), 'PIN');
+  if (plan.pinPolicy === 'pin-less') {
+    step('PIN policy');
+    await applet.setPinPolicy('pin-less');
+  }
+  if (plan.finish !== false) {
+    step('life cycle: personalised');
+    await applet.setPersonalised();
+  }
+  return { ...credential, counter: applet.counter };
+}
+
+/** The key and its certificates, as personalisation and renewal write them. */
+export type CredentialPlan = Pick<PersonalisationPlan, 'key' | 'certificate' | 'caCertificate'>;
+
+/**
+ * Writes the key (imported, or generated on the card and certified through `certify`), its certificate and
+ * the CA certificate. At personalisation the PIN follows; at renewal this is all, and the PIN stays.
+ */
+export async function writeCredential(
+  applet: AppletAdministration,
+  session: Transport,
+  plan: CredentialPlan,
+  options: PersonalisationOptions = {},
+): Promise<Omit<PersonalisationResult, 'counter'>> {
+  const step = options.onStep ?? (() => undefined);
   let fingerprint: string;
   let spki: Uint8Array;
   if ('generate' in plan.key) {
@@ -215,7 +243,6 @@ export async function personalise(
     spki = await readPublicKey(options.plain ?? session);
     fingerprint = hex(createHash('sha256').update(spki).digest());
   }
-
   let certificate = plan.certificate;
   if (!certificate) {
     if (!options.certify) throw new PersonalisationError('no certificate given and no way to issue one (certify)');
@@ -226,17 +253,7 @@ export async function personalise(
   await applet.put(ContentTarget.Certificate, certificate, 'certificate');
   step('CA certificate');
   await applet.put(ContentTarget.CaCertificate, plan.caCertificate, 'CA certificate');
-  step('PIN');
-  await applet.put(ContentTarget.Pin, Buffer.from(plan.pin, 'ascii'), 'PIN');
-  if (plan.pinPolicy === 'pin-less') {
-    step('PIN policy');
-    await applet.setPinPolicy('pin-less');
-  }
-  if (plan.finish !== false) {
-    step('life cycle: personalised');
-    await applet.setPersonalised();
-  }
-  return { publicKeyFingerprint: fingerprint, subjectPublicKeyInfo: spki, certificate, counter: applet.counter };
+  return { publicKeyFingerprint: fingerprint, subjectPublicKeyInfo: spki, certificate };
 }
 
 /** Resets a forgotten or blocked PIN with a new one (after the user has been re-identified). */

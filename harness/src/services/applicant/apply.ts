@@ -10,7 +10,7 @@ import type { Transport } from '../../transport/transport.js';
 import { runRemoteSession, type AgentOptions, type AgentResult } from '../device-agent/agent.js';
 import { callJson } from '../http/client.js';
 import { signApplication, type ApplicationDocument } from '../sp-tsm/application.js';
-import { signPinReset, signRevocation, type RevocationGround } from '../sp-tsm/revocation.js';
+import { signPinReset, signRenewal, signRevocation, type RevocationGround } from '../sp-tsm/applicant-requests.js';
 import type { ApplicationStatus, WriteAuthorisation } from '../sp-tsm/service.js';
 
 export interface ApplyOptions {
@@ -26,12 +26,16 @@ export interface ApplyOptions {
   readonly contact: string;
   readonly keyGeneration?: ApplicationDocument['keyGeneration'];
   readonly pinPolicy?: ApplicationDocument['pinPolicy'];
+  /** A transfer: the application whose credential moves to this SIM (revoked now, terminated where reachable). */
+  readonly replaces?: string;
 }
 
 export interface ApplyResult {
   readonly id: string;
   readonly state: string;
   readonly duplicate: boolean;
+  /** For a transfer: the session that terminates the credential on the old SIM (run it with `terminateOnSim`). */
+  readonly termination?: WriteAuthorisation;
 }
 
 export async function apply(options: ApplyOptions): Promise<ApplyResult> {
@@ -39,11 +43,22 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
   const certificate = await readSignatureCertificate(options.myNumberCard);
   const signed = await signApplication(
     { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
-    { contact: options.contact, simCertificate, keyGeneration: options.keyGeneration ?? 'jpki-system', pinPolicy: options.pinPolicy ?? 'pin-required' },
+    {
+      contact: options.contact,
+      simCertificate,
+      keyGeneration: options.keyGeneration ?? 'jpki-system',
+      pinPolicy: options.pinPolicy ?? 'pin-required',
+      ...(options.replaces !== undefined ? { replaces: options.replaces } : {}),
+    },
     options.downloadPassword,
   );
-  const answer = (await callJson('SP-TSM', `${options.spTsmUrl}/applications`, { body: signed })) as { id: string; state: string; duplicate?: boolean };
-  return { id: answer.id, state: answer.state, duplicate: answer.duplicate === true };
+  const answer = (await callJson('SP-TSM', `${options.spTsmUrl}/applications`, { body: signed })) as {
+    id: string;
+    state: string;
+    duplicate?: boolean;
+    termination?: WriteAuthorisation;
+  };
+  return { id: answer.id, state: answer.state, duplicate: answer.duplicate === true, ...(answer.termination ? { termination: answer.termination } : {}) };
 }
 
 export async function applicationStatus(spTsmUrl: string, id: string): Promise<ApplicationStatus> {
@@ -78,19 +93,51 @@ export interface RevokeOptions {
   readonly ground: RevocationGround;
 }
 
+export interface RevocationResult {
+  readonly id: string;
+  readonly state: string;
+  readonly revokedCertificate?: string;
+  /** Until the applet on the SIM is terminated: the session that does it, for an agent that still holds the SIM. */
+  readonly termination?: WriteAuthorisation;
+}
+
 /** Asks the SP-TSM to revoke the SIM credential of an application (a lost or stolen phone, or withdrawn). */
-export async function requestRevocation(options: RevokeOptions): Promise<{ id: string; state: string; revokedCertificate?: string }> {
+export async function requestRevocation(options: RevokeOptions): Promise<RevocationResult> {
   const certificate = await readSignatureCertificate(options.myNumberCard);
   const signed = await signRevocation(
     { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
     options.applicationId,
     options.ground,
   );
-  return (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/revocation`, { body: signed })) as {
-    id: string;
-    state: string;
-    revokedCertificate?: string;
-  };
+  return (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/revocation`, { body: signed })) as RevocationResult;
+}
+
+/** Relays a termination session (from a revocation or a transfer) to the SIM that held the credential. */
+export async function terminateOnSim(termination: WriteAuthorisation, sim: Transport, options: AgentOptions = {}): Promise<AgentResult> {
+  return runRemoteSession(termination.remoteUrl, termination.token, sim, options);
+}
+
+export interface RenewalOptions extends AgentOptions {
+  readonly spTsmUrl: string;
+  readonly applicationId: string;
+  readonly myNumberCard: Transport;
+  readonly signaturePassword: string;
+  /** The SIM that holds the credential. */
+  readonly sim: Transport;
+}
+
+/** Re-identifies with the My Number card and has the SP-TSM write a new key and certificate on the same SIM. */
+export async function requestRenewal(options: RenewalOptions): Promise<AgentResult & { sessionId: string }> {
+  const certificate = await readSignatureCertificate(options.myNumberCard);
+  const signed = await signRenewal(
+    { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
+    options.applicationId,
+  );
+  const authorisation = (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/renewals`, {
+    body: signed,
+  })) as WriteAuthorisation;
+  const result = await runRemoteSession(authorisation.remoteUrl, authorisation.token, options.sim, options);
+  return { ...result, sessionId: authorisation.sessionId };
 }
 
 export interface PinResetOptions extends AgentOptions {

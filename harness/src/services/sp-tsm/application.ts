@@ -20,6 +20,8 @@ export interface ApplicationDocument {
   readonly simCertificate: string;
   readonly keyGeneration: 'jpki-system' | 'on-card';
   readonly pinPolicy: 'pin-required' | 'pin-less';
+  /** A transfer: the application whose credential moves to this SIM (it is revoked and terminated). */
+  readonly replaces?: string;
   /** Random, so that two applications are never the same document. */
   readonly nonce: string;
   readonly createdAt: string;
@@ -34,16 +36,18 @@ export type ApplicationSigner = DocumentSigner;
 
 export async function signApplication(
   signer: ApplicationSigner,
-  choices: Pick<ApplicationDocument, 'contact' | 'keyGeneration' | 'pinPolicy'> & { readonly simCertificate: Uint8Array },
+  choices: Pick<ApplicationDocument, 'contact' | 'keyGeneration' | 'pinPolicy' | 'replaces'> & { readonly simCertificate: Uint8Array },
   password: string,
   now = new Date(),
 ): Promise<SignedApplication> {
-  const signed = await signDocument(
-    signer,
-    APPLICATION_TYPE,
-    { contact: choices.contact, simCertificate: Buffer.from(choices.simCertificate).toString('base64'), keyGeneration: choices.keyGeneration, pinPolicy: choices.pinPolicy },
-    now,
-  );
+  const fields = {
+    contact: choices.contact,
+    simCertificate: Buffer.from(choices.simCertificate).toString('base64'),
+    keyGeneration: choices.keyGeneration,
+    pinPolicy: choices.pinPolicy,
+    ...(choices.replaces !== undefined ? { replaces: choices.replaces } : {}),
+  };
+  const signed = await signDocument(signer, APPLICATION_TYPE, fields, now);
   return { ...signed, password };
 }
 
@@ -66,6 +70,9 @@ export function checkApplication(body: unknown, now: Date, maxAgeMs = 15 * 60_00
   if (typeof d.contact !== 'string' || !validContact(d.contact)) throw badRequest('malformed-application', 'contact must be a mailbox name (letters, digits, . _ -)');
   if (d.keyGeneration !== 'jpki-system' && d.keyGeneration !== 'on-card') throw badRequest('malformed-application', 'keyGeneration must be jpki-system or on-card');
   if (d.pinPolicy !== 'pin-required' && d.pinPolicy !== 'pin-less') throw badRequest('malformed-application', 'pinPolicy must be pin-required or pin-less');
+  if (d.replaces !== undefined && (typeof d.replaces !== 'string' || !/^[0-9a-f-]{36}$/.test(d.replaces))) {
+    throw badRequest('malformed-application', 'replaces must be an application id');
+  }
   const simCertificate = base64Field(d.simCertificate, 'simCertificate', 8192, 'malformed-application');
   return { document: d as unknown as ApplicationDocument, digest: checked.digest, signer: checked.signer, signerDer: checked.signerDer, simCertificate, password };
 }

@@ -20,11 +20,11 @@ import { Admission, threadPoolSize } from './admission.js';
 import { checkApplication, type CheckedApplication } from './application.js';
 import type { JpkiSystemPort } from './jpki-port.js';
 import type { Mailbox } from './mailbox.js';
-import { checkPinReset, checkRevocation, REVOCATION_REASON } from './revocation.js';
+import { checkPinReset, checkRenewal, checkRevocation, REVOCATION_REASON } from './applicant-requests.js';
 import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
-import type { ApplicationState, ApplicationsTable } from '../db/tables/sp-tsm.js';
+import type { ApplicationState, ApplicationsTable, SessionKind } from '../db/tables/sp-tsm.js';
 import { openUnderToken, sealUnderToken } from './token-seal.js';
-import { runPinReset, runWrite, type SpKeys, type WriteContext } from './write-flow.js';
+import { runPinReset, runRenewal, runTermination, runWrite, type SpKeys, type WriteContext } from './write-flow.js';
 
 export interface SpTsmConfig {
   readonly db: Database;
@@ -45,6 +45,8 @@ export interface SpTsmConfig {
   readonly passwordHashParameters?: { N: number; r: number; p: number };
   /** Applications checked, hashed and issued at once; the others queue in arrival order (default: libuv's thread pool size). */
   readonly applicationConcurrency?: number;
+  /** PIN resets authorised per application in 24 hours (default 3): each one gives the PIN its tries back. */
+  readonly pinResetsPerDay?: number;
 }
 
 export interface ApplicationStatus {
@@ -52,6 +54,10 @@ export interface ApplicationStatus {
   readonly state: ApplicationState;
   readonly keyGeneration: string;
   readonly keyFingerprint?: string;
+  /** A transfer: the application this one took the credential over from. */
+  readonly replaces?: string;
+  /** When the applet on the SIM was terminated (after revocation or transfer). */
+  readonly terminatedAt?: string;
   readonly events: readonly { at: string; step: string; detail: string }[];
 }
 
@@ -94,6 +100,7 @@ export class SpTsm {
       { method: 'POST', path: '/applications/:id/write-sessions', handler: async (r) => ({ status: 201, json: await this.authoriseWrite(r) }) },
       { method: 'POST', path: '/applications/:id/revocation', handler: async (r) => ({ json: await this.revoke(r) }) },
       { method: 'POST', path: '/applications/:id/pin-resets', handler: async (r) => ({ status: 201, json: await this.authorisePinReset(r) }) },
+      { method: 'POST', path: '/applications/:id/renewals', handler: async (r) => ({ status: 201, json: await this.authoriseRenewal(r) }) },
       this.sessions.route('/remote'),
     ];
   }
@@ -146,8 +153,28 @@ export class SpTsm {
     } catch (e) {
       throw new ServiceError(422, 'sim-certificate-invalid', `the designated SIM's card authority certificate does not check: ${(e as Error).message}`);
     }
+    const replaced = application.document.replaces === undefined ? undefined : await this.replaceable(application, sim.name);
     // The costly part in arrival order, a few at a time; the same application sent twice is found once its first copy is in.
-    return this.admission.run(async () => (await this.knownApplication(application.digest)) ?? this.register(application, sim));
+    return this.admission.run(async () => (await this.knownApplication(application.digest)) ?? this.register(application, sim, replaced));
+  }
+
+  /** States a credential can be transferred out of (it is, or was about to be, on its SIM, or was ended there). */
+  private static readonly TRANSFERABLE: readonly ApplicationState[] = ['awaiting-write', 'locked', 'personalised', 'failed', 'revoked'];
+
+  /**
+   * A transfer names the application whose credential moves to the new SIM. Only its applicant (the same
+   * signature certificate) can move it, once, and to another SIM.
+   */
+  private async replaceable(application: CheckedApplication, newCard: string): Promise<ApplicationsTable> {
+    const old = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', application.document.replaces!).executeTakeFirst();
+    if (!old) throw new ServiceError(422, 'unknown-application', 'the application to transfer from does not exist');
+    if (application.signer.serialNumber.toUpperCase().replace(/^(00)+/, '') !== old.signer_serial.toUpperCase().replace(/^(00)+/, '')) {
+      throw new ServiceError(403, 'not-the-applicant', 'only the applicant of the application transferred from can move its credential');
+    }
+    if (old.state === 'transferred') throw new ServiceError(409, 'already-transferred', 'this credential was moved to another SIM already');
+    if (!SpTsm.TRANSFERABLE.includes(old.state)) throw new ServiceError(409, 'not-transferable', `the application transferred from is ${old.state}`);
+    if (old.designated_card === newCard) throw new ServiceError(409, 'same-sim', 'a transfer goes to another SIM: for the same SIM, renew or reset the PIN');
+    return old;
   }
 
   private async knownApplication(digest: string): Promise<{ status: number; json: unknown } | undefined> {
@@ -155,12 +182,20 @@ export class SpTsm {
     return existing ? { status: 200, json: { id: existing.id, state: existing.state, duplicate: true } } : undefined;
   }
 
-  private async register(application: CheckedApplication, sim: { name: string; identity: string }): Promise<{ status: number; json: unknown }> {
+  private async register(
+    application: CheckedApplication,
+    sim: { name: string; identity: string },
+    replaced: ApplicationsTable | undefined,
+  ): Promise<{ status: number; json: unknown }> {
     const { db } = this.config;
     // ③ The JPKI system says whether the signature certificate is valid (chain, period, revocation).
     const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
     if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
     const passwordHash = await hashPassword(application.password, this.config.passwordHashParameters ?? PASSWORD_HASH_PARAMETERS);
+    // A transfer revokes the old certificate first: a crash before the new application is stored leaves the
+    // old credential ended (safe) and the applicant sends the same application again.
+    const replacedSerial = replaced?.issuance_id ? await this.config.jpki.issuedCertificateSerial(replaced.issuance_id) : undefined;
+    if (replacedSerial) await this.config.jpki.revokeCertificate(replacedSerial, 'superseded');
     const id = randomUUID();
     const now = this.now();
     const row: ApplicationsTable = {
@@ -183,13 +218,28 @@ export class SpTsm {
       contact: application.document.contact,
       issuance_id: null,
       key_fingerprint: null,
+      replaces: application.document.replaces ?? null,
+      terminated_at: null,
     };
     try {
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('sp_applications').values(row).execute();
         await trx.insertInto('sp_events').values({ application_id: id, at: now, step: 'application received', detail: `signer ${status.serial}` }).execute();
+        if (replaced) {
+          const moved = await trx
+            .updateTable('sp_applications')
+            .set({ state: 'transferred', access_code_hash: null, updated_at: now })
+            .where('id', '=', replaced.id)
+            .where('state', 'in', SpTsm.TRANSFERABLE)
+            .executeTakeFirst();
+          if (Number(moved.numUpdatedRows) !== 1) throw new ServiceError(409, 'already-transferred', 'this credential was moved to another SIM already');
+          const detail = `to application ${id}${replacedSerial ? `; certificate ${replacedSerial} superseded` : ''}`;
+          await trx.insertInto('sp_events').values({ application_id: replaced.id, at: now, step: 'transferred', detail }).execute();
+          await trx.insertInto('sp_events').values({ application_id: id, at: now, step: 'transfer from', detail: replaced.id }).execute();
+        }
       });
     } catch (error) {
+      if (error instanceof ServiceError) throw error;
       // The same application arriving twice at once: the unique digest lets one in.
       const winner = await db.selectFrom('sp_applications').select(['id', 'state']).where('application_digest', '=', application.digest).executeTakeFirst();
       if (winner) return { status: 200, json: { id: winner.id, state: winner.state, duplicate: true } };
@@ -197,7 +247,9 @@ export class SpTsm {
     }
     await this.advance(id);
     const after = await db.selectFrom('sp_applications').select('state').where('id', '=', id).executeTakeFirstOrThrow();
-    return { status: 201, json: { id, state: after.state } };
+    // The old SIM, if the agent still reaches it, erases the moved credential.
+    const termination = replaced ? await this.terminationFor({ ...replaced, state: 'transferred' }) : undefined;
+    return { status: 201, json: { id, state: after.state, ...(termination ? { termination } : {}) } };
   }
 
   /** ⑥–⑨ and ⑪ for an application in 'received': the issuance at the JPKI system, then the access code. */
@@ -230,7 +282,11 @@ export class SpTsm {
   private async status(id: string): Promise<ApplicationStatus> {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw notFound('application');
     const { db } = this.config;
-    const row = await db.selectFrom('sp_applications').select(['id', 'state', 'key_generation', 'key_fingerprint']).where('id', '=', id).executeTakeFirst();
+    const row = await db
+      .selectFrom('sp_applications')
+      .select(['id', 'state', 'key_generation', 'key_fingerprint', 'replaces', 'terminated_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!row) throw notFound('application');
     const events = await db.selectFrom('sp_events').select(['at', 'step', 'detail']).where('application_id', '=', id).orderBy('id').execute();
     return {
@@ -238,6 +294,8 @@ export class SpTsm {
       state: row.state,
       keyGeneration: row.key_generation,
       ...(row.key_fingerprint ? { keyFingerprint: row.key_fingerprint } : {}),
+      ...(row.replaces ? { replaces: row.replaces } : {}),
+      ...(row.terminated_at !== null ? { terminatedAt: new Date(row.terminated_at).toISOString() } : {}),
       events: events.map((e) => ({ at: new Date(e.at).toISOString(), step: e.step, detail: e.detail })),
     };
   }
@@ -247,17 +305,57 @@ export class SpTsm {
   /**
    * The applicant ends the SIM credential: the request is signed by the same signature certificate as
    * the application (and that certificate is still valid at the JPKI system); the SIM certificate is
-   * revoked there, then the application is marked revoked. Asking again answers the same.
+   * revoked there, then the application is marked revoked. When the credential reached a SIM, the answer
+   * carries a termination session: a device agent that still holds the SIM runs it and the applet erases
+   * the credential. Asking again answers the same (with a new termination session until it ran).
    */
-  private async revoke(r: RequestContext): Promise<{ id: string; state: ApplicationState; revokedCertificate?: string }> {
+  private async revoke(r: RequestContext): Promise<{ id: string; state: ApplicationState; revokedCertificate?: string; termination?: WriteAuthorisation }> {
     const request = checkRevocation(r.json(), new Date(this.now()));
     const row = await this.applicantsOwn(r.params.id!, request);
     const id = row.id;
     const serial = row.issuance_id === null ? undefined : await this.config.jpki.issuedCertificateSerial(row.issuance_id);
-    if (row.state === 'revoked') return { id, state: 'revoked', ...(serial ? { revokedCertificate: serial } : {}) };
-    if (serial) await this.config.jpki.revokeCertificate(serial, REVOCATION_REASON[request.ground]);
-    await this.transition(id, ['received', 'awaiting-write', 'locked', 'writing', 'personalised', 'failed'], 'revoked', { access_code_hash: null }, 'revoked', `${request.ground}${serial ? `: certificate ${serial}` : ''}`);
-    return { id, state: 'revoked', ...(serial ? { revokedCertificate: serial } : {}) };
+    if (row.state !== 'revoked' && row.state !== 'transferred') {
+      if (serial) await this.config.jpki.revokeCertificate(serial, REVOCATION_REASON[request.ground]);
+      const from: ApplicationState[] = ['received', 'awaiting-write', 'locked', 'writing', 'personalised', 'failed'];
+      await this.transition(id, from, 'revoked', { access_code_hash: null }, 'revoked', `${request.ground}${serial ? `: certificate ${serial}` : ''}`);
+    }
+    const after = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const termination = await this.terminationFor(after);
+    return { id, state: after.state, ...(serial ? { revokedCertificate: serial } : {}), ...(termination ? { termination } : {}) };
+  }
+
+  /** A termination session for an ended credential that may still be on its SIM (none once the applet is terminated). */
+  private async terminationFor(row: ApplicationsTable): Promise<WriteAuthorisation | undefined> {
+    if (row.terminated_at !== null || row.key_fingerprint === null) return undefined;
+    return this.openSession(row.id, 'termination', 'termination authorised');
+  }
+
+  /**
+   * A remote session of `kind` for the device agent: a fresh bearer token (only its digest is kept), the
+   * PIN (if any) sealed under it, and the event, in one transaction.
+   */
+  private async openSession(applicationId: string, kind: SessionKind, step: string, extra: { pin?: string; issuanceId?: string } = {}): Promise<WriteAuthorisation> {
+    const token = randomBytes(32).toString('base64url');
+    const sessionId = randomUUID();
+    const expiresAt = this.now() + (this.config.writeSessionLifetimeMs ?? 15 * 60_000);
+    await this.config.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('sp_write_sessions')
+        .values({
+          id: sessionId,
+          application_id: applicationId,
+          token_hash: tokenDigest(token),
+          created_at: this.now(),
+          expires_at: expiresAt,
+          state: 'open',
+          kind,
+          pin_sealed: extra.pin === undefined ? '' : sealUnderToken(token, PIN_PURPOSE, extra.pin),
+          issuance_id: extra.issuanceId ?? null,
+        })
+        .execute();
+      await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step, detail: `session ${sessionId}` }).execute();
+    });
+    return { sessionId, token, remoteUrl: `${this.config.publicUrl()}/remote/${sessionId}`, expiresAt: new Date(expiresAt).toISOString() };
   }
 
   /**
@@ -283,43 +381,110 @@ export class SpTsm {
   /**
    * A PIN reset (forgotten or blocked PIN): the applicant re-identifies with the signature certificate and
    * gets a remote session in which the SP-TSM writes the new PIN, sealed, into the applet on the same SIM.
+   * Each reset gives the PIN its tries back, so resets are counted: a few a day (`pinResetsPerDay`).
    */
   private async authorisePinReset(r: RequestContext): Promise<WriteAuthorisation> {
     this.rateLimit(r.remoteAddress);
     const request = checkPinReset(r.json(), new Date(this.now()));
     const row = await this.applicantsOwn(r.params.id!, request);
-    const id = row.id;
-    const { db } = this.config;
     if (row.state !== 'personalised') throw new ServiceError(409, 'not-personalised', `the application is ${row.state}`);
     if (typeof request.pin !== 'string' || !/^\d{4}$/.test(request.pin)) throw badRequest('bad-pin', 'the PIN must be four digits');
-    const token = randomBytes(32).toString('base64url');
-    const sessionId = randomUUID();
-    const expiresAt = this.now() + (this.config.writeSessionLifetimeMs ?? 15 * 60_000);
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('sp_write_sessions')
-        .values({ id: sessionId, application_id: id, token_hash: tokenDigest(token), created_at: this.now(), expires_at: expiresAt, state: 'open', kind: 'pin-reset', pin_sealed: sealUnderToken(token, PIN_PURPOSE, request.pin as string) })
-        .execute();
-      await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'PIN reset authorised', detail: `session ${sessionId}` }).execute();
+    const limit = this.config.pinResetsPerDay ?? 3;
+    const recent = await this.config.db
+      .selectFrom('sp_events')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('application_id', '=', row.id)
+      .where('step', '=', 'PIN reset authorised')
+      .where('at', '>', this.now() - 24 * 3600_000)
+      .executeTakeFirstOrThrow();
+    if (Number(recent.n) >= limit) throw new ServiceError(429, 'too-many-pin-resets', `${limit} PIN resets in 24 hours already: try again tomorrow`);
+    return this.openSession(row.id, 'pin-reset', 'PIN reset authorised', { pin: request.pin });
+  }
+
+  /**
+   * A renewal (the credential nears its end): the applicant re-identifies; the JPKI system issues the new
+   * certificate (one issuance per renewal, found again if asked twice) and the agent's session writes the
+   * new key and certificate on the same SIM. The old certificate is revoked (superseded) once the new one
+   * is on the SIM.
+   */
+  private async authoriseRenewal(r: RequestContext): Promise<WriteAuthorisation> {
+    this.rateLimit(r.remoteAddress);
+    const request = checkRenewal(r.json(), new Date(this.now()));
+    const row = await this.applicantsOwn(r.params.id!, request);
+    if (row.state !== 'personalised') throw new ServiceError(409, 'not-personalised', `the application is ${row.state}`);
+    const renewed = await this.config.db
+      .selectFrom('sp_events')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('application_id', '=', row.id)
+      .where('step', '=', 'renewed')
+      .executeTakeFirstOrThrow();
+    const issuance = await this.config.jpki.requestIssuance({ requestRef: `${row.id}:renewal:${Number(renewed.n) + 1}`, signatureSerial: row.signer_serial, keyGeneration: row.key_generation });
+    return this.openSession(row.id, 'renewal', 'renewal authorised', { issuanceId: issuance.id });
+  }
+
+  /** Ends a remote session: `done`, and the application's own changes with their event, in one transaction. */
+  private async finishSession(sessionId: string, applicationId: string, step: string, detail: string, changes: Partial<ApplicationsTable> = {}): Promise<void> {
+    await this.config.db.transaction().execute(async (trx) => {
+      await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
+      if (Object.keys(changes).length > 0) await trx.updateTable('sp_applications').set({ ...changes, updated_at: this.now() }).where('id', '=', applicationId).execute();
+      await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step, detail }).execute();
     });
-    return { sessionId, token, remoteUrl: `${this.config.publicUrl()}/remote/${sessionId}`, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** Runs one session's work; an agent that went away may come back to the same session, any other failure ends it. */
+  private async session(sessionId: string, applicationId: string, what: string, work: () => Promise<FlowOutcome>): Promise<FlowOutcome> {
+    await this.config.db.updateTable('sp_write_sessions').set({ state: 'running' }).where('id', '=', sessionId).where('state', 'in', ['open', 'running']).execute();
+    try {
+      return await work();
+    } catch (error) {
+      await this.event(applicationId, `${what} interrupted`, error instanceof Error ? error.message : 'failed');
+      if (!(error instanceof DeviceAgentGoneError)) await this.config.db.updateTable('sp_write_sessions').set({ state: 'failed' }).where('id', '=', sessionId).execute();
+      throw error;
+    }
   }
 
   private async resetPin(sessionId: string, applicationId: string, pin: string, card: RemoteCard): Promise<FlowOutcome> {
-    const { db } = this.config;
-    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
-    try {
+    return this.session(sessionId, applicationId, 'PIN reset', async () => {
+      const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
+      if (row.state !== 'personalised') throw new ApplicationLocked(`the application is ${row.state}`);
       await runPinReset(card, { designatedCard: row.designated_card, pin }, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
-      await db.transaction().execute(async (trx) => {
-        await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
-        await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step: 'PIN reset', detail: '' }).execute();
-      });
+      await this.finishSession(sessionId, applicationId, 'PIN reset', '');
       return { outcome: 'pin-reset', detail: { application: applicationId } };
-    } catch (error) {
-      await this.event(applicationId, 'PIN reset interrupted', error instanceof Error ? error.message : 'failed');
-      if (!(error instanceof DeviceAgentGoneError)) await db.updateTable('sp_write_sessions').set({ state: 'failed' }).where('id', '=', sessionId).execute();
-      throw error;
-    }
+    });
+  }
+
+  private async renew(sessionId: string, applicationId: string, issuanceId: string, card: RemoteCard): Promise<FlowOutcome> {
+    return this.session(sessionId, applicationId, 'renewal', async () => {
+      const { jpki } = this.config;
+      const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
+      if (row.state !== 'personalised') throw new ApplicationLocked(`the application is ${row.state}`);
+      const previous = row.issuance_id === null || row.issuance_id === issuanceId ? undefined : await jpki.issuedCertificateSerial(row.issuance_id);
+      const result = await runRenewal(
+        card,
+        { designatedCard: row.designated_card, keyGeneration: row.key_generation, issuanceId },
+        { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot, jpki, record: (step, detail) => this.event(applicationId, step, detail) },
+      );
+      card.step('reporting to the JPKI system');
+      await jpki.markDelivered(issuanceId, row.designated_card);
+      // The old certificate goes only once the new one is on the SIM: a renewal cut short leaves a working credential.
+      if (previous) await jpki.revokeCertificate(previous, 'superseded');
+      await this.finishSession(sessionId, applicationId, 'renewed', `key ${result.keyFingerprint.slice(0, 16)}…${previous ? `; certificate ${previous} superseded` : ''}`, {
+        issuance_id: issuanceId,
+        key_fingerprint: result.keyFingerprint,
+      });
+      return { outcome: 'renewed', detail: { application: applicationId, keyFingerprint: result.keyFingerprint } };
+    });
+  }
+
+  private async terminate(sessionId: string, applicationId: string, card: RemoteCard): Promise<FlowOutcome> {
+    return this.session(sessionId, applicationId, 'termination', async () => {
+      const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
+      // Only an ended credential is terminated: the certificate is already revoked, so the SIM is the last place it lives.
+      if (row.state !== 'revoked' && row.state !== 'transferred') throw new ApplicationLocked(`the application is ${row.state}: revoke it first`);
+      const now = await runTermination(card, { designatedCard: row.designated_card }, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
+      await this.finishSession(sessionId, applicationId, 'terminated on the SIM', now ? 'key, certificates and PIN erased' : 'already terminated or removed', { terminated_at: this.now() });
+      return { outcome: 'terminated', detail: { application: applicationId } };
+    });
   }
 
   // ---- ⑫ – ⑬: the write, authorised by access code and password --------------------------------
@@ -421,9 +586,15 @@ export class SpTsm {
     const session = await db.selectFrom('sp_write_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
     if (!session || !sameDigest(session.token_hash, tokenDigest(token))) return null;
     if (session.state === 'done' || session.state === 'failed' || session.expires_at < this.now()) return null;
+    const { id, application_id: applicationId } = session;
+    if (session.kind === 'termination') return (card) => this.terminate(id, applicationId, card);
+    if (session.kind === 'renewal') {
+      const issuanceId = session.issuance_id;
+      return issuanceId === null ? null : (card) => this.renew(id, applicationId, issuanceId, card);
+    }
     const pin = openUnderToken(token, PIN_PURPOSE, session.pin_sealed);
     if (pin === undefined) return null;
-    return session.kind === 'pin-reset' ? (card) => this.resetPin(session.id, session.application_id, pin, card) : (card) => this.write(session.id, session.application_id, pin, card);
+    return session.kind === 'pin-reset' ? (card) => this.resetPin(id, applicationId, pin, card) : (card) => this.write(id, applicationId, pin, card);
   }
 
   private mnoPort(): WriteContext['mno'] {

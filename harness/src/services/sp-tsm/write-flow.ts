@@ -12,7 +12,7 @@ import { putKeys } from '../../gp/manager.js';
 import { HarnessError } from '../../errors.js';
 import { JPKI_AID } from '../../jpki/client/client.js';
 import { readAttestation, verifyAttestation } from '../../jpki/sp-tsm/attestation.js';
-import { AppletAdministration, personalise, readInformation } from '../../jpki/sp-tsm/personalise.js';
+import { AppletAdministration, personalise, readInformation, writeCredential } from '../../jpki/sp-tsm/personalise.js';
 import { diversifyContentKeys, type ContentKeys } from '../../jpki/sp-tsm/sealer.js';
 import { selectAidCommand } from '../../apdu/jpki-commands.js';
 import { ResponseApdu } from '../../apdu/response.js';
@@ -178,6 +178,30 @@ export async function runWrite(card: RemoteCard, job: WriteJob, context: WriteCo
   }
 }
 
+/** The applet on the SIM that holds the credential, reached as the SP-TSM: identified, attested, inside the SP's channel. */
+interface ReachedApplet {
+  readonly session: GpSession;
+  readonly contentKeys: ContentKeys;
+}
+
+/**
+ * Checks the SIM is the one that holds the credential (its CASD certificate), that the applet key is the
+ * one the CASD attests, and opens the SP's administration session through the applet. Undefined when the
+ * applet is no longer on the SIM or is terminated (its information record says so without a session).
+ */
+async function reachApplet(card: RemoteCard, designatedCard: string, context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>): Promise<ReachedApplet | undefined> {
+  card.step('checking the SIM');
+  const identity = await identifyCard(card, context.cardAuthorityRoot);
+  if (identity.name !== designatedCard) throw new WriteRefused('this is not the SIM that holds the credential: nothing was changed');
+  card.step('attestation');
+  if (!(await selectApplet(card))) return undefined;
+  if ((await readInformation(card)).lifecycle === 'terminated') return undefined;
+  const attestation = verifyAttestation(await readAttestation(card), identity.authority.publicKey);
+  const contentKeys = diversifyContentKeys(context.keys.contentMaster, Buffer.from(attestation.keyFingerprint, 'hex'));
+  const session = await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+  return { session, contentKeys };
+}
+
 /**
  * A PIN reset on the applicant's SIM: the designated SIM (its CASD), the applet's attested key, then the
  * new PIN sealed under the applet's content keys inside the SP's secure channel. The PIN's try counter is
@@ -188,19 +212,76 @@ export async function runPinReset(
   job: { readonly designatedCard: string; readonly pin: string },
   context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>,
 ): Promise<void> {
-  card.step('checking the SIM');
-  const identity = await identifyCard(card, context.cardAuthorityRoot);
-  if (identity.name !== job.designatedCard) throw new WriteRefused('this is not the SIM that holds the credential: nothing was changed');
-  card.step('attestation');
-  if (!(await selectApplet(card))) throw new WriteRefused('the JPKI applet is not on the SIM');
-  const attestation = verifyAttestation(await readAttestation(card), identity.authority.publicKey);
-  const contentKeys = diversifyContentKeys(context.keys.contentMaster, Buffer.from(attestation.keyFingerprint, 'hex'));
+  const applet = await reachApplet(card, job.designatedCard, context);
+  if (!applet) throw new WriteRefused('the JPKI applet is not on the SIM, or is terminated');
   card.step('PIN reset');
-  const session = await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
   try {
-    await (await AppletAdministration.open(session, contentKeys)).resetPin(job.pin);
+    await (await AppletAdministration.open(applet.session, applet.contentKeys)).resetPin(job.pin);
   } finally {
-    await session.end();
+    await applet.session.end();
   }
 }
 
+export interface RenewalJob {
+  readonly designatedCard: string;
+  readonly keyGeneration: 'jpki-system' | 'on-card';
+  /** The JPKI system's issuance of the new certificate. */
+  readonly issuanceId: string;
+}
+
+/**
+ * A renewal on the SIM that holds the credential: a new key (imported from the JPKI system, or generated
+ * on the SIM and certified) and its certificate replace the old ones; the PIN and its try counter stay.
+ * When the SIM already holds the new certificate (a renewal resumed after an interruption) nothing is
+ * written again.
+ */
+export async function runRenewal(card: RemoteCard, job: RenewalJob, context: Omit<WriteContext, 'mno'>): Promise<WriteResult> {
+  const applet = await reachApplet(card, job.designatedCard, context);
+  if (!applet) throw new WriteRefused('the JPKI applet is not on the SIM, or is terminated');
+  try {
+    const info = await readInformation(applet.session);
+    if (info.lifecycle !== 'personalised') throw new WriteRefused(`the applet is ${info.lifecycle}: only a personalised credential is renewed`);
+    const issued = await context.jpki.issuedCertificateSerial(job.issuanceId);
+    if (issued !== undefined && info.publicKeyFingerprint && sameSerial(issued, info.certificateSerial ?? '')) {
+      await context.record('already renewed', info.publicKeyFingerprint);
+      return { keyFingerprint: info.publicKeyFingerprint, alreadyPersonalised: true };
+    }
+    card.step('renewal');
+    const admin = await AppletAdministration.open(applet.session, applet.contentKeys);
+    const credential = job.keyGeneration === 'jpki-system' ? await context.jpki.collectIssued(job.issuanceId) : undefined;
+    const result = await writeCredential(
+      admin,
+      applet.session,
+      {
+        key: credential?.privateKey ? { import: credential.privateKey } : { generate: true },
+        ...(credential ? { certificate: credential.certificate } : {}),
+        caCertificate: credential?.caCertificate ?? (await context.jpki.userAuthenticationCaCertificate()),
+      },
+      {
+        certify: async (spki) => (await context.jpki.certify(job.issuanceId, spki)).certificate,
+        onStep: (s) => card.step(`renewal: ${s}`),
+      },
+    );
+    await context.record('new key and certificate written', result.publicKeyFingerprint);
+    return { keyFingerprint: result.publicKeyFingerprint, alreadyPersonalised: false };
+  } finally {
+    await applet.session.end();
+  }
+}
+
+/**
+ * Ends the credential on the SIM for good (after a revocation, or when it moved to another SIM): the
+ * applet erases its key, certificates, PIN and content keys and refuses everything after. Answers
+ * whether the applet was terminated now (false when it was already, or is gone).
+ */
+export async function runTermination(card: RemoteCard, job: { readonly designatedCard: string }, context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>): Promise<boolean> {
+  const applet = await reachApplet(card, job.designatedCard, context);
+  if (!applet) return false;
+  try {
+    card.step('termination');
+    await (await AppletAdministration.open(applet.session, applet.contentKeys)).terminate();
+    return true;
+  } finally {
+    await applet.session.end();
+  }
+}

@@ -13,7 +13,15 @@ export type ApplicationState =
   | 'writing' // a write session is running (installation, then personalisation)
   | 'personalised' // the SIM holds the credential
   | 'revoked' // the applicant ended it (lost or stolen phone, withdrawn): the SIM certificate is revoked
+  | 'transferred' // moved to another SIM by a newer application (`replaces`): the SIM certificate is revoked
   | 'failed'; // given up; the reason is in the last event
+
+/** What a remote session does on the SIM. */
+export type SessionKind =
+  | 'write' // installation and personalisation (⑭–⑱)
+  | 'pin-reset' // a new PIN after re-identification
+  | 'renewal' // a new key and certificate in place of the old, PIN kept
+  | 'termination'; // the applet erases key, certificates and PIN for good (revocation, transfer)
 
 export interface ApplicationsTable {
   id: string;
@@ -42,6 +50,10 @@ export interface ApplicationsTable {
   issuance_id: string | null;
   /** Set once personalised: the key's SPKI fingerprint on the SIM. */
   key_fingerprint: string | null;
+  /** The application whose credential this one takes over (a transfer to another SIM). */
+  replaces: string | null;
+  /** When the applet on the designated SIM was terminated (after revocation or transfer). */
+  terminated_at: number | null;
 }
 
 export interface WriteSessionsTable {
@@ -54,8 +66,10 @@ export interface WriteSessionsTable {
   state: 'open' | 'running' | 'done' | 'failed';
   /** The SIM credential's first PIN, sealed under a key derived from the session token (which only the agent holds). */
   pin_sealed: string;
-  /** What the session does on the SIM: the write, or a PIN reset after re-identification. */
-  kind: ColumnType<'write' | 'pin-reset', 'write' | 'pin-reset' | undefined, 'write' | 'pin-reset'>;
+  /** What the session does on the SIM. */
+  kind: ColumnType<SessionKind, SessionKind | undefined, SessionKind>;
+  /** For a renewal: the JPKI system's issuance of the new certificate. */
+  issuance_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SpTsmEventsTable {
@@ -125,7 +139,18 @@ const sessionKinds: Migration = {
   },
 };
 
+/** Renewal, transfer and termination: the new issuance a renewal session writes, the replaced application, the termination time. */
+const lifeCycle: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sp_write_sessions').addColumn('issuance_id', 'text').execute();
+    await db.schema.alterTable('sp_applications').addColumn('replaces', 'text').execute();
+    await db.schema.alterTable('sp_applications').addColumn('terminated_at', 'bigint').execute();
+    await db.schema.createIndex('sp_applications_replaces').on('sp_applications').column('replaces').execute();
+  },
+};
+
 export const spTsmMigrations = (engine: DatabaseEngine): Record<string, Migration> => ({
   '2026-11-29-02-sp-tsm': created(engine),
   '2026-11-29-05-sp-tsm-session-kinds': sessionKinds,
+  '2026-11-29-07-sp-tsm-life-cycle': lifeCycle,
 });

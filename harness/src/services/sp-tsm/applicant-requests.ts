@@ -1,11 +1,8 @@
 /**
  * The applicant's requests after issuance, each a document signed with the same My Number card signature
  * certificate that signed the application, so only the applicant — re-identified by the card — can make
- * them: revoking the SIM credential, and resetting its PIN.
- *
- * The request to revoke the SIM credential (a lost or stolen phone, or a credential no longer
- * wanted): a document signed with the same My Number card signature certificate that signed the
- * application, so only the applicant — re-identified by the card — can end it.
+ * them: revoking the SIM credential (a lost or stolen phone, or no longer wanted), resetting its PIN, and
+ * renewing it. (A transfer to another SIM is a new application that names the one it replaces.)
  */
 import { badRequest } from '../http/errors.js';
 import { checkSignedDocument, signDocument, type DocumentSigner, type SignedDocument } from './signed-document.js';
@@ -50,4 +47,18 @@ export function checkPinReset(body: unknown, now: Date): { application: string; 
   const { application } = checked.fields;
   if (typeof application !== 'string') throw badRequest('malformed-pin-reset', 'application is required');
   return { application, signerSerial: checked.signer.serialNumber.toUpperCase(), signerDer: checked.signerDer, pin: (body as { pin?: unknown }).pin };
+}
+
+export const RENEWAL_TYPE = 'jpki-sim-renewal-request';
+
+/** The applicant's request for a new key and certificate on the same SIM (before the old one expires); the PIN stays. */
+export function signRenewal(signer: DocumentSigner, application: string, now = new Date()): Promise<SignedDocument> {
+  return signDocument(signer, RENEWAL_TYPE, { application }, now);
+}
+
+export function checkRenewal(body: unknown, now: Date): { application: string; signerSerial: string; signerDer: Uint8Array } {
+  const checked = checkSignedDocument(body, RENEWAL_TYPE, 'renewal', now);
+  const { application } = checked.fields;
+  if (typeof application !== 'string') throw badRequest('malformed-renewal', 'application is required');
+  return { application, signerSerial: checked.signer.serialNumber.toUpperCase(), signerDer: checked.signerDer };
 }

@@ -1,0 +1,150 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { JpkiClient } from '../../src/jpki/client/client.js';
+import { apply, applicationStatus, requestPinReset, requestRenewal } from '../../src/services/applicant/apply.js';
+import { issueApplicantCard, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD } from '../../src/services/demo/issuance-story.js';
+import { LifeCycleStory, STORY_NEW_PIN } from '../../src/services/demo/life-cycle-story.js';
+import { callJson } from '../../src/services/http/client.js';
+import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { SimTransport } from '../../src/transport/sim.js';
+import { announceSkip, simulatorJarBuilt } from '../support.js';
+import { testDatabases } from './databases.js';
+
+/**
+ * The credential's whole life, phase by phase, on each database: every phase is its own test and checks
+ * what it left on the cards and in the services; the refusals around each phase sit beside it.
+ */
+if (!simulatorJarBuilt()) announceSkip('credential life cycle', 'simulator jar missing (ant simulator)');
+const maybe = simulatorJarBuilt() ? describe : describe.skip;
+
+type Certificate = { status: string; reason?: string };
+
+maybe.each(testDatabases('credential life cycle'))('the credential life cycle on $name', (database) => {
+  let system: RunningIssuanceSystem;
+  let dispose: () => Promise<void>;
+  let story: LifeCycleStory;
+  let myNumberCard: SimTransport;
+  let stranger: SimTransport;
+  let sim: SimTransport;
+  let otherSim: SimTransport;
+  const certificate = (serial: string): Promise<Certificate> =>
+    callJson('JPKI system', `${system.urls['jpki-system']!}/certificates/${serial}`) as Promise<Certificate>;
+
+  beforeAll(async () => {
+    const created = await database.create();
+    dispose = created.dispose;
+    // Two resets a day here, so the test reaches the limit without waiting.
+    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-life-')), pinResetsPerDay: 2 });
+    [myNumberCard, stranger, sim, otherSim] = await Promise.all([
+      SimTransport.open({ myNumberCard: true }),
+      SimTransport.open({ myNumberCard: true }),
+      SimTransport.open({}),
+      SimTransport.open({}),
+    ]);
+    story = await LifeCycleStory.start({ myNumberCard, sim, otherSim }, { system });
+    await issueApplicantCard(stranger, system.urls['jpki-system']!);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([myNumberCard, stranger, sim, otherSim].map((c) => c?.close()));
+    await system?.close();
+    await dispose?.();
+  });
+
+  test('issuance: the signed application ends in a personalised SIM', async () => {
+    await story.issue();
+    expect((await applicationStatus(story.spTsmUrl, story.applicationId)).state).toBe('personalised');
+    expect(await certificate(story.certificates[0]!)).toMatchObject({ status: 'good' });
+  }, 60_000);
+
+  test('card emulation: the SIM signs a fresh challenge; an expired credential is refused', async () => {
+    const phase = await story.authenticate();
+    expect(phase.lines[0]).toMatch(/^accepted/);
+    const later = new Date(Date.now() + 40 * 365 * 86_400_000);
+    expect(await story.authenticateSim(sim, later)).toMatchObject({ accepted: false, reason: 'certificate expired' });
+  });
+
+  test('PIN lock and reset: three wrong PINs block it; only the applicant resets it, a few times a day', async () => {
+    // Someone else's valid My Number card cannot reset the PIN (and so learn the new one).
+    await expect(
+      requestPinReset({ spTsmUrl: story.spTsmUrl, applicationId: story.applicationId, myNumberCard: stranger, signaturePassword: STORY_CARD_PASSWORD, pin: '9999', sim }),
+    ).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
+    await story.lockAndResetPin();
+    const client = new JpkiClient(sim);
+    await client.selectApplication();
+    expect(await client.pinTriesLeft()).toBe(3);
+    await client.verifyPin(STORY_NEW_PIN);
+    // The second reset of the day is the last: each one gives the PIN its tries back.
+    await requestPinReset({ spTsmUrl: story.spTsmUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, pin: STORY_NEW_PIN, sim });
+    await expect(
+      requestPinReset({ spTsmUrl: story.spTsmUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, pin: STORY_NEW_PIN, sim }),
+    ).rejects.toMatchObject({ status: 429, code: 'too-many-pin-resets' });
+  }, 60_000);
+
+  test('renewal: a new key and certificate on the same SIM, the old certificate superseded, the PIN kept', async () => {
+    const before = await story.checkSim(sim);
+    await story.renew();
+    const after = await story.checkSim(sim);
+    expect(after.serial).not.toBe(before.serial);
+    expect(after.information.publicKeyFingerprint).not.toBe(before.information.publicKeyFingerprint);
+    expect(after).toMatchObject({ valid: true, ocsp: { status: 'good' } });
+    expect(await certificate(before.serial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+    const status = await applicationStatus(story.spTsmUrl, story.applicationId);
+    expect(status.keyFingerprint).toBe(after.information.publicKeyFingerprint);
+    expect(status.events.filter((e) => e.step === 'renewed')).toHaveLength(1);
+    // The old credential (its certificate) no longer passes a verifier; the PIN set before still unlocks the new key.
+    expect((await story.authenticateSim(sim)).accepted).toBe(true);
+    // Only the applicant renews.
+    await expect(
+      requestRenewal({ spTsmUrl: story.spTsmUrl, applicationId: story.applicationId, myNumberCard: stranger, signaturePassword: STORY_CARD_PASSWORD, sim }),
+    ).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
+  }, 60_000);
+
+  test('transfer: the old credential revoked and terminated through the agent, a new one on the other SIM', async () => {
+    const oldSerial = story.certificates.at(-1)!;
+    const old = story.applicationId;
+    // Refusals first: to the same SIM, and by someone else.
+    const transfer = { spTsmUrl: story.spTsmUrl, signaturePassword: STORY_CARD_PASSWORD, downloadPassword: STORY_DOWNLOAD_PASSWORD, contact: STORY_CONTACT, replaces: old };
+    await expect(apply({ ...transfer, myNumberCard, sim })).rejects.toMatchObject({ status: 409, code: 'same-sim' });
+    await expect(apply({ ...transfer, myNumberCard: stranger, sim: otherSim })).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
+    expect(await certificate(oldSerial)).toMatchObject({ status: 'good' });
+
+    await story.transfer();
+    expect(story.applicationId).not.toBe(old);
+    const oldStatus = await applicationStatus(story.spTsmUrl, old);
+    expect(oldStatus.state).toBe('transferred');
+    expect(oldStatus.terminatedAt).toBeDefined();
+    expect((await applicationStatus(story.spTsmUrl, story.applicationId)).replaces).toBe(old);
+    expect(await certificate(oldSerial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+    // The old applet is terminated: the card itself refuses to read or sign, whatever the PIN.
+    const client = new JpkiClient(sim);
+    await client.selectApplication();
+    expect((await client.information()).lifecycle).toBe('terminated');
+    await expect(client.readFile(0x000a)).rejects.toMatchObject({ sw: 0x6985 });
+    await expect(client.verifyPin(STORY_NEW_PIN)).rejects.toMatchObject({ sw: 0x6985 });
+    expect(await story.checkSim(otherSim)).toMatchObject({ valid: true });
+
+    // Once moved, it cannot move again, and the old application can be neither renewed nor reset.
+    await expect(apply({ ...transfer, myNumberCard, sim: otherSim })).rejects.toMatchObject({ status: 409 });
+    await expect(requestRenewal({ spTsmUrl: story.spTsmUrl, applicationId: old, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, sim })).rejects.toMatchObject({
+      status: 409,
+      code: 'not-personalised',
+    });
+  }, 120_000);
+
+  test('revocation on loss: CRL and OCSP say revoked, the SIM terminates when the agent reaches it, nothing is offered after', async () => {
+    const serial = story.certificates.at(-1)!;
+    await story.revoke();
+    expect(await certificate(serial)).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
+    const status = await applicationStatus(story.spTsmUrl, story.applicationId);
+    expect(status.state).toBe('revoked');
+    expect(status.terminatedAt).toBeDefined();
+    const client = new JpkiClient(otherSim);
+    await client.selectApplication();
+    expect((await client.information()).lifecycle).toBe('terminated');
+    // Asked again, it stays revoked and there is nothing left to terminate.
+    const again = (await callJson('SP-TSM', `${story.spTsmUrl}/applications/${story.applicationId}`)) as { state: string };
+    expect(again.state).toBe('revoked');
+    expect(story.phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
+  }, 60_000);
+});
