@@ -146,22 +146,127 @@ Examples:
     .requiredOption('--card-reader <name>', "PC/SC reader of the applicant's My Number card")
     .requiredOption('--card-password <password>', "the My Number card's signature password")
     .option('--ground <ground>', 'lost, stolen or withdrawn', 'lost')
+    .option('--sim-reader <name>', 'PC/SC reader of the SIM, when it is still at hand: the applet is terminated there too')
     .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM)
-    .addHelpText('after', '\nExample:\n  $ jpki-harness revoke --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --ground lost')
-    .action(async (o: { application: string; cardReader: string; cardPassword: string; ground: string; spTsm: string }) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jpki-harness revoke --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --ground lost' +
+        '\n  $ jpki-harness revoke --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --ground withdrawn --sim-reader "Virtual PCD 00 00"',
+    )
+    .action(async (o: { application: string; cardReader: string; cardPassword: string; ground: string; simReader?: string; spTsm: string }) => {
       const { REVOCATION_GROUNDS } = await import('../services/sp-tsm/applicant-requests.js');
       const ground = REVOCATION_GROUNDS.find((g) => g === o.ground);
       if (!ground) throw new UsageError(`--ground must be one of ${REVOCATION_GROUNDS.join(', ')}`);
       const { openCard } = await import('../transport/open.js');
-      const { requestRevocation } = await import('../services/applicant/apply.js');
+      const { requestRevocation, terminateOnSim } = await import('../services/applicant/apply.js');
       const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
       try {
         const result = await requestRevocation({ spTsmUrl: o.spTsm, applicationId: o.application, myNumberCard: myNumberCard.transport, signaturePassword: o.cardPassword, ground });
         console.log(`application ${result.id}: ${result.state}${result.revokedCertificate ? `; certificate ${result.revokedCertificate} revoked (CRL and OCSP)` : ''}`);
+        if (result.termination && o.simReader) {
+          const sim = await openCard({ kind: 'pcsc', reader: o.simReader, timeoutMs: 10_000 });
+          try {
+            const terminated = await terminateOnSim(result.termination, sim.transport, { onStep: (step) => process.stderr.write(`  ${step}\n`) });
+            console.log(`SIM: applet ${terminated.outcome} (key, certificates and PIN erased)`);
+          } finally {
+            await sim.close();
+          }
+        } else if (result.termination) {
+          console.log('the SIM still holds the (revoked) credential: give --sim-reader when it is at hand to terminate the applet');
+        }
       } finally {
         await myNumberCard.close();
       }
     });
+
+  addCardOptions(
+    program
+      .command('renew')
+      .description('renew the SIM credential: re-identify with the My Number card; the SP-TSM writes a new key and certificate on the same SIM')
+      .requiredOption('--application <id>', 'the application id')
+      .requiredOption('--card-reader <name>', "PC/SC reader of the applicant's My Number card")
+      .requiredOption('--card-password <password>', "the My Number card's signature password")
+      .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM),
+  )
+    .addHelpText(
+      'after',
+      '\nThe SIM is the card of the card options (-r). The PIN stays; the old certificate is revoked (superseded) once the new one is on the SIM.' +
+        '\n\nExample:\n  $ jpki-harness renew -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1',
+    )
+    .action(async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; spTsm: string }) => {
+      const { openCard } = await import('../transport/open.js');
+      const { requestRenewal } = await import('../services/applicant/apply.js');
+      const sim = await openCard(cardOptionsFrom(o));
+      const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
+      try {
+        const result = await requestRenewal({
+          spTsmUrl: o.spTsm,
+          applicationId: o.application,
+          myNumberCard: myNumberCard.transport,
+          signaturePassword: o.cardPassword,
+          sim: sim.transport,
+          onStep: (step) => process.stderr.write(`  ${step}\n`),
+        });
+        console.log(`${result.outcome}: ${result.commands} APDUs${result.detail.keyFingerprint ? `; key ${result.detail.keyFingerprint.slice(0, 16)}…` : ''}`);
+      } finally {
+        await myNumberCard.close();
+        await sim.close();
+      }
+    });
+
+  addCardOptions(
+    program
+      .command('transfer')
+      .description('move the SIM credential to another SIM (also of another operator): a new application that replaces the old one')
+      .requiredOption('--application <id>', 'the application whose credential moves')
+      .requiredOption('--card-reader <name>', "PC/SC reader of the applicant's My Number card")
+      .requiredOption('--card-password <password>', "the My Number card's signature password")
+      .requiredOption('--password <password>', 'the password chosen for the new download (asked again at the write)')
+      .requiredOption('--contact <name>', 'where the new access code goes (a mailbox name)')
+      .option('--old-sim-reader <name>', 'PC/SC reader of the old SIM, when it is at hand: its applet is terminated')
+      .option('--on-card', 'generate the new key on the SIM')
+      .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM),
+  )
+    .addHelpText(
+      'after',
+      '\nThe new SIM is the card of the card options (-r). The old certificate is revoked at once; the new SIM is written with `write`' +
+        ' and the new access code.\n\nExample:\n  $ jpki-harness transfer -r "Virtual PCD 00 02" --application 6f0c… --card-reader "Virtual PCD 00 01"' +
+        ' --card-password TESTPASS1 --password download-Passw0rd --contact hanako --old-sim-reader "Virtual PCD 00 00"',
+    )
+    .action(
+      async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; password: string; contact: string; oldSimReader?: string; onCard?: boolean; spTsm: string }) => {
+        const { openCard } = await import('../transport/open.js');
+        const { apply, terminateOnSim } = await import('../services/applicant/apply.js');
+        const sim = await openCard(cardOptionsFrom(o));
+        const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
+        try {
+          const result = await apply({
+            spTsmUrl: o.spTsm,
+            myNumberCard: myNumberCard.transport,
+            signaturePassword: o.cardPassword,
+            sim: sim.transport,
+            downloadPassword: o.password,
+            contact: o.contact,
+            keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
+            replaces: o.application,
+          });
+          console.log(`application ${result.id}: ${result.state}; it replaces ${o.application}, whose certificate is revoked`);
+          if (result.termination && o.oldSimReader) {
+            const old = await openCard({ kind: 'pcsc', reader: o.oldSimReader, timeoutMs: 10_000 });
+            try {
+              const terminated = await terminateOnSim(result.termination, old.transport, { onStep: (step) => process.stderr.write(`  ${step}\n`) });
+              console.log(`old SIM: applet ${terminated.outcome}`);
+            } finally {
+              await old.close();
+            }
+          }
+          console.log(`next: jpki-harness write --application ${result.id} … with the new access code`);
+        } finally {
+          await myNumberCard.close();
+          await sim.close();
+        }
+      },
+    );
 
   addCardOptions(
     program
@@ -277,33 +382,45 @@ Examples:
 
   program
     .command('demo')
-    .description('the issuance flow ①–⑱ on the simulator: My Number card and SIM, JPKI system, SP-TSM, MNO-TSM, device agent')
+    .description(
+      "the SIM credential's whole life on the simulator: application → personalised SIM (①–⑱) → authentication → PIN lock and reset → renewal → transfer to another SIM → revocation",
+    )
     .option('--db <url>', 'state: a SQLite file (default: a new one in a temporary folder) or a postgres:// URL')
-    .option('--on-card', 'generate the key on the SIM (default: by the JPKI system)')
-    .option('--json', 'print the steps as JSON')
-    .addHelpText('after', '\nExamples:\n  $ jpki-harness demo\n  $ jpki-harness demo --on-card --db postgres://jpki:jpki-test@127.0.0.1/postgres')
-    .action(async (o: { db?: string; onCard?: boolean; json?: boolean }) => {
+    .option('--on-card', 'generate the keys on the SIM (default: by the JPKI system)')
+    .option('--issuance-only', 'stop after the issuance flow ①–⑱')
+    .option('--json', 'print the phases as JSON')
+    .addHelpText('after', '\nExamples:\n  $ jpki-harness demo\n  $ jpki-harness demo --on-card --db postgres://jpki:jpki-test@127.0.0.1/postgres\n  $ jpki-harness demo --issuance-only --json')
+    .action(async (o: { db?: string; onCard?: boolean; issuanceOnly?: boolean; json?: boolean }) => {
       const { SimTransport } = await import('../transport/sim.js');
-      const { runIssuanceStory } = await import('../services/demo/issuance-story.js');
-      const [myNumberCard, sim] = await Promise.all([SimTransport.open({ myNumberCard: true }), SimTransport.open({})]);
-      try {
-        const result = await runIssuanceStory(
-          { myNumberCard, sim },
-          {
-            ...(o.db ? { database: o.db } : {}),
-            keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
-            ...(o.json
-              ? {}
-              : {
-                  onStep: (s) => console.log(`${s.marks.padEnd(6)} ${seconds(s.milliseconds).padStart(8)}  ${s.title}${s.detail ? ` — ${s.detail}` : ''}`),
-                  onProgress: (label: string) => console.log(`${''.padEnd(6)} ${''.padStart(8)}    · ${label}`),
-                }),
+      const { LifeCycleStory } = await import('../services/demo/life-cycle-story.js');
+      const cards = await Promise.all([SimTransport.open({ myNumberCard: true }), SimTransport.open({}), SimTransport.open({})]);
+      const [myNumberCard, sim, otherSim] = cards;
+      const print = (line: string): void => {
+        if (!o.json) console.log(line);
+      };
+      const story = await LifeCycleStory.start(
+        { myNumberCard, sim, otherSim },
+        {
+          ...(o.db ? { database: o.db } : {}),
+          keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
+          onStep: (s) => print(`  ${s.marks.padEnd(6)} ${seconds(s.milliseconds).padStart(8)}  ${s.title}${s.detail ? ` — ${s.detail}` : ''}`),
+          onProgress: (label: string) => print(`  ${''.padEnd(6)} ${''.padStart(8)}    · ${label}`),
+          onPhaseStart: (_name, title) => print(`▶ ${title}`),
+          onPhase: (p) => {
+            for (const line of p.lines) print(`  ${line}`);
+            print(`  ${seconds(p.milliseconds)}\n`);
           },
-        );
-        if (o.json) console.log(JSON.stringify(result.steps, null, 2));
-        else console.log(`application → personalised SIM: ${seconds(result.applicationToPersonalisedMs)}`);
+        },
+      );
+      try {
+        print(`services: ${Object.entries(story.system.urls).map(([role, url]) => `${role} ${url}`).join(', ')} (${story.system.database.description})\n`);
+        if (o.issuanceOnly) await story.issue();
+        else await story.run();
+        if (o.json) console.log(JSON.stringify(story.phases, null, 2));
+        else print(`the whole story: ${seconds(story.phases.reduce((t, p) => t + p.milliseconds, 0))}`);
       } finally {
-        await Promise.all([myNumberCard.close(), sim.close()]);
+        await story.close();
+        await Promise.all(cards.map((c) => c.close()));
       }
     });
 }

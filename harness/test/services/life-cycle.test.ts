@@ -148,3 +148,18 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     expect(story.phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
   }, 60_000);
 });
+
+/** The README's main job, as a user runs it: one process, the whole story, every phase in order. */
+describe('jpki-harness demo', () => {
+  const run = simulatorJarBuilt() ? test : test.skip;
+  run('runs the whole story on the simulator and prints every phase with its time', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const main = path.join(process.cwd(), 'dist', 'harness', 'src', 'cli', 'main.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [main, 'demo', '--json'], { timeout: 170_000, maxBuffer: 4 << 20 });
+    const phases = JSON.parse(stdout) as { name: string; milliseconds: number; lines: string[] }[];
+    expect(phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
+    for (const p of phases) expect(p.milliseconds).toBeGreaterThan(0);
+    expect(phases.find((p) => p.name === 'revocation')!.lines.join('\n')).toMatch(/OCSP revoked/);
+  }, 180_000);
+});

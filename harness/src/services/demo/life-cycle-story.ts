@@ -46,6 +46,8 @@ export interface LifeCycleOptions {
   /** An issuance system already running (the tests start one per database). */
   readonly system?: RunningIssuanceSystem;
   readonly systemOptions?: Partial<IssuanceSystemOptions>;
+  /** A phase begins (its title), and ends (with its time and what it showed). */
+  readonly onPhaseStart?: (name: PhaseName, title: string) => void;
   readonly onPhase?: (phase: Phase) => void;
   /** The issuance's own steps ①–⑱, as they happen. */
   readonly onStep?: (step: StoryStep) => void;
@@ -111,6 +113,7 @@ export class LifeCycleStory {
   }
 
   private async phase(name: PhaseName, title: string, work: PhaseWork): Promise<Phase> {
+    this.options.onPhaseStart?.(name, title);
     const started = performance.now();
     const lines = await work();
     const phase = { name, title, milliseconds: performance.now() - started, lines };

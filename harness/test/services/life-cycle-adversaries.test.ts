@@ -1,0 +1,169 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { JpkiClient } from '../../src/jpki/client/client.js';
+import { apply, applicationStatus, requestRevocation, terminateOnSim } from '../../src/services/applicant/apply.js';
+import { runRemoteSession } from '../../src/services/device-agent/agent.js';
+import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
+import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { ResponseApdu } from '../../src/apdu/response.js';
+import { CardStatusError } from '../../src/errors.js';
+import type { TransmitOptions, Transport } from '../../src/transport/transport.js';
+import { SimTransport } from '../../src/transport/sim.js';
+import { announceSkip, simulatorJarBuilt } from '../support.js';
+import { testDatabases } from './databases.js';
+
+/**
+ * The life cycle's adversaries: someone holding a recorded write (every APDU the agent relayed) replays it
+ * into a new SIM or into the terminated one; someone replays a finished session's token; someone with the
+ * phone but without the My Number card guesses PINs. Each must come away with nothing.
+ */
+if (!simulatorJarBuilt()) announceSkip('life-cycle adversaries', 'simulator jar missing (ant simulator)');
+const maybe = simulatorJarBuilt() ? describe : describe.skip;
+
+/** Keeps every command the card was sent, as a device-side eavesdropper (or a malicious agent) would. */
+class RecordingTransport implements Transport {
+  readonly commands: Uint8Array[] = [];
+  constructor(private readonly inner: Transport) {}
+  get description(): string {
+    return this.inner.description;
+  }
+  get atr(): Uint8Array {
+    return this.inner.atr;
+  }
+  transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
+    this.commands.push(Uint8Array.from(command));
+    return this.inner.transmit(command, options);
+  }
+  reset(options?: { cold?: boolean }): Promise<Uint8Array> {
+    return this.inner.reset(options);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Sends every recorded command to `card` in order; answers the status words. */
+async function replay(card: Transport, commands: readonly Uint8Array[]): Promise<number[]> {
+  const words: number[] = [];
+  for (const command of commands) words.push(new ResponseApdu(await card.transmit(command)).sw);
+  return words;
+}
+
+/** What the JPKI applet on `card` shows a reader: absent, or its life cycle and whether a certificate reads. */
+async function appletState(card: Transport): Promise<{ present: boolean; lifecycle?: string; certificateReadable?: boolean }> {
+  const client = new JpkiClient(card);
+  try {
+    await client.selectApplication();
+  } catch {
+    return { present: false };
+  }
+  const { lifecycle } = await client.information();
+  const certificateReadable = await client.readFile(0x000a).then(
+    (c) => c.length > 0,
+    () => false,
+  );
+  return { present: true, lifecycle, certificateReadable };
+}
+
+maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $name', (database) => {
+  let system: RunningIssuanceSystem;
+  let dispose: () => Promise<void>;
+  beforeAll(async () => {
+    const created = await database.create();
+    dispose = created.dispose;
+    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-life-adv-')) });
+  });
+  afterAll(async () => {
+    await system?.close();
+    await dispose?.();
+  });
+
+  test('a recorded write replayed into a new SIM, and into the terminated old one, personalises nothing', async () => {
+    const myNumberCard = await SimTransport.open({ myNumberCard: true });
+    const simA = await SimTransport.open({});
+    const simB = await SimTransport.open({});
+    const fresh = await SimTransport.open({});
+    try {
+      const recorder = new RecordingTransport(simA);
+      const story = await runIssuanceStory({ myNumberCard, sim: recorder }, { system });
+      const transcript = recorder.commands.slice();
+      expect(transcript.length).toBeGreaterThan(50);
+
+      // Into a new SIM: the MNO's and the SP's channels were bound to SIM A's keys and challenges, the
+      // content keys were sent to SIM A's applet key.
+      await replay(fresh, transcript);
+      const onFresh = await appletState(fresh);
+      expect(onFresh.lifecycle === 'personalised' || onFresh.certificateReadable === true).toBe(false);
+
+      // The credential moves to SIM B; SIM A is terminated through the agent.
+      const moved = await apply({
+        spTsmUrl: system.urls['sp-tsm']!,
+        myNumberCard,
+        signaturePassword: STORY_CARD_PASSWORD,
+        sim: simB,
+        downloadPassword: STORY_DOWNLOAD_PASSWORD,
+        contact: STORY_CONTACT,
+        replaces: story.applicationId,
+      });
+      await terminateOnSim(moved.termination!, simA);
+      expect(await appletState(simA)).toMatchObject({ present: true, lifecycle: 'terminated', certificateReadable: false });
+
+      // Into the terminated SIM A itself: termination is final, whatever arrives after.
+      await replay(simA, transcript);
+      const afterReplay = await appletState(simA);
+      expect(afterReplay.lifecycle === 'personalised' || afterReplay.certificateReadable === true).toBe(false);
+      const client = new JpkiClient(simA);
+      await client.selectApplication();
+      await expect(client.verifyPin(STORY_PIN)).rejects.toMatchObject({ sw: 0x6985 });
+    } finally {
+      await Promise.all([myNumberCard.close(), simA.close(), simB.close(), fresh.close()]);
+    }
+  }, 120_000);
+
+  test("a finished termination session sent again reaches no card, its token opens no other session, and revoking again offers no second termination", async () => {
+    const myNumberCard = await SimTransport.open({ myNumberCard: true });
+    const sim = await SimTransport.open({});
+    try {
+      const story = await runIssuanceStory({ myNumberCard, sim }, { system });
+      const spUrl = system.urls['sp-tsm']!;
+      const revoke = (): ReturnType<typeof requestRevocation> =>
+        requestRevocation({ spTsmUrl: spUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, ground: 'stolen' });
+      const first = await revoke();
+      expect(first.termination).toBeDefined();
+      expect((await terminateOnSim(first.termination!, sim)).outcome).toBe('terminated');
+      // Sent again, the finished session only repeats its last answer: not one command reaches the card.
+      const replayed = await runRemoteSession(first.termination!.remoteUrl, first.termination!.token, sim, { retryWindowMs: 0 });
+      expect(replayed.commands).toBe(0);
+      // The token opens no other session.
+      const other = first.termination!.remoteUrl.replace(/[^/]+$/, '00000000-0000-4000-8000-000000000000');
+      await expect(runRemoteSession(other, first.termination!.token, sim, { retryWindowMs: 0 })).rejects.toMatchObject({ status: 404 });
+      const again = await revoke();
+      expect(again.state).toBe('revoked');
+      expect(again.termination).toBeUndefined();
+      expect((await applicationStatus(spUrl, story.applicationId)).events.filter((e) => e.step === 'terminated on the SIM')).toHaveLength(1);
+    } finally {
+      await Promise.all([myNumberCard.close(), sim.close()]);
+    }
+  }, 60_000);
+
+  test('with the phone but not the My Number card: three PIN guesses, then even the right PIN is refused', async () => {
+    const myNumberCard = await SimTransport.open({ myNumberCard: true });
+    const sim = await SimTransport.open({});
+    try {
+      await runIssuanceStory({ myNumberCard, sim }, { system });
+      const client = new JpkiClient(sim);
+      await client.selectApplication();
+      for (const guess of ['0000', '9999', '4321']) await expect(client.verifyPin(guess)).rejects.toBeInstanceOf(CardStatusError);
+      expect(await client.pinTriesLeft()).toBe(0);
+      await expect(client.verifyPin(STORY_PIN)).rejects.toBeInstanceOf(CardStatusError);
+      // A power cycle does not give the tries back.
+      await sim.reset({ cold: true });
+      await client.selectApplication();
+      expect(await client.pinTriesLeft()).toBe(0);
+      await expect(client.sign('sha256', Buffer.from('challenge'))).rejects.toMatchObject({ sw: 0x6982 });
+    } finally {
+      await Promise.all([myNumberCard.close(), sim.close()]);
+    }
+  }, 60_000);
+});
