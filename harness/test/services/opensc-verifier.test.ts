@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ import { ocspUrlOf } from '../../src/services/verifier/check.js';
 import { ExternalToolError } from '../../src/services/verifier/external-tool.js';
 import { crlUrlOf, fetchCrl, opensslOcsp, opensslVerifyWithCrl, type OpensslChain } from '../../src/services/verifier/openssl-check.js';
 import { authenticateWithPkcs11, findOpenscModule } from '../../src/services/verifier/pkcs11.js';
-import { SimulatorProcess } from '../../src/sim/simulator-process.js';
+import { packageRoot, SimulatorProcess } from '../../src/sim/simulator-process.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, openOwnCard, portListening, simulatorJarBuilt } from '../support.js';
 import { testDatabases } from './databases.js';
@@ -31,6 +31,7 @@ const ATR = '3B8880014A504B492D5031316C';
 /** Another suite may hold the slot for minutes: wait for it rather than fail. */
 const SLOT_WAIT_MS = 8 * 60_000;
 const module = findOpenscModule();
+const CLI = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');
 
 async function which(tool: string): Promise<boolean> {
   try {
@@ -107,6 +108,24 @@ maybe('OpenSC as the reader-side client of a SIM issued through the services, on
     expect(failure).toBeInstanceOf(ExternalToolError);
     expect((failure as Error).message).toMatch(/could not sign.*CKR_PIN_INCORRECT/);
     expect((failure as Error).message).not.toContain(wrong);
+    // The wrong PIN reached the card as a VERIFY (a malformed one would cost nothing): one try gone.
+    const { stdout } = await exec('pkcs15-tool', ['--reader', READER, '--list-pins']);
+    expect(stdout).toMatch(/User Authentication PIN[\s\S]*Tries left\s+:\s+2/);
+  });
+
+  test("the PIN is not on pkcs11-tool's command line: it is handed over as env:, and the correct PIN restores the tries", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jpki-p11-argv-'));
+    const log = path.join(dir, 'argv.log');
+    const wrapper = path.join(dir, 'pkcs11-tool');
+    writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec pkcs11-tool "$@"\n`, { mode: 0o700 });
+    const result = await authenticateWithPkcs11({ root: chain.root, pin: STORY_PIN, reader: READER, tool: wrapper });
+    expect(result.accepted).toBe(true);
+    const argv = readFileSync(log, 'utf8');
+    expect(argv).toContain('--login --pin env:JPKI_PKCS11_PIN --sign');
+    expect(argv.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(argv.split(/\s+/)).not.toContain(STORY_PIN);
+    const { stdout } = await exec('pkcs15-tool', ['--reader', READER, '--list-pins']);
+    expect(stdout).toMatch(/User Authentication PIN[\s\S]*Tries left\s+:\s+3/);
   });
 
   test("OpenSC's PKCS#11 module signs a fresh challenge with the SIM; the verifier accepts (signature, chain, OCSP good)", async () => {
@@ -114,7 +133,7 @@ maybe('OpenSC as the reader-side client of a SIM issued through the services, on
     timings.push(`accepted: pkcs11-tool sign ${result.signMs.toFixed(0)} ms, whole verification ${result.totalMs.toFixed(0)} ms`);
     expect(result).toMatchObject({ accepted: true, serial: new X509Certificate(story.simCertificate).serialNumber, ocsp: { status: 'good' } });
     expect(result.reason).toBeUndefined();
-    expect(result.subject).toMatch(/CN=[0-9a-f]{20}/);
+    expect(result.subject).toBe(new X509Certificate(story.simCertificate).subject.replace(/\n/g, ', '));
     expect(result.signMs).toBeGreaterThan(0);
     expect(result.totalMs).toBeGreaterThanOrEqual(result.signMs);
   });
@@ -126,6 +145,22 @@ maybe('OpenSC as the reader-side client of a SIM issued through the services, on
     expect(crlUrl).toBe(`${system.urls['jpki-system']}/crl/user-authentication.crl`);
     const verdict = await opensslVerifyWithCrl(chain, await fetchCrl(crlUrl!));
     expect(verdict).toMatchObject({ ok: true });
+  });
+
+  test('jpki-harness authenticate --pkcs11: accepted through OpenSC; without --pin a usage error, without the module exit code 2', async () => {
+    const { stdout } = await exec('node', [CLI, 'authenticate', '--pkcs11', '-r', READER, '--pin', STORY_PIN, '--json']);
+    expect(JSON.parse(stdout)).toMatchObject({ accepted: true, serial: new X509Certificate(story.simCertificate).serialNumber, ocsp: { status: 'good' } });
+    const failed = (args: string[]): Promise<{ code?: number; stderr?: string }> =>
+      exec('node', [CLI, 'authenticate', ...args]).then(
+        () => ({}),
+        (e: unknown) => e as { code?: number; stderr?: string },
+      );
+    const noPin = await failed(['--pkcs11', '-r', READER]);
+    expect(noPin.code).toBe(2);
+    expect(noPin.stderr).toMatch(/--pkcs11 needs --pin/);
+    const noModule = await failed(['--pkcs11', '/nonexistent/opensc-pkcs11.so', '-r', READER, '--pin', STORY_PIN]);
+    expect(noModule.code).toBe(2);
+    expect(noModule.stderr).toMatch(/no such PKCS#11 module: install OpenSC/);
   });
 
   test('an expired credential is refused (the verifier’s clock past notAfter)', async () => {

@@ -43,12 +43,14 @@ export function runTool(program: string, args: readonly string[], options: ToolO
       [...args],
       { env: { ...process.env, ...(options.env ?? {}) }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
-        if (!error) return resolve({ stdout: clean(stdout), stderr: clean(stderr), code: 0 });
-        const failure = error as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string | null };
-        if (failure.code === 'ENOENT') return reject(new ToolMissingError(program, options.installHint));
-        if (typeof failure.code === 'number') return resolve({ stdout: clean(stdout), stderr: clean(stderr), code: failure.code });
-        const why = failure.killed || failure.signal ? `stopped (${failure.signal ?? 'timeout'})` : 'could not be run';
-        reject(new ExternalToolError(program, `${program} ${why}: ${clean(stderr).trim().slice(-500)}`));
+        const failure = error as (NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string | null }) | null;
+        if (!failure) resolve({ stdout: clean(stdout), stderr: clean(stderr), code: 0 });
+        else if (failure.code === 'ENOENT') reject(new ToolMissingError(program, options.installHint));
+        else if (typeof failure.code === 'number') resolve({ stdout: clean(stdout), stderr: clean(stderr), code: failure.code });
+        else {
+          const why = failure.killed || failure.signal ? `stopped (${failure.signal ?? 'timeout'})` : 'could not be run';
+          reject(new ExternalToolError(program, `${program} ${why}: ${clean(stderr).trim().slice(-500)}`));
+        }
       },
     );
   });

@@ -31,18 +31,27 @@ export const OPENSC_PKCS11_MODULES: readonly string[] = [
 export const JPKI_AUTHENTICATION_ID = '01';
 export const JPKI_AUTHENTICATION_CA_ID = '03';
 
+/**
+ * OpenSC makes one PKCS#11 token per PIN of the card; the user-authentication one has this label. Every JPKI
+ * token has the serial 00000000, so with two JPKI cards present only the reader tells them apart.
+ */
+export const JPKI_AUTHENTICATION_TOKEN = 'JPKI (User Authentication PIN)';
+
 const INSTALL_HINT = 'install OpenSC (apt-get install opensc)';
 /** The PIN reaches pkcs11-tool as `--pin env:…`: the value is in neither argv nor any log. */
 const PIN_VARIABLE = 'JPKI_PKCS11_PIN';
 
 export interface Pkcs11Options {
   readonly root: Uint8Array;
-  /** The user's PIN; left out for a PIN-less credential (OpenSC then signs without C_Login). */
-  readonly pin?: string;
+  /**
+   * The user's PIN, also for a PIN-less credential: OpenSC's JPKI emulation marks the key private and the
+   * token login-required whatever the SIM's policy, so without C_Login it finds no key to sign with.
+   */
+  readonly pin: string;
   readonly now?: Date;
   /** The PKCS#11 module; default OpenSC's, found where Debian installs it. */
   readonly module?: string;
-  /** The PC/SC reader holding the SIM (OpenSC's slot description); default the first slot with a token. */
+  /** The PC/SC reader holding the SIM (OpenSC's slot description); default the token labelled JPKI_AUTHENTICATION_TOKEN. */
   readonly reader?: string;
   /** pkcs11-tool, when it is not on the PATH. */
   readonly tool?: string;
@@ -64,12 +73,15 @@ function resolveModule(module: string | undefined): string {
 
 /** One pkcs11-tool invocation against the SIM's slot; a non-zero exit is an ExternalToolError naming the step. */
 async function pkcs11Tool(step: string, args: readonly string[], options: Pkcs11Options, module: string): Promise<void> {
-  const slot = options.reader !== undefined ? ['--slot-description', options.reader] : [];
-  const login = options.pin !== undefined && step === 'sign' ? ['--login', '--pin', `env:${PIN_VARIABLE}`] : [];
+  // A reader has two slots, one per PIN token: the user-authentication token is the first (OpenSC adds the
+  // PINs in the order of pkcs15-jpki.c), which is the one --slot-description picks.
+  const slot = options.reader !== undefined ? ['--slot-description', options.reader] : ['--token-label', JPKI_AUTHENTICATION_TOKEN];
+  const login = step === 'sign' ? ['--login', '--pin', `env:${PIN_VARIABLE}`] : [];
   const program = options.tool ?? 'pkcs11-tool';
   const run = await runTool(program, ['--module', module, ...slot, ...login, ...args], {
     installHint: INSTALL_HINT,
-    ...(options.pin !== undefined ? { env: { [PIN_VARIABLE]: options.pin }, secrets: [options.pin] } : {}),
+    env: { [PIN_VARIABLE]: options.pin },
+    secrets: [options.pin],
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   if (run.code !== 0) {
