@@ -261,7 +261,7 @@ Examples:
       .command('authenticate')
       .description('card emulation: as a reader-side verifier, have the SIM sign a fresh challenge; check signature, chain and OCSP')
       .option('--pin <digits>', "the credential's PIN (leave out for a PIN-less credential; needed with --pkcs11)")
-      .option('--pkcs11 [module]', "the client is OpenSC's PKCS#11 module (pkcs11-tool), not the harness's own APDUs; default Debian's opensc-pkcs11.so")
+      .option('--pkcs11 [module]', "the client is OpenSC's PKCS#11 module (pkcs11-tool), not the harness's APDUs; default Debian's opensc-pkcs11.so")
       .option('--root <file>', 'the JPKI root certificate (PEM or DER; default the TEST root in test-vectors/jpki-system)')
       .option('--json', 'print JSON'),
   )
@@ -287,9 +287,9 @@ Examples:
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else {
         const signer = o.pkcs11 !== undefined ? 'pkcs11-tool sign (OpenSC)' : 'SIM signing';
-        console.log(
-          `${result.accepted ? 'accepted' : `REFUSED: ${result.reason ?? ''}`} — certificate ${result.serial} (${result.subject}); ${signer} ${seconds(result.signMs)}, challenge to verdict ${seconds(result.totalMs)}`,
-        );
+        const verdict = result.accepted ? 'accepted' : `REFUSED: ${result.reason ?? ''}`;
+        const times = `${signer} ${seconds(result.signMs)}, challenge to verdict ${seconds(result.totalMs)}`;
+        console.log(`${verdict} — certificate ${result.serial} (${result.subject}); ${times}`);
       }
       if (!result.accepted) process.exitCode = 1;
     });

@@ -149,7 +149,11 @@ maybe('OpenSC as the reader-side client of a SIM issued through the services, on
 
   test('jpki-harness authenticate --pkcs11: accepted through OpenSC; without --pin a usage error, without the module exit code 2', async () => {
     const { stdout } = await exec('node', [CLI, 'authenticate', '--pkcs11', '-r', READER, '--pin', STORY_PIN, '--json']);
-    expect(JSON.parse(stdout)).toMatchObject({ accepted: true, serial: new X509Certificate(story.simCertificate).serialNumber, ocsp: { status: 'good' } });
+    expect(JSON.parse(stdout)).toMatchObject({
+      accepted: true,
+      serial: new X509Certificate(story.simCertificate).serialNumber,
+      ocsp: { status: 'good' },
+    });
     const failed = (args: string[]): Promise<{ code?: number; stderr?: string }> =>
       exec('node', [CLI, 'authenticate', ...args]).then(
         () => ({}),
@@ -191,8 +195,12 @@ maybe('OpenSC as the reader-side client of a SIM issued through the services, on
   });
 
   test('without OpenSC the error says what is missing', async () => {
-    await expect(authenticateWithPkcs11({ root: chain.root, pin: STORY_PIN, reader: READER, module: '/nonexistent/opensc-pkcs11.so' })).rejects.toThrow(ToolMissingError);
-    const missing = await authenticateWithPkcs11({ root: chain.root, pin: STORY_PIN, reader: READER, tool: 'pkcs11-tool-not-installed' }).catch((e: unknown) => e);
+    await expect(
+      authenticateWithPkcs11({ root: chain.root, pin: STORY_PIN, reader: READER, module: '/nonexistent/opensc-pkcs11.so' }),
+    ).rejects.toThrow(ToolMissingError);
+    const missing = await authenticateWithPkcs11({ root: chain.root, pin: STORY_PIN, reader: READER, tool: 'pkcs11-tool-not-installed' }).catch(
+      (e: unknown) => e,
+    );
     expect(missing).toBeInstanceOf(ToolMissingError);
     expect((missing as Error).message).toMatch(/pkcs11-tool-not-installed is not available: install OpenSC/);
   });

@@ -69,12 +69,17 @@ async function withFiles<T>(files: Readonly<Record<string, string | Uint8Array>>
 export async function opensslOcsp(chain: OpensslChain, url: string): Promise<OpensslOcspVerdict> {
   const files = { 'sim.pem': pem(chain.certificate), 'ca.pem': pem(chain.issuer), 'root.pem': pem(chain.root) };
   return withFiles(files, async (file) => {
-    const run = await runTool('openssl', ['ocsp', '-issuer', file('ca.pem'), '-cert', file('sim.pem'), '-url', url, '-CAfile', file('root.pem')], { installHint: INSTALL_HINT });
+    const run = await runTool('openssl', ['ocsp', '-issuer', file('ca.pem'), '-cert', file('sim.pem'), '-url', url, '-CAfile', file('root.pem')], {
+      installHint: INSTALL_HINT,
+    });
     const output = `${run.stdout}${run.stderr}`;
     // openssl prints "<file>: good|revoked|unknown" once it believes the answer ("Response verify OK").
     const status = /: (good|revoked|unknown)\s*$/m.exec(run.stdout)?.[1] as OpensslOcspVerdict['status'] | undefined;
     if (run.code !== 0 || !status || !/Response verify OK/.test(output)) {
-      throw new ExternalToolError('openssl', `openssl ocsp did not believe or did not get an answer (exit ${run.code}): ${output.trim().slice(-400)}`);
+      throw new ExternalToolError(
+        'openssl',
+        `openssl ocsp did not believe or did not get an answer (exit ${run.code}): ${output.trim().slice(-400)}`,
+      );
     }
     const reason = /Reason: (\S+)/.exec(run.stdout)?.[1];
     return { status, ...(reason ? { reason } : {}), output };
@@ -83,7 +88,8 @@ export async function opensslOcsp(chain: OpensslChain, url: string): Promise<Ope
 
 /** `openssl verify -crl_check -CAfile root.pem -untrusted ca.pem -CRLfile crl.pem sim.pem`: the CRL is the SIM CA's (DER). */
 export async function opensslVerifyWithCrl(chain: OpensslChain, crl: Uint8Array): Promise<OpensslVerifyVerdict> {
-  const crlPem = `-----BEGIN X509 CRL-----\n${Buffer.from(crl).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END X509 CRL-----\n`;
+  const body = Buffer.from(crl).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
+  const crlPem = `-----BEGIN X509 CRL-----\n${body}-----END X509 CRL-----\n`;
   const files = { 'sim.pem': pem(chain.certificate), 'ca.pem': pem(chain.issuer), 'root.pem': pem(chain.root), 'crl.pem': crlPem };
   return withFiles(files, async (file) => {
     const args = ['verify', '-crl_check', '-CAfile', file('root.pem'), '-untrusted', file('ca.pem'), '-CRLfile', file('crl.pem'), file('sim.pem')];

@@ -71,14 +71,17 @@ function resolveModule(module: string | undefined): string {
   return found;
 }
 
-/** One pkcs11-tool invocation against the SIM's slot; a non-zero exit is an ExternalToolError naming the step. */
-async function pkcs11Tool(step: string, args: readonly string[], options: Pkcs11Options, module: string): Promise<void> {
+/**
+ * One pkcs11-tool invocation against the SIM's slot, logged in when `login`; a non-zero exit is an
+ * ExternalToolError naming the step. Reading the certificates needs no login: they are public objects.
+ */
+async function pkcs11Tool(step: string, args: readonly string[], options: Pkcs11Options, module: string, login = false): Promise<void> {
   // A reader has two slots, one per PIN token: the user-authentication token is the first (OpenSC adds the
   // PINs in the order of pkcs15-jpki.c), which is the one --slot-description picks.
   const slot = options.reader !== undefined ? ['--slot-description', options.reader] : ['--token-label', JPKI_AUTHENTICATION_TOKEN];
-  const login = step === 'sign' ? ['--login', '--pin', `env:${PIN_VARIABLE}`] : [];
+  const credentials = login ? ['--login', '--pin', `env:${PIN_VARIABLE}`] : [];
   const program = options.tool ?? 'pkcs11-tool';
-  const run = await runTool(program, ['--module', module, ...slot, ...login, ...args], {
+  const run = await runTool(program, ['--module', module, ...slot, ...credentials, ...args], {
     installHint: INSTALL_HINT,
     env: { [PIN_VARIABLE]: options.pin },
     secrets: [options.pin],
@@ -104,11 +107,31 @@ export async function authenticateWithPkcs11(options: Pkcs11Options): Promise<Au
     const file = (name: string): string => path.join(work, name);
     const challenge = randomBytes(32);
     await writeFile(file('challenge.bin'), challenge, { mode: 0o600 });
-    await pkcs11Tool('read the certificate', ['--read-object', '--type', 'cert', '--id', JPKI_AUTHENTICATION_ID, '--output-file', file('cert.der')], options, module);
-    await pkcs11Tool('read the CA certificate', ['--read-object', '--type', 'cert', '--id', JPKI_AUTHENTICATION_CA_ID, '--output-file', file('ca.der')], options, module);
+    await pkcs11Tool(
+      'read the certificate',
+      ['--read-object', '--type', 'cert', '--id', JPKI_AUTHENTICATION_ID, '--output-file', file('cert.der')],
+      options,
+      module,
+    );
+    await pkcs11Tool(
+      'read the CA certificate',
+      ['--read-object', '--type', 'cert', '--id', JPKI_AUTHENTICATION_CA_ID, '--output-file', file('ca.der')],
+      options,
+      module,
+    );
     const signStarted = performance.now();
-    const signArgs = ['--sign', '--mechanism', 'SHA256-RSA-PKCS', '--id', JPKI_AUTHENTICATION_ID, '--input-file', file('challenge.bin'), '--output-file', file('signature.bin')];
-    await pkcs11Tool('sign', signArgs, options, module);
+    const signArgs = [
+      '--sign',
+      '--mechanism',
+      'SHA256-RSA-PKCS',
+      '--id',
+      JPKI_AUTHENTICATION_ID,
+      '--input-file',
+      file('challenge.bin'),
+      '--output-file',
+      file('signature.bin'),
+    ];
+    await pkcs11Tool('sign', signArgs, options, module, true);
     const signMs = performance.now() - signStarted;
     const certificate = new Uint8Array(await readFile(file('cert.der')));
     const issuer = new Uint8Array(await readFile(file('ca.der')));
@@ -132,7 +155,13 @@ interface Evidence {
 async function judge(e: Evidence, options: Pkcs11Options): Promise<Authentication> {
   const cert = new X509Certificate(e.certificate);
   const base = { serial: cert.serialNumber, subject: cert.subject.replace(/\n/g, ', '), signMs: e.signMs };
-  const refuse = (reason: string, ocsp?: OcspResult): Authentication => ({ ...base, accepted: false, reason, ...(ocsp ? { ocsp } : {}), totalMs: performance.now() - e.started });
+  const refuse = (reason: string, ocsp?: OcspResult): Authentication => ({
+    ...base,
+    accepted: false,
+    reason,
+    ...(ocsp ? { ocsp } : {}),
+    totalMs: performance.now() - e.started,
+  });
   const verifier = createVerify('sha256');
   verifier.update(e.challenge);
   if (!verifier.verify(cert.publicKey, e.signature)) return refuse('the signature does not verify with the certificate');
