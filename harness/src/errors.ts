@@ -77,3 +77,17 @@ export class TraceMismatchError extends TransportError {
     super(message);
   }
 }
+
+/**
+ * An external program the harness drives as an independent client or witness (OpenSC, openssl) is not
+ * installed, or its PKCS#11 module is not where it was looked for. Usage error: exit code 2.
+ */
+export class ToolMissingError extends HarnessError {
+  readonly exitCode = 2;
+  constructor(
+    readonly tool: string,
+    readonly hint: string,
+  ) {
+    super(`${tool} is not available: ${hint}`);
+  }
+}

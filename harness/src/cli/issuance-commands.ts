@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import type { Authentication } from '../services/verifier/card-emulation.js';
 import { addCardOptions, cardOptionsFrom, positiveInteger, type CardCliOptions } from './options.js';
 
 const DEFAULT_SP_TSM = 'http://127.0.0.1:8472';
@@ -16,6 +17,33 @@ function roleList(text: string): ('jpki-system' | 'mno-tsm' | 'sp-tsm')[] {
   if (roles.includes('all')) return [...all];
   for (const r of roles) if (!(all as readonly string[]).includes(r)) throw new UsageError(`--roles: unknown role '${r}' (jpki-system, mno-tsm, sp-tsm, all)`);
   return roles as ('jpki-system' | 'mno-tsm' | 'sp-tsm')[];
+}
+
+type AuthenticateCliOptions = CardCliOptions & { pin?: string; pkcs11?: string | boolean };
+
+/** `authenticate`: the harness's own APDUs through the card options' transport. */
+async function authenticateWithOwnApdus(o: AuthenticateCliOptions, root: Uint8Array): Promise<Authentication> {
+  const { openCard } = await import('../transport/open.js');
+  const { authenticateByCardEmulation } = await import('../services/verifier/card-emulation.js');
+  const sim = await openCard(cardOptionsFrom(o));
+  try {
+    return await authenticateByCardEmulation(sim.transport, { root, ...(o.pin !== undefined ? { pin: o.pin } : {}) });
+  } finally {
+    await sim.close();
+  }
+}
+
+/** `authenticate --pkcs11`: OpenSC is the client; the harness never opens the reader. */
+async function authenticateThroughOpensc(o: AuthenticateCliOptions, root: Uint8Array): Promise<Authentication> {
+  // OpenSC's JPKI token is login-required whatever the SIM's PIN policy (docs/applet-apdu.md, OpenSC compatibility).
+  if (o.pin === undefined) throw new UsageError('--pkcs11 needs --pin: OpenSC logs in before it shows the key, also for a PIN-less credential');
+  const { authenticateWithPkcs11 } = await import('../services/verifier/pkcs11.js');
+  return authenticateWithPkcs11({
+    root,
+    pin: o.pin,
+    ...(typeof o.pkcs11 === 'string' ? { module: o.pkcs11 } : {}),
+    ...(o.reader !== undefined ? { reader: o.reader } : {}),
+  });
 }
 
 export function registerIssuanceCommands(program: Command): void {
@@ -337,30 +365,38 @@ Examples:
     program
       .command('authenticate')
       .description('card emulation: as a reader-side verifier, have the SIM sign a fresh challenge; check signature, chain and OCSP')
-      .option('--pin <digits>', "the credential's PIN (leave out for a PIN-less credential)")
+      .option('--pin <digits>', "the credential's PIN (leave out for a PIN-less credential; needed with --pkcs11)")
+      .option('--pkcs11 [module]', "the client is OpenSC's PKCS#11 module (pkcs11-tool), not the harness's APDUs; default Debian's opensc-pkcs11.so")
       .option('--root <file>', 'the JPKI root certificate (PEM or DER; default the TEST root in test-vectors/jpki-system)')
       .option('--json', 'print JSON'),
   )
-    .addHelpText('after', '\nExit code 1 when the verifier refuses the credential (revoked, expired, untrusted, bad signature).\n\nExample:\n  $ jpki-harness authenticate -r "Virtual PCD 00 00" --pin 1234')
-    .action(async (o: CardCliOptions & { pin?: string; root?: string; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      `
+Exit code 1 when the verifier refuses the credential (revoked, expired, untrusted, bad signature).
+With --pkcs11, --reader is the exact PC/SC reader name (OpenSC's slot description); without it OpenSC's
+token 'JPKI (User Authentication PIN)' is used. The PIN reaches pkcs11-tool through its environment, never
+its command line.
+
+Examples:
+  $ jpki-harness authenticate -r "Virtual PCD 00 00" --pin 1234
+  $ jpki-harness authenticate --pkcs11 -r "Virtual PCD 00 01" --pin 1234
+  $ jpki-harness authenticate --pkcs11 /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so -r "Virtual PCD 00 01" --pin 1234 --json`,
+    )
+    .action(async (o: CardCliOptions & { pin?: string; pkcs11?: string | boolean; root?: string; json?: boolean }) => {
       const { readFileSync } = await import('node:fs');
       const { X509Certificate } = await import('node:crypto');
-      const { openCard } = await import('../transport/open.js');
-      const { authenticateByCardEmulation } = await import('../services/verifier/card-emulation.js');
       const { loadJpkiPki } = await import('../services/jpki-system/pki.js');
       const root = o.root ? new Uint8Array(new X509Certificate(readFileSync(o.root)).raw) : (await loadJpkiPki()).root.der;
-      const sim = await openCard(cardOptionsFrom(o));
-      try {
-        const result = await authenticateByCardEmulation(sim.transport, { root, ...(o.pin !== undefined ? { pin: o.pin } : {}) });
-        if (o.json) console.log(JSON.stringify(result, null, 2));
-        else
-          console.log(
-            `${result.accepted ? 'accepted' : `REFUSED: ${result.reason ?? ''}`} — certificate ${result.serial} (${result.subject}); SIM signing ${seconds(result.signMs)}, challenge to verdict ${seconds(result.totalMs)}`,
-          );
-        if (!result.accepted) process.exitCode = 1;
-      } finally {
-        await sim.close();
+      const result = o.pkcs11 !== undefined ? await authenticateThroughOpensc(o, root) : await authenticateWithOwnApdus(o, root);
+      if (o.json) console.log(JSON.stringify(result, null, 2));
+      else {
+        const signer = o.pkcs11 !== undefined ? 'pkcs11-tool sign (OpenSC)' : 'SIM signing';
+        const verdict = result.accepted ? 'accepted' : `REFUSED: ${result.reason ?? ''}`;
+        const times = `${signer} ${seconds(result.signMs)}, challenge to verdict ${seconds(result.totalMs)}`;
+        console.log(`${verdict} — certificate ${result.serial} (${result.subject}); ${times}`);
       }
+      if (!result.accepted) process.exitCode = 1;
     });
 
   program
