@@ -72,8 +72,8 @@ export class SessionStore {
       serial: row.certificate_serial,
       subject: row.subject,
       issuer: row.issuer,
-      signedInAt: new Date(Number(row.signed_in_at)),
-      expiresAt: new Date(Number(row.expires_at)),
+      signedInAt: new Date(row.signed_in_at),
+      expiresAt: new Date(row.expires_at),
     };
   }
 }

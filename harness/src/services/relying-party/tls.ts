@@ -4,7 +4,7 @@
  * find it in any trust store: they pin it, by passing this PEM as the one CA they accept.
  */
 import { randomBytes, webcrypto } from 'node:crypto';
-import { x509 } from '../jpki-system/webcrypto.js';
+import { asX509Key, x509 } from '../jpki-system/webcrypto.js';
 
 export interface TlsIdentity {
   /** The certificate (PEM): what the server presents and what clients pin. */
@@ -30,13 +30,18 @@ export async function makeTestTlsIdentity(names: readonly string[] = ['127.0.0.1
   const keys = await webcrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
   const now = Date.now();
   const altNames = names.map((n) => (/^[\d.]+$|:/.test(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }));
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+  const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
+  const name = 'CN=JPKI TEST relying party (loopback), O=JPKI TEST, OU=NOT FOR PRODUCTION';
+  const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
-    name: 'CN=JPKI TEST relying party (loopback), O=JPKI TEST, OU=NOT FOR PRODUCTION',
+    subject: name,
+    issuer: name,
+    publicKey: spki,
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- see asX509Key
+    signingKey: asX509Key(keys.privateKey),
     notBefore: new Date(now - DAY_MS),
     notAfter: new Date(now + days * DAY_MS),
     signingAlgorithm: ECDSA_P256,
-    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign, true),
