@@ -57,7 +57,10 @@ export async function benchAuthentication(rounds: number, database?: string): Pr
       'SIM signing': () => simSigning(sim),
     };
     const kinds = Object.keys(measure) as Kind[];
-    console.log(`\nAuthentication with the SIM credential: one personalised simulated SIM (direct link), ${rounds} rounds after 2 warm-up, order rotating (${db.label})`);
+    console.log(
+      `\nAuthentication with the SIM credential: one personalised simulated SIM (direct link), ` +
+        `${rounds} rounds after 2 warm-up, order rotating (${db.label})`,
+    );
     for (let i = 0; i < 2; i++) for (const k of kinds) await measure[k]();
     for (let i = 0; i < rounds; i++) {
       const order = kinds.map((_k, j) => kinds[(i + j) % kinds.length]!);

@@ -24,6 +24,18 @@ function roleList(text: string): RoleName[] {
   return roles as RoleName[];
 }
 
+interface ServeOptions {
+  roles: string;
+  db: string;
+  data: string;
+  host: string;
+  port: string;
+  jpkiSystemUrl?: string;
+  mnoTsmUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
 /** A PEM file the user named; a missing one is a usage error, not a crash. */
 async function readPem(option: string, file: string): Promise<string> {
   const { readFile } = await import('node:fs/promises');
@@ -59,9 +71,10 @@ Examples:
   $ jpki-harness serve --roles jpki-system,mno-tsm --port 9470
   $ jpki-harness serve --roles relying-party --tls-cert rp.pem --tls-key rp-key.pem`,
     )
-    .action(async (o: { roles: string; db: string; data: string; host: string; port: string; jpkiSystemUrl?: string; mnoTsmUrl?: string; tlsCert?: string; tlsKey?: string }) => {
+    .action(async (o: ServeOptions) => {
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-      const relyingPartyTls = o.tlsCert && o.tlsKey ? { cert: await readPem('--tls-cert', o.tlsCert), key: await readPem('--tls-key', o.tlsKey) } : undefined;
+      const relyingPartyTls =
+        o.tlsCert && o.tlsKey ? { cert: await readPem('--tls-cert', o.tlsCert), key: await readPem('--tls-key', o.tlsKey) } : undefined;
       const { startIssuanceSystem } = await import('../services/issuance-system.js');
       const system = await startIssuanceSystem({
         database: o.db,

@@ -133,7 +133,9 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
     }
     if (roles.has('relying-party')) {
       // Needs no other role: the OCSP responder it asks is the one each SIM certificate names.
-      const rp = await startRelyingParty({ db: database.db, root: (await loadJpkiPki()).root.der, host, port: port(3), ...(options.relyingPartyTls ? { tls: options.relyingPartyTls } : {}) });
+      const root = (await loadJpkiPki()).root.der;
+      const tls = options.relyingPartyTls ? { tls: options.relyingPartyTls } : {};
+      const rp = await startRelyingParty({ db: database.db, root, host, port: port(3), ...tls });
       running.push(rp);
       urls['relying-party'] = rp.url;
       relyingPartyCertificate = rp.certificate;

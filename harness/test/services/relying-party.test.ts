@@ -38,7 +38,8 @@ describe.each(testDatabases('relying party'))('the relying party (UI app sign-in
   let simCertificate: X509Certificate;
   let root: Uint8Array;
 
-  const call = (rp: string, pinned: string, route: string, body?: unknown): Promise<unknown> => callPinnedJson('relying party', `${rp}${route}`, { ca: pinned, method: 'POST', ...(body !== undefined ? { body } : {}) });
+  const call = (rp: string, pinned: string, route: string, body?: unknown): Promise<unknown> =>
+    callPinnedJson('relying party', `${rp}${route}`, { ca: pinned, method: 'POST', ...(body !== undefined ? { body } : {}) });
 
   /** What the device agent sends, made by hand so that a test can change one part of it. */
   async function signedBy(challenge: string): Promise<{ certificate: string; caCertificate: string; signature: string }> {
@@ -79,22 +80,28 @@ describe.each(testDatabases('relying party'))('the relying party (UI app sign-in
     expect(cert.checkHost('localhost')).toBe('localhost');
   });
 
-  run('the SIM signs in: the session names its certificate, GET /sessions/me answers who is signed in, the database holds only the token digest', async () => {
-    const result = await signIn({ url, ca, sim, pin: STORY_PIN });
-    expect(result.serial).toBe(simCertificate.serialNumber);
-    expect(result.subject).toBe(simCertificate.subject.replace(/\n/g, ', '));
-    expect(result.signMs).toBeGreaterThan(0);
-    expect(result.totalMs).toBeGreaterThan(result.signMs);
-    const me = await whoAmI(url, ca, result.session);
-    expect(me).toMatchObject({ serial: simCertificate.serialNumber, subject: result.subject, issuer: simCertificate.issuer.replace(/\n/g, ', ') });
-    await expect(whoAmI(url, ca, 'A'.repeat(43))).rejects.toMatchObject({ status: 401, code: 'not-signed-in' });
-    await expect(callPinnedJson('relying party', `${url}/sessions/me`, { ca, method: 'GET' })).rejects.toMatchObject({ status: 401, code: 'not-signed-in' });
+  run(
+    'the SIM signs in: the session names its certificate, GET /sessions/me answers who is signed in, the database holds only the token digest',
+    async () => {
+      const result = await signIn({ url, ca, sim, pin: STORY_PIN });
+      expect(result.serial).toBe(simCertificate.serialNumber);
+      expect(result.subject).toBe(simCertificate.subject.replace(/\n/g, ', '));
+      expect(result.signMs).toBeGreaterThan(0);
+      expect(result.totalMs).toBeGreaterThan(result.signMs);
+      const me = await whoAmI(url, ca, result.session);
+      expect(me).toMatchObject({ serial: simCertificate.serialNumber, subject: result.subject, issuer: simCertificate.issuer.replace(/\n/g, ', ') });
+      await expect(whoAmI(url, ca, 'A'.repeat(43))).rejects.toMatchObject({ status: 401, code: 'not-signed-in' });
+      await expect(callPinnedJson('relying party', `${url}/sessions/me`, { ca, method: 'GET' })).rejects.toMatchObject({
+        status: 401,
+        code: 'not-signed-in',
+      });
 
-    const rows = await opened.db.selectFrom('rp_sign_ins').selectAll().where('certificate_serial', '=', simCertificate.serialNumber).execute();
-    const row = rows.find((r) => r.token_hash === createHash('sha256').update(result.session).digest('hex'));
-    expect(row).toBeDefined();
-    expect(JSON.stringify(rows)).not.toContain(result.session);
-  });
+      const rows = await opened.db.selectFrom('rp_sign_ins').selectAll().where('certificate_serial', '=', simCertificate.serialNumber).execute();
+      const row = rows.find((r) => r.token_hash === createHash('sha256').update(result.session).digest('hex'));
+      expect(row).toBeDefined();
+      expect(JSON.stringify(rows)).not.toContain(result.session);
+    },
+  );
 
   run('a restarted relying party keeps the sessions (they are in the database)', async () => {
     const result = await signIn({ url, ca, sim, pin: STORY_PIN });
@@ -120,8 +127,14 @@ describe.each(testDatabases('relying party'))('the relying party (UI app sign-in
     const other = (await call(url, ca, '/challenges')) as Challenge;
     expect(other.challenge).not.toBe(named.challenge);
     const evidence = await signedBy(other.challenge);
-    await expect(call(url, ca, '/sessions', { challengeId: named.id, ...evidence })).rejects.toMatchObject({ status: 401, code: 'signature-invalid' });
-    await expect(call(url, ca, '/sessions', { challengeId: named.id, ...(await signedBy(named.challenge)) })).rejects.toMatchObject({ status: 409, code: 'challenge-used' });
+    await expect(call(url, ca, '/sessions', { challengeId: named.id, ...evidence })).rejects.toMatchObject({
+      status: 401,
+      code: 'signature-invalid',
+    });
+    await expect(call(url, ca, '/sessions', { challengeId: named.id, ...(await signedBy(named.challenge)) })).rejects.toMatchObject({
+      status: 409,
+      code: 'challenge-used',
+    });
     // The other challenge, with its own signature, still works.
     expect(await call(url, ca, '/sessions', { challengeId: other.id, ...evidence })).toMatchObject({ serial: simCertificate.serialNumber });
   });
@@ -129,7 +142,10 @@ describe.each(testDatabases('relying party'))('the relying party (UI app sign-in
   run("a certificate for another key (the CA certificate sent as the user's) is refused (401 signature-invalid)", async () => {
     const c = (await call(url, ca, '/challenges')) as Challenge;
     const evidence = await signedBy(c.challenge);
-    await expect(call(url, ca, '/sessions', { challengeId: c.id, ...evidence, certificate: evidence.caCertificate })).rejects.toMatchObject({ status: 401, code: 'signature-invalid' });
+    await expect(call(url, ca, '/sessions', { challengeId: c.id, ...evidence, certificate: evidence.caCertificate })).rejects.toMatchObject({
+      status: 401,
+      code: 'signature-invalid',
+    });
   });
 
   run('an expired challenge is refused (410 challenge-expired)', async () => {
@@ -140,7 +156,10 @@ describe.each(testDatabases('relying party'))('the relying party (UI app sign-in
       expect(Date.parse(c.expiresAt) - clock).toBe(120_000);
       const evidence = await signedBy(c.challenge);
       clock += 120_001;
-      await expect(call(rp.url, rp.certificate, '/sessions', { challengeId: c.id, ...evidence })).rejects.toMatchObject({ status: 410, code: 'challenge-expired' });
+      await expect(call(rp.url, rp.certificate, '/sessions', { challengeId: c.id, ...evidence })).rejects.toMatchObject({
+        status: 410,
+        code: 'challenge-expired',
+      });
     } finally {
       await rp.close();
     }
@@ -150,7 +169,10 @@ describe.each(testDatabases('relying party'))('the relying party (UI app sign-in
     const late = new Date(Date.parse(simCertificate.validTo) + 86_400_000);
     const rp = await startRelyingParty({ db: opened.db, root, now: () => late });
     try {
-      await expect(signIn({ url: rp.url, ca: rp.certificate, sim, pin: STORY_PIN })).rejects.toMatchObject({ status: 403, code: 'certificate-expired' });
+      await expect(signIn({ url: rp.url, ca: rp.certificate, sim, pin: STORY_PIN })).rejects.toMatchObject({
+        status: 403,
+        code: 'certificate-expired',
+      });
     } finally {
       await rp.close();
     }

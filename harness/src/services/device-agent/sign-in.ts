@@ -43,7 +43,11 @@ function stringField(value: unknown, name: string): string {
 export async function signIn(options: SignInOptions): Promise<SignInResult> {
   const started = performance.now();
   const call = (path: string, body?: unknown): Promise<unknown> =>
-    callPinnedJson(SERVICE, new URL(path, options.url.endsWith('/') ? options.url : `${options.url}/`).toString(), { ca: options.ca, method: 'POST', ...(body !== undefined ? { body } : {}) });
+    callPinnedJson(SERVICE, new URL(path, options.url.endsWith('/') ? options.url : `${options.url}/`).toString(), {
+      ca: options.ca,
+      method: 'POST',
+      ...(body !== undefined ? { body } : {}),
+    });
   const issued = await call('challenges');
   const challengeId = stringField(issued, 'id');
   const challenge = Buffer.from(stringField(issued, 'challenge'), 'base64');
@@ -56,7 +60,12 @@ export async function signIn(options: SignInOptions): Promise<SignInResult> {
   const signature = await client.sign('sha256', challenge);
   const signMs = performance.now() - signStarted;
   const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
-  const session = await call('sessions', { challengeId, certificate: b64(certificate), caCertificate: b64(caCertificate), signature: b64(signature) });
+  const session = await call('sessions', {
+    challengeId,
+    certificate: b64(certificate),
+    caCertificate: b64(caCertificate),
+    signature: b64(signature),
+  });
   return {
     session: stringField(session, 'session'),
     subject: stringField(session, 'subject'),
@@ -68,7 +77,11 @@ export async function signIn(options: SignInOptions): Promise<SignInResult> {
 }
 
 /** Who the relying party says is signed in with `session`. */
-export async function whoAmI(url: string, ca: string | Buffer, session: string): Promise<{ subject: string; serial: string; issuer: string; signedInAt: string; expiresAt: string }> {
+export async function whoAmI(
+  url: string,
+  ca: string | Buffer,
+  session: string,
+): Promise<{ subject: string; serial: string; issuer: string; signedInAt: string; expiresAt: string }> {
   const target = new URL('sessions/me', url.endsWith('/') ? url : `${url}/`).toString();
   const answer = await callPinnedJson(SERVICE, target, { ca, method: 'GET', headers: { authorization: `Bearer ${session}` } });
   const f = (name: string): string => stringField(answer, name);

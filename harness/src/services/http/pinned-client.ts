@@ -71,7 +71,8 @@ function refusal(value: unknown): { code: string; message: string } | undefined 
 /** A JSON request to an https:// URL, trusting only `options.ca`; resolves with the parsed answer on 2xx. */
 export async function callPinnedJson(service: string, url: string, options: PinnedCallOptions): Promise<unknown> {
   const target = new URL(url);
-  if (target.protocol !== 'https:') throw new ServiceCallError(service, 0, 'not-https', `${target.origin} is not https: the certificate could not be pinned`);
+  if (target.protocol !== 'https:')
+    throw new ServiceCallError(service, 0, 'not-https', `${target.origin} is not https: the certificate could not be pinned`);
   let answer: RawAnswer;
   try {
     answer = await exchange(target, options);

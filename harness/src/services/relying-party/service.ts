@@ -62,7 +62,10 @@ export class RelyingParty {
 
   constructor(private readonly options: RelyingPartyOptions) {
     this.now = options.now ?? (() => new Date());
-    this.challenges = new ChallengeStore({ now: this.now, ...(options.challengeLifetimeMs !== undefined ? { lifetimeMs: options.challengeLifetimeMs } : {}) });
+    this.challenges = new ChallengeStore({
+      now: this.now,
+      ...(options.challengeLifetimeMs !== undefined ? { lifetimeMs: options.challengeLifetimeMs } : {}),
+    });
     this.sessions = new SessionStore(options.db, options.sessionLifetimeMs ?? 30 * 60_000);
   }
 
@@ -73,7 +76,10 @@ export class RelyingParty {
         path: '/challenges',
         handler: () => {
           const c = this.challenges.issue();
-          return Promise.resolve({ status: 201, json: { id: c.id, challenge: Buffer.from(c.challenge).toString('base64'), expiresAt: c.expiresAt.toISOString() } });
+          return Promise.resolve({
+            status: 201,
+            json: { id: c.id, challenge: Buffer.from(c.challenge).toString('base64'), expiresAt: c.expiresAt.toISOString() },
+          });
         },
       },
       {
@@ -82,12 +88,22 @@ export class RelyingParty {
         handler: async (request) => {
           const body = objectBody(request);
           const challengeId = field(body, 'challengeId');
-          const evidence = { certificate: base64Field(body, 'certificate'), caCertificate: base64Field(body, 'caCertificate'), signature: base64Field(body, 'signature') };
+          const evidence = {
+            certificate: base64Field(body, 'certificate'),
+            caCertificate: base64Field(body, 'caCertificate'),
+            signature: base64Field(body, 'signature'),
+          };
           const challenge = this.challenges.take(challengeId);
           const now = this.now();
-          const verified = await verifySignIn({ ...evidence, challenge }, { root: this.options.root, now, signal: AbortSignal.timeout(this.options.ocspTimeoutMs ?? 10_000) });
+          const verified = await verifySignIn(
+            { ...evidence, challenge },
+            { root: this.options.root, now, signal: AbortSignal.timeout(this.options.ocspTimeoutMs ?? 10_000) },
+          );
           const session = await this.sessions.open(challengeId, verified, now);
-          return { status: 201, json: { session: session.token, subject: verified.subject, serial: verified.serial, expiresAt: session.expiresAt.toISOString() } };
+          return {
+            status: 201,
+            json: { session: session.token, subject: verified.subject, serial: verified.serial, expiresAt: session.expiresAt.toISOString() },
+          };
         },
       },
       {
@@ -97,7 +113,13 @@ export class RelyingParty {
           const signedIn = await this.sessions.find(bearer(request), this.now());
           if (!signedIn) throw new ServiceError(401, 'not-signed-in', 'the session is unknown or expired: sign in again');
           return {
-            json: { subject: signedIn.subject, serial: signedIn.serial, issuer: signedIn.issuer, signedInAt: signedIn.signedInAt.toISOString(), expiresAt: signedIn.expiresAt.toISOString() },
+            json: {
+              subject: signedIn.subject,
+              serial: signedIn.serial,
+              issuer: signedIn.issuer,
+              signedInAt: signedIn.signedInAt.toISOString(),
+              expiresAt: signedIn.expiresAt.toISOString(),
+            },
           };
         },
       },

@@ -17,7 +17,10 @@ const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as co
 const DAY_MS = 86_400_000;
 
 function pem(label: string, der: ArrayBuffer): string {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  const lines =
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
@@ -33,7 +36,9 @@ export async function makeTestTlsIdentity(names: readonly string[] = ['127.0.0.1
   const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
   const name = 'CN=JPKI TEST relying party (loopback), O=JPKI TEST, OU=NOT FOR PRODUCTION';
   const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: randomBytes(16)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     subject: name,
     issuer: name,
     publicKey: spki,

@@ -71,7 +71,12 @@ async function revocationStatus(certificate: Uint8Array, caCertificate: Uint8Arr
     return await checkOcsp(certificate, caCertificate, url, signal ? { signal } : {});
   } catch (error) {
     // Fail closed: without a believable OCSP answer nobody signs in.
-    const why = error instanceof OcspError ? `${error.code}: ${error.message}` : error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    const why =
+      error instanceof OcspError
+        ? `${error.code}: ${error.message}`
+        : error instanceof Error
+          ? ((error.cause as Error | undefined)?.message ?? error.message)
+          : String(error);
     throw new ServiceError(503, 'revocation-unavailable', `the revocation status could not be obtained (${why})`);
   }
 }
@@ -82,11 +87,14 @@ export async function verifySignIn(evidence: SignInEvidence, options: VerifyOpti
   if (!signatureVerifies(cert, evidence.challenge, evidence.signature)) {
     throw new ServiceError(401, 'signature-invalid', "the signature does not verify over the challenge with the certificate's key");
   }
-  if (!forAuthentication(evidence.certificate)) throw new ServiceError(403, 'certificate-untrusted', 'the certificate is not a user-authentication certificate (no clientAuth)');
+  if (!forAuthentication(evidence.certificate))
+    throw new ServiceError(403, 'certificate-untrusted', 'the certificate is not a user-authentication certificate (no clientAuth)');
   const chain = checkChain(evidence.certificate, evidence.caCertificate, options.root, options.now);
   if (chain === 'untrusted') throw new ServiceError(403, 'certificate-untrusted', 'the certificate does not chain to the JPKI root');
-  if (chain === 'expired') throw new ServiceError(403, 'certificate-expired', `the certificate (or its CA) expired; valid until ${new Date(cert.validTo).toISOString()}`);
-  if (chain === 'not-yet-valid') throw new ServiceError(403, 'certificate-not-yet-valid', `the certificate is valid from ${new Date(cert.validFrom).toISOString()}`);
+  if (chain === 'expired')
+    throw new ServiceError(403, 'certificate-expired', `the certificate (or its CA) expired; valid until ${new Date(cert.validTo).toISOString()}`);
+  if (chain === 'not-yet-valid')
+    throw new ServiceError(403, 'certificate-not-yet-valid', `the certificate is valid from ${new Date(cert.validFrom).toISOString()}`);
   const ocsp = await revocationStatus(evidence.certificate, evidence.caCertificate, options.signal);
   if (ocsp.status === 'revoked') {
     const when = ocsp.revokedAt ? ` on ${ocsp.revokedAt.toISOString()}` : '';
