@@ -45,4 +45,4 @@ const created = (): Migration => ({
   },
 });
 
-export const relyingPartyMigrations = (_engine: DatabaseEngine): Record<string, Migration> => ({ '2026-11-29-06-relying-party': created() });
+export const relyingPartyMigrations = (_engine: DatabaseEngine): Record<string, Migration> => ({ '2026-11-29-08-relying-party': created() });
