@@ -27,10 +27,14 @@
  * 8. issuance-load (issuance-load.ts): concurrent applicants against the SP-TSM's POST /applications,
  *    requests/s and p99 on SQLite and PostgreSQL, then a count that each application is stored once.
  *
+ * 9. authentication (authentication.ts): on one personalised simulated SIM, card emulation (challenge → verdict),
+ *    the UI app's sign-in at the relying party over HTTPS (challenge → session) and the SIM's signing alone,
+ *    median and p95 over --rounds N (default 20), and the ratios to the SIM's signing.
+ *
  * Options: --rounds N (default 20), --warmup-rounds N (default 2), --iterations N (paths, default 500),
  *          --db URL (issuance: SQLite file or postgres:// server, default a fresh SQLite file; issuance-load:
  *          the PostgreSQL server, default $JPKI_TEST_POSTGRES_URL), --applicants N (issuance-load, default 200),
- *          --only harness|paths|simulator|startup|compat|personalisation|issuance|issuance-load
+ *          --only harness|paths|simulator|startup|compat|personalisation|issuance|issuance-load|authentication
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -54,6 +58,7 @@ import { benchCompatMatrix } from './compat-matrix.js';
 import { benchPersonalisation } from './personalisation.js';
 import { benchIssuance } from './issuance.js';
 import { benchIssuanceLoad } from './issuance-load.js';
+import { benchAuthentication } from './authentication.js';
 import { installFigures, startupFigures } from './startup.js';
 import path from 'node:path';
 
@@ -377,7 +382,8 @@ async function main(): Promise<void> {
   if (which === 'personalisation') return;
   if (which === undefined || which === 'issuance') await benchIssuance(option('--rounds', 5), textOption('--db'));
   if (which === undefined || which === 'issuance-load') await benchIssuanceLoad(option('--applicants', 200), postgresServer());
-  if (which === 'issuance' || which === 'issuance-load') return;
+  if (which === undefined || which === 'authentication') await benchAuthentication(option('--rounds', 20), textOption('--db'));
+  if (which === 'issuance' || which === 'issuance-load' || which === 'authentication') return;
   if (!pcscdReady) {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     if (which === undefined || which === 'simulator') await simulatorFigures(false);

@@ -1,6 +1,7 @@
 /**
  * CLI of the issuance system: `serve` runs the services; `apply`, `write` and `status` are the applicant's
- * and the device agent's side; `demo` runs the source document's flow ①–⑱ on two simulated cards.
+ * and the device agent's side; `sign-in` is the device agent signing in to the relying party; `demo` runs
+ * the source document's flow ①–⑱ on two simulated cards.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -8,15 +9,42 @@ import type { Authentication } from '../services/verifier/card-emulation.js';
 import { addCardOptions, cardOptionsFrom, positiveInteger, type CardCliOptions } from './options.js';
 
 const DEFAULT_SP_TSM = 'http://127.0.0.1:8472';
+const DEFAULT_RELYING_PARTY = 'https://127.0.0.1:8473';
+/** Where `serve` writes the relying party's TLS certificate, and where `sign-in` looks for it to pin. */
+const RELYING_PARTY_PEM = 'relying-party.pem';
 
 const seconds = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 
-function roleList(text: string): ('jpki-system' | 'mno-tsm' | 'sp-tsm')[] {
+type RoleName = 'jpki-system' | 'mno-tsm' | 'sp-tsm' | 'relying-party';
+
+function roleList(text: string): RoleName[] {
   const roles = text.split(',').map((r) => r.trim());
-  const all = ['jpki-system', 'mno-tsm', 'sp-tsm'] as const;
+  const all = ['jpki-system', 'mno-tsm', 'sp-tsm', 'relying-party'] as const;
   if (roles.includes('all')) return [...all];
-  for (const r of roles) if (!(all as readonly string[]).includes(r)) throw new UsageError(`--roles: unknown role '${r}' (jpki-system, mno-tsm, sp-tsm, all)`);
-  return roles as ('jpki-system' | 'mno-tsm' | 'sp-tsm')[];
+  for (const r of roles) if (!(all as readonly string[]).includes(r)) throw new UsageError(`--roles: unknown role '${r}' (${all.join(', ')}, all)`);
+  return roles as RoleName[];
+}
+
+interface ServeOptions {
+  roles: string;
+  db: string;
+  data: string;
+  host: string;
+  port: string;
+  jpkiSystemUrl?: string;
+  mnoTsmUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** A PEM file the user named; a missing one is a usage error, not a crash. */
+async function readPem(option: string, file: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${option}: cannot read ${file} (${(e as Error).message})`);
+  }
 }
 
 type AuthenticateCliOptions = CardCliOptions & { pin?: string; pkcs11?: string | boolean };
@@ -49,25 +77,32 @@ async function authenticateThroughOpensc(o: AuthenticateCliOptions, root: Uint8A
 export function registerIssuanceCommands(program: Command): void {
   program
     .command('serve')
-    .description('run the issuance services: test JPKI system (CA, CRL, OCSP), MNO-TSM, SP-TSM (HTTP on loopback)')
-    .option('--roles <list>', 'which services: jpki-system, mno-tsm, sp-tsm or all (comma-separated)', 'all')
+    .description('run the issuance services: test JPKI system (CA, CRL, OCSP), MNO-TSM, SP-TSM (HTTP on loopback), relying party (HTTPS)')
+    .option('--roles <list>', 'which services: jpki-system, mno-tsm, sp-tsm, relying-party or all (comma-separated)', 'all')
     .option('--db <url>', 'state: a SQLite file, or a postgres:// URL', 'jpki-services/state.sqlite')
     .option('--data <dir>', 'data folder (the mailbox for access codes)', 'jpki-services')
     .option('--host <address>', 'listen address', '127.0.0.1')
-    .option('--port <n>', 'first port: JPKI system; MNO-TSM +1; SP-TSM +2', '8470')
+    .option('--port <n>', 'first port: JPKI system; MNO-TSM +1; SP-TSM +2; relying party +3', '8470')
+    .option('--tls-cert <pem>', "the relying party's TLS certificate (default: a TEST one made at start for 127.0.0.1, ::1, localhost)")
+    .option('--tls-key <pem>', 'its private key (PKCS#8 PEM), with --tls-cert')
     .option('--jpki-system-url <url>', 'the JPKI system, when it runs elsewhere')
     .option('--mno-tsm-url <url>', 'the MNO-TSM, when it runs elsewhere')
     .addHelpText(
       'after',
       `
 All keys are the TEST keys of the simulator and test-vectors/ (docs/issuance-api.md says which).
+The relying party's TLS certificate is written to <data>/${RELYING_PARTY_PEM}: sign-in pins it (--ca).
 
 Examples:
   $ jpki-harness serve
   $ jpki-harness serve --db postgres://jpki:secret@127.0.0.1/jpki
-  $ jpki-harness serve --roles jpki-system,mno-tsm --port 9470`,
+  $ jpki-harness serve --roles jpki-system,mno-tsm --port 9470
+  $ jpki-harness serve --roles relying-party --tls-cert rp.pem --tls-key rp-key.pem`,
     )
-    .action(async (o: { roles: string; db: string; data: string; host: string; port: string; jpkiSystemUrl?: string; mnoTsmUrl?: string }) => {
+    .action(async (o: ServeOptions) => {
+      if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+      const relyingPartyTls =
+        o.tlsCert && o.tlsKey ? { cert: await readPem('--tls-cert', o.tlsCert), key: await readPem('--tls-key', o.tlsKey) } : undefined;
       const { startIssuanceSystem } = await import('../services/issuance-system.js');
       const system = await startIssuanceSystem({
         database: o.db,
@@ -77,10 +112,19 @@ Examples:
         basePort: positiveInteger('--port', o.port, 8470),
         ...(o.jpkiSystemUrl ? { jpkiSystemUrl: o.jpkiSystemUrl } : {}),
         ...(o.mnoTsmUrl ? { mnoTsmUrl: o.mnoTsmUrl } : {}),
+        ...(relyingPartyTls ? { relyingPartyTls } : {}),
       });
       console.log(`state: ${system.database.description}`);
-      for (const [role, url] of Object.entries(system.urls)) console.log(`${role.padEnd(12)} ${url}`);
-      console.log(`mailbox      ${system.mailbox.folder}`);
+      for (const [role, url] of Object.entries(system.urls)) console.log(`${role.padEnd(13)} ${url}`);
+      console.log(`mailbox       ${system.mailbox.folder}`);
+      if (system.relyingPartyCertificate) {
+        const { mkdirSync, writeFileSync } = await import('node:fs');
+        const path = await import('node:path');
+        const pem = path.join(o.data, RELYING_PARTY_PEM);
+        mkdirSync(o.data, { recursive: true });
+        writeFileSync(pem, system.relyingPartyCertificate);
+        console.log(`TLS (pin it)  ${pem}`);
+      }
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
         process.once('SIGINT', stop);
@@ -397,6 +441,45 @@ Examples:
         console.log(`${verdict} — certificate ${result.serial} (${result.subject}); ${times}`);
       }
       if (!result.accepted) process.exitCode = 1;
+    });
+
+  addCardOptions(
+    program
+      .command('sign-in')
+      .description('the UI app use case: sign in to the relying party over HTTPS, the SIM signing its fresh challenge (device agent)')
+      .option('--url <url>', 'the relying party', DEFAULT_RELYING_PARTY)
+      .option('--ca <pem file>', "the relying party's TLS certificate to pin (the only one trusted)", `jpki-services/${RELYING_PARTY_PEM}`)
+      .option('--pin <digits>', "the credential's PIN (leave out for a PIN-less credential)")
+      .option('--json', 'print JSON (with the session token)'),
+  )
+    .addHelpText(
+      'after',
+      `
+The relying party checks the signature, the chain to the JPKI root, the validity period and OCSP, then opens
+a session (its bearer token is shown with --json or --show-secrets). Exit code 4 when it refuses (the
+refusal's code: signature-invalid, certificate-revoked, certificate-expired, …) or cannot be reached or
+does not present the pinned certificate (untrusted-server).
+
+Examples:
+  $ jpki-harness sign-in --pin 1234 -r "Virtual PCD 00 00"
+  $ jpki-harness sign-in --url https://127.0.0.1:8473 --ca jpki-services/${RELYING_PARTY_PEM} --pin 1234 -r 0`,
+    )
+    .action(async (o: CardCliOptions & { url: string; ca: string; pin?: string; json?: boolean }) => {
+      const ca = await readPem('--ca', o.ca);
+      const { openCard } = await import('../transport/open.js');
+      const { signIn } = await import('../services/device-agent/sign-in.js');
+      const sim = await openCard(cardOptionsFrom(o));
+      try {
+        const result = await signIn({ url: o.url, ca, sim: sim.transport, ...(o.pin !== undefined ? { pin: o.pin } : {}) });
+        if (o.json) console.log(JSON.stringify(result, null, 2));
+        else {
+          console.log(`signed in: ${result.subject} (certificate ${result.serial}), session until ${result.expiresAt}`);
+          console.log(`  session ${o.showSecrets ? result.session : `${result.session.slice(0, 4)}… (--show-secrets to print it)`}`);
+          console.log(`  SIM signing ${seconds(result.signMs)}, challenge to session ${seconds(result.totalMs)}`);
+        }
+      } finally {
+        await sim.close();
+      }
     });
 
   program

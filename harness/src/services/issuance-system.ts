@@ -2,7 +2,8 @@
  * The issuance system in one call: the test JPKI system, the MNO-TSM and the SP-TSM, each an HTTP
  * service on loopback with its own port, sharing one database (each role has its own tables). `serve`
  * runs it for people; the tests and the demo run it in-process. Roles can also be started alone and
- * pointed at each other (`--jpki-system-url`, `--mno-tsm-url`).
+ * pointed at each other (`--jpki-system-url`, `--mno-tsm-url`). Beside them runs a relying party (HTTPS) that
+ * signs users in with the SIM credential (services/relying-party/).
  */
 import path from 'node:path';
 import { CapFile } from '../gp/cap/cap.js';
@@ -13,6 +14,8 @@ import { startService, type RunningService } from './http/server.js';
 import { loadJpkiPki, loadTestSpTsmKeyTransport } from './jpki-system/pki.js';
 import { startJpkiSystem } from './jpki-system/service.js';
 import { MnoTsm } from './mno-tsm/service.js';
+import { startRelyingParty } from './relying-party/service.js';
+import type { TlsIdentity } from './relying-party/tls.js';
 import { JpkiSystemClient } from './sp-tsm/jpki-system-client.js';
 import { Mailbox } from './sp-tsm/mailbox.js';
 import { SpTsm } from './sp-tsm/service.js';
@@ -26,8 +29,8 @@ import {
   testCardAuthorityRoot,
 } from './test-configuration.js';
 
-export type Role = 'jpki-system' | 'mno-tsm' | 'sp-tsm';
-export const ROLES: readonly Role[] = ['jpki-system', 'mno-tsm', 'sp-tsm'];
+export type Role = 'jpki-system' | 'mno-tsm' | 'sp-tsm' | 'relying-party';
+export const ROLES: readonly Role[] = ['jpki-system', 'mno-tsm', 'sp-tsm', 'relying-party'];
 
 export interface IssuanceSystemOptions {
   /** SQLite file or postgres:// URL. */
@@ -36,7 +39,7 @@ export interface IssuanceSystemOptions {
   readonly dataDirectory: string;
   readonly roles?: readonly Role[];
   readonly host?: string;
-  /** First port (JPKI system; MNO-TSM +1, SP-TSM +2); 0 picks free ports. */
+  /** First port (JPKI system; MNO-TSM +1, SP-TSM +2, relying party +3); 0 picks free ports. */
   readonly basePort?: number;
   /** For roles run elsewhere. */
   readonly jpkiSystemUrl?: string;
@@ -52,6 +55,8 @@ export interface IssuanceSystemOptions {
   readonly applicationConcurrency?: number;
   /** PIN resets the SP-TSM authorises per application in 24 hours (default 3). */
   readonly pinResetsPerDay?: number;
+  /** The relying party's TLS certificate and key (PEM); default a TEST certificate made at start for the loopback names. */
+  readonly relyingPartyTls?: TlsIdentity;
 }
 
 export interface RunningIssuanceSystem {
@@ -59,6 +64,8 @@ export interface RunningIssuanceSystem {
   readonly urls: Partial<Record<Role, string>>;
   readonly mailbox: Mailbox;
   readonly spTsm?: SpTsm;
+  /** The relying party's TLS certificate (PEM), for clients to pin. */
+  readonly relyingPartyCertificate?: string;
   close(): Promise<void>;
 }
 
@@ -73,6 +80,7 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
   const urls: Partial<Record<Role, string>> = {};
   const mailbox = new Mailbox(path.join(options.dataDirectory, 'mailbox'));
   let spTsm: SpTsm | undefined;
+  let relyingPartyCertificate: string | undefined;
   try {
     if (roles.has('jpki-system')) {
       const jpki = await startJpkiSystem({ db: database.db, pki: await loadJpkiPki(), spTsmKeyTransportPublicKey: loadTestSpTsmKeyTransport().publicKey, host, port: port(0) });
@@ -123,6 +131,15 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
       urls['sp-tsm'] = url;
       await spTsm.recover();
     }
+    if (roles.has('relying-party')) {
+      // Needs no other role: the OCSP responder it asks is the one each SIM certificate names.
+      const root = (await loadJpkiPki()).root.der;
+      const tls = options.relyingPartyTls ? { tls: options.relyingPartyTls } : {};
+      const rp = await startRelyingParty({ db: database.db, root, host, port: port(3), ...tls });
+      running.push(rp);
+      urls['relying-party'] = rp.url;
+      relyingPartyCertificate = rp.certificate;
+    }
   } catch (error) {
     for (const c of closers) c();
     await Promise.all(running.map((r) => r.close()));
@@ -134,6 +151,7 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
     urls,
     mailbox,
     ...(spTsm ? { spTsm } : {}),
+    ...(relyingPartyCertificate ? { relyingPartyCertificate } : {}),
     close: async () => {
       for (const c of closers) c();
       await Promise.all(running.map((r) => r.close()));

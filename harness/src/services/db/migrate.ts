@@ -7,6 +7,7 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import { HarnessError } from '../../errors.js';
 import { jpkiSystemMigrations } from './tables/jpki-system.js';
 import { mnoTsmMigrations } from './tables/mno-tsm.js';
+import { relyingPartyMigrations } from './tables/relying-party.js';
 import { spTsmMigrations } from './tables/sp-tsm.js';
 import type { Database, DatabaseEngine } from './database.js';
 
@@ -18,7 +19,7 @@ class StaticProvider implements MigrationProvider {
   constructor(private readonly engine: DatabaseEngine) {}
   getMigrations(): Promise<Record<string, Migration>> {
     const e = this.engine;
-    return Promise.resolve({ ...jpkiSystemMigrations(e), ...spTsmMigrations(e), ...mnoTsmMigrations(e) });
+    return Promise.resolve({ ...jpkiSystemMigrations(e), ...spTsmMigrations(e), ...mnoTsmMigrations(e), ...relyingPartyMigrations(e) });
   }
 }
 
