@@ -64,6 +64,11 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     expect(await story.authenticateSim(sim, later)).toMatchObject({ accepted: false, reason: 'certificate expired' });
   });
 
+  test('UI app: the relying party signs the SIM in over pinned HTTPS; after the transfer the old SIM cannot', async () => {
+    const phase = await story.signInThroughUiApp();
+    expect(phase.lines[0]).toMatch(/^signed in as /);
+  });
+
   test('PIN lock and reset: three wrong PINs block it; only the applicant resets it, a few times a day', async () => {
     // Someone else's valid My Number card cannot reset the PIN (and so learn the new one).
     await expect(
@@ -123,6 +128,9 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     await expect(client.readFile(0x000a)).rejects.toMatchObject({ sw: 0x6985 });
     await expect(client.verifyPin(STORY_NEW_PIN)).rejects.toMatchObject({ sw: 0x6985 });
     expect(await story.checkSim(otherSim)).toMatchObject({ valid: true });
+    // Both use cases take the new SIM and refuse the old one.
+    expect((await story.signInSim(otherSim)).serial).toBe(story.certificates.at(-1));
+    await expect(story.signInSim(sim)).rejects.toThrow();
 
     // Once moved, it cannot move again, and the old application can be neither renewed nor reset.
     await expect(apply({ ...transfer, myNumberCard, sim: otherSim })).rejects.toMatchObject({ status: 409 });
@@ -134,7 +142,8 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
 
   test('revocation on loss: CRL and OCSP say revoked, the SIM terminates when the agent reaches it, nothing is offered after', async () => {
     const serial = story.certificates.at(-1)!;
-    await story.revoke();
+    const phase = await story.revoke();
+    expect(phase.lines.join('\n')).toMatch(/relying party refused \(certificate-revoked\)/);
     expect(await certificate(serial)).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
     const status = await applicationStatus(story.spTsmUrl, story.applicationId);
     expect(status.state).toBe('revoked');
@@ -145,7 +154,7 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     // Asked again, it stays revoked and there is nothing left to terminate.
     const again = (await callJson('SP-TSM', `${story.spTsmUrl}/applications/${story.applicationId}`)) as { state: string };
     expect(again.state).toBe('revoked');
-    expect(story.phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
+    expect(story.phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'ui-app', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
   }, 60_000);
 });
 
@@ -158,7 +167,7 @@ describe('jpki-harness demo', () => {
     const main = path.join(process.cwd(), 'dist', 'harness', 'src', 'cli', 'main.js');
     const { stdout } = await promisify(execFile)(process.execPath, [main, 'demo', '--json'], { timeout: 170_000, maxBuffer: 4 << 20 });
     const phases = JSON.parse(stdout) as { name: string; milliseconds: number; lines: string[] }[];
-    expect(phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
+    expect(phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'ui-app', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
     for (const p of phases) expect(p.milliseconds).toBeGreaterThan(0);
     expect(phases.find((p) => p.name === 'revocation')!.lines.join('\n')).toMatch(/OCSP revoked/);
   }, 180_000);

@@ -14,13 +14,14 @@ import { CardStatusError } from '../../errors.js';
 import type { Transport } from '../../transport/transport.js';
 import { apply, applicationStatus, authoriseAndWrite, requestPinReset, requestRenewal, requestRevocation, terminateOnSim } from '../applicant/apply.js';
 import type { AgentResult } from '../device-agent/agent.js';
+import { signIn, type SignInResult } from '../device-agent/sign-in.js';
 import { loadJpkiPki } from '../jpki-system/pki.js';
 import { startIssuanceSystem, type IssuanceSystemOptions, type RunningIssuanceSystem } from '../issuance-system.js';
 import { authenticateByCardEmulation, type Authentication } from '../verifier/card-emulation.js';
 import { checkSimCredential, type CredentialCheck } from '../verifier/check.js';
 import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN, type StoryStep } from './issuance-story.js';
 
-export type PhaseName = 'issuance' | 'card-emulation' | 'pin-lock-and-reset' | 'renewal' | 'transfer' | 'revocation';
+export type PhaseName = 'issuance' | 'card-emulation' | 'ui-app' | 'pin-lock-and-reset' | 'renewal' | 'transfer' | 'revocation';
 
 export interface Phase {
   readonly name: PhaseName;
@@ -105,6 +106,7 @@ export class LifeCycleStory {
   async run(): Promise<readonly Phase[]> {
     await this.issue();
     await this.authenticate();
+    await this.signInThroughUiApp();
     await this.lockAndResetPin();
     await this.renew();
     await this.transfer();
@@ -130,6 +132,14 @@ export class LifeCycleStory {
   /** A card-emulation authentication of `sim` with the current PIN. */
   authenticateSim(sim: Transport, now?: Date): Promise<Authentication> {
     return authenticateByCardEmulation(sim, { root: this.root, pin: this.pin, ...(now ? { now } : {}) });
+  }
+
+  /** A UI-app sign-in of `sim` at the relying party, with the current PIN. */
+  signInSim(sim: Transport): Promise<SignInResult> {
+    const url = this.system.urls['relying-party'];
+    const ca = this.system.relyingPartyCertificate;
+    if (!url || !ca) throw new Error('the relying party is not running in this issuance system');
+    return signIn({ url, ca, sim, pin: this.pin });
   }
 
   checkSim(sim: Transport): Promise<CredentialCheck> {
@@ -163,6 +173,17 @@ export class LifeCycleStory {
       const a = await this.authenticateSim(this.cards.sim);
       if (!a.accepted) throw new Error(`card emulation refused the SIM: ${a.reason ?? ''}`);
       return [`accepted: signature, chain and OCSP ${a.ocsp?.status ?? '?'}; SIM signing ${a.signMs.toFixed(0)} ms, challenge to verdict ${a.totalMs.toFixed(0)} ms`];
+    });
+  }
+
+  /** The UI-app use case: an SP's HTTPS service issues a challenge, the device agent has the SIM sign it, the service opens a session. */
+  signInThroughUiApp(): Promise<Phase> {
+    return this.phase('ui-app', 'authentication through the UI app (HTTPS relying party)', async () => {
+      const r = await this.signInSim(this.cards.sim);
+      return [
+        `signed in as ${r.subject} (certificate ${r.serial}); session until ${r.expiresAt}`,
+        `SIM signing ${r.signMs.toFixed(0)} ms, challenge to session ${r.totalMs.toFixed(0)} ms (TLS pinned to the service's certificate)`,
+      ];
     });
   }
 
@@ -296,6 +317,15 @@ export class LifeCycleStory {
       const check = await this.checkSim(this.cards.otherSim);
       if (check.valid || check.ocsp?.status !== 'revoked') throw new Error(`the revoked credential still checks as ${check.ocsp?.status ?? 'unknown'}`);
       const lines = [`application ${revoked.id}: ${revoked.state}; certificate ${revoked.revokedCertificate ?? '?'} revoked, OCSP ${check.ocsp.status} (${check.ocsp.reason ?? ''})`];
+      // Whoever holds the phone now is turned away by both verifiers, even with the PIN.
+      const emulation = await this.authenticateSim(this.cards.otherSim);
+      if (emulation.accepted) throw new Error('card emulation accepted a revoked credential');
+      const uiApp = await this.signInSim(this.cards.otherSim).then(
+        () => 'accepted',
+        (e: unknown) => `refused (${(e as { code?: string }).code ?? (e instanceof Error ? e.message : 'error')})`,
+      );
+      if (uiApp === 'accepted') throw new Error('the relying party accepted a revoked credential');
+      lines.push(`card emulation refused (${emulation.reason ?? ''}); the UI app's relying party ${uiApp}`);
       if (revoked.termination) {
         const terminated = await terminateOnSim(revoked.termination, this.cards.otherSim, this.agentOptions());
         const client = new JpkiClient(this.cards.otherSim);
