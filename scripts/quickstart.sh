@@ -20,7 +20,7 @@ npm run -s build
 ant -q simulator >/dev/null
 
 cli="node dist/harness/src/cli/main.js"
-log "the issuance flow ①–⑱: application signed by the My Number card → personalised SIM (jpki-harness demo)"
+log "the credential's whole life on the simulator: issuance ①–⑱, both use cases, PIN reset, renewal, transfer, revocation (jpki-harness demo)"
 $cli demo
 if ensure_pcscd && $cli sim start >/dev/null; then
   reader="$($cli readers --json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);const v=r.find(n=>n.endsWith(" 00 00"))||"";process.stdout.write(v)})')"
