@@ -26,6 +26,8 @@ export interface ApplyOptions {
   readonly contact: string;
   readonly keyGeneration?: ApplicationDocument['keyGeneration'];
   readonly pinPolicy?: ApplicationDocument['pinPolicy'];
+  /** The operator of the designated SIM; default: the SP-TSM's default operator. */
+  readonly operator?: string;
 }
 
 export interface ApplyResult {
@@ -39,7 +41,13 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
   const certificate = await readSignatureCertificate(options.myNumberCard);
   const signed = await signApplication(
     { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
-    { contact: options.contact, simCertificate, keyGeneration: options.keyGeneration ?? 'jpki-system', pinPolicy: options.pinPolicy ?? 'pin-required' },
+    {
+      contact: options.contact,
+      simCertificate,
+      keyGeneration: options.keyGeneration ?? 'jpki-system',
+      pinPolicy: options.pinPolicy ?? 'pin-required',
+      ...(options.operator !== undefined ? { operator: options.operator } : {}),
+    },
     options.downloadPassword,
   );
   const answer = (await callJson('SP-TSM', `${options.spTsmUrl}/applications`, { body: signed })) as { id: string; state: string; duplicate?: boolean };

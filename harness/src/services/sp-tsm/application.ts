@@ -11,6 +11,9 @@ import { base64Field, checkSignedDocument, signDocument, type DocumentSigner, ty
 
 export const APPLICATION_TYPE = 'jpki-sim-download-application';
 
+/** What an operator name may look like. */
+export const OPERATOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export interface ApplicationDocument {
   readonly type: typeof APPLICATION_TYPE;
   readonly version: 1;
@@ -20,6 +23,11 @@ export interface ApplicationDocument {
   readonly simCertificate: string;
   readonly keyGeneration: 'jpki-system' | 'on-card';
   readonly pinPolicy: 'pin-required' | 'pin-less';
+  /**
+   * The mobile operator of the designated SIM (the JPKI-UI app knows whose SIM it runs on): its MNO-TSM
+   * installs the applet. Absent in documents from before operators: the SP-TSM's default operator.
+   */
+  readonly operator?: string;
   /** Random, so that two applications are never the same document. */
   readonly nonce: string;
   readonly createdAt: string;
@@ -34,14 +42,20 @@ export type ApplicationSigner = DocumentSigner;
 
 export async function signApplication(
   signer: ApplicationSigner,
-  choices: Pick<ApplicationDocument, 'contact' | 'keyGeneration' | 'pinPolicy'> & { readonly simCertificate: Uint8Array },
+  choices: Pick<ApplicationDocument, 'contact' | 'keyGeneration' | 'pinPolicy' | 'operator'> & { readonly simCertificate: Uint8Array },
   password: string,
   now = new Date(),
 ): Promise<SignedApplication> {
   const signed = await signDocument(
     signer,
     APPLICATION_TYPE,
-    { contact: choices.contact, simCertificate: Buffer.from(choices.simCertificate).toString('base64'), keyGeneration: choices.keyGeneration, pinPolicy: choices.pinPolicy },
+    {
+      contact: choices.contact,
+      simCertificate: Buffer.from(choices.simCertificate).toString('base64'),
+      keyGeneration: choices.keyGeneration,
+      pinPolicy: choices.pinPolicy,
+      ...(choices.operator !== undefined ? { operator: choices.operator } : {}),
+    },
     now,
   );
   return { ...signed, password };
@@ -66,6 +80,9 @@ export function checkApplication(body: unknown, now: Date, maxAgeMs = 15 * 60_00
   if (typeof d.contact !== 'string' || !validContact(d.contact)) throw badRequest('malformed-application', 'contact must be a mailbox name (letters, digits, . _ -)');
   if (d.keyGeneration !== 'jpki-system' && d.keyGeneration !== 'on-card') throw badRequest('malformed-application', 'keyGeneration must be jpki-system or on-card');
   if (d.pinPolicy !== 'pin-required' && d.pinPolicy !== 'pin-less') throw badRequest('malformed-application', 'pinPolicy must be pin-required or pin-less');
+  if (d.operator !== undefined && (typeof d.operator !== 'string' || !OPERATOR_NAME.test(d.operator))) {
+    throw badRequest('malformed-application', 'operator must be an operator name (letters, digits, . _ -; at most 64)');
+  }
   const simCertificate = base64Field(d.simCertificate, 'simCertificate', 8192, 'malformed-application');
   return { document: d as unknown as ApplicationDocument, digest: checked.digest, signer: checked.signer, signerDer: checked.signerDer, simCertificate, password };
 }

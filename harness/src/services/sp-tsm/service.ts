@@ -10,10 +10,8 @@ import { verifyCardAuthority } from '../../gp/card-authority.js';
 import { HarnessError } from '../../errors.js';
 import { cardName } from '../card-identity.js';
 import type { Database } from '../db/database.js';
-import { callJson } from '../http/client.js';
 import { badRequest, notFound, ServiceError } from '../http/errors.js';
 import type { RequestContext, Route } from '../http/server.js';
-import type { Handover } from '../mno-tsm/service.js';
 import { DeviceAgentGoneError, type FlowOutcome, type RemoteCard } from '../remote-apdu/remote-card.js';
 import { RemoteSessions, tokenDigest } from '../remote-apdu/sessions.js';
 import { Admission, threadPoolSize } from './admission.js';
@@ -24,14 +22,18 @@ import { checkPinReset, checkRevocation, REVOCATION_REASON } from './revocation.
 import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
 import type { ApplicationState, ApplicationsTable } from '../db/tables/sp-tsm.js';
 import { openUnderToken, sealUnderToken } from './token-seal.js';
-import { runPinReset, runWrite, type SpKeys, type WriteContext } from './write-flow.js';
+import { runPinReset, runWrite, type SpKeys } from './write-flow.js';
+import { applicationOperator, domainColumns, mnoPort, recordedDomain, type MnoEndpoint } from './operators.js';
 
 export interface SpTsmConfig {
   readonly db: Database;
   readonly publicUrl: () => string;
   readonly mailbox: Mailbox;
   readonly jpki: JpkiSystemPort;
-  readonly mno: { readonly url: string; readonly apiKey: string };
+  /** Each mobile operator's MNO-TSM, by operator name: an application names the operator of its SIM. */
+  readonly mno: Readonly<Record<string, MnoEndpoint>>;
+  /** The operator of applications that name none (callers from before operators); default: the first in `mno`. */
+  readonly defaultOperator?: string;
   readonly keys: SpKeys;
   readonly cardAuthorityRoot: Uint8Array;
   readonly now?: () => number;
@@ -139,6 +141,8 @@ export class SpTsm {
     if (known) return known;
     const problem = passwordProblem(application.password);
     if (problem) throw new ServiceError(422, 'weak-password', problem);
+    const operator = application.document.operator ?? this.defaultOperator;
+    if (!Object.hasOwn(this.config.mno, operator)) throw new ServiceError(422, 'unknown-operator', `this SP-TSM works with no operator named ${operator}`);
     let sim: { name: string; identity: string };
     try {
       const identity = verifyCardAuthority(application.simCertificate, this.config.cardAuthorityRoot).cardIdentity.serialNumber;
@@ -147,7 +151,7 @@ export class SpTsm {
       throw new ServiceError(422, 'sim-certificate-invalid', `the designated SIM's card authority certificate does not check: ${(e as Error).message}`);
     }
     // The costly part in arrival order, a few at a time; the same application sent twice is found once its first copy is in.
-    return this.admission.run(async () => (await this.knownApplication(application.digest)) ?? this.register(application, sim));
+    return this.admission.run(async () => (await this.knownApplication(application.digest)) ?? this.register(application, sim, operator));
   }
 
   private async knownApplication(digest: string): Promise<{ status: number; json: unknown } | undefined> {
@@ -155,7 +159,7 @@ export class SpTsm {
     return existing ? { status: 200, json: { id: existing.id, state: existing.state, duplicate: true } } : undefined;
   }
 
-  private async register(application: CheckedApplication, sim: { name: string; identity: string }): Promise<{ status: number; json: unknown }> {
+  private async register(application: CheckedApplication, sim: { name: string; identity: string }, operator: string): Promise<{ status: number; json: unknown }> {
     const { db } = this.config;
     // ③ The JPKI system says whether the signature certificate is valid (chain, period, revocation).
     const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
@@ -183,6 +187,10 @@ export class SpTsm {
       contact: application.document.contact,
       issuance_id: null,
       key_fingerprint: null,
+      operator,
+      domain_scp: null,
+      domain_i: null,
+      domain_key_version: null,
     };
     try {
       await db.transaction().execute(async (trx) => {
@@ -309,7 +317,8 @@ export class SpTsm {
     const { db } = this.config;
     const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
     try {
-      await runPinReset(card, { designatedCard: row.designated_card, pin }, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
+      const domain = recordedDomain(row);
+      await runPinReset(card, { designatedCard: row.designated_card, pin, ...(domain ? { domain } : {}) }, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
         await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step: 'PIN reset', detail: '' }).execute();
@@ -426,13 +435,16 @@ export class SpTsm {
     return session.kind === 'pin-reset' ? (card) => this.resetPin(session.id, session.application_id, pin, card) : (card) => this.write(session.id, session.application_id, pin, card);
   }
 
-  private mnoPort(): WriteContext['mno'] {
-    const { url, apiKey } = this.config.mno;
-    const headers = { authorization: `Bearer ${apiKey}` };
-    return {
-      request: async (requestRef, card) => (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef, card }, headers })) as { id: string; remote: { url: string; token: string } },
-      handover: async (id) => ((await callJson('MNO-TSM', `${url}/installations/${id}`, { headers })) as { handover?: Handover }).handover,
-    };
+  private get defaultOperator(): string {
+    return this.config.defaultOperator ?? Object.keys(this.config.mno)[0] ?? '';
+  }
+
+  /** The MNO-TSM of the application's operator. */
+  private mnoFor(row: ApplicationsTable): MnoEndpoint {
+    const operator = applicationOperator(row, this.defaultOperator);
+    const endpoint = Object.hasOwn(this.config.mno, operator) ? this.config.mno[operator] : undefined;
+    if (!endpoint) throw new ApplicationLocked(`this SP-TSM no longer works with the operator ${operator}`);
+    return endpoint;
   }
 
   private async write(sessionId: string, applicationId: string, pin: string, card: RemoteCard): Promise<FlowOutcome> {
@@ -441,15 +453,19 @@ export class SpTsm {
     if (row.state !== 'writing' || row.issuance_id === null) throw new ApplicationLocked(`the application is ${row.state}`);
     await db.updateTable('sp_write_sessions').set({ state: 'running' }).where('id', '=', sessionId).where('state', 'in', ['open', 'running']).execute();
     try {
+      const domain = recordedDomain(row);
       const result = await runWrite(
         card,
-        { applicationId, designatedCard: row.designated_card, keyGeneration: row.key_generation, pinPolicy: row.pin_policy, issuanceId: row.issuance_id, pin },
+        { applicationId, designatedCard: row.designated_card, keyGeneration: row.key_generation, pinPolicy: row.pin_policy, issuanceId: row.issuance_id, pin, ...(domain ? { domain } : {}) },
         {
           keys: this.config.keys,
           cardAuthorityRoot: this.config.cardAuthorityRoot,
           jpki: this.config.jpki,
-          mno: this.mnoPort(),
+          mno: mnoPort(this.mnoFor(row)),
           record: (step, detail) => this.event(applicationId, step, detail),
+          rememberDomain: async (d) => {
+            await db.updateTable('sp_applications').set({ ...domainColumns(d), updated_at: this.now() }).where('id', '=', applicationId).execute();
+          },
         },
       );
       card.step('reporting to the JPKI system');
