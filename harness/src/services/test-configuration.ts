@@ -50,7 +50,11 @@ export function testOperators(): TestOperator[] {
   const a = loadProfile(testProfilePath('simulator-scp03'));
   return [
     { name: TEST_OPERATOR_A, profile: { ...a, keys: { ...a.keys, version: TEST_MNO_ISD_KEYS.version } } },
-    { name: TEST_OPERATOR_B, profile: loadProfile(testProfilePath('persona-scp02-i55-uicc-quirks')), issuerIdentificationNumbers: [TEST_OPERATOR_B_IIN] },
+    {
+      name: TEST_OPERATOR_B,
+      profile: loadProfile(testProfilePath('persona-scp02-i55-uicc-quirks')),
+      issuerIdentificationNumbers: [TEST_OPERATOR_B_IIN],
+    },
   ];
 }
 

@@ -77,10 +77,19 @@ describe.each(testDatabases('operators'))('two operators on $name', (database) =
       ...(operator !== undefined ? { operator } : {}),
     });
   const writeTo = (sim: Transport, id: string): ReturnType<typeof authoriseAndWrite> =>
-    authoriseAndWrite({ spTsmUrl: spUrl(), applicationId: id, accessCode: system.mailbox.latestAccessCode(STORY_CONTACT, id)!, downloadPassword: STORY_DOWNLOAD_PASSWORD, pin: STORY_PIN, sim });
+    authoriseAndWrite({
+      spTsmUrl: spUrl(),
+      applicationId: id,
+      accessCode: system.mailbox.latestAccessCode(STORY_CONTACT, id)!,
+      downloadPassword: STORY_DOWNLOAD_PASSWORD,
+      pin: STORY_PIN,
+      sim,
+    });
   const status = async (id: string): Promise<{ state: string; events: { step: string; detail: string }[] }> =>
     (await callJson('SP-TSM', `${spUrl()}/applications/${id}`)) as { state: string; events: { step: string; detail: string }[] };
   const installationOf = async (id: string): Promise<string> => (await status(id)).events.find((e) => e.step === 'installation requested')!.detail;
+  const installationRow = (id: string): Promise<{ operator: string | null; state: string }> =>
+    system.database.db.selectFrom('mno_installations').select(['operator', 'state']).where('id', '=', id).executeTakeFirstOrThrow();
   const mnoEvents = async (installation: string): Promise<{ step: string; detail: string }[]> =>
     system.database.db.selectFrom('mno_events').select(['step', 'detail']).where('installation_id', '=', installation).orderBy('id').execute();
 
@@ -90,7 +99,7 @@ describe.each(testDatabases('operators'))('two operators on $name', (database) =
     expect(system.operators[TEST_OPERATOR_B]).not.toBe(system.urls['mno-tsm']);
   });
 
-  run("operator B's SIM (T=0, SCP02 i=55, EMV, C9 and EF/C7/C8) is personalised through operator B's MNO-TSM, signs, and takes a PIN reset", async () => {
+  run("operator B's SIM (T=0, SCP02 i=55, EMV, C9 and EF/C7/C8) is personalised through its MNO-TSM, signs, takes a PIN reset", async () => {
     const { raw, sim } = await simOfOperatorB();
     try {
       // A SIM whose maker did not load the JPKI package, so the installation loads it with the profile's block size.
@@ -103,7 +112,7 @@ describe.each(testDatabases('operators'))('two operators on $name', (database) =
       expect(application.state).toBe('personalised');
       expect(application.events.find((e) => e.step === 'domain taken over')?.detail).toMatch(/SCP02 i=55/);
       const installation = await installationOf(story.applicationId);
-      const row = await system.database.db.selectFrom('mno_installations').select(['operator', 'state']).where('id', '=', installation).executeTakeFirstOrThrow();
+      const row = await installationRow(installation);
       expect(row).toEqual({ operator: TEST_OPERATOR_B, state: 'handed-over' });
       const events = await mnoEvents(installation);
       const detail = (step: string): string | undefined => events.find((e) => e.step === step)?.detail;
@@ -111,17 +120,29 @@ describe.each(testDatabases('operators'))('two operators on $name', (database) =
       expect(detail('ssd-created')).toBeDefined();
       expect(detail('loaded')).toMatch(/ blocks of 200$/);
       expect(events.map((e) => e.step)).toEqual(expect.arrayContaining(['identified', 'installed', 'extradited', 'handed-over']));
-      const recorded = await system.database.db.selectFrom('sp_applications').select(['operator', 'domain_scp', 'domain_i', 'domain_key_version']).where('id', '=', story.applicationId).executeTakeFirstOrThrow();
+      const recorded = await system.database.db
+        .selectFrom('sp_applications')
+        .select(['operator', 'domain_scp', 'domain_i', 'domain_key_version'])
+        .where('id', '=', story.applicationId)
+        .executeTakeFirstOrThrow();
       expect(recorded).toEqual({ operator: TEST_OPERATOR_B, domain_scp: 2, domain_i: 0x55, domain_key_version: 0x20 });
 
       // The applet is in the SP's domain, which the operator's ISD keys no longer open.
-      expect(JSON.parse(await registry(sim, profileB)).applications.find((a: { aid: string }) => a.aid === 'D392F000260100000001').associatedSecurityDomain).toBe('A00000015153504153500001');
+      const listed = JSON.parse(await registry(sim, profileB)) as { applications: { aid: string; associatedSecurityDomain?: string }[] };
+      expect(listed.applications.find((a) => a.aid === 'D392F000260100000001')?.associatedSecurityDomain).toBe('A00000015153504153500001');
 
       // A blocked PIN reset by the SP-TSM, over SCP02 with its own keys.
       const client = new JpkiClient(sim);
       await client.selectApplication();
       for (let k = 0; k < 3; k++) await expect(client.verifyPin('9999')).rejects.toThrow();
-      const reset = await requestPinReset({ spTsmUrl: spUrl(), applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, pin: '2580', sim });
+      const reset = await requestPinReset({
+        spTsmUrl: spUrl(),
+        applicationId: story.applicationId,
+        myNumberCard,
+        signaturePassword: STORY_CARD_PASSWORD,
+        pin: '2580',
+        sim,
+      });
       expect(reset.outcome).toBe('pin-reset');
       const root = (await loadJpkiPki()).root.der;
       expect(await authenticateByCardEmulation(sim, { root, pin: '2580' })).toMatchObject({ accepted: true, ocsp: { status: 'good' } });
@@ -130,7 +151,7 @@ describe.each(testDatabases('operators'))('two operators on $name', (database) =
     }
   });
 
-  run("operator A's SIM named with operator B is refused by operator B's MNO-TSM before anything changes; with the right operator it is personalised", async () => {
+  run("operator A's SIM named with operator B: refused by B's MNO-TSM before anything changes; personalised with the right operator", async () => {
     const { raw, sim } = await simOfOperatorA();
     try {
       const before = await registry(sim);
@@ -138,7 +159,7 @@ describe.each(testDatabases('operators'))('two operators on $name', (database) =
       await expect(writeTo(sim, wrong.id)).rejects.toThrow(/not issued by this operator/);
       expect(await registry(sim)).toBe(before);
       const installation = await installationOf(wrong.id);
-      const row = await system.database.db.selectFrom('mno_installations').select(['operator', 'state']).where('id', '=', installation).executeTakeFirstOrThrow();
+      const row = await installationRow(installation);
       expect(row.operator).toBe(TEST_OPERATOR_B);
       expect(row.state).not.toBe('failed');
       expect((await mnoEvents(installation)).map((e) => e.step)).not.toContain('isd-opened');

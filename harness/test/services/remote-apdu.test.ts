@@ -114,7 +114,12 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
       publicUrl: () => url,
       serviceProviders: { 'sp-key-0123456789': 'test-sp' },
       operator: TEST_OPERATOR_A,
-      plan: { cardAuthorityRoot: readFileSync(TEST_CARD_AUTHORITY_ROOT), profile: testOperators()[0]!.profile, cap: CapFile.load(vector('cap', 'jpki-applet.cap')), instanceAid: parseHex('D392F000260100000001') },
+      plan: {
+        cardAuthorityRoot: readFileSync(TEST_CARD_AUTHORITY_ROOT),
+        profile: testOperators()[0]!.profile,
+        cap: CapFile.load(vector('cap', 'jpki-applet.cap')),
+        instanceAid: parseHex('D392F000260100000001'),
+      },
       ssdAid: SSD,
     });
     service = await startService(mno.routes());

@@ -26,8 +26,13 @@ export async function openOperatorIsd(card: Transport, profile: CardProfile): Pr
   } catch (error) {
     // No such ISD, no such key version, another secure channel, or a card cryptogram from other keys: all
     // before this host authenticated, so nothing on the card changed and no authentication failure counted.
-    if (error instanceof CardCryptogramError || error instanceof SecureChannelProtocolError || (error instanceof CardStatusError && !(error instanceof HostAuthenticationError))) {
-      throw new OtherOperatorRefused(`the SIM's issuer security domain does not answer to this operator's keys (${(error as Error).message}): nothing was changed on it`);
+    const beforeAuthentication =
+      error instanceof CardCryptogramError ||
+      error instanceof SecureChannelProtocolError ||
+      (error instanceof CardStatusError && !(error instanceof HostAuthenticationError));
+    if (beforeAuthentication) {
+      const reason = (error as Error).message;
+      throw new OtherOperatorRefused(`the SIM's issuer security domain does not answer to this operator's keys (${reason}): nothing changed on it`);
     }
     throw error;
   }

@@ -14,12 +14,15 @@ export interface MnoEndpoint {
   readonly apiKey: string;
 }
 
+type Installation = Awaited<ReturnType<WriteContext['mno']['request']>>;
+
 /** The MNO-TSM of one operator as the write flow uses it. */
 export function mnoPort(endpoint: MnoEndpoint): WriteContext['mno'] {
   const { url, apiKey } = endpoint;
   const headers = { authorization: `Bearer ${apiKey}` };
   return {
-    request: async (requestRef, card) => (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef, card }, headers })) as { id: string; remote: { url: string; token: string } },
+    request: async (requestRef, card) =>
+      (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef, card }, headers })) as Installation,
     handover: async (id) => ((await callJson('MNO-TSM', `${url}/installations/${id}`, { headers })) as { handover?: Handover }).handover,
   };
 }

@@ -142,7 +142,9 @@ export class SpTsm {
     const problem = passwordProblem(application.password);
     if (problem) throw new ServiceError(422, 'weak-password', problem);
     const operator = application.document.operator ?? this.defaultOperator;
-    if (!Object.hasOwn(this.config.mno, operator)) throw new ServiceError(422, 'unknown-operator', `this SP-TSM works with no operator named ${operator}`);
+    if (!Object.hasOwn(this.config.mno, operator)) {
+      throw new ServiceError(422, 'unknown-operator', `this SP-TSM works with no operator named ${operator}`);
+    }
     let sim: { name: string; identity: string };
     try {
       const identity = verifyCardAuthority(application.simCertificate, this.config.cardAuthorityRoot).cardIdentity.serialNumber;
@@ -159,7 +161,11 @@ export class SpTsm {
     return existing ? { status: 200, json: { id: existing.id, state: existing.state, duplicate: true } } : undefined;
   }
 
-  private async register(application: CheckedApplication, sim: { name: string; identity: string }, operator: string): Promise<{ status: number; json: unknown }> {
+  private async register(
+    application: CheckedApplication,
+    sim: { name: string; identity: string },
+    operator: string,
+  ): Promise<{ status: number; json: unknown }> {
     const { db } = this.config;
     // ③ The JPKI system says whether the signature certificate is valid (chain, period, revocation).
     const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
@@ -318,7 +324,11 @@ export class SpTsm {
     const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
     try {
       const domain = recordedDomain(row);
-      await runPinReset(card, { designatedCard: row.designated_card, pin, ...(domain ? { domain } : {}) }, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
+      await runPinReset(
+        card,
+        { designatedCard: row.designated_card, pin, ...(domain ? { domain } : {}) },
+        { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot },
+      );
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
         await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step: 'PIN reset', detail: '' }).execute();
@@ -456,7 +466,15 @@ export class SpTsm {
       const domain = recordedDomain(row);
       const result = await runWrite(
         card,
-        { applicationId, designatedCard: row.designated_card, keyGeneration: row.key_generation, pinPolicy: row.pin_policy, issuanceId: row.issuance_id, pin, ...(domain ? { domain } : {}) },
+        {
+          applicationId,
+          designatedCard: row.designated_card,
+          keyGeneration: row.key_generation,
+          pinPolicy: row.pin_policy,
+          issuanceId: row.issuance_id,
+          pin,
+          ...(domain ? { domain } : {}),
+        },
         {
           keys: this.config.keys,
           cardAuthorityRoot: this.config.cardAuthorityRoot,

@@ -116,7 +116,12 @@ function domainKeys(master: KeySet, kdd: Uint8Array): KeySet {
 }
 
 /** Opens the SP's session through the applet; takes the domain over first if it still has the MNO's keys. */
-async function openAdministration(card: RemoteCard, context: WriteContext, handover: Handover | undefined, recorded: DomainProtocol | undefined): Promise<GpSession> {
+async function openAdministration(
+  card: RemoteCard,
+  context: WriteContext,
+  handover: Handover | undefined,
+  recorded: DomainProtocol | undefined,
+): Promise<GpSession> {
   const domain = handover ? handedOverDomain(handover) : (recorded ?? defaultDomain(context.keys));
   // Learn the card's KDD from an INITIALIZE UPDATE with the SP's master (diversified on the fly).
   try {
@@ -126,7 +131,14 @@ async function openAdministration(card: RemoteCard, context: WriteContext, hando
   }
   card.step('taking the SP domain over');
   const mnoKeys = makeKeySet(handover.keyVersion, parseHex(handover.keys.enc), parseHex(handover.keys.mac), parseHex(handover.keys.dek));
-  const ssd = await GpSession.open(card, { keys: mnoKeys, securityLevel: 0x03, sdAid: parseHex(handover.ssdAid), diversification: 'none', scp: handover.scp, i: handover.i });
+  const ssd = await GpSession.open(card, {
+    keys: mnoKeys,
+    securityLevel: 0x03,
+    sdAid: parseHex(handover.ssdAid),
+    diversification: 'none',
+    scp: handover.scp,
+    i: handover.i,
+  });
   try {
     await context.rememberDomain(domain);
     await putKeys(ssd, { ...domainKeys(context.keys.domainMaster, ssd.keyDiversificationData), version: handover.keyVersion }, handover.keyVersion);
