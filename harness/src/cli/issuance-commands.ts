@@ -26,9 +26,10 @@ export function registerIssuanceCommands(program: Command): void {
     .option('--db <url>', 'state: a SQLite file, or a postgres:// URL', 'jpki-services/state.sqlite')
     .option('--data <dir>', 'data folder (the mailbox for access codes)', 'jpki-services')
     .option('--host <address>', 'listen address', '127.0.0.1')
-    .option('--port <n>', 'first port: JPKI system; MNO-TSM +1; SP-TSM +2', '8470')
+    .option('--port <n>', "first port: JPKI system; operator A's MNO-TSM +1; SP-TSM +2; operator B's MNO-TSM +11", '8470')
     .option('--jpki-system-url <url>', 'the JPKI system, when it runs elsewhere')
-    .option('--mno-tsm-url <url>', 'the MNO-TSM, when it runs elsewhere')
+    .option('--mno-tsm-url <url>', "operator A's MNO-TSM, when it runs elsewhere")
+    .option('--operator-url <name=url...>', "another operator's MNO-TSM, when it runs elsewhere (repeatable)")
     .addHelpText(
       'after',
       `
@@ -39,7 +40,7 @@ Examples:
   $ jpki-harness serve --db postgres://jpki:secret@127.0.0.1/jpki
   $ jpki-harness serve --roles jpki-system,mno-tsm --port 9470`,
     )
-    .action(async (o: { roles: string; db: string; data: string; host: string; port: string; jpkiSystemUrl?: string; mnoTsmUrl?: string }) => {
+    .action(async (o: { roles: string; db: string; data: string; host: string; port: string; jpkiSystemUrl?: string; mnoTsmUrl?: string; operatorUrl?: string[] }) => {
       const { startIssuanceSystem } = await import('../services/issuance-system.js');
       const system = await startIssuanceSystem({
         database: o.db,
@@ -49,9 +50,11 @@ Examples:
         basePort: positiveInteger('--port', o.port, 8470),
         ...(o.jpkiSystemUrl ? { jpkiSystemUrl: o.jpkiSystemUrl } : {}),
         ...(o.mnoTsmUrl ? { mnoTsmUrl: o.mnoTsmUrl } : {}),
+        ...(o.operatorUrl ? { operatorUrls: operatorUrls(o.operatorUrl) } : {}),
       });
       console.log(`state: ${system.database.description}`);
       for (const [role, url] of Object.entries(system.urls)) console.log(`${role.padEnd(12)} ${url}`);
+      for (const [name, url] of Object.entries(system.operators)) console.log(`operator     ${name}: MNO-TSM ${url}`);
       console.log(`mailbox      ${system.mailbox.folder}`);
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
@@ -71,10 +74,11 @@ Examples:
       .requiredOption('--contact <name>', 'where the access code goes (a mailbox name)')
       .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM)
       .option('--on-card', 'generate the key on the SIM (default: by the JPKI system, delivered sealed)')
-      .option('--pin-less', 'PIN-less use of the SIM credential'),
+      .option('--pin-less', 'PIN-less use of the SIM credential')
+      .option('--operator <name>', "the SIM's mobile operator, whose MNO-TSM installs the applet (default: the SP-TSM's first)"),
   )
     .addHelpText('after', '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness apply -r "Virtual PCD 00 00" --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --password download-Passw0rd --contact hanako')
-    .action(async (o: CardCliOptions & { cardReader: string; cardPassword: string; password: string; contact: string; spTsm: string; onCard?: boolean; pinLess?: boolean }) => {
+    .action(async (o: CardCliOptions & { cardReader: string; cardPassword: string; password: string; contact: string; spTsm: string; onCard?: boolean; pinLess?: boolean; operator?: string }) => {
       const { openCard } = await import('../transport/open.js');
       const { apply } = await import('../services/applicant/apply.js');
       const sim = await openCard(cardOptionsFrom(o));
@@ -89,6 +93,7 @@ Examples:
           contact: o.contact,
           keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
           pinPolicy: o.pinLess ? 'pin-less' : 'pin-required',
+          ...(o.operator !== undefined ? { operator: o.operator } : {}),
         });
         console.log(`application ${result.id}: ${result.state}${result.duplicate ? ' (already received)' : ''}`);
       } finally {
@@ -306,4 +311,15 @@ Examples:
         await Promise.all([myNumberCard.close(), sim.close()]);
       }
     });
+}
+
+/** `--operator-url name=url` values, by operator name. */
+function operatorUrls(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(https?:\/\/.+)$/.exec(value);
+    if (!m) throw new UsageError(`--operator-url expects NAME=URL, got '${value}'`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
 }
