@@ -35,6 +35,7 @@ interface ServeOptions {
   mnoTsmUrl?: string;
   tlsCert?: string;
   tlsKey?: string;
+  operatorUrl?: string[];
 }
 
 /** A PEM file the user named; a missing one is a usage error, not a crash. */
@@ -82,11 +83,12 @@ export function registerIssuanceCommands(program: Command): void {
     .option('--db <url>', 'state: a SQLite file, or a postgres:// URL', 'jpki-services/state.sqlite')
     .option('--data <dir>', 'data folder (the mailbox for access codes)', 'jpki-services')
     .option('--host <address>', 'listen address', '127.0.0.1')
-    .option('--port <n>', 'first port: JPKI system; MNO-TSM +1; SP-TSM +2; relying party +3', '8470')
+    .option('--port <n>', "first port: JPKI system; operator A's MNO-TSM +1; SP-TSM +2; relying party +3; operator B's MNO-TSM +11", '8470')
     .option('--tls-cert <pem>', "the relying party's TLS certificate (default: a TEST one made at start for 127.0.0.1, ::1, localhost)")
     .option('--tls-key <pem>', 'its private key (PKCS#8 PEM), with --tls-cert')
     .option('--jpki-system-url <url>', 'the JPKI system, when it runs elsewhere')
-    .option('--mno-tsm-url <url>', 'the MNO-TSM, when it runs elsewhere')
+    .option('--mno-tsm-url <url>', "operator A's MNO-TSM, when it runs elsewhere")
+    .option('--operator-url <name=url...>', "another operator's MNO-TSM, when it runs elsewhere (repeatable)")
     .addHelpText(
       'after',
       `
@@ -113,17 +115,19 @@ Examples:
         ...(o.jpkiSystemUrl ? { jpkiSystemUrl: o.jpkiSystemUrl } : {}),
         ...(o.mnoTsmUrl ? { mnoTsmUrl: o.mnoTsmUrl } : {}),
         ...(relyingPartyTls ? { relyingPartyTls } : {}),
+        ...(o.operatorUrl ? { operatorUrls: operatorUrls(o.operatorUrl) } : {}),
       });
       console.log(`state: ${system.database.description}`);
-      for (const [role, url] of Object.entries(system.urls)) console.log(`${role.padEnd(13)} ${url}`);
-      console.log(`mailbox       ${system.mailbox.folder}`);
+      for (const [role, url] of Object.entries(system.urls)) console.log(`${role.padEnd(14)} ${url}`);
+      for (const [name, url] of Object.entries(system.operators)) console.log(`operator       ${name}: MNO-TSM ${url}`);
+      console.log(`mailbox        ${system.mailbox.folder}`);
       if (system.relyingPartyCertificate) {
         const { mkdirSync, writeFileSync } = await import('node:fs');
         const path = await import('node:path');
         const pem = path.join(o.data, RELYING_PARTY_PEM);
         mkdirSync(o.data, { recursive: true });
         writeFileSync(pem, system.relyingPartyCertificate);
-        console.log(`TLS (pin it)  ${pem}`);
+        console.log(`TLS (pin it)   ${pem}`);
       }
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
@@ -143,10 +147,11 @@ Examples:
       .requiredOption('--contact <name>', 'where the access code goes (a mailbox name)')
       .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM)
       .option('--on-card', 'generate the key on the SIM (default: by the JPKI system, delivered sealed)')
-      .option('--pin-less', 'PIN-less use of the SIM credential'),
+      .option('--pin-less', 'PIN-less use of the SIM credential')
+      .option('--operator <name>', "the SIM's mobile operator, whose MNO-TSM installs the applet (default: the SP-TSM's first)"),
   )
     .addHelpText('after', '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness apply -r "Virtual PCD 00 00" --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --password download-Passw0rd --contact hanako')
-    .action(async (o: CardCliOptions & { cardReader: string; cardPassword: string; password: string; contact: string; spTsm: string; onCard?: boolean; pinLess?: boolean }) => {
+    .action(async (o: CardCliOptions & { cardReader: string; cardPassword: string; password: string; contact: string; spTsm: string; onCard?: boolean; pinLess?: boolean; operator?: string }) => {
       const { openCard } = await import('../transport/open.js');
       const { apply } = await import('../services/applicant/apply.js');
       const sim = await openCard(cardOptionsFrom(o));
@@ -161,6 +166,7 @@ Examples:
           contact: o.contact,
           keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
           pinPolicy: o.pinLess ? 'pin-less' : 'pin-required',
+          ...(o.operator !== undefined ? { operator: o.operator } : {}),
         });
         console.log(`application ${result.id}: ${result.state}${result.duplicate ? ' (already received)' : ''}`);
       } finally {
@@ -542,4 +548,15 @@ Examples:
         await Promise.all(cards.map((c) => c.close()));
       }
     });
+}
+
+/** `--operator-url name=url` values, by operator name. */
+function operatorUrls(values: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(https?:\/\/.+)$/.exec(value);
+    if (!m) throw new UsageError(`--operator-url expects NAME=URL, got '${value}'`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
 }

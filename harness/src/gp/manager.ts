@@ -216,6 +216,8 @@ export interface SecurityDomainOptions {
   readonly privilegeEncoding?: 1 | 3;
   /** Install parameters for the SSD (C9 content), e.g. its SCP and key parameters as the card wants them. */
   readonly parameters?: Uint8Array;
+  /** The card's install-parameter rules (C9 even when empty, the UICC system parameters EF/C7/C8): a card that wants them refuses an SSD without. */
+  readonly installParameters?: Omit<InstallParametersOptions, 'applicationParameters'>;
   readonly loadFileAid?: Uint8Array;
   readonly moduleAid?: Uint8Array;
 }
@@ -227,6 +229,6 @@ export async function createSecurityDomain(session: GpSession, aid: Uint8Array, 
     moduleAid: o.moduleAid ?? SSD_MODULE_AID,
     applicationAid: aid,
     privileges: encodePrivileges(['security-domain', ...(o.privileges ?? [])], o.privilegeEncoding ?? 3),
-    parameters: o.parameters !== undefined ? { applicationParameters: o.parameters } : {},
+    parameters: { ...o.installParameters, ...(o.parameters !== undefined ? { applicationParameters: o.parameters } : {}) },
   });
 }

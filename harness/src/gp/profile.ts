@@ -8,6 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'y
 import { parseHex, toHex } from '../apdu/hex.js';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import { checkSecurityLevel, parseSecurityLevel } from './channel.js';
+import type { InstallParametersOptions, UiccInstallParameters } from './commands.js';
 import { DIVERSIFICATIONS, makeKeySet, resolveKeyText, type Diversification, type KeySet } from './keys.js';
 
 export interface CardProfile {
@@ -242,6 +243,25 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
       privileges,
       ...(parameters !== undefined ? { parameters } : {}),
     },
+  };
+}
+
+/**
+ * The install parameters a profile's card wants in INSTALL [for install]: C9 even when empty (or not), and
+ * the UICC system parameters (EF with the C7/C8 memory quotas, EA, further templates) when it names them.
+ */
+export function profileInstallParameters(profile: CardProfile, applicationParameters?: Uint8Array): InstallParametersOptions {
+  const p = profile.install;
+  const uicc: UiccInstallParameters = {
+    ...(p.volatileMemoryQuota !== undefined ? { volatileMemoryQuota: p.volatileMemoryQuota } : {}),
+    ...(p.nonVolatileMemoryQuota !== undefined ? { nonVolatileMemoryQuota: p.nonVolatileMemoryQuota } : {}),
+    ...(p.toolkitParameters !== undefined ? { toolkitParameters: p.toolkitParameters } : {}),
+    ...(p.extraParameters !== undefined ? { accessParameters: p.extraParameters } : {}),
+  };
+  return {
+    ...(applicationParameters !== undefined ? { applicationParameters } : {}),
+    emptyC9: p.emptyC9,
+    ...(Object.keys(uicc).length > 0 ? { uicc } : {}),
   };
 }
 

@@ -13,20 +13,21 @@ import { migrateToLatest } from './db/migrate.js';
 import { startService, type RunningService } from './http/server.js';
 import { loadJpkiPki, loadTestSpTsmKeyTransport } from './jpki-system/pki.js';
 import { startJpkiSystem } from './jpki-system/service.js';
-import { MnoTsm } from './mno-tsm/service.js';
 import { startRelyingParty } from './relying-party/service.js';
 import type { TlsIdentity } from './relying-party/tls.js';
+import { startOperators } from './mno-tsm/operators.js';
 import { JpkiSystemClient } from './sp-tsm/jpki-system-client.js';
 import { Mailbox } from './sp-tsm/mailbox.js';
 import { SpTsm } from './sp-tsm/service.js';
 import {
-  TEST_MNO_ISD_KEYS,
+  TEST_OPERATOR_A,
   TEST_SP_API_KEY,
   TEST_SP_DOMAIN_AID,
   TEST_SP_KEYS,
   TEST_SP_NAME,
   testCapFile,
   testCardAuthorityRoot,
+  testOperators,
 } from './test-configuration.js';
 
 export type Role = 'jpki-system' | 'mno-tsm' | 'sp-tsm' | 'relying-party';
@@ -44,6 +45,8 @@ export interface IssuanceSystemOptions {
   /** For roles run elsewhere. */
   readonly jpkiSystemUrl?: string;
   readonly mnoTsmUrl?: string;
+  /** Other operators' MNO-TSMs run elsewhere, by operator name (`mnoTsmUrl` is operator A's). */
+  readonly operatorUrls?: Readonly<Record<string, string>>;
   /** How long a TSM waits for the device agent's next report. */
   readonly idleTimeoutMs?: number;
   /** For load tests on small machines: cheaper password hashing (never below the default in a deployment). */
@@ -62,6 +65,8 @@ export interface IssuanceSystemOptions {
 export interface RunningIssuanceSystem {
   readonly database: OpenedDatabase;
   readonly urls: Partial<Record<Role, string>>;
+  /** Each mobile operator's MNO-TSM URL, by operator name (`urls['mno-tsm']` is operator A's). */
+  readonly operators: Readonly<Record<string, string>>;
   readonly mailbox: Mailbox;
   readonly spTsm?: SpTsm;
   /** The relying party's TLS certificate (PEM), for clients to pin. */
@@ -78,6 +83,7 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
   const running: RunningService[] = [];
   const closers: (() => void)[] = [];
   const urls: Partial<Record<Role, string>> = {};
+  const operators: Record<string, string> = {};
   const mailbox = new Mailbox(path.join(options.dataDirectory, 'mailbox'));
   let spTsm: SpTsm | undefined;
   let relyingPartyCertificate: string | undefined;
@@ -88,24 +94,29 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
       urls['jpki-system'] = jpki.url;
     }
     if (roles.has('mno-tsm')) {
-      let url = '';
-      const mno = new MnoTsm({
+      // Every operator's MNO-TSM: the first on the MNO-TSM's port, the others from base + 11 on.
+      const started = await startOperators({
         db: database.db,
-        publicUrl: () => url,
+        operators: testOperators(),
         serviceProviders: { [TEST_SP_API_KEY]: TEST_SP_NAME },
-        plan: { cardAuthorityRoot: testCardAuthorityRoot(), isdKeys: TEST_MNO_ISD_KEYS, cap: CapFile.load(testCapFile()), instanceAid: JPKI_AID },
+        cardAuthorityRoot: testCardAuthorityRoot(),
+        cap: CapFile.load(testCapFile()),
+        instanceAid: JPKI_AID,
         ssdAid: TEST_SP_DOMAIN_AID,
+        host,
+        port: (index) => (index === 0 ? port(1) : port(10 + index)),
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
       });
-      const service = await startService(mno.routes(), { host, port: port(1) });
-      url = service.url;
-      running.push(service);
-      closers.push(() => mno.close());
-      urls['mno-tsm'] = url;
+      running.push(...started.services);
+      closers.push(...started.closers);
+      Object.assign(operators, started.urls);
+      urls['mno-tsm'] = started.urls[TEST_OPERATOR_A];
     }
+    for (const [name, url] of Object.entries(options.operatorUrls ?? {})) operators[name] ??= url;
+    if (options.mnoTsmUrl) operators[TEST_OPERATOR_A] ??= options.mnoTsmUrl;
     if (roles.has('sp-tsm')) {
       const jpkiUrl = urls['jpki-system'] ?? options.jpkiSystemUrl;
-      const mnoUrl = urls['mno-tsm'] ?? options.mnoTsmUrl;
+      const mnoUrl = operators[TEST_OPERATOR_A];
       if (!jpkiUrl || !mnoUrl) throw new Error('the SP-TSM needs the JPKI system and the MNO-TSM: start them too or give their URLs');
       let url = '';
       spTsm = new SpTsm({
@@ -113,7 +124,8 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
         publicUrl: () => url,
         mailbox,
         jpki: new JpkiSystemClient(jpkiUrl, loadTestSpTsmKeyTransport().privateKey),
-        mno: { url: mnoUrl, apiKey: TEST_SP_API_KEY },
+        mno: Object.fromEntries(Object.entries(operators).map(([name, url]) => [name, { url, apiKey: TEST_SP_API_KEY }])),
+        defaultOperator: TEST_OPERATOR_A,
         keys: TEST_SP_KEYS,
         cardAuthorityRoot: testCardAuthorityRoot(),
         ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
@@ -149,6 +161,7 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
   return {
     database,
     urls,
+    operators,
     mailbox,
     ...(spTsm ? { spTsm } : {}),
     ...(relyingPartyCertificate ? { relyingPartyCertificate } : {}),

@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   readonly t0?: boolean;
   /** A new card's identity (IIN, CIN, CPLC, ICCID, keys, CASD) from this seed, hex: the same seed, the same card. */
   readonly cardSeed?: string;
+  /** A new card's issuer identification number (6 bytes, hex) in place of the seed's: the SIM of that operator. */
+  readonly iin?: string;
   /** A vendor persona file (test-vectors/personas/*.yaml) for the card. */
   readonly persona?: string;
   /** Multiply the persona's operation times by this factor (0 turns them off). */
@@ -85,6 +87,7 @@ export class SimulatorProcess {
     if (options.fresh) args.push('--fresh');
     if (options.t0) args.push('--t0');
     if (options.cardSeed) args.push('--card-seed', options.cardSeed);
+    if (options.iin) args.push('--iin', options.iin);
     if (options.persona) args.push('--persona', options.persona);
     if (options.latencyScale !== undefined) args.push('--latency-scale', String(options.latencyScale));
     if (options.myNumberCard) args.push('--my-number-card');

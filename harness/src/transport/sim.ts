@@ -13,6 +13,8 @@ export interface SimTransportOptions {
   readonly logFile?: string;
   /** The started card's identity from this seed (hex), so tests get the same card every time. */
   readonly cardSeed?: string;
+  /** The started card's issuer identification number (6 bytes, hex), as an operator's SIM carries it. */
+  readonly iin?: string;
   /** A vendor persona file for the started card, and the factor for its operation times. */
   readonly persona?: string;
   readonly latencyScale?: number;
@@ -59,6 +61,7 @@ export class SimTransport implements Transport {
           ...(options.atr !== undefined ? { atr: options.atr } : {}),
           ...(options.logFile !== undefined ? { logFile: options.logFile } : {}),
           ...(options.cardSeed !== undefined ? { cardSeed: options.cardSeed } : {}),
+          ...(options.iin !== undefined ? { iin: options.iin } : {}),
           ...(options.persona !== undefined ? { persona: options.persona } : {}),
           ...(options.latencyScale !== undefined ? { latencyScale: options.latencyScale } : {}),
           ...(options.myNumberCard ? { myNumberCard: true } : {}),

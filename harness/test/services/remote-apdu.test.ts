@@ -10,6 +10,7 @@ import { runRemoteSession } from '../../src/services/device-agent/agent.js';
 import { callJson } from '../../src/services/http/client.js';
 import { startService, type RunningService } from '../../src/services/http/server.js';
 import { MnoTsm } from '../../src/services/mno-tsm/service.js';
+import { TEST_OPERATOR_A, testOperators } from '../../src/services/test-configuration.js';
 import { RemoteSessions } from '../../src/services/remote-apdu/sessions.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import type { Transport, TransmitOptions } from '../../src/transport/transport.js';
@@ -112,7 +113,13 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
       db: created.opened.db,
       publicUrl: () => url,
       serviceProviders: { 'sp-key-0123456789': 'test-sp' },
-      plan: { cardAuthorityRoot: readFileSync(TEST_CARD_AUTHORITY_ROOT), isdKeys: TEST_GP_KEYS, cap: CapFile.load(vector('cap', 'jpki-applet.cap')), instanceAid: parseHex('D392F000260100000001') },
+      operator: TEST_OPERATOR_A,
+      plan: {
+        cardAuthorityRoot: readFileSync(TEST_CARD_AUTHORITY_ROOT),
+        profile: testOperators()[0]!.profile,
+        cap: CapFile.load(vector('cap', 'jpki-applet.cap')),
+        instanceAid: parseHex('D392F000260100000001'),
+      },
       ssdAid: SSD,
     });
     service = await startService(mno.routes());

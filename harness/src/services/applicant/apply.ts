@@ -28,6 +28,8 @@ export interface ApplyOptions {
   readonly pinPolicy?: ApplicationDocument['pinPolicy'];
   /** A transfer: the application whose credential moves to this SIM (revoked now, terminated where reachable). */
   readonly replaces?: string;
+  /** The operator of the designated SIM; default: the SP-TSM's default operator. */
+  readonly operator?: string;
 }
 
 export interface ApplyResult {
@@ -49,6 +51,7 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
       keyGeneration: options.keyGeneration ?? 'jpki-system',
       pinPolicy: options.pinPolicy ?? 'pin-required',
       ...(options.replaces !== undefined ? { replaces: options.replaces } : {}),
+      ...(options.operator !== undefined ? { operator: options.operator } : {}),
     },
     options.downloadPassword,
   );

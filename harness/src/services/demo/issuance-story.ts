@@ -32,6 +32,8 @@ export interface StoryOptions {
   readonly dataDirectory?: string;
   readonly keyGeneration?: 'jpki-system' | 'on-card';
   readonly pinPolicy?: 'pin-required' | 'pin-less';
+  /** The operator of the SIM (default: the SP-TSM's default operator). */
+  readonly operator?: string;
   readonly onStep?: (step: StoryStep) => void;
   /** Progress inside the write (the TSMs' step labels). */
   readonly onProgress?: (label: string) => void;
@@ -125,6 +127,7 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
       contact: STORY_CONTACT,
       keyGeneration: options.keyGeneration ?? 'jpki-system',
       pinPolicy: options.pinPolicy ?? 'pin-required',
+      ...(options.operator !== undefined ? { operator: options.operator } : {}),
     });
     step('②–⑤', 'application signed by the My Number card; SP-TSM checked it at the JPKI system, registered the password, issued the access code', t, `application ${applied.id}: ${applied.state}`);
     const status = await applicationStatus(spUrl, applied.id);

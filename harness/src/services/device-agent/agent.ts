@@ -8,6 +8,7 @@
 import { HarnessError } from '../../errors.js';
 import { parseHex, toHex } from '../../apdu/hex.js';
 import type { Transport } from '../../transport/transport.js';
+import { IsoTransport } from '../../transport/wrappers.js';
 import { ServiceCallError } from '../http/errors.js';
 import { parseInstruction, type AgentReport, type TsmInstruction } from '../remote-apdu/protocol.js';
 
@@ -81,8 +82,14 @@ async function post(url: string, token: string, report: AgentReport, options: Ag
 /**
  * Runs one remote session against `url` with `token`, relaying to `card`, until the TSM says done
  * (resolves) or failed (rejects with its reason). Visits to other TSMs run in between, on the same card.
+ * The phone completes every answer before it reports it, as its modem does: `61xx` is fetched with GET
+ * RESPONSE and `6Cxx` resent with the right Le (a T=0 SIM), so a TSM always sees whole answers.
  */
 export async function runRemoteSession(url: string, token: string, card: Transport, options: AgentOptions = {}): Promise<AgentResult> {
+  return relaySession(url, token, card instanceof IsoTransport ? card : new IsoTransport(card), options);
+}
+
+async function relaySession(url: string, token: string, card: Transport, options: AgentOptions): Promise<AgentResult> {
   let report: AgentReport = { acknowledges: null, agent: { reader: card.description, atr: toHex(card.atr) } };
   let step = '';
   let batches = 0;
@@ -109,7 +116,7 @@ export async function runRemoteSession(url: string, token: string, card: Transpo
       }
       case 'visit': {
         options.onStep?.(instruction.step, url);
-        const visited = await runRemoteSession(instruction.url, instruction.token, card, options);
+        const visited = await relaySession(instruction.url, instruction.token, card, options);
         batches += visited.batches;
         commands += visited.commands;
         report = { acknowledges: instruction.sequence, visited: { outcome: visited.outcome } };

@@ -1,22 +1,27 @@
 /**
- * The MNO-TSM as a service. An SP-TSM (known by its API key) asks for an installation on a named SIM;
- * the MNO-TSM answers with a remote session the device agent is sent to, runs the installation there,
- * and hands the new domain over by telling the SP-TSM the domain's first keys, which the SP-TSM then
- * replaces. It never touches the applet's content: it has no key that opens it.
+ * The MNO-TSM as a service: one mobile operator's. An SP-TSM (known by its API key) asks for an installation
+ * on a named SIM; the MNO-TSM answers with a remote session the device agent is sent to, runs the installation
+ * there with its operator's card profile, and hands the new domain over by telling the SP-TSM the domain's
+ * first keys and the secure channel it speaks, which the SP-TSM then uses to replace them. It never touches
+ * the applet's content: it has no key that opens it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseHex, toHex } from '../../apdu/hex.js';
 import { diversifyKeySet, type KeySet } from '../../gp/keys.js';
+import type { CardProfile } from '../../gp/profile.js';
 import type { Database } from '../db/database.js';
 import { badRequest, notFound, ServiceError } from '../http/errors.js';
 import type { RequestContext, Route } from '../http/server.js';
 import { RemoteSessions, tokenDigest } from '../remote-apdu/sessions.js';
 import { DeviceAgentGoneError, type FlowOutcome, type RemoteCard } from '../remote-apdu/remote-card.js';
-import { OtherSimRefused, runInstallation, type InstallationPlan } from './install-flow.js';
+import { runInstallation, type InstallationPlan } from './install-flow.js';
+import { OtherSimRefused } from './refusals.js';
 import type { MnoInstallationsTable } from '../db/tables/mno-tsm.js';
 
 export interface MnoTsmConfig {
   readonly db: Database;
+  /** The operator this MNO-TSM is (its installations are its own, even in a database shared with another operator's). */
+  readonly operator: string;
   /** The URL agents reach this service at (remote sessions are under it). */
   readonly publicUrl: () => string;
   /** SP-TSMs allowed to ask, by API key → name. */
@@ -28,11 +33,29 @@ export interface MnoTsmConfig {
   readonly idleTimeoutMs?: number;
 }
 
-/** What the SP-TSM learns at handover: the domain and its first keys (which it replaces at once). */
+/**
+ * What the SP-TSM learns at handover: the domain, its first keys (diversified for this SIM as the operator's
+ * profile says; the SP-TSM replaces them at once) and their version, and the secure channel the domain
+ * speaks (SCP02 or SCP03 and its i-parameter), which the SP-TSM keeps speaking with its own keys.
+ */
 export interface Handover {
   readonly ssdAid: string;
   readonly keyVersion: number;
   readonly keys: { readonly enc: string; readonly mac: string; readonly dek: string };
+  readonly scp: 2 | 3;
+  readonly i: number;
+}
+
+/** The operator's card profile as the handover needs it. */
+function handoverOf(profile: CardProfile, ssdAid: string, kdd: Uint8Array): Handover {
+  const keys: KeySet = diversifyKeySet(profile.keys, kdd, profile.diversification);
+  return {
+    ssdAid,
+    keyVersion: keys.version,
+    keys: { enc: toHex(keys.enc), mac: toHex(keys.mac), dek: toHex(keys.dek) },
+    scp: profile.scp,
+    i: profile.i,
+  };
 }
 
 export interface InstallationView {
@@ -86,7 +109,13 @@ export class MnoTsm {
     const now = this.now();
     const { db } = this.config;
     const record = (): Promise<MnoInstallationsTable> => db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('mno_installations').selectAll().where('requested_by', '=', sp).where('request_ref', '=', body.requestRef as string).executeTakeFirst();
+      const existing = await trx
+        .selectFrom('mno_installations')
+        .selectAll()
+        .where('operator', '=', this.config.operator)
+        .where('requested_by', '=', sp)
+        .where('request_ref', '=', body.requestRef as string)
+        .executeTakeFirst();
       if (existing) {
         if (existing.card !== body.card) throw new ServiceError(409, 'card-mismatch', 'this request reference was made for another SIM');
         await trx.updateTable('mno_installations').set({ token_hash: tokenDigest(token), updated_at: now }).where('id', '=', existing.id).execute();
@@ -103,6 +132,7 @@ export class MnoTsm {
         kdd: null,
         created_at: now,
         updated_at: now,
+        operator: this.config.operator,
       };
       await trx.insertInto('mno_installations').values(created).execute();
       return created;
@@ -121,16 +151,20 @@ export class MnoTsm {
   }
 
   private async view(sp: string, id: string): Promise<InstallationView> {
-    const row = await this.config.db.selectFrom('mno_installations').selectAll().where('id', '=', id).where('requested_by', '=', sp).executeTakeFirst();
+    const row = await this.installation(id).where('requested_by', '=', sp).executeTakeFirst();
     if (!row) throw notFound('installation');
     const view: InstallationView = { id: row.id, state: row.state, ssdAid: row.ssd_aid };
     if (row.state !== 'handed-over' || row.kdd === null) return view;
-    const keys: KeySet = diversifyKeySet(this.config.plan.isdKeys, parseHex(row.kdd), 'kdf3');
-    return { ...view, handover: { ssdAid: row.ssd_aid, keyVersion: keys.version, keys: { enc: toHex(keys.enc), mac: toHex(keys.mac), dek: toHex(keys.dek) } } };
+    return { ...view, handover: handoverOf(this.config.plan.profile, row.ssd_aid, parseHex(row.kdd)) };
+  }
+
+  /** One of this operator's installations. */
+  private installation(id: string) {
+    return this.config.db.selectFrom('mno_installations').selectAll().where('id', '=', id).where('operator', '=', this.config.operator);
   }
 
   private async flowFor(id: string, token: string): Promise<((card: RemoteCard) => Promise<FlowOutcome>) | null> {
-    const row = await this.config.db.selectFrom('mno_installations').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.installation(id).executeTakeFirst();
     if (!row || row.token_hash !== tokenDigest(token) || row.state === 'failed') return null;
     return (card) => this.install(row, card);
   }
@@ -158,7 +192,7 @@ export class MnoTsm {
       const reason = error instanceof Error ? error.message : 'failed';
       if (!(error instanceof DeviceAgentGoneError) && !(error instanceof OtherSimRefused)) {
         // The card said no: final. A vanished agent is not (the same session resumes), nor is another SIM
-        // presented in the named one's place (nothing on it changed; the named SIM can still come).
+        // presented in the named one's place, or another operator's (nothing on it changed; the named SIM can still come).
         await db.updateTable('mno_installations').set({ state: 'failed', updated_at: this.now() }).where('id', '=', row.id).execute();
       }
       await this.event(row.id, 'failed', reason);

@@ -11,6 +11,9 @@ import { base64Field, checkSignedDocument, signDocument, type DocumentSigner, ty
 
 export const APPLICATION_TYPE = 'jpki-sim-download-application';
 
+/** What an operator name may look like. */
+export const OPERATOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export interface ApplicationDocument {
   readonly type: typeof APPLICATION_TYPE;
   readonly version: 1;
@@ -22,6 +25,11 @@ export interface ApplicationDocument {
   readonly pinPolicy: 'pin-required' | 'pin-less';
   /** A transfer: the application whose credential moves to this SIM (it is revoked and terminated). */
   readonly replaces?: string;
+  /**
+   * The mobile operator of the designated SIM (the JPKI-UI app knows whose SIM it runs on): its MNO-TSM
+   * installs the applet. Absent in documents from before operators: the SP-TSM's default operator.
+   */
+  readonly operator?: string;
   /** Random, so that two applications are never the same document. */
   readonly nonce: string;
   readonly createdAt: string;
@@ -36,7 +44,7 @@ export type ApplicationSigner = DocumentSigner;
 
 export async function signApplication(
   signer: ApplicationSigner,
-  choices: Pick<ApplicationDocument, 'contact' | 'keyGeneration' | 'pinPolicy' | 'replaces'> & { readonly simCertificate: Uint8Array },
+  choices: Pick<ApplicationDocument, 'contact' | 'keyGeneration' | 'pinPolicy' | 'replaces' | 'operator'> & { readonly simCertificate: Uint8Array },
   password: string,
   now = new Date(),
 ): Promise<SignedApplication> {
@@ -46,6 +54,7 @@ export async function signApplication(
     keyGeneration: choices.keyGeneration,
     pinPolicy: choices.pinPolicy,
     ...(choices.replaces !== undefined ? { replaces: choices.replaces } : {}),
+    ...(choices.operator !== undefined ? { operator: choices.operator } : {}),
   };
   const signed = await signDocument(signer, APPLICATION_TYPE, fields, now);
   return { ...signed, password };
@@ -72,6 +81,9 @@ export function checkApplication(body: unknown, now: Date, maxAgeMs = 15 * 60_00
   if (d.pinPolicy !== 'pin-required' && d.pinPolicy !== 'pin-less') throw badRequest('malformed-application', 'pinPolicy must be pin-required or pin-less');
   if (d.replaces !== undefined && (typeof d.replaces !== 'string' || !/^[0-9a-f-]{36}$/.test(d.replaces))) {
     throw badRequest('malformed-application', 'replaces must be an application id');
+  }
+  if (d.operator !== undefined && (typeof d.operator !== 'string' || !OPERATOR_NAME.test(d.operator))) {
+    throw badRequest('malformed-application', 'operator must be an operator name (letters, digits, . _ -; at most 64)');
   }
   const simCertificate = base64Field(d.simCertificate, 'simCertificate', 8192, 'malformed-application');
   return { document: d as unknown as ApplicationDocument, digest: checked.digest, signer: checked.signer, signerDer: checked.signerDer, simCertificate, password };

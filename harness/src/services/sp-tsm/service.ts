@@ -10,10 +10,8 @@ import { verifyCardAuthority } from '../../gp/card-authority.js';
 import { HarnessError } from '../../errors.js';
 import { cardName } from '../card-identity.js';
 import type { Database } from '../db/database.js';
-import { callJson } from '../http/client.js';
 import { badRequest, notFound, ServiceError } from '../http/errors.js';
 import type { RequestContext, Route } from '../http/server.js';
-import type { Handover } from '../mno-tsm/service.js';
 import { DeviceAgentGoneError, type FlowOutcome, type RemoteCard } from '../remote-apdu/remote-card.js';
 import { RemoteSessions, tokenDigest } from '../remote-apdu/sessions.js';
 import { Admission, threadPoolSize } from './admission.js';
@@ -24,14 +22,18 @@ import { checkPinReset, checkRenewal, checkRevocation, REVOCATION_REASON } from 
 import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
 import type { ApplicationState, ApplicationsTable, SessionKind } from '../db/tables/sp-tsm.js';
 import { openUnderToken, sealUnderToken } from './token-seal.js';
-import { runPinReset, runRenewal, runTermination, runWrite, type SpKeys, type WriteContext } from './write-flow.js';
+import { runPinReset, runRenewal, runTermination, runWrite, type SpKeys } from './write-flow.js';
+import { applicationOperator, domainColumns, mnoPort, recordedDomain, type MnoEndpoint } from './operators.js';
 
 export interface SpTsmConfig {
   readonly db: Database;
   readonly publicUrl: () => string;
   readonly mailbox: Mailbox;
   readonly jpki: JpkiSystemPort;
-  readonly mno: { readonly url: string; readonly apiKey: string };
+  /** Each mobile operator's MNO-TSM, by operator name: an application names the operator of its SIM. */
+  readonly mno: Readonly<Record<string, MnoEndpoint>>;
+  /** The operator of applications that name none (callers from before operators); default: the first in `mno`. */
+  readonly defaultOperator?: string;
   readonly keys: SpKeys;
   readonly cardAuthorityRoot: Uint8Array;
   readonly now?: () => number;
@@ -146,6 +148,10 @@ export class SpTsm {
     if (known) return known;
     const problem = passwordProblem(application.password);
     if (problem) throw new ServiceError(422, 'weak-password', problem);
+    const operator = application.document.operator ?? this.defaultOperator;
+    if (!Object.hasOwn(this.config.mno, operator)) {
+      throw new ServiceError(422, 'unknown-operator', `this SP-TSM works with no operator named ${operator}`);
+    }
     let sim: { name: string; identity: string };
     try {
       const identity = verifyCardAuthority(application.simCertificate, this.config.cardAuthorityRoot).cardIdentity.serialNumber;
@@ -155,7 +161,7 @@ export class SpTsm {
     }
     const replaced = application.document.replaces === undefined ? undefined : await this.replaceable(application, sim.name);
     // The costly part in arrival order, a few at a time; the same application sent twice is found once its first copy is in.
-    return this.admission.run(async () => (await this.knownApplication(application.digest)) ?? this.register(application, sim, replaced));
+    return this.admission.run(async () => (await this.knownApplication(application.digest)) ?? this.register(application, sim, operator, replaced));
   }
 
   /** States a credential can be transferred out of (it is, or was about to be, on its SIM, or was ended there). */
@@ -185,6 +191,7 @@ export class SpTsm {
   private async register(
     application: CheckedApplication,
     sim: { name: string; identity: string },
+    operator: string,
     replaced: ApplicationsTable | undefined,
   ): Promise<{ status: number; json: unknown }> {
     const { db } = this.config;
@@ -220,6 +227,10 @@ export class SpTsm {
       key_fingerprint: null,
       replaces: application.document.replaces ?? null,
       terminated_at: null,
+      operator,
+      domain_scp: null,
+      domain_i: null,
+      domain_key_version: null,
     };
     try {
       await db.transaction().execute(async (trx) => {
@@ -447,10 +458,21 @@ export class SpTsm {
     return this.session(sessionId, applicationId, 'PIN reset', async () => {
       const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
       if (row.state !== 'personalised') throw new ApplicationLocked(`the application is ${row.state}`);
-      await runPinReset(card, { designatedCard: row.designated_card, pin }, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
+      const domain = recordedDomain(row);
+      await runPinReset(
+        card,
+        { designatedCard: row.designated_card, pin, ...(domain ? { domain } : {}) },
+        { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot },
+      );
       await this.finishSession(sessionId, applicationId, 'PIN reset', '');
       return { outcome: 'pin-reset', detail: { application: applicationId } };
     });
+  }
+
+  /** How the SP's domain on the application's SIM opens, as recorded at the takeover (none: the first operator's SCP03). */
+  private domainOf(row: ApplicationsTable): { domain?: NonNullable<ReturnType<typeof recordedDomain>> } {
+    const domain = recordedDomain(row);
+    return domain ? { domain } : {};
   }
 
   private async renew(sessionId: string, applicationId: string, issuanceId: string, card: RemoteCard): Promise<FlowOutcome> {
@@ -461,7 +483,7 @@ export class SpTsm {
       const previous = row.issuance_id === null || row.issuance_id === issuanceId ? undefined : await jpki.issuedCertificateSerial(row.issuance_id);
       const result = await runRenewal(
         card,
-        { designatedCard: row.designated_card, keyGeneration: row.key_generation, issuanceId },
+        { designatedCard: row.designated_card, keyGeneration: row.key_generation, issuanceId, ...this.domainOf(row) },
         { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot, jpki, record: (step, detail) => this.event(applicationId, step, detail) },
       );
       card.step('reporting to the JPKI system');
@@ -481,7 +503,8 @@ export class SpTsm {
       const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
       // Only an ended credential is terminated: the certificate is already revoked, so the SIM is the last place it lives.
       if (row.state !== 'revoked' && row.state !== 'transferred') throw new ApplicationLocked(`the application is ${row.state}: revoke it first`);
-      const now = await runTermination(card, { designatedCard: row.designated_card }, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
+      const job = { designatedCard: row.designated_card, ...this.domainOf(row) };
+      const now = await runTermination(card, job, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
       await this.finishSession(sessionId, applicationId, 'terminated on the SIM', now ? 'key, certificates and PIN erased' : 'already terminated or removed', { terminated_at: this.now() });
       return { outcome: 'terminated', detail: { application: applicationId } };
     });
@@ -597,13 +620,16 @@ export class SpTsm {
     return session.kind === 'pin-reset' ? (card) => this.resetPin(id, applicationId, pin, card) : (card) => this.write(id, applicationId, pin, card);
   }
 
-  private mnoPort(): WriteContext['mno'] {
-    const { url, apiKey } = this.config.mno;
-    const headers = { authorization: `Bearer ${apiKey}` };
-    return {
-      request: async (requestRef, card) => (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef, card }, headers })) as { id: string; remote: { url: string; token: string } },
-      handover: async (id) => ((await callJson('MNO-TSM', `${url}/installations/${id}`, { headers })) as { handover?: Handover }).handover,
-    };
+  private get defaultOperator(): string {
+    return this.config.defaultOperator ?? Object.keys(this.config.mno)[0] ?? '';
+  }
+
+  /** The MNO-TSM of the application's operator. */
+  private mnoFor(row: ApplicationsTable): MnoEndpoint {
+    const operator = applicationOperator(row, this.defaultOperator);
+    const endpoint = Object.hasOwn(this.config.mno, operator) ? this.config.mno[operator] : undefined;
+    if (!endpoint) throw new ApplicationLocked(`this SP-TSM no longer works with the operator ${operator}`);
+    return endpoint;
   }
 
   private async write(sessionId: string, applicationId: string, pin: string, card: RemoteCard): Promise<FlowOutcome> {
@@ -612,15 +638,27 @@ export class SpTsm {
     if (row.state !== 'writing' || row.issuance_id === null) throw new ApplicationLocked(`the application is ${row.state}`);
     await db.updateTable('sp_write_sessions').set({ state: 'running' }).where('id', '=', sessionId).where('state', 'in', ['open', 'running']).execute();
     try {
+      const domain = recordedDomain(row);
       const result = await runWrite(
         card,
-        { applicationId, designatedCard: row.designated_card, keyGeneration: row.key_generation, pinPolicy: row.pin_policy, issuanceId: row.issuance_id, pin },
+        {
+          applicationId,
+          designatedCard: row.designated_card,
+          keyGeneration: row.key_generation,
+          pinPolicy: row.pin_policy,
+          issuanceId: row.issuance_id,
+          pin,
+          ...(domain ? { domain } : {}),
+        },
         {
           keys: this.config.keys,
           cardAuthorityRoot: this.config.cardAuthorityRoot,
           jpki: this.config.jpki,
-          mno: this.mnoPort(),
+          mno: mnoPort(this.mnoFor(row)),
           record: (step, detail) => this.event(applicationId, step, detail),
+          rememberDomain: async (d) => {
+            await db.updateTable('sp_applications').set({ ...domainColumns(d), updated_at: this.now() }).where('id', '=', applicationId).execute();
+          },
         },
       );
       card.step('reporting to the JPKI system');

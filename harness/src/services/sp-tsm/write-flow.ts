@@ -19,6 +19,7 @@ import { ResponseApdu } from '../../apdu/response.js';
 import { CardStatusError } from '../../errors.js';
 import { identifyCard } from '../card-identity.js';
 import type { RemoteCard } from '../remote-apdu/remote-card.js';
+import type { Transport } from '../../transport/transport.js';
 import type { JpkiSystemPort } from './jpki-port.js';
 import type { Handover } from '../mno-tsm/service.js';
 
@@ -34,6 +35,41 @@ export interface SpKeys {
   readonly contentMaster: ContentKeys;
 }
 
+/**
+ * How the SP's domain on a SIM is opened: the secure channel the card's domain speaks (from the handover:
+ * SCP02 or SCP03, and its i-parameter) and the version of the SP's key set there. The keys themselves are
+ * always the SP's own, KDF3-diversified from its master with the card's KDD; only the channel follows the card.
+ */
+export interface DomainProtocol {
+  readonly scp: 2 | 3;
+  readonly i: number;
+  readonly keyVersion: number;
+}
+
+/** The domain as the SIMs of the first operator spoke it (SCP03 i=70): applications recorded before operators. */
+export function defaultDomain(keys: SpKeys): DomainProtocol {
+  return { scp: 3, i: 0x70, keyVersion: keys.domainMaster.version };
+}
+
+export function handedOverDomain(handover: Handover): DomainProtocol {
+  return { scp: handover.scp, i: handover.i, keyVersion: handover.keyVersion };
+}
+
+/**
+ * The SP's session through the applet: C-MAC and C-DECRYPTION, with R-MAC where the protocol has it on the
+ * simulated cards (SCP03; SCP02's R-MAC needs a session of its own that these cards do not run).
+ */
+export function openSpSession(card: Transport, keys: SpKeys, domain: DomainProtocol): Promise<GpSession> {
+  return GpSession.open(card, {
+    keys: { ...keys.domainMaster, version: domain.keyVersion },
+    diversification: 'kdf3',
+    scp: domain.scp,
+    i: domain.i,
+    securityLevel: domain.scp === 3 ? 0x13 : 0x03,
+    sdAid: JPKI_AID,
+  });
+}
+
 export interface WriteJob {
   readonly applicationId: string;
   readonly designatedCard: string;
@@ -41,6 +77,8 @@ export interface WriteJob {
   readonly pinPolicy: 'pin-required' | 'pin-less';
   readonly issuanceId: string;
   readonly pin: string;
+  /** How the SP's domain on this SIM opens, when a takeover recorded it. */
+  readonly domain?: DomainProtocol;
 }
 
 export interface WriteContext {
@@ -53,6 +91,8 @@ export interface WriteContext {
     handover(id: string): Promise<Handover | undefined>;
   };
   readonly record: (step: string, detail?: string) => Promise<void>;
+  /** Keeps how the domain opens, before its keys are replaced: a write resumed after the PUT KEY finds it. */
+  readonly rememberDomain: (domain: DomainProtocol) => Promise<void>;
 }
 
 export interface WriteResult {
@@ -76,25 +116,37 @@ function domainKeys(master: KeySet, kdd: Uint8Array): KeySet {
 }
 
 /** Opens the SP's session through the applet; takes the domain over first if it still has the MNO's keys. */
-async function openAdministration(card: RemoteCard, context: WriteContext, handover: Handover | undefined): Promise<GpSession> {
-  const open = (keys: KeySet, securityLevel: number, sdAid: Uint8Array): Promise<GpSession> =>
-    GpSession.open(card, { keys, securityLevel, sdAid, diversification: 'none' });
+async function openAdministration(
+  card: RemoteCard,
+  context: WriteContext,
+  handover: Handover | undefined,
+  recorded: DomainProtocol | undefined,
+): Promise<GpSession> {
+  const domain = handover ? handedOverDomain(handover) : (recorded ?? defaultDomain(context.keys));
   // Learn the card's KDD from an INITIALIZE UPDATE with the SP's master (diversified on the fly).
   try {
-    return await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+    return await openSpSession(card, context.keys, domain);
   } catch (error) {
     if (!handover) throw error;
   }
   card.step('taking the SP domain over');
   const mnoKeys = makeKeySet(handover.keyVersion, parseHex(handover.keys.enc), parseHex(handover.keys.mac), parseHex(handover.keys.dek));
-  const ssd = await open(mnoKeys, 0x03, parseHex(handover.ssdAid));
+  const ssd = await GpSession.open(card, {
+    keys: mnoKeys,
+    securityLevel: 0x03,
+    sdAid: parseHex(handover.ssdAid),
+    diversification: 'none',
+    scp: handover.scp,
+    i: handover.i,
+  });
   try {
+    await context.rememberDomain(domain);
     await putKeys(ssd, { ...domainKeys(context.keys.domainMaster, ssd.keyDiversificationData), version: handover.keyVersion }, handover.keyVersion);
   } finally {
     await ssd.end();
   }
-  await context.record('domain taken over', handover.ssdAid);
-  return GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+  await context.record('domain taken over', `${handover.ssdAid} (SCP0${handover.scp} i=${handover.i.toString(16).padStart(2, '0').toUpperCase()})`);
+  return openSpSession(card, context.keys, domain);
 }
 
 export async function runWrite(card: RemoteCard, job: WriteJob, context: WriteContext): Promise<WriteResult> {
@@ -112,7 +164,7 @@ export async function runWrite(card: RemoteCard, job: WriteJob, context: WriteCo
   if (present) {
     let info: Awaited<ReturnType<typeof readInformation>> | undefined;
     try {
-      const probe = await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+      const probe = await openSpSession(card, context.keys, job.domain ?? defaultDomain(context.keys));
       info = await readInformation(probe);
       await probe.end();
       ours = true;
@@ -146,7 +198,7 @@ export async function runWrite(card: RemoteCard, job: WriteJob, context: WriteCo
   await context.record('applet key attested by the SIM', attestation.keyFingerprint);
   const contentKeys = diversifyContentKeys(context.keys.contentMaster, Buffer.from(attestation.keyFingerprint, 'hex'));
 
-  const session = await openAdministration(card, context, handover);
+  const session = await openAdministration(card, context, handover, job.domain);
   try {
     card.step('personalisation');
     const credential = job.keyGeneration === 'jpki-system' ? await context.jpki.collectIssued(job.issuanceId) : undefined;
@@ -189,7 +241,12 @@ interface ReachedApplet {
  * one the CASD attests, and opens the SP's administration session through the applet. Undefined when the
  * applet is no longer on the SIM or is terminated (its information record says so without a session).
  */
-async function reachApplet(card: RemoteCard, designatedCard: string, context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>): Promise<ReachedApplet | undefined> {
+async function reachApplet(
+  card: RemoteCard,
+  job: { readonly designatedCard: string; readonly domain?: DomainProtocol },
+  context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>,
+): Promise<ReachedApplet | undefined> {
+  const designatedCard = job.designatedCard;
   card.step('checking the SIM');
   const identity = await identifyCard(card, context.cardAuthorityRoot);
   if (identity.name !== designatedCard) throw new WriteRefused('this is not the SIM that holds the credential: nothing was changed');
@@ -198,7 +255,7 @@ async function reachApplet(card: RemoteCard, designatedCard: string, context: Pi
   if ((await readInformation(card)).lifecycle === 'terminated') return undefined;
   const attestation = verifyAttestation(await readAttestation(card), identity.authority.publicKey);
   const contentKeys = diversifyContentKeys(context.keys.contentMaster, Buffer.from(attestation.keyFingerprint, 'hex'));
-  const session = await GpSession.open(card, { keys: context.keys.domainMaster, securityLevel: 0x13, sdAid: JPKI_AID, diversification: 'kdf3' });
+  const session = await openSpSession(card, context.keys, job.domain ?? defaultDomain(context.keys));
   return { session, contentKeys };
 }
 
@@ -209,10 +266,10 @@ async function reachApplet(card: RemoteCard, designatedCard: string, context: Pi
  */
 export async function runPinReset(
   card: RemoteCard,
-  job: { readonly designatedCard: string; readonly pin: string },
+  job: { readonly designatedCard: string; readonly pin: string; readonly domain?: DomainProtocol },
   context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>,
 ): Promise<void> {
-  const applet = await reachApplet(card, job.designatedCard, context);
+  const applet = await reachApplet(card, job, context);
   if (!applet) throw new WriteRefused('the JPKI applet is not on the SIM, or is terminated');
   card.step('PIN reset');
   try {
@@ -224,6 +281,8 @@ export async function runPinReset(
 
 export interface RenewalJob {
   readonly designatedCard: string;
+  /** How the SP's domain on this SIM opens (recorded at the takeover). */
+  readonly domain?: DomainProtocol;
   readonly keyGeneration: 'jpki-system' | 'on-card';
   /** The JPKI system's issuance of the new certificate. */
   readonly issuanceId: string;
@@ -235,8 +294,8 @@ export interface RenewalJob {
  * When the SIM already holds the new certificate (a renewal resumed after an interruption) nothing is
  * written again.
  */
-export async function runRenewal(card: RemoteCard, job: RenewalJob, context: Omit<WriteContext, 'mno'>): Promise<WriteResult> {
-  const applet = await reachApplet(card, job.designatedCard, context);
+export async function runRenewal(card: RemoteCard, job: RenewalJob, context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot' | 'jpki' | 'record'>): Promise<WriteResult> {
+  const applet = await reachApplet(card, job, context);
   if (!applet) throw new WriteRefused('the JPKI applet is not on the SIM, or is terminated');
   try {
     const info = await readInformation(applet.session);
@@ -274,8 +333,12 @@ export async function runRenewal(card: RemoteCard, job: RenewalJob, context: Omi
  * applet erases its key, certificates, PIN and content keys and refuses everything after. Answers
  * whether the applet was terminated now (false when it was already, or is gone).
  */
-export async function runTermination(card: RemoteCard, job: { readonly designatedCard: string }, context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>): Promise<boolean> {
-  const applet = await reachApplet(card, job.designatedCard, context);
+export async function runTermination(
+  card: RemoteCard,
+  job: { readonly designatedCard: string; readonly domain?: DomainProtocol },
+  context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot'>,
+): Promise<boolean> {
+  const applet = await reachApplet(card, job, context);
   if (!applet) return false;
   try {
     card.step('termination');

@@ -74,6 +74,12 @@ final class SimulatedCard {
      */
     SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0, byte[] cardSeed, Persona persona, double latencyScale,
                   boolean myNumberCard) {
+        this(atr, stateFile, fresh, t0, cardSeed, persona, latencyScale, myNumberCard, null);
+    }
+
+    /** As above; a new card gets {@code iin} (6 bytes, its issuer's) instead of the one from its seed when given. */
+    SimulatedCard(byte[] atr, Path stateFile, boolean fresh, boolean t0, byte[] cardSeed, Persona persona, double latencyScale,
+                  boolean myNumberCard, byte[] iin) {
         this.atr = atr != null ? atr.clone() : persona != null ? persona.atr.clone()
                 : HexFormat.of().parseHex(myNumberCard ? SimulatorMain.MY_NUMBER_CARD_ATR : SimulatorMain.DEFAULT_ATR);
         this.stateFile = stateFile;
@@ -93,7 +99,8 @@ final class SimulatedCard {
                 persona.configure(card);
             }
         } else {
-            CardIdentity identity = cardSeed == null ? CardIdentity.random() : CardIdentity.fromSeed(cardSeed);
+            CardIdentity seeded = cardSeed == null ? CardIdentity.random() : CardIdentity.fromSeed(cardSeed);
+            CardIdentity identity = iin == null ? seeded : seeded.withIin(iin);
             identity.prepareInBackground();
             card = persona == null ? new GpCard(identity) : persona.newCard(identity);
             if (myNumberCard) {

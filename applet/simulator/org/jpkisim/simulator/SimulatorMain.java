@@ -14,7 +14,7 @@ import java.util.List;
  *
  * <pre>
  *   java -jar build/jpki-simulator.jar [--connect HOST:PORT]... [--atr HEX] [--once] [--log FILE]
- *                                      [--state FILE [--fresh]] [--t0] [--card-seed HEX]
+ *                                      [--state FILE [--fresh]] [--t0] [--card-seed HEX] [--iin HEX]
  *                                      [--persona FILE [--latency-scale F]] [--my-number-card]
  * </pre>
  */
@@ -42,6 +42,7 @@ public final class SimulatorMain {
         boolean fresh = false;
         boolean t0 = false;
         byte[] cardSeed = null;
+        byte[] iin = null;
         boolean myNumberCard = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -53,6 +54,7 @@ public final class SimulatorMain {
                 case "--fresh": fresh = true; break;
                 case "--t0": t0 = true; break;
                 case "--card-seed": cardSeed = seed(value(args, ++i, "--card-seed")); break;
+                case "--iin": iin = iin(value(args, ++i, "--iin")); break;
                 case "--persona": personaFile = value(args, ++i, "--persona"); break;
                 case "--latency-scale": latencyScale = scale(value(args, ++i, "--latency-scale")); break;
                 case "--my-number-card": myNumberCard = true; break;
@@ -70,6 +72,8 @@ public final class SimulatorMain {
                     System.out.println("  --t0       T=0 persona: response data fetched with GET RESPONSE after 61xx");
                     System.out.println("  --card-seed HEX  a new card's identity (IIN, CIN, CPLC, ICCID, keys, CASD) from this seed instead of");
                     System.out.println("             at random: the same seed makes the same card; with several cards, each also gets its port");
+                    System.out.println("  --iin HEX  a new card's issuer identification number (6 bytes, e.g. an operator's 8981...) instead of");
+                    System.out.println("             the one from its seed; its CASD certificate certifies it");
                     System.out.println("  --persona FILE  a vendor persona (test-vectors/personas/*.yaml): ATR, T=0, extended length, ISD AID,");
                     System.out.println("             key sets and diversification, LOAD/INSTALL rules, memory, operation times, quirks");
                     System.out.println("  --latency-scale F  multiply the persona's operation times by F (default 1; 0 turns them off)");
@@ -110,7 +114,7 @@ public final class SimulatorMain {
             int port = Integer.parseInt(endpoint.substring(colon + 1));
             String cardState = stateFile == null ? null : endpoints.size() == 1 ? stateFile : stateFile + "." + port;
             SimulatedCard card = openCard(atrBytes, cardState, fresh, t0, cardSeed == null ? null
-                    : endpoints.size() == 1 ? cardSeed : withPort(cardSeed, port), persona, latencyScale, myNumberCard);
+                    : endpoints.size() == 1 ? cardSeed : withPort(cardSeed, port), persona, latencyScale, myNumberCard, iin);
             VpcdLink link = new VpcdLink(card, host, port, log);
             // Each card answers on its own thread: jCardSim's runtime and the GP backend are per thread.
             Thread slot = new Thread(() -> serve(link, exitWhenUnplugged), "card-" + port);
@@ -139,6 +143,19 @@ public final class SimulatorMain {
         return null;
     }
 
+    private static byte[] iin(String hex) {
+        try {
+            byte[] iin = HexFormat.of().parseHex(hex);
+            if (iin.length == 6) {
+                return iin;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        usage("--iin expects 6 bytes of hex digits");
+        return null;
+    }
+
     /** Each card of one host gets its own identity from one seed: the seed followed by its port. */
     private static byte[] withPort(byte[] seed, int port) {
         byte[] out = java.util.Arrays.copyOf(seed, seed.length + 2);
@@ -161,11 +178,12 @@ public final class SimulatorMain {
     }
 
     private static SimulatedCard openCard(byte[] atr, String stateFile, boolean fresh, boolean t0, byte[] cardSeed,
-                                          org.jpkisim.gp.persona.Persona persona, double latencyScale, boolean myNumberCard) {
+                                          org.jpkisim.gp.persona.Persona persona, double latencyScale, boolean myNumberCard,
+                                          byte[] iin) {
         SimulatedCard card;
         try {
             card = new SimulatedCard(atr, stateFile == null ? null : java.nio.file.Path.of(stateFile), fresh, t0, cardSeed, persona,
-                    latencyScale, myNumberCard);
+                    latencyScale, myNumberCard, iin);
         } catch (IllegalStateException e) {
             System.err.println("jpki-simulator: " + e.getMessage());
             System.exit(4);

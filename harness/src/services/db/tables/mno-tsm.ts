@@ -19,6 +19,11 @@ export interface MnoInstallationsTable {
   kdd: string | null;
   created_at: number;
   updated_at: number;
+  /**
+   * The operator whose MNO-TSM took the request (one database may hold several operators' TSMs); null on
+   * rows from before operators were named.
+   */
+  operator: string | null;
 }
 
 export interface MnoEventsTable {
@@ -61,4 +66,13 @@ const created = (engine: DatabaseEngine): Migration => ({
   },
 });
 
-export const mnoTsmMigrations = (engine: DatabaseEngine): Record<string, Migration> => ({ '2026-11-29-03-mno-tsm': created(engine) });
+const operators: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('mno_installations').addColumn('operator', 'text').execute();
+  },
+};
+
+export const mnoTsmMigrations = (engine: DatabaseEngine): Record<string, Migration> => ({
+  '2026-11-29-03-mno-tsm': created(engine),
+  '2026-11-29-09-mno-tsm-operators': operators,
+});

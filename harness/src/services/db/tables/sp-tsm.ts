@@ -54,6 +54,15 @@ export interface ApplicationsTable {
   replaces: string | null;
   /** When the applet on the designated SIM was terminated (after revocation or transfer). */
   terminated_at: number | null;
+  /** The mobile operator whose SIM it is (its MNO-TSM installs the applet); null on rows from before operators: the default operator. */
+  operator: string | null;
+  /**
+   * How the SP's domain on the SIM is opened, recorded at the takeover (the SCP and i-parameter the domain
+   * speaks, the version of the SP's key set there); null before, and on rows from before operators (SCP03).
+   */
+  domain_scp: number | null;
+  domain_i: number | null;
+  domain_key_version: number | null;
 }
 
 export interface WriteSessionsTable {
@@ -149,8 +158,18 @@ const lifeCycle: Migration = {
   },
 };
 
+const operators: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('sp_applications').addColumn('operator', 'text').execute();
+    await db.schema.alterTable('sp_applications').addColumn('domain_scp', 'integer').execute();
+    await db.schema.alterTable('sp_applications').addColumn('domain_i', 'integer').execute();
+    await db.schema.alterTable('sp_applications').addColumn('domain_key_version', 'integer').execute();
+  },
+};
+
 export const spTsmMigrations = (engine: DatabaseEngine): Record<string, Migration> => ({
   '2026-11-29-02-sp-tsm': created(engine),
   '2026-11-29-05-sp-tsm-session-kinds': sessionKinds,
   '2026-11-29-07-sp-tsm-life-cycle': lifeCycle,
+  '2026-11-29-10-sp-tsm-operators': operators,
 });

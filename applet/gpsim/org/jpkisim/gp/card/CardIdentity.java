@@ -89,6 +89,23 @@ public final class CardIdentity {
         return new CardIdentity(fresh.seed, fresh.iin, fresh.cin, kdd, fresh.cplc, fresh.iccid, null);
     }
 
+    /**
+     * This identity as a card of another issuer: the IIN given (6 bytes, an operator's issuer identification
+     * number), the KDD following it (IIN bytes 5-6 || CIN), everything else unchanged. Only before the CASD
+     * credential exists: its certificate certifies the IIN.
+     */
+    public CardIdentity withIin(byte[] newIin) {
+        if (newIin.length != 6) {
+            throw new IllegalArgumentException("an IIN here is 6 bytes");
+        }
+        if (casd != null) {
+            throw new IllegalStateException("the CASD certificate already certifies another IIN");
+        }
+        byte[] k = kdd.clone();
+        System.arraycopy(newIin, 4, k, 0, 2);
+        return new CardIdentity(seed, newIin, cin, k, cplc, iccid, null);
+    }
+
     private static byte[] cplc(byte[] seed) {
         byte[] serial = expand(seed, "IC serial", 6);
         byte[] c = new byte[42];
