@@ -517,9 +517,10 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ jpki-harness demo\n  $ jpki-harness demo --on-card --db postgres://jpki:jpki-test@127.0.0.1/postgres\n  $ jpki-harness demo --issuance-only --json')
     .action(async (o: { db?: string; onCard?: boolean; issuanceOnly?: boolean; json?: boolean }) => {
       const { SimTransport } = await import('../transport/sim.js');
-      const { LifeCycleStory } = await import('../services/demo/life-cycle-story.js');
-      const cards = await Promise.all([SimTransport.open({ myNumberCard: true }), SimTransport.open({}), SimTransport.open({})]);
-      const [myNumberCard, sim, otherSim] = cards;
+      const { LifeCycleStory, openSimOfOperatorB } = await import('../services/demo/life-cycle-story.js');
+      const [myNumberCard, sim, operatorB] = await Promise.all([SimTransport.open({ myNumberCard: true }), SimTransport.open({}), openSimOfOperatorB()]);
+      const otherSim = operatorB.sim;
+      const cards = [myNumberCard, sim, operatorB];
       const print = (line: string): void => {
         if (!o.json) console.log(line);
       };

@@ -4,9 +4,11 @@ import path from 'node:path';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { apply, applicationStatus, requestPinReset, requestRenewal } from '../../src/services/applicant/apply.js';
 import { issueApplicantCard, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD } from '../../src/services/demo/issuance-story.js';
-import { LifeCycleStory, STORY_NEW_PIN } from '../../src/services/demo/life-cycle-story.js';
+import { LifeCycleStory, openSimOfOperatorB, STORY_NEW_PIN } from '../../src/services/demo/life-cycle-story.js';
+import type { Transport } from '../../src/transport/transport.js';
 import { callJson } from '../../src/services/http/client.js';
 import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { TEST_OPERATOR_B } from '../../src/services/test-configuration.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, simulatorJarBuilt } from '../support.js';
 import { testDatabases } from './databases.js';
@@ -27,7 +29,8 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
   let myNumberCard: SimTransport;
   let stranger: SimTransport;
   let sim: SimTransport;
-  let otherSim: SimTransport;
+  let otherSim: Transport;
+  let closeOtherSim: () => Promise<void>;
   const certificate = (serial: string): Promise<Certificate> =>
     callJson('JPKI system', `${system.urls['jpki-system']!}/certificates/${serial}`) as Promise<Certificate>;
 
@@ -36,17 +39,21 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     dispose = created.dispose;
     // Two resets a day here, so the test reaches the limit without waiting.
     system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-life-')), pinResetsPerDay: 2 });
-    [myNumberCard, stranger, sim, otherSim] = await Promise.all([
+    let operatorB: Awaited<ReturnType<typeof openSimOfOperatorB>>;
+    [myNumberCard, stranger, sim, operatorB] = await Promise.all([
       SimTransport.open({ myNumberCard: true }),
       SimTransport.open({ myNumberCard: true }),
       SimTransport.open({}),
-      SimTransport.open({}),
+      openSimOfOperatorB(),
     ]);
+    otherSim = operatorB.sim;
+    closeOtherSim = operatorB.close;
     story = await LifeCycleStory.start({ myNumberCard, sim, otherSim }, { system });
     await issueApplicantCard(stranger, system.urls['jpki-system']!);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([myNumberCard, stranger, sim, otherSim].map((c) => c?.close()));
+    await Promise.all([myNumberCard, stranger, sim].map((c) => c?.close()));
+    await closeOtherSim?.();
     await system?.close();
     await dispose?.();
   });
@@ -105,11 +112,18 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     ).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
   }, 60_000);
 
-  test('transfer: the old credential revoked and terminated through the agent, a new one on the other SIM', async () => {
+  test("transfer to a SIM of another operator: the old credential revoked and terminated through the agent, a new one through that operator's MNO-TSM", async () => {
     const oldSerial = story.certificates.at(-1)!;
     const old = story.applicationId;
     // Refusals first: to the same SIM, and by someone else.
-    const transfer = { spTsmUrl: story.spTsmUrl, signaturePassword: STORY_CARD_PASSWORD, downloadPassword: STORY_DOWNLOAD_PASSWORD, contact: STORY_CONTACT, replaces: old };
+    const transfer = {
+      spTsmUrl: story.spTsmUrl,
+      signaturePassword: STORY_CARD_PASSWORD,
+      downloadPassword: STORY_DOWNLOAD_PASSWORD,
+      contact: STORY_CONTACT,
+      replaces: old,
+      operator: TEST_OPERATOR_B,
+    };
     await expect(apply({ ...transfer, myNumberCard, sim })).rejects.toMatchObject({ status: 409, code: 'same-sim' });
     await expect(apply({ ...transfer, myNumberCard: stranger, sim: otherSim })).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
     expect(await certificate(oldSerial)).toMatchObject({ status: 'good' });
@@ -119,7 +133,10 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     const oldStatus = await applicationStatus(story.spTsmUrl, old);
     expect(oldStatus.state).toBe('transferred');
     expect(oldStatus.terminatedAt).toBeDefined();
-    expect((await applicationStatus(story.spTsmUrl, story.applicationId)).replaces).toBe(old);
+    const moved = await applicationStatus(story.spTsmUrl, story.applicationId);
+    expect(moved.replaces).toBe(old);
+    // Operator B's MNO-TSM installed it, and the SP-TSM took its domain over in the SCP that SIM speaks.
+    expect(moved.events.find((e) => e.step === 'domain taken over')?.detail).toMatch(/SCP02 i=55/);
     expect(await certificate(oldSerial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
     // The old applet is terminated: the card itself refuses to read or sign, whatever the PIN.
     const client = new JpkiClient(sim);

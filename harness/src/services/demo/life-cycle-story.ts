@@ -11,12 +11,15 @@ import { performance } from 'node:perf_hooks';
 import { X509Certificate } from 'node:crypto';
 import { JpkiClient } from '../../jpki/client/client.js';
 import { CardStatusError } from '../../errors.js';
+import { SimTransport } from '../../transport/sim.js';
 import type { Transport } from '../../transport/transport.js';
+import { standardStack } from '../../transport/wrappers.js';
 import { apply, applicationStatus, authoriseAndWrite, requestPinReset, requestRenewal, requestRevocation, terminateOnSim } from '../applicant/apply.js';
 import type { AgentResult } from '../device-agent/agent.js';
 import { signIn, type SignInResult } from '../device-agent/sign-in.js';
 import { loadJpkiPki } from '../jpki-system/pki.js';
 import { startIssuanceSystem, type IssuanceSystemOptions, type RunningIssuanceSystem } from '../issuance-system.js';
+import { TEST_OPERATOR_B, TEST_OPERATOR_B_IIN, testOperatorBPersona } from '../test-configuration.js';
 import { authenticateByCardEmulation, type Authentication } from '../verifier/card-emulation.js';
 import { checkSimCredential, type CredentialCheck } from '../verifier/check.js';
 import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN, type StoryStep } from './issuance-story.js';
@@ -36,8 +39,18 @@ export interface LifeCycleCards {
   readonly myNumberCard: Transport;
   /** The first SIM (operator A). */
   readonly sim: Transport;
-  /** The SIM the credential moves to (another operator's, where the system runs one). */
+  /** The SIM the credential moves to: another operator's (`openSimOfOperatorB`). */
   readonly otherSim: Transport;
+}
+
+/**
+ * A simulated SIM of the second TEST operator: its card profile differs from the first's at applet download
+ * (T=0 only, no extended length, SCP02 i=55 with EMV key diversification, C9 and the UICC system parameters
+ * required at INSTALL). The phone's stack fetches 61xx answers and re-sends on 6Cxx, as a handset does.
+ */
+export async function openSimOfOperatorB(): Promise<{ readonly sim: Transport; close(): Promise<void> }> {
+  const raw = await SimTransport.open({ persona: testOperatorBPersona(), iin: TEST_OPERATOR_B_IIN, latencyScale: 0 });
+  return { sim: standardStack(raw, { extendedLength: false }), close: () => raw.close() };
 }
 
 export interface LifeCycleOptions {
@@ -53,6 +66,8 @@ export interface LifeCycleOptions {
   /** The issuance's own steps ①–⑱, as they happen. */
   readonly onStep?: (step: StoryStep) => void;
   readonly onProgress?: (label: string) => void;
+  /** The operator of `otherSim` (default: the second TEST operator). */
+  readonly otherOperator?: string;
 }
 
 /** The PIN the applicant sets at the reset (the first one was forgotten). */
@@ -260,7 +275,8 @@ export class LifeCycleStory {
    * agent; the new SIM gets its credential with a new access code and password.
    */
   transfer(): Promise<Phase> {
-    return this.phase('transfer', 'transfer to another SIM', async () => {
+    const operator = this.options.otherOperator ?? TEST_OPERATOR_B;
+    return this.phase('transfer', `transfer to a SIM of another operator (${operator})`, async () => {
       const old = this.applicationId;
       const applied = await apply({
         spTsmUrl: this.spTsmUrl,
@@ -271,6 +287,7 @@ export class LifeCycleStory {
         contact: STORY_CONTACT,
         ...(this.options.keyGeneration ? { keyGeneration: this.options.keyGeneration } : {}),
         replaces: old,
+        operator,
       });
       if (!applied.termination) throw new Error('the transfer offered no termination of the old credential');
       const terminated = await terminateOnSim(applied.termination, this.cards.sim, this.agentOptions());
@@ -299,7 +316,7 @@ export class LifeCycleStory {
       return [
         `application ${applied.id} replaces ${old} (now ${oldStatus.state}); certificate ${this.certificates.at(-2)} revoked (superseded)`,
         `old SIM: applet ${terminated.outcome} through the agent; its use is ${oldAttempt}`,
-        `new SIM (${this.cards.otherSim.description}): ${write.outcome}, certificate ${check.serial}; accepted`,
+        `new SIM of ${operator} (${this.cards.otherSim.description}): installed by its MNO-TSM, ${write.outcome}, certificate ${check.serial}; accepted`,
       ];
     });
   }
