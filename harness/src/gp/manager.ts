@@ -18,6 +18,7 @@ import {
   loadCommands,
   parseStatusLegacy,
   parseStatusTlv,
+  parseTlvs,
   putKeySet,
   setStatus,
   StatusScope,
@@ -180,6 +181,18 @@ export async function extradite(session: GpSession, securityDomainAid: Uint8Arra
     `INSTALL [for extradition] ${toHex(applicationAid)} to ${toHex(securityDomainAid)}`,
     installForExtradition(securityDomainAid, applicationAid),
   );
+}
+
+/**
+ * The key set versions of the session's security domain, from its Key Information Template (GET DATA
+ * 00E0, GP Card Specification 11.3.3.1: one C0 per key, its second byte the key version).
+ */
+export async function keySetVersions(session: GpSession): Promise<number[]> {
+  const answer = await session.sendOk('GET DATA (key information)', { cla: 0x80, ins: 0xca, p1: 0x00, p2: 0xe0, data: new Uint8Array(0), ne: 256 });
+  const template = parseTlvs(answer).find((t) => t.tag === 0xe0);
+  const versions = new Set<number>();
+  for (const key of parseTlvs(template?.value ?? new Uint8Array(0))) if (key.tag === 0xc0 && key.value.length >= 2) versions.add(key.value[1]!);
+  return [...versions];
 }
 
 /** PUT KEY of a whole key set; checks the KCVs the card returns. `replaceVersion` 0 adds a new set. */

@@ -11,6 +11,10 @@ import { CardStatusError } from '../../src/errors.js';
 import type { TransmitOptions, Transport } from '../../src/transport/transport.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, simulatorJarBuilt } from '../support.js';
+import { GpSession } from '../../src/gp/session.js';
+import { DIVERSIFICATIONS, makeKeySet, SIMULATOR_TEST_MASTER_KEY } from '../../src/gp/keys.js';
+import { openSimOfOperatorB } from '../../src/services/demo/life-cycle-story.js';
+import { TEST_OPERATOR_B, TEST_SP_DOMAIN_AID } from '../../src/services/test-configuration.js';
 import { testDatabases } from './databases.js';
 
 /**
@@ -146,6 +150,39 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
       await Promise.all([myNumberCard.close(), sim.close()]);
     }
   }, 60_000);
+
+  /**
+   * A new SP domain comes with the card maker's test key sets (one per protocol the card speaks); the MNO
+   * hands one over and knows them all. After the takeover, no key set of the domain may open with a key
+   * anyone but the SP-TSM knows: not the handed-over one, not the others.
+   */
+  for (const operator of ['first', 'second'] as const) {
+    test(`after the takeover on the ${operator} operator's SIM, no key set of the SP domain opens with the card maker's or the MNO's keys`, async () => {
+      const myNumberCard = await SimTransport.open({ myNumberCard: true });
+      const phone = operator === 'first' ? { sim: await SimTransport.open({}), close: undefined } : await openSimOfOperatorB();
+      try {
+        await runIssuanceStory({ myNumberCard, sim: phone.sim }, { system, ...(operator === 'second' ? { operator: TEST_OPERATOR_B } : {}) });
+        const opened: string[] = [];
+        for (const version of [0x20, 0x30, 0x01, 0xff]) {
+          for (const [scp, i] of [[3, 0x70], [2, 0x55], [2, 0x15]] as const) {
+            for (const diversification of DIVERSIFICATIONS) {
+              try {
+                const session = await GpSession.open(phone.sim, { keys: makeKeySet(version, SIMULATOR_TEST_MASTER_KEY), diversification, scp, i, sdAid: TEST_SP_DOMAIN_AID });
+                opened.push(`version ${version.toString(16)} SCP0${scp} ${diversification}`);
+                await session.end();
+              } catch {
+                // refused, as it must be
+              }
+            }
+          }
+        }
+        expect(opened).toEqual([]);
+      } finally {
+        await myNumberCard.close();
+        await (phone.close ? phone.close() : (phone.sim as SimTransport).close());
+      }
+    }, 120_000);
+  }
 
   test('with the phone but not the My Number card: three PIN guesses, then even the right PIN is refused', async () => {
     const myNumberCard = await SimTransport.open({ myNumberCard: true });

@@ -8,7 +8,7 @@
 import { GpSession } from '../../gp/session.js';
 import { diversifyKeySet, makeKeySet, type KeySet } from '../../gp/keys.js';
 import { parseHex } from '../../apdu/hex.js';
-import { putKeys } from '../../gp/manager.js';
+import { keySetVersions, putKeys } from '../../gp/manager.js';
 import { HarnessError } from '../../errors.js';
 import { JPKI_AID } from '../../jpki/client/client.js';
 import { readAttestation, verifyAttestation } from '../../jpki/sp-tsm/attestation.js';
@@ -141,7 +141,13 @@ async function openAdministration(
   });
   try {
     await context.rememberDomain(domain);
-    await putKeys(ssd, { ...domainKeys(context.keys.domainMaster, ssd.keyDiversificationData), version: handover.keyVersion }, handover.keyVersion);
+    const own = domainKeys(context.keys.domainMaster, ssd.keyDiversificationData);
+    // Every key set goes, not only the one handed over: a new domain comes with the card maker's test key
+    // sets (one per protocol the card speaks), which the MNO — and anyone who knows the maker's test keys —
+    // could open the domain with. The others get the SP's keys too, typed for this session's protocol.
+    const others = (await keySetVersions(ssd)).filter((v) => v !== handover.keyVersion);
+    await putKeys(ssd, { ...own, version: handover.keyVersion }, handover.keyVersion);
+    for (const version of others) await putKeys(ssd, { ...own, version }, version);
   } finally {
     await ssd.end();
   }
