@@ -159,7 +159,7 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
   for (const operator of ['first', 'second'] as const) {
     test(`after the takeover on the ${operator} operator's SIM, no key set of the SP domain opens with the card maker's or the MNO's keys`, async () => {
       const myNumberCard = await SimTransport.open({ myNumberCard: true });
-      const phone = operator === 'first' ? { sim: await SimTransport.open({}), close: undefined } : await openSimOfOperatorB();
+      const phone = operator === 'first' ? await SimTransport.open({}).then((sim) => ({ sim, close: () => sim.close() })) : await openSimOfOperatorB();
       try {
         await runIssuanceStory({ myNumberCard, sim: phone.sim }, { system, ...(operator === 'second' ? { operator: TEST_OPERATOR_B } : {}) });
         const opened: string[] = [];
@@ -179,7 +179,7 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
         expect(opened).toEqual([]);
       } finally {
         await myNumberCard.close();
-        await (phone.close ? phone.close() : (phone.sim as SimTransport).close());
+        await phone.close();
       }
     }, 120_000);
   }

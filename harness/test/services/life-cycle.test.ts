@@ -47,7 +47,7 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
       openSimOfOperatorB(),
     ]);
     otherSim = operatorB.sim;
-    closeOtherSim = operatorB.close;
+    closeOtherSim = () => operatorB.close();
     story = await LifeCycleStory.start({ myNumberCard, sim, otherSim }, { system });
     await issueApplicantCard(stranger, system.urls['jpki-system']!);
   }, 120_000);
