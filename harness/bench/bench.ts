@@ -30,11 +30,14 @@
  * 9. authentication (authentication.ts): on one personalised simulated SIM, card emulation (challenge → verdict),
  *    the UI app's sign-in at the relying party over HTTPS (challenge → session) and the SIM's signing alone,
  *    median and p95 over --rounds N (default 20), and the ratios to the SIM's signing.
+ * 10. life-cycle (life-cycle.ts): the credential's whole life (issuance, both use cases, PIN lock and reset,
+ *    renewal, transfer to the second operator's SIM, revocation), --stories N (default 3) on fresh cards:
+ *    each phase's median, p95 and share of the whole.
  *
  * Options: --rounds N (default 20), --warmup-rounds N (default 2), --iterations N (paths, default 500),
  *          --db URL (issuance: SQLite file or postgres:// server, default a fresh SQLite file; issuance-load:
  *          the PostgreSQL server, default $JPKI_TEST_POSTGRES_URL), --applicants N (issuance-load, default 200),
- *          --only harness|paths|simulator|startup|compat|personalisation|issuance|issuance-load|authentication
+ *          --only harness|paths|simulator|startup|compat|personalisation|issuance|issuance-load|authentication|life-cycle
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -59,6 +62,7 @@ import { benchPersonalisation } from './personalisation.js';
 import { benchIssuance } from './issuance.js';
 import { benchIssuanceLoad } from './issuance-load.js';
 import { benchAuthentication } from './authentication.js';
+import { benchLifeCycle } from './life-cycle.js';
 import { installFigures, startupFigures } from './startup.js';
 import path from 'node:path';
 
@@ -383,7 +387,8 @@ async function main(): Promise<void> {
   if (which === undefined || which === 'issuance') await benchIssuance(option('--rounds', 5), textOption('--db'));
   if (which === undefined || which === 'issuance-load') await benchIssuanceLoad(option('--applicants', 200), postgresServer());
   if (which === undefined || which === 'authentication') await benchAuthentication(option('--rounds', 20), textOption('--db'));
-  if (which === 'issuance' || which === 'issuance-load' || which === 'authentication') return;
+  if (which === undefined || which === 'life-cycle') await benchLifeCycle(option('--stories', 3), textOption('--db'));
+  if (which === 'issuance' || which === 'issuance-load' || which === 'authentication' || which === 'life-cycle') return;
   if (!pcscdReady) {
     console.log(`SKIPPED the pcscd measurements: pcscd with the vpcd driver is not running (nothing on port ${BENCH_SLOT_PORT})`);
     if (which === undefined || which === 'simulator') await simulatorFigures(false);

@@ -1,12 +1,15 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { apply, applicationStatus, requestPinReset, requestRenewal } from '../../src/services/applicant/apply.js';
-import { issueApplicantCard, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD } from '../../src/services/demo/issuance-story.js';
+import { issueApplicantCard, runIssuanceStory, STORY_CARD_PASSWORD, STORY_PIN, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD } from '../../src/services/demo/issuance-story.js';
+import { readSignatureCertificate } from '../../src/my-number-card/client.js';
 import { LifeCycleStory, openSimOfOperatorB, STORY_NEW_PIN } from '../../src/services/demo/life-cycle-story.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { callJson } from '../../src/services/http/client.js';
+import { authenticateByCardEmulation } from '../../src/services/verifier/card-emulation.js';
 import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { TEST_OPERATOR_B } from '../../src/services/test-configuration.js';
 import { SimTransport } from '../../src/transport/sim.js';
@@ -173,6 +176,37 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     expect(again.state).toBe('revoked');
     expect(story.phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'ui-app', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
   }, 60_000);
+  test("the applicant's My Number card renewed: the SIM certificate superseded with it; the new card, linked by the JPKI system, renews it; the new card lost: revoked again", async () => {
+    const oldCard = await SimTransport.open({ myNumberCard: true });
+    const renewedCard = await SimTransport.open({ myNumberCard: true });
+    const phone = await SimTransport.open({});
+    try {
+      const story2 = await runIssuanceStory({ myNumberCard: oldCard, sim: phone }, { system });
+      const simSerial = new X509Certificate(story2.simCertificate).serialNumber;
+      const oldSignature = new X509Certificate(await readSignatureCertificate(oldCard)).serialNumber;
+      const jpkiUrl = system.urls['jpki-system']!;
+      await issueApplicantCard(renewedCard, jpkiUrl, { supersedes: oldSignature });
+      // The card's renewal supersedes its old signature certificate and, linked to it, the SIM's.
+      expect(await certificate(oldSignature)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+      expect(await certificate(simSerial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+      expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({ accepted: false, ocsp: { status: 'revoked', reason: 'superseded' } });
+      const renewal = { spTsmUrl: story.spTsmUrl, applicationId: story2.applicationId, signaturePassword: STORY_CARD_PASSWORD, sim: phone };
+      // The old card no longer re-identifies anyone; the renewed one does, through the JPKI system's link.
+      await expect(requestRenewal({ ...renewal, myNumberCard: oldCard })).rejects.toMatchObject({ status: 403, code: 'signature-certificate-invalid' });
+      expect((await requestRenewal({ ...renewal, myNumberCard: renewedCard })).outcome).toBe('renewed');
+      const renewedSim = await story.checkSim(phone);
+      expect(renewedSim).toMatchObject({ valid: true });
+      const status = await applicationStatus(story.spTsmUrl, story2.applicationId);
+      expect(status.events.map((e) => e.step)).toContain("the applicant's My Number card renewed");
+      // The renewed card is lost: revoking its signature certificate ends the SIM credential with it.
+      const newSignature = new X509Certificate(await readSignatureCertificate(renewedCard)).serialNumber;
+      await callJson('JPKI system', `${jpkiUrl}/certificates/${newSignature}/revoke`, { body: { reason: 'keyCompromise' } });
+      expect(await certificate(renewedSim.serial)).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation' });
+      expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({ accepted: false, ocsp: { status: 'revoked', reason: 'cessationOfOperation' } });
+    } finally {
+      await Promise.all([oldCard.close(), renewedCard.close(), phone.close()]);
+    }
+  }, 120_000);
 });
 
 /** The README's main job, as a user runs it: one process, the whole story, every phase in order. */

@@ -62,13 +62,21 @@ export const STORY_CARD_PASSWORD = 'TESTPASS1';
 export const STORY_DOWNLOAD_PASSWORD = 'download-Passw0rd';
 export const STORY_PIN = '1234';
 
-/** A CertificateIssuer backed by the JPKI system's signature CA (POST /signature-certificates). */
-export function signatureIssuerAt(jpkiUrl: string, caCertificate: Uint8Array): CertificateIssuer {
+/**
+ * A CertificateIssuer backed by the JPKI system's signature CA (POST /signature-certificates); for a renewed
+ * or re-issued card, `supersedes` names the holder's previous signature certificate.
+ */
+export function signatureIssuerAt(jpkiUrl: string, caCertificate: Uint8Array, supersedes?: string): CertificateIssuer {
   return {
     caCertificate,
     issue: async (spki, subject) => {
       const a = (await callJson('JPKI system', `${jpkiUrl}/signature-certificates`, {
-        body: { subjectPublicKeyInfo: Buffer.from(spki).toString('base64'), subject, applicant: { name: 'TEST Hanako', address: 'TEST 1-1 Chiyoda, Tokyo' } },
+        body: {
+          subjectPublicKeyInfo: Buffer.from(spki).toString('base64'),
+          subject,
+          applicant: { name: 'TEST Hanako', address: 'TEST 1-1 Chiyoda, Tokyo' },
+          ...(supersedes !== undefined ? { supersedes } : {}),
+        },
       })) as { certificate: string };
       return new Uint8Array(Buffer.from(a.certificate, 'base64'));
     },
@@ -81,12 +89,15 @@ async function fetchDer(url: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** Gives the applicant's My Number card its TEST signature certificate from the JPKI system (not part of ①–⑱). */
-export async function issueApplicantCard(card: Transport, jpkiUrl: string): Promise<void> {
+/**
+ * Gives the applicant's My Number card its TEST signature certificate from the JPKI system (not part of
+ * ①–⑱). A renewed card names the holder's previous signature certificate (`supersedes`).
+ */
+export async function issueApplicantCard(card: Transport, jpkiUrl: string, options: { readonly supersedes?: string } = {}): Promise<void> {
   const signatureCa = await fetchDer(`${jpkiUrl}/ca/signature.crt`);
   const authentication = await TestCertificateAuthority.load();
   await issueTestMyNumberCard(card, {
-    signatureIssuer: signatureIssuerAt(jpkiUrl, signatureCa),
+    signatureIssuer: signatureIssuerAt(jpkiUrl, signatureCa, options.supersedes),
     authenticationIssuer: { caCertificate: authentication.der, issue: (spki, subject) => authentication.issue(spki, subject) },
     password: STORY_CARD_PASSWORD,
     pin: '5678',

@@ -138,7 +138,10 @@ export function createJpkiSystemService(options: JpkiSystemOptions): Route[] {
       handler: async (r) => {
         const b = body(r);
         const applicant = applicantOf(b);
-        const certificate = await signatureCa.issue(der(b, 'subjectPublicKeyInfo'), text(b, 'subject'), applicant);
+        const supersedes = text(b, 'supersedes', true);
+        if (supersedes !== undefined && !isSerial(supersedes)) throw badRequest('malformed-serial', 'supersedes is a hex serial');
+        const predecessor = supersedes === undefined ? undefined : normaliseSerial(supersedes);
+        const certificate = await signatureCa.issue(der(b, 'subjectPublicKeyInfo'), text(b, 'subject'), applicant, undefined, predecessor);
         const row = await checkSignatureCertificate(db, pki, certificate);
         return { status: 201, json: { serial: row.serial, subject: row.subject, certificate: b64(certificate), caCertificate: b64(signatureCa.caCertificate) } };
       },

@@ -21,6 +21,22 @@ export interface CertificateValidity {
   readonly serial?: string;
   readonly subject?: string;
   readonly notAfter?: string;
+  /**
+   * For a valid certificate of a renewed or re-issued card: the holder's earlier signature certificates,
+   * newest first (the link a relying party uses to recognise the same person behind a new certificate).
+   */
+  readonly predecessors?: readonly string[];
+}
+
+/** Follows the successor links back from `serial` (bounded: a card is renewed a handful of times). */
+async function predecessorsOf(db: Database, serial: string): Promise<string[]> {
+  const chain: string[] = [];
+  let current = await findCertificate(db, serial);
+  while (current?.successor_of && chain.length < 16 && !chain.includes(current.successor_of)) {
+    chain.push(current.successor_of);
+    current = await findCertificate(db, current.successor_of);
+  }
+  return chain;
 }
 
 async function signedBy(certificate: x509.X509Certificate, issuer: x509.X509Certificate): Promise<boolean> {
@@ -54,5 +70,6 @@ export async function checkSignatureCertificate(db: Database, pki: JpkiPki, der:
   if (row.status === 'revoked') {
     return { valid: false, reason: 'revoked', revocationReason: reasonName(row.revocation_reason ?? 0), revokedAt: new Date(row.revoked_at ?? 0).toISOString(), ...about };
   }
-  return { valid: true, ...about };
+  const predecessors = await predecessorsOf(db, row.serial);
+  return { valid: true, ...about, ...(predecessors.length > 0 ? { predecessors } : {}) };
 }

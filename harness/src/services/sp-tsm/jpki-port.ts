@@ -7,6 +7,8 @@ export interface SignatureCertificateStatus {
   readonly reason?: string;
   readonly serial: string;
   readonly subject: string;
+  /** The holder's earlier signature certificates (a renewed or re-issued My Number card), newest first. */
+  readonly predecessors?: readonly string[];
 }
 
 export interface IssuedCredential {

@@ -30,8 +30,20 @@ export class JpkiSystemClient implements JpkiSystemPort {
   }
 
   async checkSignatureCertificate(certificate: Uint8Array): Promise<SignatureCertificateStatus> {
-    const a = (await this.call('/signature-certificates/check', { certificate: b64(certificate) })) as { valid?: boolean; reason?: string; serial?: string; subject?: string };
-    return { valid: a.valid === true, ...(a.reason ? { reason: a.reason } : {}), serial: a.serial ?? '', subject: a.subject ?? '' };
+    const a = (await this.call('/signature-certificates/check', { certificate: b64(certificate) })) as {
+      valid?: boolean;
+      reason?: string;
+      serial?: string;
+      subject?: string;
+      predecessors?: string[];
+    };
+    return {
+      valid: a.valid === true,
+      ...(a.reason ? { reason: a.reason } : {}),
+      serial: a.serial ?? '',
+      subject: a.subject ?? '',
+      ...(Array.isArray(a.predecessors) ? { predecessors: a.predecessors.filter((p) => typeof p === 'string') } : {}),
+    };
   }
 
   async requestIssuance(request: { requestRef: string; signatureSerial: string; keyGeneration: 'jpki-system' | 'on-card' }): Promise<{ id: string }> {

@@ -72,6 +72,9 @@ export interface WriteAuthorisation {
 
 const PIN_PURPOSE = 'jpki-sim write session: first PIN';
 
+/** Two certificate serials, as the same number (case and leading zero bytes aside). */
+const sameSerialDigits = (a: string, b: string): boolean => a.toUpperCase().replace(/^(00)+/, '') === b.toUpperCase().replace(/^(00)+/, '');
+
 /** The PIN of the write request: four digits. */
 function pinProblem(pin: unknown, policy: string): string | undefined {
   if (typeof pin !== 'string' || !/^\d{4}$/.test(pin)) return policy === 'pin-less' ? 'a PIN of four digits is still needed (it guards the credential when PIN-less use is turned off)' : 'the PIN must be four digits';
@@ -174,8 +177,12 @@ export class SpTsm {
   private async replaceable(application: CheckedApplication, newCard: string): Promise<ApplicationsTable> {
     const old = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', application.document.replaces!).executeTakeFirst();
     if (!old) throw new ServiceError(422, 'unknown-application', 'the application to transfer from does not exist');
-    if (application.signer.serialNumber.toUpperCase().replace(/^(00)+/, '') !== old.signer_serial.toUpperCase().replace(/^(00)+/, '')) {
-      throw new ServiceError(403, 'not-the-applicant', 'only the applicant of the application transferred from can move its credential');
+    if (!sameSerialDigits(application.signer.serialNumber, old.signer_serial)) {
+      // A renewed My Number card: the JPKI system links its certificate back to the one that applied.
+      const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
+      if (!(status.predecessors ?? []).some((p) => sameSerialDigits(p, old.signer_serial))) {
+        throw new ServiceError(403, 'not-the-applicant', 'only the applicant of the application transferred from can move its credential');
+      }
     }
     if (old.state === 'transferred') throw new ServiceError(409, 'already-transferred', 'this credential was moved to another SIM already');
     if (!SpTsm.TRANSFERABLE.includes(old.state)) throw new ServiceError(409, 'not-transferable', `the application transferred from is ${old.state}`);
@@ -381,13 +388,28 @@ export class SpTsm {
     return row;
   }
 
+  /**
+   * The signer is the applicant again: the application's own signature certificate, or — after the My
+   * Number card was renewed or re-issued — a certificate the JPKI system links back to it. Either must be
+   * valid now. A linked successor becomes the application's signer from then on.
+   */
   private async reidentify(row: ApplicationsTable, request: { signerSerial: string; signerDer: Uint8Array }): Promise<void> {
-    if (request.signerSerial.replace(/^(00)+/, '') !== row.signer_serial.toUpperCase().replace(/^(00)+/, '')) {
-      throw new ServiceError(403, 'not-the-applicant', 'the request is not signed by the applicant of this application');
-    }
     const status = await this.config.jpki.checkSignatureCertificate(request.signerDer);
+    const same = sameSerialDigits(request.signerSerial, row.signer_serial);
+    const successor = !same && (status.predecessors ?? []).some((p) => sameSerialDigits(p, row.signer_serial));
+    if (!same && !successor) throw new ServiceError(403, 'not-the-applicant', 'the request is not signed by the applicant of this application');
     if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
+    if (successor) {
+      const changes = { signer_serial: status.serial, signer_subject: status.subject, signer_certificate: Buffer.from(request.signerDer).toString('base64') };
+      await this.config.db.transaction().execute(async (trx) => {
+        await trx.updateTable('sp_applications').set({ ...changes, updated_at: this.now() }).where('id', '=', row.id).execute();
+        const detail = `signature certificate ${row.signer_serial} → ${status.serial}`;
+        await trx.insertInto('sp_events').values({ application_id: row.id, at: this.now(), step: "the applicant's My Number card renewed", detail }).execute();
+      });
+      Object.assign(row, changes);
+    }
   }
+
 
   /**
    * A PIN reset (forgotten or blocked PIN): the applicant re-identifies with the signature certificate and

@@ -3,7 +3,7 @@
  * its CRLs and OCSP answers), the issuances it made for SIMs with their link to the applicant's card
  * certificate, and the CRL numbers.
  */
-import type { Kysely, Migration } from 'kysely';
+import type { ColumnType, Kysely, Migration } from 'kysely';
 import type { DatabaseEngine } from '../columns.js';
 
 export type CertificateAuthorityName = 'signature' | 'user-authentication';
@@ -25,6 +25,11 @@ export interface JpkiCertificatesTable {
   /** For a SIM's user-authentication certificate: the applicant card's signature certificate it is linked to. */
   linked_signature_serial: string | null;
   issuance_id: string | null;
+  /**
+   * For a signature certificate issued to a renewed or re-issued My Number card: the serial of the holder's
+   * previous signature certificate (the link relying parties ask for to know it is the same person).
+   */
+  successor_of: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type IssuanceState = 'requested' | 'certificate-issued' | 'delivered' | 'revoked' | 'failed';
@@ -118,7 +123,15 @@ const crlCacheAndFailures = (): Migration => ({
   },
 });
 
+/** The link from a renewed card's signature certificate to the one it replaces. */
+const cardRenewal = (): Migration => ({
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('jpki_certificates').addColumn('successor_of', 'text').execute();
+  },
+});
+
 export const jpkiSystemMigrations = (_engine: DatabaseEngine): Record<string, Migration> => ({
   '2026-11-29-01-jpki-system': created(),
   '2026-11-29-02-jpki-system-crl-cache': crlCacheAndFailures(),
+  '2026-11-29-11-jpki-system-card-renewal': cardRenewal(),
 });
