@@ -162,9 +162,10 @@ export class AppletAdministration {
 
   /** GENERATE KEY PAIR; the fingerprint comes back with the applet's tag, checked here. */
   async generateKeyPair(): Promise<string> {
-    const answer = await this.authorised('GENERATE KEY PAIR', AuthorisedCommand.generateKeyPair);
+    const command = AuthorisedCommand.generateKeyPair;
+    const answer = await this.authorised('GENERATE KEY PAIR', command);
     const fingerprint = answer.subarray(0, 32);
-    if (answer.length !== 48 || !answerTagMatches(this.keys, AuthorisedCommand.generateKeyPair.ins, this.lastCounter, fingerprint, answer.subarray(32))) {
+    if (answer.length !== 48 || !answerTagMatches(this.keys, command.ins, this.lastCounter, fingerprint, answer.subarray(32))) {
       throw new PersonalisationError('the key fingerprint did not come back with the applet tag: someone on the path changed it');
     }
     return hex(fingerprint);
