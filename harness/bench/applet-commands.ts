@@ -32,7 +32,8 @@ export async function benchAppletCommands(label: string, transport: Transport, i
   // Personalise through the real path, then replace the certificate by a 2 KB one.
   await personaliseWithTestCredential(transport);
   const { openAdminSession, testContentKeys } = await import('../src/jpki/test-ca/test-material.js');
-  const { putContentCommands, sealContent, ContentTarget } = await import('../src/jpki/sp-tsm/sealer.js');
+  const { sealContent, ContentTarget } = await import('../src/jpki/sp-tsm/sealer.js');
+  const { putContentCommands } = await import('../src/apdu/jpki-commands.js');
   const client = new JpkiClient(transport);
   await client.selectApplication();
   const counter = (await client.information()).contentCounter + 1;

@@ -83,17 +83,15 @@ export { JpkiClient, JpkiFile, JPKI_AID, type DigestAlgorithm } from './jpki/cli
 export { parseInformation, type AppletInformation } from './jpki/client/info.js';
 export {
   sealContent,
-  putContentCommands,
   diversifyContentKeys,
   ContentTarget,
   authoriseCommand,
   answerTagMatches,
   keyTransportPayload,
   contentKeyCheckValue,
-  setContentKeysCommands,
   type ContentKeys,
-  type AdminHeader,
 } from './jpki/sp-tsm/sealer.js';
+export { putContentCommands, setContentKeysCommands, type AdminHeader } from './apdu/jpki-commands.js';
 export {
   readAttestation,
   parseAttestation,

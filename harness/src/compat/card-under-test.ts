@@ -20,6 +20,7 @@ import { SimTransport } from '../transport/sim.js';
 import type { Transport } from '../transport/transport.js';
 import { standardStack } from '../transport/wrappers.js';
 import { encodeCommand } from '../apdu/command.js';
+import { selectAidCommand } from '../apdu/jpki-commands.js';
 import { ResponseApdu } from '../apdu/response.js';
 import { toHex } from '../apdu/hex.js';
 import { TimedTransport } from './timed-transport.js';
@@ -172,7 +173,7 @@ export class CardUnderTest {
 
   /** Selects the JPKI application; a card that refuses is reported with its status word. */
   async selectApplet(): Promise<void> {
-    const r = new ResponseApdu(await this.transport.transmit(Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, JPKI_AID.length, ...JPKI_AID)));
+    const r = new ResponseApdu(await this.transport.transmit(selectAidCommand(JPKI_AID)));
     if (r.sw !== 0x9000) throw new CardStatusError('SELECT JPKI', r.sw);
   }
 }

@@ -5,6 +5,7 @@
  * client sees it.
  */
 import { performance } from 'node:perf_hooks';
+import { selectAidCommand } from '../apdu/jpki-commands.js';
 import type { TransmitOptions, Transport } from '../transport/transport.js';
 
 /** The command a header is, for timing; undefined for commands not worth charting. */
@@ -100,7 +101,7 @@ export class TimedTransport implements Transport {
  * the applet's state untouched. Leaves no application selected on a card that deselects on 6A82.
  */
 export async function measureRoundTrip(transport: Transport, count = 15): Promise<number[]> {
-  const probe = Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, 0x07, 0xa0, 0x00, 0x00, 0x00, 0x00, 0x4a, 0x50);
+  const probe = selectAidCommand(Uint8Array.of(0xa0, 0x00, 0x00, 0x00, 0x00, 0x4a, 0x50));
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();

@@ -1,6 +1,6 @@
 import { JPKI_AID } from '../jpki/client/client.js';
 import { digestInfo, hashMessage, type HashName } from '../apdu/digest-info.js';
-import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../apdu/jpki-commands.js';
+import { readBinaryCommand, selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../apdu/jpki-commands.js';
 import { ResponseApdu } from '../apdu/response.js';
 import { CardStatusError, UsageError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
@@ -95,7 +95,7 @@ export async function readBinaryFile(transport: Transport, fid: number): Promise
   await selectFile(transport, fid);
   const parts: Uint8Array[] = [];
   for (let offset = 0; offset < 0x8000; offset += 256) {
-    const r = await sendCommand(transport, 'READ BINARY', Uint8Array.of(0x00, 0xb0, offset >> 8, offset & 0xff, 0x00), (sw) =>
+    const r = await sendCommand(transport, 'READ BINARY', readBinaryCommand(offset), (sw) =>
       [0x9000, 0x6282, 0x6b00].includes(sw),
     );
     if (r.sw === 0x6b00) break;

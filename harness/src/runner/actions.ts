@@ -39,7 +39,7 @@ const SW_END_OF_FILE = 0x6282;
 const SW_WRONG_P1P2 = 0x6b00;
 
 export { selectAidCommand, selectEfCommand, verifyPinCommand, signCommand } from '../apdu/jpki-commands.js';
-import { selectAidCommand, selectEfCommand, verifyPinCommand, signCommand } from '../apdu/jpki-commands.js';
+import { readBinaryCommand, selectAidCommand, selectEfCommand, verifyPinCommand, signCommand } from '../apdu/jpki-commands.js';
 
 function fromResponse(r: ResponseApdu): ActionOutcome {
   return { sw: r.sw, data: r.data };
@@ -105,7 +105,7 @@ async function readWholeFile(fid: Uint8Array, ctx: ActionContext): Promise<Actio
   if (selected.sw !== 0x9000) return { sw: selected.sw, data: selected.data };
   const chunks: Uint8Array[] = [];
   for (let offset = 0; offset <= 0x7fff; ) {
-    const r = await ctx.exchange(encodeCommand({ cla: 0x00, ins: 0xb0, p1: offset >> 8, p2: offset & 0xff, ne: READ_CHUNK }));
+    const r = await ctx.exchange(readBinaryCommand(offset, READ_CHUNK));
     if (r.sw === SW_WRONG_P1P2 && offset > 0) break;
     if (r.sw !== 0x9000 && r.sw !== SW_END_OF_FILE) return { sw: r.sw, data: concatBytes(...chunks) };
     chunks.push(r.data);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ContentTarget, diversifyContentKeys, putContentCommands, sealContent, tagMatches } from '../../src/jpki/sp-tsm/sealer.js';
+import { putContentCommands } from '../../src/apdu/jpki-commands.js';
+import { ContentTarget, diversifyContentKeys, sealContent, tagMatches } from '../../src/jpki/sp-tsm/sealer.js';
 import { keyImportLayout } from '../../src/jpki/sp-tsm/key-import.js';
 import { parseInformation } from '../../src/jpki/client/info.js';
 import { vector } from '../support.js';

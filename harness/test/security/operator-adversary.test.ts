@@ -6,7 +6,8 @@ import { diversifyKeySet, makeKeySet, SIMULATOR_TEST_MASTER_KEY, type KeySet } f
 import { createSecurityDomain, extradite, putKeys } from '../../src/gp/manager.js';
 import { JPKI_AID } from '../../src/jpki/client/client.js';
 import { AppletAdministration, personalise, readInformation } from '../../src/jpki/sp-tsm/personalise.js';
-import { ContentTarget, authoriseCommand, keyTransportPayload, sealContent, setContentKeysCommands, type ContentKeys } from '../../src/jpki/sp-tsm/sealer.js';
+import { setContentKeysCommands } from '../../src/apdu/jpki-commands.js';
+import { ContentTarget, authoriseCommand, keyTransportPayload, sealContent, type ContentKeys } from '../../src/jpki/sp-tsm/sealer.js';
 import { keyImportLayout } from '../../src/jpki/sp-tsm/key-import.js';
 import { attestCard, testContentKeysFor, TEST_GP_KEYS } from '../../src/jpki/test-ca/test-material.js';
 import { TestCertificateAuthority } from '../../src/jpki/test-ca/test-ca.js';

@@ -1,5 +1,13 @@
 import { digestInfo, hashMessage, type HashName } from '../../apdu/digest-info.js';
-import { selectAidCommand, selectEfCommand, signCommand, verifyPinCommand } from '../../apdu/jpki-commands.js';
+import {
+  getInformationCommand,
+  readBinaryCommand,
+  readPublicKeyCommand,
+  selectAidCommand,
+  selectEfCommand,
+  signCommand,
+  verifyPinCommand,
+} from '../../apdu/jpki-commands.js';
 import { ResponseApdu } from '../../apdu/response.js';
 
 import { CardStatusError } from '../../errors.js';
@@ -46,7 +54,7 @@ export class JpkiClient {
     await this.selectFile(fid);
     const parts: Uint8Array[] = [];
     for (let offset = 0; offset < 0x8000; offset += 256) {
-      const r = await this.send('READ BINARY', Uint8Array.from([0x00, 0xb0, offset >> 8, offset & 0xff, 0x00]), (sw) =>
+      const r = await this.send('READ BINARY', readBinaryCommand(offset), (sw) =>
         [0x9000, 0x6282, 0x6b00].includes(sw),
       );
       if (r.sw === 0x6b00) break;
@@ -82,14 +90,14 @@ export class JpkiClient {
   }
 
   async information(): Promise<AppletInformation> {
-    const r = await this.send('GET DATA (information)', Uint8Array.from([0x80, 0xca, 0x01, 0x01, 0x00]));
+    const r = await this.send('GET DATA (information)', getInformationCommand());
     return parseInformation(r.data);
   }
 
   /** The DER SubjectPublicKeyInfo of the key on the card (READ PUBLIC KEY 80 B4). */
   async readPublicKey(): Promise<Uint8Array> {
-    const first = await this.send('READ PUBLIC KEY', Uint8Array.from([0x80, 0xb4, 0x00, 0x00, 0x00]));
-    const rest = await this.send('READ PUBLIC KEY', Uint8Array.from([0x80, 0xb4, 0x01, 0x00, 0x00]), (sw) => sw === 0x9000 || sw === 0x6282);
+    const first = await this.send('READ PUBLIC KEY', readPublicKeyCommand(0));
+    const rest = await this.send('READ PUBLIC KEY', readPublicKeyCommand(0x100), (sw) => sw === 0x9000 || sw === 0x6282);
     return new Uint8Array(Buffer.concat([first.data, rest.data]));
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { readAttestationCommand } from '../../apdu/jpki-commands.js';
 import { ResponseApdu } from '../../apdu/response.js';
 import { HarnessError } from '../../errors.js';
 import type { Transport } from '../../transport/transport.js';
@@ -40,7 +41,7 @@ export interface VerifiedAttestation extends AttestationRecord {
 export async function readAttestation(transport: Transport): Promise<AttestationRecord> {
   const parts: Buffer[] = [];
   for (let offset = 0; offset < 0x1000; ) {
-    const r = new ResponseApdu(await transport.transmit(Uint8Array.of(0x80, 0xb6, offset >> 8, offset & 0xff, 0x00)));
+    const r = new ResponseApdu(await transport.transmit(readAttestationCommand(offset)));
     if (r.sw === 0x6b00 && offset > 0) break;
     if (r.sw !== 0x9000 && r.sw !== 0x6282) throw new CardStatusError('READ ATTESTATION', r.sw);
     parts.push(Buffer.from(r.data));

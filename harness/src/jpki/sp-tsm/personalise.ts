@@ -1,4 +1,13 @@
 import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  AuthorisedCommand,
+  authorisedCommand,
+  getInformationCommand,
+  putContentCommands,
+  readPublicKeyCommand,
+  setContentKeysCommands,
+  type AdminHeader,
+} from '../../apdu/jpki-commands.js';
 import { ResponseApdu } from '../../apdu/response.js';
 import { HarnessError } from '../../errors.js';
 import type { Transport } from '../../transport/transport.js';
@@ -12,10 +21,7 @@ import {
   contentKeyCheckValue,
   ContentTarget,
   keyTransportPayload,
-  putContentCommands,
   sealContent,
-  setContentKeysCommands,
-  type AdminHeader,
   type ContentKeys,
 } from './sealer.js';
 
@@ -76,7 +82,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCas
 async function readPublicKey(transport: Transport): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for (let offset = 0; offset < 1024; ) {
-    const r = new ResponseApdu(await transport.transmit(Uint8Array.of(0x80, 0xb4, offset >> 8, offset & 0xff, 0xe0)));
+    const r = new ResponseApdu(await transport.transmit(readPublicKeyCommand(offset, 0xe0)));
     if (r.sw === 0x6b00) break;
     if (r.sw !== 0x9000 && r.sw !== 0x6282) throw new CardStatusError('READ PUBLIC KEY', r.sw);
     parts.push(r.data);
@@ -88,7 +94,7 @@ async function readPublicKey(transport: Transport): Promise<Uint8Array> {
 
 /** The information record, read through `transport` (inside a session it comes back wrapped). */
 export async function readInformation(transport: Transport): Promise<AppletInformation> {
-  return parseInformation(await admin(transport, 'GET DATA (information)', Uint8Array.of(0x80, 0xca, 0x01, 0x01, 0x00)));
+  return parseInformation(await admin(transport, 'GET DATA (information)', getInformationCommand()));
 }
 
 /**
@@ -144,7 +150,7 @@ export class AppletAdministration {
   private async authorised(name: string, header: AdminHeader, payload: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
     const counter = this.next();
     const data = authoriseCommand(this.keys, header, payload, counter);
-    return admin(this.session, name, Uint8Array.from([0x84, header.ins, header.p1, header.p2, data.length, ...data]));
+    return admin(this.session, name, authorisedCommand(header, data));
   }
 
   /** PUT CONTENT of one sealed envelope. */
@@ -156,25 +162,26 @@ export class AppletAdministration {
 
   /** GENERATE KEY PAIR; the fingerprint comes back with the applet's tag, checked here. */
   async generateKeyPair(): Promise<string> {
-    const answer = await this.authorised('GENERATE KEY PAIR', { ins: 0x46, p1: 0, p2: 0 });
+    const command = AuthorisedCommand.generateKeyPair;
+    const answer = await this.authorised('GENERATE KEY PAIR', command);
     const fingerprint = answer.subarray(0, 32);
-    if (answer.length !== 48 || !answerTagMatches(this.keys, 0x46, this.lastCounter, fingerprint, answer.subarray(32))) {
+    if (answer.length !== 48 || !answerTagMatches(this.keys, command.ins, this.lastCounter, fingerprint, answer.subarray(32))) {
       throw new PersonalisationError('the key fingerprint did not come back with the applet tag: someone on the path changed it');
     }
     return hex(fingerprint);
   }
 
   async setPinPolicy(policy: 'pin-required' | 'pin-less'): Promise<void> {
-    await this.authorised('SET PIN POLICY', { ins: 0xda, p1: 0, p2: 0 }, Uint8Array.of(policy === 'pin-less' ? 1 : 0));
+    await this.authorised('SET PIN POLICY', AuthorisedCommand.setPinPolicy, Uint8Array.of(policy === 'pin-less' ? 1 : 0));
   }
 
   async setPersonalised(): Promise<void> {
-    await this.authorised('SET LIFE CYCLE', { ins: 0xf0, p1: 0x0f, p2: 0 });
+    await this.authorised('SET LIFE CYCLE', AuthorisedCommand.setPersonalised);
   }
 
   /** Terminates the applet: key, certificates, PIN and content keys are erased; final. */
   async terminate(): Promise<void> {
-    await this.authorised('SET LIFE CYCLE (terminated)', { ins: 0xf0, p1: 0x7f, p2: 0 });
+    await this.authorised('SET LIFE CYCLE (terminated)', AuthorisedCommand.terminate);
   }
 
   /** Resets a forgotten or blocked PIN with a new one (after the user has been re-identified). */

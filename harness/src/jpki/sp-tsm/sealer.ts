@@ -1,7 +1,8 @@
 import { constants, createCipheriv, publicEncrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { aesCmac } from '../../gp/crypto.js';
+import type { AdminHeader } from '../../apdu/jpki-commands.js';
 
-/** What a sealed envelope carries; the applet's PUT CONTENT P1. */
+/** What a sealed envelope carries; the applet's PUT CONTENT P1 (the commands are built in apdu/jpki-commands.ts). */
 export enum ContentTarget {
   PrivateKey = 0x17,
   Pin = 0x18,
@@ -71,25 +72,6 @@ export function tagMatches(keys: ContentKeys, target: ContentTarget, envelope: U
   return timingSafeEqual(chain.subarray(chain.length - BLOCK), envelope.subarray(envelope.length - BLOCK));
 }
 
-/** The PUT CONTENT APDUs (unwrapped) carrying one envelope, in blocks of at most `blockSize` bytes. */
-export function putContentCommands(target: ContentTarget, envelope: Uint8Array, blockSize = 224): Uint8Array[] {
-  return chainedAdminCommands(0xdb, target, envelope, blockSize);
-}
-
-/** 84 INS P1 block…: an admin payload in blocks, P2 the block number with 0x80 on the last. */
-function chainedAdminCommands(ins: number, p1: number, envelope: Uint8Array, blockSize: number): Uint8Array[] {
-  if (blockSize < 1 || blockSize > 255) throw new RangeError('blockSize must be 1..255');
-  const blocks = Math.ceil(envelope.length / blockSize);
-  if (blocks > 128) throw new RangeError(`envelope needs ${blocks} blocks; at most 128`);
-  const commands: Uint8Array[] = [];
-  for (let b = 0; b < blocks; b++) {
-    const chunk = envelope.subarray(b * blockSize, Math.min(envelope.length, (b + 1) * blockSize));
-    const p2 = b | (b === blocks - 1 ? 0x80 : 0);
-    commands.push(Uint8Array.from([0x84, ins, p1, p2, chunk.length, ...chunk]));
-  }
-  return commands;
-}
-
 /**
  * Per-card content keys from the SP-TSM's master keys and the card's identity (for example the
  * key diversification data the security domain returns in INITIALIZE UPDATE, or the ICCID):
@@ -123,13 +105,6 @@ function counterBytes(counter: number): Buffer {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(counter);
   return out;
-}
-
-/** The instruction and parameters an authorisation is bound to. */
-export interface AdminHeader {
-  readonly ins: number;
-  readonly p1: number;
-  readonly p2: number;
 }
 
 /**
@@ -189,7 +164,3 @@ export function contentKeyCheckValue(keys: ContentKeys): Uint8Array {
   return new Uint8Array(cbcMac(keys.mac, block).subarray(0, 8));
 }
 
-/** The SET CONTENT KEYS APDUs (unwrapped) for a key-transport payload: 84 D4 00 block. */
-export function setContentKeysCommands(payload: Uint8Array, blockSize = 224): Uint8Array[] {
-  return chainedAdminCommands(0xd4, 0x00, payload, blockSize);
-}

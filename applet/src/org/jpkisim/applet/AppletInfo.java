@@ -22,7 +22,7 @@ final class AppletInfo {
     private final short[] fields;
 
     AppletInfo() {
-        fields = JCSystem.makeTransientShortArray((short) 5, JCSystem.CLEAR_ON_DESELECT);
+        fields = JCSystem.makeTransientShortArray(CertificateFields.FIELDS, JCSystem.CLEAR_ON_DESELECT);
     }
 
     static byte currentInterface() {

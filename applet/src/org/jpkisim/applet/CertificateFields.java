@@ -13,13 +13,13 @@ final class CertificateFields {
     static final short SERIAL_LENGTH = 1;
     static final short NOT_AFTER_OFFSET = 2;
     static final short NOT_AFTER_LENGTH = 3;
-    /** Tag of notAfter (0x17 UTCTime or 0x18 GeneralizedTime). */
-    static final short NOT_AFTER_TAG = 4;
+    /** Shorts the caller provides for the results (also used as the cursor while walking). */
+    static final short FIELDS = 4;
 
     private CertificateFields() {
     }
 
-    /** Fills {@code out} (5 shorts); returns false when the certificate is not understood. */
+    /** Fills {@code out} ({@link #FIELDS} shorts); returns false when the certificate is not understood. */
     static boolean parse(byte[] der, short length, short[] out) {
         short[] cursor = out; // reused: [0] = position while walking
         cursor[0] = 0;
@@ -61,7 +61,6 @@ final class CertificateFields {
         }
         out[NOT_AFTER_OFFSET] = cursor[0];
         out[NOT_AFTER_LENGTH] = (short) (notAfterEnd - cursor[0]);
-        out[NOT_AFTER_TAG] = tag;
         out[SERIAL_OFFSET] = serialOffset;
         out[SERIAL_LENGTH] = serialLength;
         return true;

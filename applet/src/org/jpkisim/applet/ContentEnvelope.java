@@ -273,12 +273,11 @@ final class ContentEnvelope {
 
     // --------------------------------------------------------------- envelopes
 
-    /** MAC check, counter check, check blocks decrypted into RAM, then the PENDING commit. */
+    /**
+     * MAC check, counter check, check blocks decrypted into RAM, then the PENDING commit. PUT
+     * CONTENT refuses blocks before content keys exist, so nothing is staged without them.
+     */
     void open(byte target) {
-        if (!keysSet) {
-            discardStaging();
-            ISOException.throwIt(ISO7816.SW_CONDITIONS_NOT_SATISFIED);
-        }
         short cipherLength = (short) (staged - COUNTER_BYTES - MAC_BYTES);
         if (cipherLength < (short) (2 * BLOCK) || (short) (cipherLength % BLOCK) != 0) {
             discardStaging();

@@ -37,10 +37,11 @@ final class FileSystem {
     private final TransparentFile authCaCertificate;
     private final byte[] current;
 
-    FileSystem(short certificateCapacity, short caCertificateCapacity) {
+    /** Both certificate files get {@code certificateCapacity} bytes of EEPROM. */
+    FileSystem(short certificateCapacity) {
         tokenInfo = new TransparentFile(TOKEN_INFO_CONTENT);
         authCertificate = new TransparentFile(certificateCapacity);
-        authCaCertificate = new TransparentFile(caCertificateCapacity);
+        authCaCertificate = new TransparentFile(certificateCapacity);
         current = JCSystem.makeTransientByteArray((short) 1, JCSystem.CLEAR_ON_DESELECT);
     }
 

@@ -6,8 +6,8 @@ import javacard.framework.Util;
 
 /**
  * A transparent elementary file whose capacity is fixed at install time. Contents and
- * length live in EEPROM; replacing them is driven by a redo log so a power loss leaves
- * either the old or the new file.
+ * length live in EEPROM; replacing them is driven by the envelope's redo log (written in pieces,
+ * the length last), so a power loss leaves either the old or the new file.
  */
 final class TransparentFile {
     private final byte[] data;
@@ -27,10 +27,6 @@ final class TransparentFile {
         return length;
     }
 
-    short capacity() {
-        return (short) data.length;
-    }
-
     byte[] bytes() {
         return data;
     }
@@ -48,22 +44,6 @@ final class TransparentFile {
         short count = max < available ? max : available;
         Util.arrayCopyNonAtomic(data, offset, out, outOffset, count);
         return count;
-    }
-
-    /**
-     * Replaces the whole content. Not atomic by itself: the caller runs it from a redo log
-     * (ContentEnvelope), which repeats it after a power loss until it has completed. The
-     * length is written last, in one atomic field write.
-     */
-    void replace(byte[] in, short inOffset, short count) {
-        if (count < 0 || count > data.length) {
-            ISOException.throwIt(ISO7816.SW_FILE_FULL);
-        }
-        Util.arrayCopyNonAtomic(in, inOffset, data, (short) 0, count);
-        if (count < length) {
-            Util.arrayFillNonAtomic(data, count, (short) (length - count), (byte) 0);
-        }
-        length = count;
     }
 
     /** Writes part of the content; the length is set afterwards with {@link #setLength}. */

@@ -81,15 +81,27 @@ final class UserPin {
         JCSystem.commitTransaction();
     }
 
+    /** Refuses a PIN that is not four ASCII digits with 6A80. */
     static void checkFormat(byte[] buf, short offset, short length) {
-        if (length != LENGTH) {
+        if (!isWellFormed(buf, offset, length)) {
             ISOException.throwIt(ISO7816.SW_WRONG_DATA);
+        }
+    }
+
+    /**
+     * The one definition of a PIN's format, four ASCII digits: for VERIFY, CHANGE REFERENCE DATA
+     * and a PIN that arrives sealed (which must be refused without throwing halfway through).
+     */
+    static boolean isWellFormed(byte[] buf, short offset, short length) {
+        if (length != LENGTH) {
+            return false;
         }
         for (short i = 0; i < LENGTH; i++) {
             byte b = buf[(short) (offset + i)];
             if (b < (byte) '0' || b > (byte) '9') {
-                ISOException.throwIt(ISO7816.SW_WRONG_DATA);
+                return false;
             }
         }
+        return true;
     }
 }
