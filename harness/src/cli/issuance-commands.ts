@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { Authentication } from '../services/verifier/card-emulation.js';
+import type { Transport } from '../transport/transport.js';
 import { addCardOptions, cardOptionsFrom, positiveInteger, type CardCliOptions } from './options.js';
 
 const DEFAULT_SP_TSM = 'http://127.0.0.1:8472';
@@ -45,6 +46,22 @@ async function readPem(option: string, file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (e) {
     throw new UsageError(`${option}: cannot read ${file} (${(e as Error).message})`);
+  }
+}
+
+/** The two cards an applicant's command needs: the SIM (the card options) and the My Number card (`--card-reader`). */
+async function withApplicantCards<T>(o: CardCliOptions & { cardReader: string }, work: (sim: Transport, myNumberCard: Transport) => Promise<T>): Promise<T> {
+  const { openCard } = await import('../transport/open.js');
+  const sim = await openCard(cardOptionsFrom(o));
+  try {
+    const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
+    try {
+      return await work(sim.transport, myNumberCard.transport);
+    } finally {
+      await myNumberCard.close();
+    }
+  } finally {
+    await sim.close();
   }
 }
 
@@ -152,16 +169,13 @@ Examples:
   )
     .addHelpText('after', '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness apply -r "Virtual PCD 00 00" --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --password download-Passw0rd --contact hanako')
     .action(async (o: CardCliOptions & { cardReader: string; cardPassword: string; password: string; contact: string; spTsm: string; onCard?: boolean; pinLess?: boolean; operator?: string }) => {
-      const { openCard } = await import('../transport/open.js');
       const { apply } = await import('../services/applicant/apply.js');
-      const sim = await openCard(cardOptionsFrom(o));
-      const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
-      try {
+      await withApplicantCards(o, async (sim, myNumberCard) => {
         const result = await apply({
           spTsmUrl: o.spTsm,
-          myNumberCard: myNumberCard.transport,
+          myNumberCard,
           signaturePassword: o.cardPassword,
-          sim: sim.transport,
+          sim,
           downloadPassword: o.password,
           contact: o.contact,
           keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
@@ -169,10 +183,7 @@ Examples:
           ...(o.operator !== undefined ? { operator: o.operator } : {}),
         });
         console.log(`application ${result.id}: ${result.state}${result.duplicate ? ' (already received)' : ''}`);
-      } finally {
-        await myNumberCard.close();
-        await sim.close();
-      }
+      });
     });
 
   addCardOptions(
@@ -272,24 +283,18 @@ Examples:
         '\n\nExample:\n  $ jpki-harness renew -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1',
     )
     .action(async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; spTsm: string }) => {
-      const { openCard } = await import('../transport/open.js');
       const { requestRenewal } = await import('../services/applicant/apply.js');
-      const sim = await openCard(cardOptionsFrom(o));
-      const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
-      try {
+      await withApplicantCards(o, async (sim, myNumberCard) => {
         const result = await requestRenewal({
           spTsmUrl: o.spTsm,
           applicationId: o.application,
-          myNumberCard: myNumberCard.transport,
+          myNumberCard,
           signaturePassword: o.cardPassword,
-          sim: sim.transport,
+          sim,
           onStep: (step) => process.stderr.write(`  ${step}\n`),
         });
         console.log(`${result.outcome}: ${result.commands} APDUs${result.detail.keyFingerprint ? `; key ${result.detail.keyFingerprint.slice(0, 16)}…` : ''}`);
-      } finally {
-        await myNumberCard.close();
-        await sim.close();
-      }
+      });
     });
 
   addCardOptions(
@@ -313,16 +318,13 @@ Examples:
     )
     .action(
       async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; password: string; contact: string; oldSimReader?: string; onCard?: boolean; spTsm: string }) => {
-        const { openCard } = await import('../transport/open.js');
         const { apply, terminateOnSim } = await import('../services/applicant/apply.js');
-        const sim = await openCard(cardOptionsFrom(o));
-        const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
-        try {
+        await withApplicantCards(o, async (sim, myNumberCard) => {
           const result = await apply({
             spTsmUrl: o.spTsm,
-            myNumberCard: myNumberCard.transport,
+            myNumberCard,
             signaturePassword: o.cardPassword,
-            sim: sim.transport,
+            sim,
             downloadPassword: o.password,
             contact: o.contact,
             keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
@@ -330,6 +332,7 @@ Examples:
           });
           console.log(`application ${result.id}: ${result.state}; it replaces ${o.application}, whose certificate is revoked`);
           if (result.termination && o.oldSimReader) {
+            const { openCard } = await import('../transport/open.js');
             const old = await openCard({ kind: 'pcsc', reader: o.oldSimReader, timeoutMs: 10_000 });
             try {
               const terminated = await terminateOnSim(result.termination, old.transport, { onStep: (step) => process.stderr.write(`  ${step}\n`) });
@@ -339,10 +342,7 @@ Examples:
             }
           }
           console.log(`next: jpki-harness write --application ${result.id} … with the new access code`);
-        } finally {
-          await myNumberCard.close();
-          await sim.close();
-        }
+        });
       },
     );
 
@@ -358,25 +358,19 @@ Examples:
   )
     .addHelpText('after', '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness reset-pin -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --pin 2580')
     .action(async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; pin: string; spTsm: string }) => {
-      const { openCard } = await import('../transport/open.js');
       const { requestPinReset } = await import('../services/applicant/apply.js');
-      const sim = await openCard(cardOptionsFrom(o));
-      const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
-      try {
+      await withApplicantCards(o, async (sim, myNumberCard) => {
         const result = await requestPinReset({
           spTsmUrl: o.spTsm,
           applicationId: o.application,
-          myNumberCard: myNumberCard.transport,
+          myNumberCard,
           signaturePassword: o.cardPassword,
           pin: o.pin,
-          sim: sim.transport,
+          sim,
           onStep: (step) => process.stderr.write(`  ${step}\n`),
         });
         console.log(`${result.outcome}: ${result.commands} APDUs`);
-      } finally {
-        await myNumberCard.close();
-        await sim.close();
-      }
+      });
     });
 
   addCardOptions(

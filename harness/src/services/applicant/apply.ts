@@ -10,8 +10,27 @@ import type { Transport } from '../../transport/transport.js';
 import { runRemoteSession, type AgentOptions, type AgentResult } from '../device-agent/agent.js';
 import { callJson } from '../http/client.js';
 import { signApplication, type ApplicationDocument } from '../sp-tsm/application.js';
+import type { DocumentSigner } from '../sp-tsm/signed-document.js';
 import { signPinReset, signRenewal, signRevocation, type RevocationGround } from '../sp-tsm/applicant-requests.js';
 import type { ApplicationStatus, WriteAuthorisation } from '../sp-tsm/service.js';
+
+/** The My Number card as the signer of the applicant's documents: its signature key, unlocked by its password. */
+async function cardSigner(card: Transport, password: string): Promise<DocumentSigner> {
+  const certificate = await readSignatureCertificate(card);
+  return { certificate, sign: (data) => signWithSignatureKey(card, password, { data, hash: 'sha256' }) };
+}
+
+/** Asks the SP-TSM for a remote session of the application (`POST …/<kind>`) and relays it to the SIM as the device agent. */
+async function relaySession(
+  options: AgentOptions & { readonly spTsmUrl: string; readonly applicationId: string; readonly sim: Transport },
+  kind: 'renewals' | 'pin-resets',
+  body: unknown,
+): Promise<AgentResult & { sessionId: string }> {
+  const url = `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/${kind}`;
+  const authorisation = (await callJson('SP-TSM', url, { body })) as WriteAuthorisation;
+  const result = await runRemoteSession(authorisation.remoteUrl, authorisation.token, options.sim, options);
+  return { ...result, sessionId: authorisation.sessionId };
+}
 
 export interface ApplyOptions {
   readonly spTsmUrl: string;
@@ -42,9 +61,8 @@ export interface ApplyResult {
 
 export async function apply(options: ApplyOptions): Promise<ApplyResult> {
   const simCertificate = await readCardAuthorityCertificate(options.sim);
-  const certificate = await readSignatureCertificate(options.myNumberCard);
   const signed = await signApplication(
-    { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
+    await cardSigner(options.myNumberCard, options.signaturePassword),
     {
       contact: options.contact,
       simCertificate,
@@ -106,9 +124,8 @@ export interface RevocationResult {
 
 /** Asks the SP-TSM to revoke the SIM credential of an application (a lost or stolen phone, or withdrawn). */
 export async function requestRevocation(options: RevokeOptions): Promise<RevocationResult> {
-  const certificate = await readSignatureCertificate(options.myNumberCard);
   const signed = await signRevocation(
-    { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
+    await cardSigner(options.myNumberCard, options.signaturePassword),
     options.applicationId,
     options.ground,
   );
@@ -131,16 +148,11 @@ export interface RenewalOptions extends AgentOptions {
 
 /** Re-identifies with the My Number card and has the SP-TSM write a new key and certificate on the same SIM. */
 export async function requestRenewal(options: RenewalOptions): Promise<AgentResult & { sessionId: string }> {
-  const certificate = await readSignatureCertificate(options.myNumberCard);
   const signed = await signRenewal(
-    { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
+    await cardSigner(options.myNumberCard, options.signaturePassword),
     options.applicationId,
   );
-  const authorisation = (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/renewals`, {
-    body: signed,
-  })) as WriteAuthorisation;
-  const result = await runRemoteSession(authorisation.remoteUrl, authorisation.token, options.sim, options);
-  return { ...result, sessionId: authorisation.sessionId };
+  return relaySession(options, 'renewals', signed);
 }
 
 export interface PinResetOptions extends AgentOptions {
@@ -156,15 +168,10 @@ export interface PinResetOptions extends AgentOptions {
 
 /** Re-identifies with the My Number card and has the SP-TSM reset the SIM credential's PIN through the agent. */
 export async function requestPinReset(options: PinResetOptions): Promise<AgentResult & { sessionId: string }> {
-  const certificate = await readSignatureCertificate(options.myNumberCard);
   const signed = await signPinReset(
-    { certificate, sign: (data) => signWithSignatureKey(options.myNumberCard, options.signaturePassword, { data, hash: 'sha256' }) },
+    await cardSigner(options.myNumberCard, options.signaturePassword),
     options.applicationId,
   );
-  const authorisation = (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/pin-resets`, {
-    body: { ...signed, pin: options.pin },
-  })) as WriteAuthorisation;
-  const result = await runRemoteSession(authorisation.remoteUrl, authorisation.token, options.sim, options);
-  return { ...result, sessionId: authorisation.sessionId };
+  return relaySession(options, 'pin-resets', { ...signed, pin: options.pin });
 }
 
