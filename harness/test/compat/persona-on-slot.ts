@@ -47,7 +47,8 @@ export async function startPersonaOnSlot(
   for (;;) {
     const attempt = (async (): Promise<Transport | undefined> => {
       const base = await PcscTransport.open({ reader: options.reader, timeoutMs: 15000 });
-      const stack = standardStack(base, { getResponse: target.profile.transport.getResponse, extendedLength: target.profile.transport.extendedLength });
+      const { getResponse, extendedLength } = target.profile.transport;
+      const stack = standardStack(base, { getResponse, extendedLength });
       const cin = await cinOf(stack, target.profile.isdAid).catch(() => undefined);
       if (cin === want) return stack;
       last = `another card in ${options.reader} (ATR ${toHex(base.atr)}, CIN ${cin ?? 'unreadable'})`;
