@@ -10,6 +10,7 @@ import { compareWithBaseline, DEFAULT_THRESHOLD, loadBaseline, renderFindings } 
 import { loadCases, type ConformanceCase } from '../compat/cases.js';
 import { renderCompatHtml } from '../compat/html.js';
 import { renderCompatJUnit } from '../compat/junit.js';
+import { listProfile, listProfiles, renderProfileList } from '../compat/profile-list.js';
 import { renderConsole, renderJson, reportExitCode } from '../compat/report.js';
 import { defaultJobs, MatrixProgress, personaTargets, runMatrix } from '../compat/run-matrix.js';
 import { loadTarget, type CompatTarget } from '../compat/target.js';
@@ -31,6 +32,7 @@ interface CompatCliOptions {
   quiet?: boolean;
   progress: boolean;
   cardAuthority?: string;
+  list?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -50,6 +52,11 @@ function selectCases(all: ConformanceCase[], filters: readonly string[]): Confor
 
 async function compat(profiles: string[], o: CompatCliOptions): Promise<void> {
   const root = packageRoot();
+  if (o.list) {
+    const listings = profiles.length > 0 ? profiles.map((p) => listProfile(p)) : listProfiles(path.join(root, 'test-vectors', 'profiles'));
+    console.log(renderProfileList(listings));
+    return;
+  }
   const cases = selectCases(loadCases(o.suite), o.case);
   const targets: CompatTarget[] = profiles.map((p) => loadTarget(p));
   for (const r of o.reader) {
@@ -119,6 +126,7 @@ export function registerCompatCommands(program: Command): void {
     .option('--baseline <file>', 'compare with a saved baseline: behaviour changes and timing regressions fail the run')
     .option('--threshold-ratio <r>', 'timing regression: median above baseline × r …', String(DEFAULT_THRESHOLD.ratio))
     .option('--threshold-ms <ms>', '… and more than this many ms above it', String(DEFAULT_THRESHOLD.milliseconds))
+    .option('--list', 'list the profiles (personas, real cards from public sources, reader profiles) and exit')
     .option('-q, --quiet', 'print the summary line only')
     .option('--no-progress', 'no progress display')
     .addHelpText(
@@ -127,6 +135,7 @@ export function registerCompatCommands(program: Command): void {
 Exit codes: 0 no card failed a case (and no baseline finding), 1 a case failed or the baseline flagged a change, 2 usage or suite error.
 
 Examples:
+  $ jpki-harness compat --list                                      # the profiles: personas and real cards
   $ jpki-harness compat --html compat.html                          # every persona, published operation times
   $ jpki-harness compat --latency-scale 0.05 --junit compat.xml     # the same, fast (CI)
   $ jpki-harness compat test-vectors/profiles/persona-t0-short-only.yaml --case UI-PIN

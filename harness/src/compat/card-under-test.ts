@@ -10,7 +10,7 @@ import { JPKI_AID } from '../jpki/client/client.js';
 import { CardStatusError } from '../errors.js';
 import { AppletAdministration, type PersonalisationResult } from '../jpki/sp-tsm/personalise.js';
 import { attestCard, personaliseWithTestCredential, testContentKeysFor } from '../jpki/test-ca/test-material.js';
-import { GpSession } from '../gp/session.js';
+import type { GpSession } from '../gp/session.js';
 import { buildInstallParameters, deleteObject, encodePrivileges, installForInstall } from '../gp/commands.js';
 import { gpStatusError } from '../gp/errors.js';
 import { TEST_CARD_AUTHORITY_ROOT } from '../gp/card-authority.js';
@@ -23,6 +23,7 @@ import { encodeCommand } from '../apdu/command.js';
 import { selectAidCommand } from '../apdu/jpki-commands.js';
 import { ResponseApdu } from '../apdu/response.js';
 import { toHex } from '../apdu/hex.js';
+import { openAdminSession, openIsdSession } from './profile-sessions.js';
 import { TimedTransport } from './timed-transport.js';
 import type { CompatTarget } from './target.js';
 
@@ -75,31 +76,13 @@ export class CardUnderTest {
   }
 
   /** A GlobalPlatform session with the card's ISD (or another security domain), with the profile's keys. */
-  async isdSession(sdAid: Uint8Array = this.target.profile.isdAid): Promise<GpSession> {
-    const p = this.target.profile;
-    return GpSession.open(this.transport, {
-      keys: p.keys,
-      diversification: p.diversification,
-      scp: p.scp,
-      i: p.i,
-      securityLevel: p.securityLevel,
-      sdAid,
-      s16: p.s16,
-    });
+  isdSession(sdAid: Uint8Array = this.target.profile.isdAid): Promise<GpSession> {
+    return openIsdSession(this.transport, this.target.profile, sdAid);
   }
 
   /** The SP-TSM's administration session through the applet: C-MAC + C-DECRYPTION at least. */
-  async adminSession(): Promise<GpSession> {
-    const p = this.target.profile;
-    return GpSession.open(this.transport, {
-      keys: p.keys,
-      diversification: p.diversification,
-      scp: p.scp,
-      i: p.i,
-      securityLevel: p.securityLevel | 0x03,
-      sdAid: JPKI_AID,
-      s16: p.s16,
-    });
+  adminSession(): Promise<GpSession> {
+    return openAdminSession(this.transport, this.target.profile);
   }
 
   /** INSTALL [for install and make selectable] of the JPKI instance, with the profile's install parameters. */

@@ -44,9 +44,12 @@ function fail(file: string, what: string): never {
   throw new ScriptError({ file, line: 1, column: 1 }, what);
 }
 
-/** Reads a profile and its `compat` section; `reader` makes it a real-card target. */
-export function loadTarget(profileFile: string, reader?: string): CompatTarget {
-  const profile = loadProfile(profileFile);
+/**
+ * Reads a profile and its `compat` section; `reader` makes it a real-card target. `env` resolves the profile's
+ * `env:NAME` keys (the listing passes placeholders: it shows a profile without the card's keys at hand).
+ */
+export function loadTarget(profileFile: string, reader?: string, env: NodeJS.ProcessEnv = process.env): CompatTarget {
+  const profile = loadProfile(profileFile, env);
   const doc = parseDocument(readFileSync(profileFile, 'utf8'));
   const top = doc.contents as YAMLMap | null;
   const compatNode = isMap(top) ? (top.get('compat', true) as Node | undefined) : undefined;
