@@ -164,3 +164,37 @@ describe('shell', () => {
     transport.assertConsumed();
   });
 });
+
+describe('the top-level --help page, kept once rendered', () => {
+  const cache = path.join(path.dirname(CLI), '.help', 'top-level-80.txt');
+  const help = (): string => {
+    const r = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    return r.stdout;
+  };
+
+  test('is what commander prints for --help, rendered or kept, and a page older than the CLI is rendered again', async () => {
+    const { main } = await import('../src/cli/program.js');
+    let live = '';
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      live += chunk.toString();
+      return true;
+    });
+    try {
+      await main(['node', 'jpki-harness', '--help']);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(live).toContain('Exit codes:');
+    const { rmSync, utimesSync } = await import('node:fs');
+    rmSync(cache, { force: true });
+    expect(help()).toBe(live); // rendered, then kept
+    expect(readFileSync(cache, 'utf8')).toBe(live);
+    expect(help()).toBe(live); // from the kept page
+    // A stale page (older than the modules, as after a rebuild) is not used.
+    writeFileSync(cache, 'stale page\n');
+    utimesSync(cache, new Date(0), new Date(0));
+    expect(help()).toBe(live);
+  });
+});

@@ -35,6 +35,16 @@ if (invokedDirectly()) {
   const args = process.argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stdout.write(`${VERSION}\n`);
+  } else if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    // The top-level page, kept once rendered (help-cache.ts): what commander prints for --help.
+    const { cachedHelp, helpWidth, storeHelp } = await import('./help-cache.js');
+    const width = helpWidth();
+    let page = cachedHelp(width);
+    if (page === undefined) {
+      page = (await import('./program.js')).topLevelHelp(width);
+      storeHelp(width, page);
+    }
+    process.stdout.write(page);
   } else {
     const { main } = await import('./program.js');
     await main();

@@ -43,6 +43,16 @@ Examples:
   return program;
 }
 
+/** The top-level `--help` page at `width` columns, as commander prints it (with the text added before and after). */
+export function topLevelHelp(width: number): string {
+  let page = '';
+  const program = buildCli()
+    .configureHelp({ helpWidth: width })
+    .configureOutput({ writeOut: (text) => (page += text) });
+  program.outputHelp();
+  return page;
+}
+
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync([...argv]);

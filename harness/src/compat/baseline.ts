@@ -8,15 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { CompatReport } from './report.js';
+import { DEFAULT_THRESHOLD, type Threshold } from './defaults.js';
 
-export interface Threshold {
-  /** Median may grow to baseline × ratio (default 1.5). */
-  readonly ratio: number;
-  /** … and by at most this many milliseconds (default 2). */
-  readonly milliseconds: number;
-}
 
-export const DEFAULT_THRESHOLD: Threshold = { ratio: 1.5, milliseconds: 2 };
+export { DEFAULT_THRESHOLD, type Threshold };
 
 export interface BaselineFinding {
   readonly kind: 'behaviour' | 'timing';

@@ -2,10 +2,10 @@
  * The whole matrix: the suite on every card, several cards at a time (each persona on its own simulator
  * over the direct link, each reader on its own connection), with a progress line per card.
  */
-import { availableParallelism } from 'node:os';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ConformanceCase } from './cases.js';
+import { defaultJobs } from './defaults.js';
 import { buildReport, type CompatReport } from './report.js';
 import { runCard, type CardRun, type CaseOutcome, type RunCardOptions } from './run-card.js';
 import { loadTarget, type CompatTarget } from './target.js';
@@ -33,9 +33,7 @@ export function personaTargets(directory: string): CompatTarget[] {
     });
 }
 
-export function defaultJobs(): number {
-  return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
-}
+export { defaultJobs };
 
 export async function runMatrix(targets: readonly CompatTarget[], cases: readonly ConformanceCase[], options: MatrixOptions = {}): Promise<CompatReport> {
   const startedAt = new Date();
