@@ -18,9 +18,10 @@ rm -rf dist
 log "building the harness (tsc)"
 npm run -s build || { echo "0 passed, 1 failed"; exit 1; }
 
-log "lint: ESLint with typescript-eslint (strict, type-aware) over harness/"
+log "lint: ESLint with typescript-eslint (strict, type-aware) over harness/, and Prettier's check"
 lint_status=0
 npx eslint harness || lint_status=$?
+npx prettier --check --log-level warn "harness/**/*.ts" || lint_status=$?
 
 log "Java: applet unit tests on jCardSim, simulator jar"
 java_status=0
@@ -34,7 +35,7 @@ node --experimental-vm-modules node_modules/jest/bin/jest.js --json --outputFile
 node scripts/summarise-tests.mjs build/test-reports build/test-results/jest.json
 summary_status=$?
 if [ $lint_status -ne 0 ]; then
-  log "ESLint found problems (see above): npx eslint harness"
+  log "ESLint or Prettier found problems (see above): npx eslint harness; npx prettier --write 'harness/**/*.ts'"
 fi
 if [ $lint_status -ne 0 ] || [ $java_status -ne 0 ] || [ $js_status -ne 0 ] || [ $summary_status -ne 0 ]; then
   exit 1

@@ -38,7 +38,10 @@ export async function benchAppletCommands(label: string, transport: Transport, i
   await client.selectApplication();
   const counter = (await client.information()).contentCounter + 1;
   const session = await openAdminSession(transport);
-  for (const command of putContentCommands(ContentTarget.Certificate, sealContent(testContentKeys(session.keyDiversificationData), ContentTarget.Certificate, syntheticCertificate(2048), counter))) {
+  for (const command of putContentCommands(
+    ContentTarget.Certificate,
+    sealContent(testContentKeys(session.keyDiversificationData), ContentTarget.Certificate, syntheticCertificate(2048), counter),
+  )) {
     await session.transmit(command);
   }
   await session.end();

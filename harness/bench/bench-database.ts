@@ -24,7 +24,12 @@ export async function freshBenchDatabase(server?: string): Promise<BenchDatabase
   if (server === undefined || parseDatabaseLocation(server).engine === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'jpki-bench-db-'));
     const url = path.join(dir, 'state.sqlite');
-    return { url, label: describeDatabase(parseDatabaseLocation(url)), engine: 'sqlite', dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      url,
+      label: describeDatabase(parseDatabaseLocation(url)),
+      engine: 'sqlite',
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const name = `jpki_bench_${randomBytes(6).toString('hex')}`;
   const admin = async (statement: string): Promise<void> => {
@@ -40,5 +45,10 @@ export async function freshBenchDatabase(server?: string): Promise<BenchDatabase
   const u = new URL(server);
   u.pathname = `/${name}`;
   const url = u.toString();
-  return { url, label: describeDatabase(parseDatabaseLocation(url)), engine: 'postgres', dispose: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return {
+    url,
+    label: describeDatabase(parseDatabaseLocation(url)),
+    engine: 'postgres',
+    dispose: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
 }

@@ -160,7 +160,9 @@ class RawPcsc {
 
   transmit(command: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) =>
-      this.reader.transmit(command, 65538, this.protocol, (err, response) => (err ? reject(err instanceof Error ? err : new Error((err as { message?: string }).message ?? JSON.stringify(err))) : resolve(response))),
+      this.reader.transmit(command, 65538, this.protocol, (err, response) =>
+        err ? reject(err instanceof Error ? err : new Error((err as { message?: string }).message ?? JSON.stringify(err))) : resolve(response),
+      ),
     );
   }
 
@@ -191,7 +193,9 @@ async function scenarioApdus(scenario: Scenario): Promise<Buffer[]> {
 async function harnessVersusRaw(rounds: number, warmupRounds: number): Promise<void> {
   const scenario = loadScenario(path.join(packageRoot(), 'test-vectors', 'scenarios', 'bench-1000-apdus.yaml'));
   const apdus = await scenarioApdus(scenario);
-  console.log(`harness runner vs raw node-pcsclite: ${apdus.length} APDUs per round, ${rounds} rounds each after ${warmupRounds} warm-up, alternating (ABBA)`);
+  console.log(
+    `harness runner vs raw node-pcsclite: ${apdus.length} APDUs per round, ${rounds} rounds each after ${warmupRounds} warm-up, alternating (ABBA)`,
+  );
   const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${BENCH_SLOT_PORT}` }).process;
   let harnessCard: PcscTransport | undefined;
   let raw: RawPcsc | undefined;
@@ -320,7 +324,9 @@ async function paths(iterations: number): Promise<void> {
     try {
       const pcscSummary = await measure(pcsc, iterations, warmup);
       console.log(formatSummary('pcscd + vpcd (node-pcsclite)', pcscSummary));
-      console.log(`\nratio pcscd/direct: median ${(pcscSummary.median / directSummary.median).toFixed(2)}x, p95 ${(pcscSummary.p95 / directSummary.p95).toFixed(2)}x`);
+      console.log(
+        `\nratio pcscd/direct: median ${(pcscSummary.median / directSummary.median).toFixed(2)}x, p95 ${(pcscSummary.p95 / directSummary.p95).toFixed(2)}x`,
+      );
       await benchAppletCommands('pcscd + vpcd', pcsc, Math.max(50, Math.floor(iterations / 20)));
     } finally {
       await pcsc.close();
@@ -336,7 +342,11 @@ function elapsedMs(start: bigint): number {
 
 async function loadFigures(transport: Transport, label: string): Promise<void> {
   const file = benchLoadFile(path.join(packageRoot(), 'test-vectors', 'cap', 'jpki-applet.cap'), 20 * 1024);
-  for (const [name, level, scp] of [['SCP03 C-MAC', 0x01, 3], ['SCP03 C-MAC+C-DEC', 0x03, 3], ['SCP02 C-MAC', 0x01, 2]] as const) {
+  for (const [name, level, scp] of [
+    ['SCP03 C-MAC', 0x01, 3],
+    ['SCP03 C-MAC+C-DEC', 0x03, 3],
+    ['SCP02 C-MAC', 0x01, 2],
+  ] as const) {
     const runs: number[] = [];
     let blocks = 0;
     await timedLoad(transport, file, level, scp); // warm-up
@@ -346,7 +356,9 @@ async function loadFigures(transport: Transport, label: string): Promise<void> {
       blocks = r.blocks;
     }
     const s = timingStats(runs);
-    console.log(`${`LOAD ${file.length} B, ${name} (${label})`.padEnd(46)} ${blocks} blocks  median ${s.median.toFixed(1)} ms  (${(s.median / blocks).toFixed(3)} ms/block, 5 runs)`);
+    console.log(
+      `${`LOAD ${file.length} B, ${name} (${label})`.padEnd(46)} ${blocks} blocks  median ${s.median.toFixed(1)} ms  (${(s.median / blocks).toFixed(3)} ms/block, 5 runs)`,
+    );
   }
 }
 

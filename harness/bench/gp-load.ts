@@ -31,7 +31,12 @@ const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3;
 const root = packageRoot();
 const cap = CapFile.load(path.join(root, 'test-vectors', 'cap', 'bench-20k.cap'));
 
-interface Case { label: string; profile: string; scp: 2 | 3; level: number }
+interface Case {
+  label: string;
+  profile: string;
+  scp: 2 | 3;
+  level: number;
+}
 const cases: Case[] = [
   { label: 'SCP02 i=55 C-MAC', profile: 'simulator-scp02.yaml', scp: 2, level: 0x01 },
   { label: 'SCP02 i=55 C-MAC+C-DEC', profile: 'simulator-scp02.yaml', scp: 2, level: 0x03 },
@@ -47,7 +52,9 @@ async function openTransport(c: Case): Promise<Transport> {
   return PcscTransport.open({ share: 'exclusive', ...(reader !== undefined ? { reader } : {}) });
 }
 
-console.log(`load file ${cap.loadFileDataBlock().length} bytes (${toHex(cap.packageAid)}), ${emulated ? 'emulated card in-process (host cost only)' : `reader ${reader ?? '(first)'}`}, ${rounds} rounds`);
+console.log(
+  `load file ${cap.loadFileDataBlock().length} bytes (${toHex(cap.packageAid)}), ${emulated ? 'emulated card in-process (host cost only)' : `reader ${reader ?? '(first)'}`}, ${rounds} rounds`,
+);
 for (const c of cases) {
   const profile = loadProfile(path.join(root, 'test-vectors', 'profiles', c.profile));
   const blocks: number[] = [];
@@ -59,7 +66,14 @@ for (const c of cases) {
   for (let round = 0; round < rounds && skipped === undefined; round++) {
     const transport = await openTransport(c);
     try {
-      const session = await GpSession.open(transport, { keys: profile.keys, diversification: profile.diversification, scp: c.scp, i: profile.i, securityLevel: c.level, sdAid: profile.isdAid });
+      const session = await GpSession.open(transport, {
+        keys: profile.keys,
+        diversification: profile.diversification,
+        scp: c.scp,
+        i: profile.i,
+        securityLevel: c.level,
+        sdAid: profile.isdAid,
+      });
       await deleteAid(session, cap.packageAid, true).catch(() => undefined);
       const r = await loadCap(session, cap);
       blocks.push(...r.blockMilliseconds);

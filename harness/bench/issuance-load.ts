@@ -65,7 +65,14 @@ async function oneRun(
     const signers = await throwawaySigners(system.urls['jpki-system']!, keys);
     const spUrl = system.urls['sp-tsm']!;
     // Warm-up: a few applications one at a time (counted with the rest afterwards).
-    const warmup = await planApplications({ applicants: 4, keyGeneration, signers, simCertificates: sims, contactPrefix: 'warmup', duplicateEvery: 0 });
+    const warmup = await planApplications({
+      applicants: 4,
+      keyGeneration,
+      signers,
+      simCertificates: sims,
+      contactPrefix: 'warmup',
+      duplicateEvery: 0,
+    });
     for (const w of warmup) await sendApplications(spUrl, [w], REQUEST_TIMEOUT_MS);
     const planned = await planApplications({ applicants, keyGeneration, signers, simCertificates: sims, contactPrefix: 'load' });
     const run = await sendApplications(spUrl, planned, REQUEST_TIMEOUT_MS);
@@ -110,7 +117,22 @@ async function oneRun(
 }
 
 function table(rows: readonly Row[]): void {
-  const head = ['key generation', 'database', 'requests', 'ok', 'wall s', 'req/s', 'median ms', 'p95 ms', 'p99 ms', 'stored', 'distinct', 'issuances', 'twice→one', 'exactly once'];
+  const head = [
+    'key generation',
+    'database',
+    'requests',
+    'ok',
+    'wall s',
+    'req/s',
+    'median ms',
+    'p95 ms',
+    'p99 ms',
+    'stored',
+    'distinct',
+    'issuances',
+    'twice→one',
+    'exactly once',
+  ];
   const cells = rows.map((r) => [
     r.mode,
     r.database,

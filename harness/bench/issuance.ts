@@ -45,7 +45,9 @@ export async function benchIssuance(rounds: number, database?: string): Promise<
   const system = await startIssuanceSystem({ database: db.url, dataDirectory });
   const results: Record<KeyGeneration, Round[]> = { 'jpki-system': [], 'on-card': [] };
   try {
-    console.log(`\nIssuance, application → personalised SIM: ${rounds} rounds of fresh simulated cards after one warm-up per key generation (${db.label})`);
+    console.log(
+      `\nIssuance, application → personalised SIM: ${rounds} rounds of fresh simulated cards after one warm-up per key generation (${db.label})`,
+    );
     for (const k of ['jpki-system', 'on-card'] as const) await oneIssuance(system, k);
     for (let i = 0; i < rounds; i++) {
       const order: KeyGeneration[] = i % 2 === 0 ? ['jpki-system', 'on-card'] : ['on-card', 'jpki-system'];

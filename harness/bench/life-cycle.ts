@@ -23,7 +23,11 @@ export async function benchLifeCycle(stories: number, database?: string): Promis
   console.log(`\nThe credential's life cycle, phase by phase: ${stories} stories on fresh simulated cards (${db.label})`);
   try {
     for (let n = 0; n < stories; n++) {
-      const [myNumberCard, sim, operatorB] = await Promise.all([SimTransport.open({ myNumberCard: true }), SimTransport.open({}), openSimOfOperatorB()]);
+      const [myNumberCard, sim, operatorB] = await Promise.all([
+        SimTransport.open({ myNumberCard: true }),
+        SimTransport.open({}),
+        openSimOfOperatorB(),
+      ]);
       try {
         const story = await LifeCycleStory.start({ myNumberCard, sim, otherSim: operatorB.sim }, { system });
         const phases = await story.run();

@@ -34,17 +34,34 @@ export function benchLoadFile(capPath: string, size: number): Uint8Array {
 }
 
 /** One timed INSTALL [for load] + LOAD of the file over a fresh session at `level`; deletes it afterwards. */
-export async function timedLoad(transport: Transport, loadFile: Uint8Array, level: number, scp: 2 | 3 = 3): Promise<LoadResult & { installMs: number }> {
+export async function timedLoad(
+  transport: Transport,
+  loadFile: Uint8Array,
+  level: number,
+  scp: 2 | 3 = 3,
+): Promise<LoadResult & { installMs: number }> {
   const keys = scp === 3 ? makeKeySet(0, SIMULATOR_TEST_MASTER_KEY) : makeKeySet(0x20, SIMULATOR_TEST_MASTER_KEY);
-  const session = await GpSession.open(transport, { keys, diversification: simulatorDiversification(scp), securityLevel: level, ...(scp === 2 ? { scp: 2, i: 0x55 } : {}) });
+  const session = await GpSession.open(transport, {
+    keys,
+    diversification: simulatorDiversification(scp),
+    securityLevel: level,
+    ...(scp === 2 ? { scp: 2, i: 0x55 } : {}),
+  });
   try {
     const start = process.hrtime.bigint();
-    await session.sendOk('INSTALL [for load]', installForLoad({
-      loadFileAid: BENCH_PACKAGE,
-      loadFileHash: new Uint8Array(createHash('sha256').update(loadFile).digest()),
-    }));
+    await session.sendOk(
+      'INSTALL [for load]',
+      installForLoad({
+        loadFileAid: BENCH_PACKAGE,
+        loadFileHash: new Uint8Array(createHash('sha256').update(loadFile).digest()),
+      }),
+    );
     const installMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const result = await sendLoad(session, loadFile, loadBlockSize(session.maxCommandData ?? 255, session.scp, session.securityLevel, session.macLength));
+    const result = await sendLoad(
+      session,
+      loadFile,
+      loadBlockSize(session.maxCommandData ?? 255, session.scp, session.securityLevel, session.macLength),
+    );
     await session.sendOk('DELETE', deleteObject(BENCH_PACKAGE));
     return { ...result, installMs };
   } finally {

@@ -34,7 +34,9 @@ function report(label: string, pairs: readonly Pair[], target?: number): void {
   const b = timingStats(pairs.map((p) => p.b));
   const ratio = timingStats(pairs.map((p) => p.a / p.b));
   const verdict = target === undefined ? '' : ratio.median <= target ? `  (target ≤ ${target}: met)` : `  (target ≤ ${target}: NOT met)`;
-  console.log(`${label.padEnd(46)} median ${a.median.toFixed(0)} ms vs ${b.median.toFixed(0)} ms  ratio ${ratio.median.toFixed(2)} [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]${verdict}`);
+  console.log(
+    `${label.padEnd(46)} median ${a.median.toFixed(0)} ms vs ${b.median.toFixed(0)} ms  ratio ${ratio.median.toFixed(2)} [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]${verdict}`,
+  );
 }
 
 /** A and B in turn, `runs` times each after one warm-up of each. */
@@ -49,8 +51,24 @@ function alternate(runs: number, a: () => number, b: () => number): Pair[] {
 /** `--version` and `--help` against `node -e 0`: the cost of starting the CLI at all. */
 export function startupFigures(runs = 20): void {
   console.log(`\nCLI start-up, whole processes (wall time, ${runs} alternating pairs after a warm-up)`);
-  report('jpki-harness --version vs node -e 0', alternate(runs, () => wallMs([process.execPath, CLI, '--version']), () => wallMs(NODE_BARE)), 1.5);
-  report('jpki-harness --help vs node -e 0', alternate(runs, () => wallMs([process.execPath, CLI, '--help']), () => wallMs(NODE_BARE)), 1.5);
+  report(
+    'jpki-harness --version vs node -e 0',
+    alternate(
+      runs,
+      () => wallMs([process.execPath, CLI, '--version']),
+      () => wallMs(NODE_BARE),
+    ),
+    1.5,
+  );
+  report(
+    'jpki-harness --help vs node -e 0',
+    alternate(
+      runs,
+      () => wallMs([process.execPath, CLI, '--help']),
+      () => wallMs(NODE_BARE),
+    ),
+    1.5,
+  );
 }
 
 /** The ATR of the benchmark's own card, so that no other client's card in a shared slot is ever written to. */
@@ -106,7 +124,9 @@ export async function installFigures(port: number, runs = 5): Promise<void> {
   report('jpki-harness install vs node -e 0', pairs);
   const gpJar = process.env.GP_JAR;
   if (gpJar === undefined) {
-    console.log('SKIPPED install vs GlobalPlatformPro: set GP_JAR to the path of gp.jar to measure it (GlobalPlatformPro is in no package registry here)');
+    console.log(
+      'SKIPPED install vs GlobalPlatformPro: set GP_JAR to the path of gp.jar to measure it (GlobalPlatformPro is in no package registry here)',
+    );
     return;
   }
   // The simulator's keys: the TEST master 40..4F, diversified per card with KDF3 (test-vectors/profiles/simulator-scp03.yaml).

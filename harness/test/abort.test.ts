@@ -16,7 +16,8 @@ const ready = simulatorJarBuilt();
 if (!ready) announceSkip('reports after a lost card or a killed harness', 'build/jpki-simulator.jar is missing (run ant simulator)');
 const maybe = ready ? describe : describe.skip;
 
-const LONG = 'name: long\nsteps:\n  - select: D392F000260100000001\n  - select-ef: "0006"\n  - repeat: 20000\n    steps:\n      - name: read the token\n        send: 00B0000020\n';
+const LONG =
+  'name: long\nsteps:\n  - select: D392F000260100000001\n  - select-ef: "0006"\n  - repeat: 20000\n    steps:\n      - name: read the token\n        send: 00B0000020\n';
 
 maybe('a run that loses its card mid-way still leaves valid reports', () => {
   test('killing the simulator aborts the run with a card error (exit code 3); JSON, JUnit and HTML stay valid', async () => {
@@ -67,7 +68,9 @@ maybe('a run that loses its card mid-way still leaves valid reports', () => {
     const json = path.join(dir, 'r.json');
     const junit = path.join(dir, 'r.xml');
     const cli = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');
-    const child = spawn(process.execPath, [cli, 'run', '-q', '--report-json', json, '--junit', junit, '--no-report-apdus', scenario], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, 'run', '-q', '--report-json', json, '--junit', junit, '--no-report-apdus', scenario], {
+      stdio: 'ignore',
+    });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     try {
       const deadline = Date.now() + 20000;

@@ -148,7 +148,17 @@ describe('shell', () => {
     output.on('data', (chunk: Buffer) => (text += chunk.toString()));
     const done = runShell({ transport, input, output, historyFile });
     input.end(
-      ['select D392F000260100000001', 'verify-pin 1234', 'send 00B0000004 capture=hdr', '.set X 1', '00B00004B8', 'nonsense', '.vars', 'reset', '.quit'].join('\n') + '\n',
+      [
+        'select D392F000260100000001',
+        'verify-pin 1234',
+        'send 00B0000004 capture=hdr',
+        '.set X 1',
+        '00B00004B8',
+        'nonsense',
+        '.vars',
+        'reset',
+        '.quit',
+      ].join('\n') + '\n',
     );
     await done;
     expect(text).toContain('=> 0020008004********');
@@ -177,10 +187,10 @@ describe('the top-level --help page, kept once rendered', () => {
     const { main } = await import('../src/cli/program.js');
     let live = '';
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => {
+    process.stdout.write = (chunk: string | Uint8Array) => {
       live += chunk.toString();
       return true;
-    });
+    };
     try {
       await main(['node', 'jpki-harness', '--help']);
     } finally {

@@ -85,7 +85,9 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     }
   };
   const plain = async (apdu: string): Promise<ResponseApdu> => new ResponseApdu(await transport!.transmit(hex(apdu)));
-  const session = async (options: { level?: number; keys?: ReturnType<typeof testKeys>; scp?: 2 | 3; i?: number; sdAid?: string } = {}): Promise<GpSession> =>
+  const session = async (
+    options: { level?: number; keys?: ReturnType<typeof testKeys>; scp?: 2 | 3; i?: number; sdAid?: string } = {},
+  ): Promise<GpSession> =>
     GpSession.open(transport!, {
       keys: options.keys ?? testKeys(),
       diversification: isMaster(options.keys ?? testKeys()) ? simulatorDiversification(options.scp ?? 3) : 'none',
@@ -148,7 +150,9 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     await expect(deleteAid(s, hex('A0000009999999'))).rejects.toMatchObject({ sw: 0x6a88 });
     await expect(deleteAid(s, hex(JPKI_PACKAGE))).rejects.toMatchObject({ sw: 0x6985 });
     await expect(deleteAid(s, hex(ISD_AID))).rejects.toMatchObject({ sw: 0x6985 });
-    await expect(installApplet(s, { loadFileAid: hex('D392F0002601009999'), moduleAid: hex(JPKI_AID), parameters: {} })).rejects.toBeInstanceOf(CardStatusError);
+    await expect(installApplet(s, { loadFileAid: hex('D392F0002601009999'), moduleAid: hex(JPKI_AID), parameters: {} })).rejects.toBeInstanceOf(
+      CardStatusError,
+    );
     const malformed = await s.send({ cla: 0x80, ins: 0xe8, p1: 0x80, p2: 0x00, data: hex('C40100'), ne: 256 });
     expect(malformed.sw).toBe(0x6985);
     await s.end();
@@ -170,8 +174,11 @@ maybe('simulated ISD through pcscd + vpcd', () => {
   test('SSD and extradition: the applet opens its channel with the SP keys', async () => {
     let s = await session();
     await installApplet(s, {
-      loadFileAid: hex('A0000001515350'), moduleAid: hex('A000000151535041'), applicationAid: hex(SSD_AID),
-      privileges: hex('808000'), parameters: {},
+      loadFileAid: hex('A0000001515350'),
+      moduleAid: hex('A000000151535041'),
+      applicationAid: hex(SSD_AID),
+      privileges: hex('808000'),
+      parameters: {},
     });
     await extradite(s, hex(SSD_AID), hex(JPKI_AID));
     await s.end();
@@ -198,8 +205,26 @@ maybe('simulated ISD through pcscd + vpcd', () => {
 
   const opensc = tool('opensc-tool');
   (opensc ? test : test.skip)('opensc-tool reaches the ISD and the JPKI applet', async () => {
-    const out = await withReaderReleased(() => execFileSync('opensc-tool', ['-r', READER, '-s', '00A4040008' + ISD_AID + '00', '-s', '80CA006600',
-      '-s', '00A4040C0A' + JPKI_AID, '-s', '00A4020C020006', '-s', '00B0000004'], { encoding: 'utf8' }));
+    const out = await withReaderReleased(() =>
+      execFileSync(
+        'opensc-tool',
+        [
+          '-r',
+          READER,
+          '-s',
+          '00A4040008' + ISD_AID + '00',
+          '-s',
+          '80CA006600',
+          '-s',
+          '00A4040C0A' + JPKI_AID,
+          '-s',
+          '00A4020C020006',
+          '-s',
+          '00B0000004',
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
     const sws = [...out.matchAll(/SW1=0x([0-9a-f]{2}), SW2=0x([0-9a-f]{2})/gi)].map((m) => (m[1]! + m[2]!).toUpperCase());
     expect(sws).toEqual(['9000', '9000', '9000', '9000', '9000']);
     expect(out).toMatch(/4A 50 4B 49/);
@@ -208,7 +233,18 @@ maybe('simulated ISD through pcscd + vpcd', () => {
   const scriptor = tool('scriptor');
   (scriptor ? test : test.skip)('scriptor runs a script against the card', async () => {
     const script = path.join(dir, 'gp.script');
-    writeFileSync(script, ['reset', '00 A4 04 00 08 A0 00 00 01 51 00 00 00 00', '80 CA 00 E0 00', '80 F2 40 02 02 4F 00 00', '00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01', 'exit', ''].join('\n'));
+    writeFileSync(
+      script,
+      [
+        'reset',
+        '00 A4 04 00 08 A0 00 00 01 51 00 00 00 00',
+        '80 CA 00 E0 00',
+        '80 F2 40 02 02 4F 00 00',
+        '00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01',
+        'exit',
+        '',
+      ].join('\n'),
+    );
     const out = await withReaderReleased(() => execFileSync('scriptor', ['-r', READER, script], { encoding: 'utf8' }));
     const flat = out.replace(/\s+/g, ' ');
     expect(flat).toContain('< OK: ' + ATR.match(/../g)!.join(' '));
@@ -254,7 +290,10 @@ maybe('simulated ISD through pcscd + vpcd', () => {
     expect(toHex((await plain('FF70000000')).data)).toBe('01');
     expect((await plain('FF70010000')).sw).toBe(0x9000);
     expect(toHex((await plain('FF70000000')).data)).toBe('03');
-    const torn = await admin.terminate().then(() => 'answered', (e: unknown) => (e as Error).message);
+    const torn = await admin.terminate().then(
+      () => 'answered',
+      (e: unknown) => (e as Error).message,
+    );
     expect(torn).not.toMatch(/^answered/);
     await sp.end().catch(() => undefined);
     await transport!.close().catch(() => undefined);

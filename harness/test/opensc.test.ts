@@ -84,8 +84,22 @@ maybe('unmodified OpenSC against the personalised applet (pcscd + vpcd)', () => 
     const signature = path.join(work, 'signature.bin');
     writeFileSync(message, 'challenge from a relying party');
     await exec('pkcs11-tool', [
-      '--module', module!, '--slot-description', READER, '--login', '--pin', '1234',
-      '--sign', '--id', '01', '-m', 'SHA256-RSA-PKCS', '--input-file', message, '--output-file', signature,
+      '--module',
+      module!,
+      '--slot-description',
+      READER,
+      '--login',
+      '--pin',
+      '1234',
+      '--sign',
+      '--id',
+      '01',
+      '-m',
+      'SHA256-RSA-PKCS',
+      '--input-file',
+      message,
+      '--output-file',
+      signature,
     ]);
     const { stdout } = await exec('pkcs15-tool', ['--reader', READER, '--read-certificate', '01']);
     const publicKey = createPublicKey(new X509Certificate(stdout).publicKey.export({ format: 'pem', type: 'spki' }));

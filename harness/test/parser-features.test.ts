@@ -35,7 +35,9 @@ describe('variables and captures', () => {
     expect(scriptError(() => parse('name: t\nsteps:\n  - send: 00B0${1bad}\n')).message).toMatch(/malformed variable reference/);
   });
   test('capture forms: a name, data ranges, sw, atr', () => {
-    const s = parse('name: t\nsteps:\n  - send: 00B00000\n    capture: all\n  - send: 00B00000\n    capture: {a: "data[0:2]", b: "data[2:]", c: sw, d: atr}\n');
+    const s = parse(
+      'name: t\nsteps:\n  - send: 00B00000\n    capture: all\n  - send: 00B00000\n    capture: {a: "data[0:2]", b: "data[2:]", c: sw, d: atr}\n',
+    );
     expect(s.steps[0]!.capture).toEqual([{ name: 'all', from: 'data' }]);
     expect(s.steps[1]!.capture).toEqual([
       { name: 'a', from: 'data', start: 0, end: 2 },
@@ -58,15 +60,22 @@ describe('structure: repeat, include, tags, resets', () => {
     expect(new Set(s.steps.map((x) => x.key)).size).toBe(3);
   });
   test('repeat needs steps and a count ≥ 1', () => {
-    expect(scriptError(() => parse('name: t\nsteps:\n  - repeat: 0\n    steps: [{send: 00A4040C}]\n')).reason).toMatch(/repeat must be an integer ≥ 1/);
+    expect(scriptError(() => parse('name: t\nsteps:\n  - repeat: 0\n    steps: [{send: 00A4040C}]\n')).reason).toMatch(
+      /repeat must be an integer ≥ 1/,
+    );
     expect(scriptError(() => parse('name: t\nsteps:\n  - repeat: 2\n')).reason).toMatch(/needs 'steps'/);
-    expect(scriptError(() => parse('name: t\nsteps:\n  - repeat: 2\n    send: 00A4040C\n    steps: [{send: 00A4040C}]\n')).reason).toMatch(/unknown key 'send' in a repeat block/);
+    expect(scriptError(() => parse('name: t\nsteps:\n  - repeat: 2\n    send: 00A4040C\n    steps: [{send: 00A4040C}]\n')).reason).toMatch(
+      /unknown key 'send' in a repeat block/,
+    );
   });
   test('include inlines a scenario or a list of steps, with their tags and vars; errors point into the included file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'jpki-include-'));
     writeFileSync(path.join(dir, 'select.yaml'), 'name: sel\ntags: [common]\nvars: {AID: D392F000260100000001}\nsteps:\n  - select: ${AID}\n');
     writeFileSync(path.join(dir, 'list.yaml'), '- send: 00B00000\n- reset\n');
-    writeFileSync(path.join(dir, 'main.yaml'), 'name: main\nsteps:\n  - include: select.yaml\n  - include: list.yaml\n    tags: [read]\n  - send: 00A4040C\n');
+    writeFileSync(
+      path.join(dir, 'main.yaml'),
+      'name: main\nsteps:\n  - include: select.yaml\n  - include: list.yaml\n    tags: [read]\n  - send: 00A4040C\n',
+    );
     const s = loadScenario(path.join(dir, 'main.yaml'));
     expect(s.steps.map((x) => x.action.kind)).toEqual(['select', 'send', 'reset', 'send']);
     expect(s.steps[0]!.tags).toEqual(['common']);
@@ -111,10 +120,16 @@ describe('high-level steps', () => {
     expect(scriptError(() => parse('name: t\nsteps:\n  - verify-pin: "1234"\n    secret: false\n')).reason).toMatch(/always secret/);
   });
   test('sign: hash and digest, message, or digest-info; checked', () => {
-    const ok = parse(`name: t\nsteps:\n  - sign: {hash: SHA-256, digest: ${'00'.repeat(32)}}\n  - sign: {hash: sha1, message: hi}\n  - sign: {digest-info: 3021}\n`);
+    const ok = parse(
+      `name: t\nsteps:\n  - sign: {hash: SHA-256, digest: ${'00'.repeat(32)}}\n  - sign: {hash: sha1, message: hi}\n  - sign: {digest-info: 3021}\n`,
+    );
     expect(ok.steps.map((x) => x.action.kind)).toEqual(['sign', 'sign', 'sign']);
-    expect(scriptError(() => parse(`name: t\nsteps:\n  - sign: {hash: sha256, digest: ${'00'.repeat(20)}}\n`)).reason).toMatch(/sha256 digest has 32 bytes, got 20/);
-    expect(scriptError(() => parse('name: t\nsteps:\n  - sign: {hash: md5, digest: 00}\n')).reason).toMatch(/expected one of sha1, sha256, sha384, sha512/);
+    expect(scriptError(() => parse(`name: t\nsteps:\n  - sign: {hash: sha256, digest: ${'00'.repeat(20)}}\n`)).reason).toMatch(
+      /sha256 digest has 32 bytes, got 20/,
+    );
+    expect(scriptError(() => parse('name: t\nsteps:\n  - sign: {hash: md5, digest: 00}\n')).reason).toMatch(
+      /expected one of sha1, sha256, sha384, sha512/,
+    );
     expect(scriptError(() => parse('name: t\nsteps:\n  - sign: {digest: 00}\n')).reason).toMatch(/needs 'hash'/);
     expect(scriptError(() => parse('name: t\nsteps:\n  - sign: {hash: sha1, digest: 00, message: x}\n')).reason).toMatch(/exactly one of/);
     expect(scriptError(() => parse('name: t\nsteps:\n  - sign: {hash: sha1, digets: 00}\n')).reason).toMatch(/unknown key 'digets' in sign/);

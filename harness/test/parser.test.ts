@@ -73,7 +73,10 @@ describe('scenario parser', () => {
   });
 
   test('secure-channel steps: plain data as written, mistakes found at parse time at their line', () => {
-    const ok = parseScenario('name: t\nsteps:\n  - secure-channel: { scp: 3, key: 404142434445464748494A4B4C4D4E4F, level: cmac+cdec }\n  - secure-channel: end\n', 't.yaml');
+    const ok = parseScenario(
+      'name: t\nsteps:\n  - secure-channel: { scp: 3, key: 404142434445464748494A4B4C4D4E4F, level: cmac+cdec }\n  - secure-channel: end\n',
+      't.yaml',
+    );
     const open = ok.steps[0]!.action;
     expect(open.kind === 'secure-channel' && open.options).toEqual({ scp: '3', key: '404142434445464748494A4B4C4D4E4F', level: 'cmac+cdec' });
     expect(ok.steps[1]!.action.kind === 'secure-channel' && ok.steps[1]!.action.options).toBeUndefined();

@@ -17,11 +17,19 @@ async function pinRun(options: { showSecrets?: boolean; repeat?: number } = {}) 
   const repeat = options.repeat ?? 1;
   const text = readFileSync(vector('traces', 'pin-and-sign.trace'), 'utf8');
   // the trace once per iteration: the ATR line only at the start
-  const body = text.split('\n').filter((l) => !l.startsWith('atr ') || false).join('\n');
+  const body = text
+    .split('\n')
+    .filter((l) => !l.startsWith('atr ') || false)
+    .join('\n');
   const trace = TraceTransport.fromText(`atr 3B8880014A504B492D53494D6B\n${body}`.repeat(1) + '\n' + body.repeat(repeat - 1));
   const builder = new ReportBuilder({ showSecrets: options.showSecrets ?? false });
   const consoleLines: string[] = [];
-  const consoleReporter = new ConsoleReporter({ verbose: true, showSecrets: options.showSecrets ?? false, progress: false, write: (t) => consoleLines.push(t) });
+  const consoleReporter = new ConsoleReporter({
+    verbose: true,
+    showSecrets: options.showSecrets ?? false,
+    progress: false,
+    write: (t) => consoleLines.push(t),
+  });
   const suite = await runSuite([loadScenario(vector('traces', 'pin-and-sign.yaml'))], standardStack(trace), {
     repeat,
     listeners: [builder, consoleReporter],

@@ -17,7 +17,9 @@ describe('secure-channel step', () => {
     expect(toHex(o.sdAid!)).toBe('A000000151000000');
   });
   test('explicit keys from the environment open a session', async () => {
-    const o = secureChannelOptions({ scp: 2, i: '0x55', kvn: '0x20', key: 'env:ISD_KEY', level: 'cmac+cdec+rmac' }, dir, { ISD_KEY: '404142434445464748494A4B4C4D4E4F' });
+    const o = secureChannelOptions({ scp: 2, i: '0x55', kvn: '0x20', key: 'env:ISD_KEY', level: 'cmac+cdec+rmac' }, dir, {
+      ISD_KEY: '404142434445464748494A4B4C4D4E4F',
+    });
     expect(o.keys.version).toBe(0x20);
     const card = new EmulatedCard({ scp: 2, i: 0x55, keys: o.keys });
     const session = await GpSession.open(card, o);

@@ -123,7 +123,13 @@ describe('high-level steps replayed from a recorded trace', () => {
   });
 
   test('a response without a status word is a card error, not a crash', async () => {
-    const broken = { description: 'broken', atr: new Uint8Array(0), transmit: async () => Uint8Array.of(0x90), reset: async () => new Uint8Array(0), close: async () => undefined };
+    const broken = {
+      description: 'broken',
+      atr: new Uint8Array(0),
+      transmit: async () => Uint8Array.of(0x90),
+      reset: async () => new Uint8Array(0),
+      close: async () => undefined,
+    };
     const result = await runSuite([parseScenario('name: t\nsteps:\n  - send: 00A4040C\n', 't.yaml')], broken);
     expect(result.aborted?.exitCode).toBe(3);
     expect(result.aborted?.message).toBe('broken answered 1 bytes: no status word');

@@ -1,7 +1,14 @@
 import { parseHex, toHex } from '../src/apdu/hex.js';
 import { encodeCommand } from '../src/apdu/command.js';
 import { TraceTransport } from '../src/transport/trace.js';
-import { atrSupportsExtendedLength, ChainingTransport, IsoTransport, LoggingTransport, standardStack, TimingTransport } from '../src/transport/wrappers.js';
+import {
+  atrSupportsExtendedLength,
+  ChainingTransport,
+  IsoTransport,
+  LoggingTransport,
+  standardStack,
+  TimingTransport,
+} from '../src/transport/wrappers.js';
 
 describe('GET RESPONSE on 61xx', () => {
   const trace = `=> 00B0000000\n<= 0102 6104\n=> 00C0000004\n<= 03040506 6102\n=> 00C0000002\n<= 0708 9000\n`;

@@ -31,7 +31,13 @@ async function slotFree(port: number): Promise<boolean> {
 
 const pcscdUp = existsSync('/run/pcscd/pcscd.comm') && (await portListening(SLOTS[0]!)) && (await portListening(SLOTS[1]!));
 const free = pcscdUp && (await slotFree(SLOTS[0]!)) && (await slotFree(SLOTS[1]!));
-const reason = !simulatorJarBuilt() ? 'simulator jar missing (ant simulator)' : !pcscdUp ? 'pcscd with both vpcd slots is not running' : !free ? 'a card is already in one of the vpcd slots (a simulator is running)' : undefined;
+const reason = !simulatorJarBuilt()
+  ? 'simulator jar missing (ant simulator)'
+  : !pcscdUp
+    ? 'pcscd with both vpcd slots is not running'
+    : !free
+      ? 'a card is already in one of the vpcd slots (a simulator is running)'
+      : undefined;
 if (reason) announceSkip('two cards in one simulator', reason);
 const maybe = reason ? describe.skip : describe;
 

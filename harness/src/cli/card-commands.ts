@@ -16,12 +16,7 @@ export function registerCardCommands(program: Command): void {
       else names.forEach((n, i) => console.log(`${i}  ${n}`));
     });
 
-  addCardOptions(
-    program
-      .command('send')
-      .description('send APDUs (hex) and print the responses')
-      .argument('<apdu...>', 'command APDUs as hex'),
-  )
+  addCardOptions(program.command('send').description('send APDUs (hex) and print the responses').argument('<apdu...>', 'command APDUs as hex'))
     .option('--json', 'print JSON')
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nExample:\n  $ jpki-harness send -t pcsc 00A4040C0AD392F000260100000001 00A4020C02000A 00B0000004`)
     .action(async (apdus: string[], opts: CardCliOptions & { json?: boolean }) => {

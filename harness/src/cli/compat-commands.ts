@@ -20,7 +20,10 @@ export function registerCompatCommands(program: Command): void {
     .option('-r, --reader <reader=profile>', 'a real card: PC/SC reader (name, substring or index) and its profile; repeatable', collect, [])
     .option('--case <id>', 'only this case, or a prefix such as UI-PIN; repeatable', collect, [])
     .option('-j, --jobs <n>', `cards tested at the same time (default ${defaultJobs()})`)
-    .option('--card-authority-root <file>', "the card authority's root certificate (DER or PEM) the cards' CASD chains to (default: the simulator's TEST root)")
+    .option(
+      '--card-authority-root <file>',
+      "the card authority's root certificate (DER or PEM) the cards' CASD chains to (default: the simulator's TEST root)",
+    )
     .option('--latency-scale <f>', "multiply the personas' published operation times by f (0 turns them off)", '1')
     .option('--json <file>', 'the JSON report')
     .option('--junit <file>', 'JUnit XML: one suite per card')

@@ -65,7 +65,13 @@ export async function compat(profiles: string[], o: CompatCliOptions): Promise<v
   if (targets.length === 0) throw new UsageError('no cards: give profiles with a persona, or -r READER=PROFILE');
   const jobs = o.jobs !== undefined ? number('--jobs', o.jobs, 1, 64) : defaultJobs();
   const latencyScale = number('--latency-scale', o.latencyScale, 0, 100);
-  const progress = o.progress && !o.quiet && process.stderr.isTTY ? new MatrixProgress(process.stderr, targets.map((t) => t.name)) : undefined;
+  const progress =
+    o.progress && !o.quiet && process.stderr.isTTY
+      ? new MatrixProgress(
+          process.stderr,
+          targets.map((t) => t.name),
+        )
+      : undefined;
   const report = await runMatrix(targets, cases, {
     jobs,
     latencyScale,
@@ -104,4 +110,3 @@ function readRoot(file: string): Uint8Array {
     throw new UsageError(`--card-authority-root '${file}': not a certificate (${(e as Error).message})`);
   }
 }
-

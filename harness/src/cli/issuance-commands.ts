@@ -50,7 +50,10 @@ async function readPem(option: string, file: string): Promise<string> {
 }
 
 /** The two cards an applicant's command needs: the SIM (the card options) and the My Number card (`--card-reader`). */
-async function withApplicantCards<T>(o: CardCliOptions & { cardReader: string }, work: (sim: Transport, myNumberCard: Transport) => Promise<T>): Promise<T> {
+async function withApplicantCards<T>(
+  o: CardCliOptions & { cardReader: string },
+  work: (sim: Transport, myNumberCard: Transport) => Promise<T>,
+): Promise<T> {
   const { openCard } = await import('../transport/open.js');
   const sim = await openCard(cardOptionsFrom(o));
   try {
@@ -157,7 +160,7 @@ Examples:
   addCardOptions(
     program
       .command('apply')
-      .description("apply for the download (②): sign the application with the My Number card, naming this SIM")
+      .description('apply for the download (②): sign the application with the My Number card, naming this SIM')
       .requiredOption('--card-reader <name>', "PC/SC reader of the applicant's My Number card")
       .requiredOption('--card-password <password>', "the My Number card's signature password (6–16 A–Z, 0–9)")
       .requiredOption('--password <password>', 'the password chosen for the download (asked again at the write)')
@@ -167,24 +170,40 @@ Examples:
       .option('--pin-less', 'PIN-less use of the SIM credential')
       .option('--operator <name>', "the SIM's mobile operator, whose MNO-TSM installs the applet (default: the SP-TSM's first)"),
   )
-    .addHelpText('after', '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness apply -r "Virtual PCD 00 00" --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --password download-Passw0rd --contact hanako')
-    .action(async (o: CardCliOptions & { cardReader: string; cardPassword: string; password: string; contact: string; spTsm: string; onCard?: boolean; pinLess?: boolean; operator?: string }) => {
-      const { apply } = await import('../services/applicant/apply.js');
-      await withApplicantCards(o, async (sim, myNumberCard) => {
-        const result = await apply({
-          spTsmUrl: o.spTsm,
-          myNumberCard,
-          signaturePassword: o.cardPassword,
-          sim,
-          downloadPassword: o.password,
-          contact: o.contact,
-          keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
-          pinPolicy: o.pinLess ? 'pin-less' : 'pin-required',
-          ...(o.operator !== undefined ? { operator: o.operator } : {}),
+    .addHelpText(
+      'after',
+      '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness apply -r "Virtual PCD 00 00" --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --password download-Passw0rd --contact hanako',
+    )
+    .action(
+      async (
+        o: CardCliOptions & {
+          cardReader: string;
+          cardPassword: string;
+          password: string;
+          contact: string;
+          spTsm: string;
+          onCard?: boolean;
+          pinLess?: boolean;
+          operator?: string;
+        },
+      ) => {
+        const { apply } = await import('../services/applicant/apply.js');
+        await withApplicantCards(o, async (sim, myNumberCard) => {
+          const result = await apply({
+            spTsmUrl: o.spTsm,
+            myNumberCard,
+            signaturePassword: o.cardPassword,
+            sim,
+            downloadPassword: o.password,
+            contact: o.contact,
+            keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
+            pinPolicy: o.pinLess ? 'pin-less' : 'pin-required',
+            ...(o.operator !== undefined ? { operator: o.operator } : {}),
+          });
+          console.log(`application ${result.id}: ${result.state}${result.duplicate ? ' (already received)' : ''}`);
         });
-        console.log(`application ${result.id}: ${result.state}${result.duplicate ? ' (already received)' : ''}`);
-      });
-    });
+      },
+    );
 
   addCardOptions(
     program
@@ -198,39 +217,56 @@ Examples:
       .option('--pin <digits>', "the SIM credential's PIN", '1234')
       .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM),
   )
-    .addHelpText('after', '\nExample:\n  $ jpki-harness write -r "Virtual PCD 00 00" --application 6f0c… --mailbox jpki-services/mailbox --contact hanako --password download-Passw0rd')
-    .action(async (o: CardCliOptions & { application: string; password: string; accessCode?: string; mailbox?: string; contact?: string; pin: string; spTsm: string }) => {
-      let code = o.accessCode;
-      if (!code && o.mailbox && o.contact) {
-        const { Mailbox } = await import('../services/sp-tsm/mailbox.js');
-        code = new Mailbox(o.mailbox).latestAccessCode(o.contact, o.application);
-      }
-      if (!code) throw new UsageError('give --access-code, or --mailbox and --contact');
-      const { openCard } = await import('../transport/open.js');
-      const { authoriseAndWrite } = await import('../services/applicant/apply.js');
-      const sim = await openCard(cardOptionsFrom(o));
-      const started = Date.now();
-      try {
-        const result = await authoriseAndWrite({
-          spTsmUrl: o.spTsm,
-          applicationId: o.application,
-          accessCode: code,
-          downloadPassword: o.password,
-          pin: o.pin,
-          sim: sim.transport,
-          onStep: (step) => process.stderr.write(`  ${step}\n`),
-          onRetry: (n, reason) => process.stderr.write(`  connection lost (${reason}); retrying (${n})\n`),
-          onRestart: (tsm) => process.stderr.write(`  ${tsm} restarted: resuming from the SIM's state\n`),
-        });
-        console.log(`${result.outcome}: ${result.commands} APDUs in ${result.batches} batches, ${seconds(Date.now() - started)}${result.detail.keyFingerprint ? `; key ${result.detail.keyFingerprint.slice(0, 16)}…` : ''}`);
-      } finally {
-        await sim.close();
-      }
-    });
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ jpki-harness write -r "Virtual PCD 00 00" --application 6f0c… --mailbox jpki-services/mailbox --contact hanako --password download-Passw0rd',
+    )
+    .action(
+      async (
+        o: CardCliOptions & {
+          application: string;
+          password: string;
+          accessCode?: string;
+          mailbox?: string;
+          contact?: string;
+          pin: string;
+          spTsm: string;
+        },
+      ) => {
+        let code = o.accessCode;
+        if (!code && o.mailbox && o.contact) {
+          const { Mailbox } = await import('../services/sp-tsm/mailbox.js');
+          code = new Mailbox(o.mailbox).latestAccessCode(o.contact, o.application);
+        }
+        if (!code) throw new UsageError('give --access-code, or --mailbox and --contact');
+        const { openCard } = await import('../transport/open.js');
+        const { authoriseAndWrite } = await import('../services/applicant/apply.js');
+        const sim = await openCard(cardOptionsFrom(o));
+        const started = Date.now();
+        try {
+          const result = await authoriseAndWrite({
+            spTsmUrl: o.spTsm,
+            applicationId: o.application,
+            accessCode: code,
+            downloadPassword: o.password,
+            pin: o.pin,
+            sim: sim.transport,
+            onStep: (step) => process.stderr.write(`  ${step}\n`),
+            onRetry: (n, reason) => process.stderr.write(`  connection lost (${reason}); retrying (${n})\n`),
+            onRestart: (tsm) => process.stderr.write(`  ${tsm} restarted: resuming from the SIM's state\n`),
+          });
+          console.log(
+            `${result.outcome}: ${result.commands} APDUs in ${result.batches} batches, ${seconds(Date.now() - started)}${result.detail.keyFingerprint ? `; key ${result.detail.keyFingerprint.slice(0, 16)}…` : ''}`,
+          );
+        } finally {
+          await sim.close();
+        }
+      },
+    );
 
   program
     .command('revoke')
-    .description("revoke the SIM credential of an application (lost or stolen phone, or withdrawn), signed with the My Number card")
+    .description('revoke the SIM credential of an application (lost or stolen phone, or withdrawn), signed with the My Number card')
     .requiredOption('--application <id>', 'the application id')
     .requiredOption('--card-reader <name>', "PC/SC reader of the applicant's My Number card")
     .requiredOption('--card-password <password>', "the My Number card's signature password")
@@ -250,8 +286,16 @@ Examples:
       const { requestRevocation, terminateOnSim } = await import('../services/applicant/apply.js');
       const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
       try {
-        const result = await requestRevocation({ spTsmUrl: o.spTsm, applicationId: o.application, myNumberCard: myNumberCard.transport, signaturePassword: o.cardPassword, ground });
-        console.log(`application ${result.id}: ${result.state}${result.revokedCertificate ? `; certificate ${result.revokedCertificate} revoked (CRL and OCSP)` : ''}`);
+        const result = await requestRevocation({
+          spTsmUrl: o.spTsm,
+          applicationId: o.application,
+          myNumberCard: myNumberCard.transport,
+          signaturePassword: o.cardPassword,
+          ground,
+        });
+        console.log(
+          `application ${result.id}: ${result.state}${result.revokedCertificate ? `; certificate ${result.revokedCertificate} revoked (CRL and OCSP)` : ''}`,
+        );
         if (result.termination && o.simReader) {
           const sim = await openCard({ kind: 'pcsc', reader: o.simReader, timeoutMs: 10_000 });
           try {
@@ -293,7 +337,9 @@ Examples:
           sim,
           onStep: (step) => process.stderr.write(`  ${step}\n`),
         });
-        console.log(`${result.outcome}: ${result.commands} APDUs${result.detail.keyFingerprint ? `; key ${result.detail.keyFingerprint.slice(0, 16)}…` : ''}`);
+        console.log(
+          `${result.outcome}: ${result.commands} APDUs${result.detail.keyFingerprint ? `; key ${result.detail.keyFingerprint.slice(0, 16)}…` : ''}`,
+        );
       });
     });
 
@@ -317,7 +363,18 @@ Examples:
         ' --card-password TESTPASS1 --password download-Passw0rd --contact hanako --old-sim-reader "Virtual PCD 00 00"',
     )
     .action(
-      async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; password: string; contact: string; oldSimReader?: string; onCard?: boolean; spTsm: string }) => {
+      async (
+        o: CardCliOptions & {
+          application: string;
+          cardReader: string;
+          cardPassword: string;
+          password: string;
+          contact: string;
+          oldSimReader?: string;
+          onCard?: boolean;
+          spTsm: string;
+        },
+      ) => {
         const { apply, terminateOnSim } = await import('../services/applicant/apply.js');
         await withApplicantCards(o, async (sim, myNumberCard) => {
           const result = await apply({
@@ -356,7 +413,10 @@ Examples:
       .requiredOption('--pin <digits>', 'the new PIN (4 digits)')
       .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM),
   )
-    .addHelpText('after', '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness reset-pin -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --pin 2580')
+    .addHelpText(
+      'after',
+      '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness reset-pin -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --pin 2580',
+    )
     .action(async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; pin: string; spTsm: string }) => {
       const { requestPinReset } = await import('../services/applicant/apply.js');
       await withApplicantCards(o, async (sim, myNumberCard) => {
@@ -380,7 +440,10 @@ Examples:
       .option('--root <file>', 'the JPKI root certificate (PEM or DER; default the TEST root in test-vectors/jpki-system)')
       .option('--json', 'print JSON'),
   )
-    .addHelpText('after', '\nExit code 1 when the credential is not valid (untrusted, expired, revoked, unknown to OCSP).\n\nExample:\n  $ jpki-harness check -r "Virtual PCD 00 00"')
+    .addHelpText(
+      'after',
+      '\nExit code 1 when the credential is not valid (untrusted, expired, revoked, unknown to OCSP).\n\nExample:\n  $ jpki-harness check -r "Virtual PCD 00 00"',
+    )
     .action(async (o: CardCliOptions & { root?: string; json?: boolean }) => {
       const { readFileSync } = await import('node:fs');
       const { X509Certificate } = await import('node:crypto');
@@ -394,8 +457,12 @@ Examples:
         if (o.json) console.log(JSON.stringify(check, null, 2));
         else {
           console.log(`certificate ${check.serial}: ${check.subject}`);
-          console.log(`  valid ${check.notBefore.toISOString()} – ${check.notAfter.toISOString()} (${check.daysLeft} days left); chain ${check.chain}`);
-          console.log(`  OCSP ${check.ocspUrl ?? '(no responder named)'}: ${check.ocsp ? `${check.ocsp.status}${check.ocsp.reason ? ` (${check.ocsp.reason})` : ''}, produced ${check.ocsp.producedAt.toISOString()}` : 'not asked'}`);
+          console.log(
+            `  valid ${check.notBefore.toISOString()} – ${check.notAfter.toISOString()} (${check.daysLeft} days left); chain ${check.chain}`,
+          );
+          console.log(
+            `  OCSP ${check.ocspUrl ?? '(no responder named)'}: ${check.ocsp ? `${check.ocsp.status}${check.ocsp.reason ? ` (${check.ocsp.reason})` : ''}, produced ${check.ocsp.producedAt.toISOString()}` : 'not asked'}`,
+          );
           console.log(`  applet ${check.information.lifecycle}, PIN tries left ${check.information.pinTriesLeft}, ${check.information.pinPolicy}`);
           console.log(check.valid ? 'valid' : 'NOT valid');
         }
@@ -508,11 +575,18 @@ Examples:
     .option('--on-card', 'generate the keys on the SIM (default: by the JPKI system)')
     .option('--issuance-only', 'stop after the issuance flow ①–⑱')
     .option('--json', 'print the phases as JSON')
-    .addHelpText('after', '\nExamples:\n  $ jpki-harness demo\n  $ jpki-harness demo --on-card --db postgres://jpki:jpki-test@127.0.0.1/postgres\n  $ jpki-harness demo --issuance-only --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jpki-harness demo\n  $ jpki-harness demo --on-card --db postgres://jpki:jpki-test@127.0.0.1/postgres\n  $ jpki-harness demo --issuance-only --json',
+    )
     .action(async (o: { db?: string; onCard?: boolean; issuanceOnly?: boolean; json?: boolean }) => {
       const { SimTransport } = await import('../transport/sim.js');
       const { LifeCycleStory, openSimOfOperatorB } = await import('../services/demo/life-cycle-story.js');
-      const [myNumberCard, sim, operatorB] = await Promise.all([SimTransport.open({ myNumberCard: true }), SimTransport.open({}), openSimOfOperatorB()]);
+      const [myNumberCard, sim, operatorB] = await Promise.all([
+        SimTransport.open({ myNumberCard: true }),
+        SimTransport.open({}),
+        openSimOfOperatorB(),
+      ]);
       const otherSim = operatorB.sim;
       const cards = [myNumberCard, sim, operatorB];
       const print = (line: string): void => {
@@ -533,7 +607,11 @@ Examples:
         },
       );
       try {
-        print(`services: ${Object.entries(story.system.urls).map(([role, url]) => `${role} ${url}`).join(', ')} (${story.system.database.description})\n`);
+        print(
+          `services: ${Object.entries(story.system.urls)
+            .map(([role, url]) => `${role} ${url}`)
+            .join(', ')} (${story.system.database.description})\n`,
+        );
         if (o.issuanceOnly) await story.issue();
         else await story.run();
         if (o.json) console.log(JSON.stringify(story.phases, null, 2));

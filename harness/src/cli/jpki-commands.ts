@@ -65,7 +65,7 @@ Examples:
     program
       .command('attest')
       .description("check the card's attestation: CASD certificate against the card authority root, the applet's key against the CASD")
-      .option('--card-authority-root <file>', 'the card authority root (DER) to trust (default: the simulator\'s TEST root)')
+      .option('--card-authority-root <file>', "the card authority root (DER) to trust (default: the simulator's TEST root)")
       .option('--json', 'print JSON'),
   )
     .addHelpText(

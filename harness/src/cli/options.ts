@@ -13,7 +13,8 @@ import { parseReaderSelector, type TransportKind } from '../transport/transport.
 /** Exit codes of every command. */
 export const EXIT = { passed: 0, failed: 1, usage: 2, card: 3, service: 4, interrupted: 130 } as const;
 
-export const EXIT_CODES_HELP = 'Exit codes: 0 all passed, 1 expectations failed, 2 usage or script error, 3 reader or card error, 4 a service refused or could not be reached.';
+export const EXIT_CODES_HELP =
+  'Exit codes: 0 all passed, 1 expectations failed, 2 usage or script error, 3 reader or card error, 4 a service refused or could not be reached.';
 
 /** Options of every command that talks to a card, as commander parses them. */
 export interface CardCliOptions {

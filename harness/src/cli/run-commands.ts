@@ -35,7 +35,7 @@ function addRunOptions(command: Command, defaults: { repeat: string; warmup: str
     .option('-w, --warmup <n>', 'unmeasured iterations before them', defaults.warmup)
     .option('--stop-on-failure', 'stop at the first failed step')
     .option('--var <name=value>', 'set a ${variable} (repeatable; overrides the scenario vars)', collect, [])
-    .option('--tag <tag>', 'run only steps with this tag (repeatable; a step has its own and its scenario\'s tags)', collect, [])
+    .option('--tag <tag>', "run only steps with this tag (repeatable; a step has its own and its scenario's tags)", collect, [])
     .option('--exclude-tag <tag>', 'skip steps with this tag (repeatable)', collect, [])
     .option('--json', 'print the JSON report on stdout instead of the tables')
     .option('--report-json <file>', 'write the JSON report (docs/report-schema.json), updated while the run goes on')

@@ -24,26 +24,37 @@ export function registerSimCommands(program: Command): void {
       '\nExamples:\n  $ jpki-harness sim start && opensc-tool -l\n  $ jpki-harness sim start -p 35964 --log /tmp/card.log\n' +
         '  $ jpki-harness sim start --state ~/.jpki-card.state\n  $ jpki-harness sim start --my-number-card -p 35964',
     )
-    .action(async (opts: { port: string; atr?: string; log?: string; state?: string; fresh?: boolean; t0?: boolean; cardSeed?: string; myNumberCard?: boolean }) => {
-      const { startBackgroundSimulator } = await import('../sim/background.js');
-      const status = await startBackgroundSimulator({
-        port: Number(opts.port),
-        ...(opts.atr !== undefined ? { atr: opts.atr } : {}),
-        ...(opts.log !== undefined ? { logFile: opts.log } : {}),
-        ...(opts.state !== undefined ? { stateFile: opts.state } : {}),
-        ...(opts.fresh ? { fresh: true } : {}),
-        ...(opts.t0 ? { t0: true } : {}),
-        ...(opts.cardSeed !== undefined ? { cardSeed: opts.cardSeed } : {}),
-        ...(opts.myNumberCard ? { myNumberCard: true } : {}),
-      });
-      console.log(`simulator running (pid ${status.pid}) on vpcd port ${status.port}`);
-      if (!status.readerListening) {
-        const { default: chalk } = await import('chalk');
-        console.log(
-          chalk.yellow(`nothing listens on port ${status.port} yet: start pcscd with vsmartcard-vpcd installed; the card plugs in when it appears`),
-        );
-      }
-    });
+    .action(
+      async (opts: {
+        port: string;
+        atr?: string;
+        log?: string;
+        state?: string;
+        fresh?: boolean;
+        t0?: boolean;
+        cardSeed?: string;
+        myNumberCard?: boolean;
+      }) => {
+        const { startBackgroundSimulator } = await import('../sim/background.js');
+        const status = await startBackgroundSimulator({
+          port: Number(opts.port),
+          ...(opts.atr !== undefined ? { atr: opts.atr } : {}),
+          ...(opts.log !== undefined ? { logFile: opts.log } : {}),
+          ...(opts.state !== undefined ? { stateFile: opts.state } : {}),
+          ...(opts.fresh ? { fresh: true } : {}),
+          ...(opts.t0 ? { t0: true } : {}),
+          ...(opts.cardSeed !== undefined ? { cardSeed: opts.cardSeed } : {}),
+          ...(opts.myNumberCard ? { myNumberCard: true } : {}),
+        });
+        console.log(`simulator running (pid ${status.pid}) on vpcd port ${status.port}`);
+        if (!status.readerListening) {
+          const { default: chalk } = await import('chalk');
+          console.log(
+            chalk.yellow(`nothing listens on port ${status.port} yet: start pcscd with vsmartcard-vpcd installed; the card plugs in when it appears`),
+          );
+        }
+      },
+    );
   sim
     .command('stop')
     .description('stop the background simulator')

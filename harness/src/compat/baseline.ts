@@ -10,7 +10,6 @@ import { UsageError } from '../errors.js';
 import type { CompatReport } from './report.js';
 import { DEFAULT_THRESHOLD, type Threshold } from './defaults.js';
 
-
 export { DEFAULT_THRESHOLD, type Threshold };
 
 export interface BaselineFinding {
@@ -30,7 +29,8 @@ export function loadBaseline(file: string): CompatReport {
     throw new UsageError(`cannot read the baseline '${file}': ${(e as Error).message}`);
   }
   const report = parsed as Partial<CompatReport>;
-  if (report.format !== 'jpki-harness-compat' || report.version !== 1) throw new UsageError(`'${file}' is not a compat report (format jpki-harness-compat, version 1)`);
+  if (report.format !== 'jpki-harness-compat' || report.version !== 1)
+    throw new UsageError(`'${file}' is not a compat report (format jpki-harness-compat, version 1)`);
   return report as CompatReport;
 }
 
@@ -52,12 +52,19 @@ export function compareWithBaseline(baseline: CompatReport, current: CompatRepor
       const old = before.timing.find((b) => b.command === t.command);
       if (old === undefined || old.count === 0) continue;
       if (t.median > old.median * threshold.ratio && t.median - old.median > threshold.milliseconds) {
-        findings.push({ kind: 'timing', card: card.card, subject: t.command, before: `${old.median.toFixed(2)} ms`, after: `${t.median.toFixed(2)} ms` });
+        findings.push({
+          kind: 'timing',
+          card: card.card,
+          subject: t.command,
+          before: `${old.median.toFixed(2)} ms`,
+          after: `${t.median.toFixed(2)} ms`,
+        });
       }
     }
   }
   for (const card of baseline.cards) {
-    if (!current.cards.some((c) => c.card === card.card)) findings.push({ kind: 'behaviour', card: card.card, subject: '(card)', before: 'present', after: 'absent' });
+    if (!current.cards.some((c) => c.card === card.card))
+      findings.push({ kind: 'behaviour', card: card.card, subject: '(card)', before: 'present', after: 'absent' });
   }
   return findings;
 }
@@ -65,6 +72,10 @@ export function compareWithBaseline(baseline: CompatReport, current: CompatRepor
 export function renderFindings(findings: readonly BaselineFinding[]): string {
   if (findings.length === 0) return 'baseline: no behaviour change, no timing regression';
   return findings
-    .map((f) => (f.kind === 'behaviour' ? `baseline: behaviour ${f.card} ${f.subject}: ${f.before} → ${f.after}` : `baseline: slower ${f.card} ${f.subject}: median ${f.before} → ${f.after}`))
+    .map((f) =>
+      f.kind === 'behaviour'
+        ? `baseline: behaviour ${f.card} ${f.subject}: ${f.before} → ${f.after}`
+        : `baseline: slower ${f.card} ${f.subject}: median ${f.before} → ${f.after}`,
+    )
     .join('\n');
 }

@@ -79,7 +79,8 @@ export function parseCases(text: string, file: string): ConformanceCase[] {
     const id = text1(c.get('id'), 'id', item);
     if (!/^[A-Z]+(-[A-Z0-9]+)+$/.test(id)) fail(c.get('id'), `case id '${id}' must look like UI-PIN-03`);
     const stateText = c.has('state') ? text1(c.get('state'), 'state', item) : 'personalised';
-    if (stateText !== 'blank' && stateText !== 'personalised' && stateText !== 'any') fail(c.get('state'), 'state must be blank, personalised or any');
+    if (stateText !== 'blank' && stateText !== 'personalised' && stateText !== 'any')
+      fail(c.get('state'), 'state must be blank, personalised or any');
     const state = stateText as CaseState;
     const requires: Requirement[] = [];
     const reqNode = c.get('requires');

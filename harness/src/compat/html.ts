@@ -53,7 +53,9 @@ export function commandChart(
     const mid = y + rowHeight / 2;
     const label = r.card.length > 28 ? `${r.card.slice(0, 27)}…` : r.card;
     parts.push(`<text x="${pad.left - 6}" y="${mid + 4}" text-anchor="end"><title>${esc(r.card)}</title>${esc(label)}</text>`);
-    parts.push(`<rect class="median" x="${pad.left}" y="${y + 5}" width="${Math.max(1, x(r.stats.median) - pad.left).toFixed(1)}" height="${rowHeight - 10}"/>`);
+    parts.push(
+      `<rect class="median" x="${pad.left}" y="${y + 5}" width="${Math.max(1, x(r.stats.median) - pad.left).toFixed(1)}" height="${rowHeight - 10}"/>`,
+    );
     parts.push(`<line class="whisker" x1="${x(r.stats.median).toFixed(1)}" x2="${x(r.stats.p95).toFixed(1)}" y1="${mid}" y2="${mid}"/>`);
     parts.push(`<line class="whisker" x1="${x(r.stats.p95).toFixed(1)}" x2="${x(r.stats.p95).toFixed(1)}" y1="${y + 6}" y2="${y + rowHeight - 6}"/>`);
     if (r.roundTrip !== undefined) {
@@ -107,7 +109,9 @@ function differences(report: CompatReport): string {
     for (const k of report.cases) {
       const o = card.outcomes[k.id];
       if (o === undefined || o.verdict === 'pass') continue;
-      rows.push(`<tr><td>${esc(card.card)}</td><td><code>${esc(k.id)}</code></td><td class="${o.verdict === 'fail' ? 'fail' : 'na'}">${o.verdict}</td><td>${esc(o.detail ?? '')}</td></tr>`);
+      rows.push(
+        `<tr><td>${esc(card.card)}</td><td><code>${esc(k.id)}</code></td><td class="${o.verdict === 'fail' ? 'fail' : 'na'}">${o.verdict}</td><td>${esc(o.detail ?? '')}</td></tr>`,
+      );
     }
   }
   if (rows.length === 0) return '<p>Every card passed every case.</p>';
@@ -115,7 +119,9 @@ function differences(report: CompatReport): string {
 }
 
 function cardDetails(report: CompatReport, card: ReportCard): string {
-  const out: string[] = [`<details><summary>${esc(card.card)}: ${card.totals.pass} passed, ${card.totals.fail} failed, ${card.totals['n/a']} not applicable, ${(card.wallMilliseconds / 1000).toFixed(1)} s</summary>`];
+  const out: string[] = [
+    `<details><summary>${esc(card.card)}: ${card.totals.pass} passed, ${card.totals.fail} failed, ${card.totals['n/a']} not applicable, ${(card.wallMilliseconds / 1000).toFixed(1)} s</summary>`,
+  ];
   out.push(
     `<table><tr><th>profile</th><td><code>${esc(card.profile)}</code></td></tr>` +
       (card.persona ? `<tr><th>persona</th><td><code>${esc(card.persona)}</code></td></tr>` : '') +
@@ -125,15 +131,21 @@ function cardDetails(report: CompatReport, card: ReportCard): string {
       '</table>',
   );
   out.push('<table><tr><th>command</th><th>count</th><th>min</th><th>median</th><th>p95</th><th>max</th></tr>');
-  out.push(`<tr><td>reader round trip</td><td class="n">${card.roundTrip.count}</td><td class="n">${ms(card.roundTrip.min)}</td><td class="n">${ms(card.roundTrip.median)}</td><td class="n">${ms(card.roundTrip.p95)}</td><td class="n">${ms(card.roundTrip.max)}</td></tr>`);
+  out.push(
+    `<tr><td>reader round trip</td><td class="n">${card.roundTrip.count}</td><td class="n">${ms(card.roundTrip.min)}</td><td class="n">${ms(card.roundTrip.median)}</td><td class="n">${ms(card.roundTrip.p95)}</td><td class="n">${ms(card.roundTrip.max)}</td></tr>`,
+  );
   for (const t of card.timing) {
-    out.push(`<tr><td>${esc(t.command)}</td><td class="n">${t.count}</td><td class="n">${ms(t.min)}</td><td class="n">${ms(t.median)}</td><td class="n">${ms(t.p95)}</td><td class="n">${ms(t.max)}</td></tr>`);
+    out.push(
+      `<tr><td>${esc(t.command)}</td><td class="n">${t.count}</td><td class="n">${ms(t.min)}</td><td class="n">${ms(t.median)}</td><td class="n">${ms(t.p95)}</td><td class="n">${ms(t.max)}</td></tr>`,
+    );
   }
   out.push('</table><table><tr><th>case</th><th>result</th><th>ms</th><th>detail</th></tr>');
   for (const k of report.cases) {
     const o = card.outcomes[k.id];
     if (o === undefined) continue;
-    out.push(`<tr><td><code>${esc(k.id)}</code></td><td class="${CELL[o.verdict]![0]}">${o.verdict}</td><td class="n">${o.milliseconds.toFixed(0)}</td><td>${esc(o.detail ?? '')}</td></tr>`);
+    out.push(
+      `<tr><td><code>${esc(k.id)}</code></td><td class="${CELL[o.verdict]![0]}">${o.verdict}</td><td class="n">${o.milliseconds.toFixed(0)}</td><td>${esc(o.detail ?? '')}</td></tr>`,
+    );
   }
   out.push('</table></details>');
   return out.join('');
@@ -141,7 +153,9 @@ function cardDetails(report: CompatReport, card: ReportCard): string {
 
 export function renderCompatHtml(report: CompatReport): string {
   const parts: string[] = [];
-  parts.push(`<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>jpki-harness compatibility matrix</title><style>${STYLE}</style></head><body>`);
+  parts.push(
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>jpki-harness compatibility matrix</title><style>${STYLE}</style></head><body>`,
+  );
   parts.push(`<h1>JPKI applet compatibility: ${report.cards.length} cards × ${report.cases.length} cases</h1>`);
   parts.push(
     `<p>${report.totals.pass} passed, <span class="${report.totals.fail ? 'fail' : ''}">${report.totals.fail} failed</span>, ${report.totals['n/a']} not applicable; ` +
@@ -149,9 +163,13 @@ export function renderCompatHtml(report: CompatReport): string {
       (report.latencyScale !== 1 ? `; the personas' published operation times are scaled by ${report.latencyScale}` : '') +
       '.</p>',
   );
-  parts.push('<p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail (hover: the observed difference)</span><span class="na">n/a not applicable (hover: why)</span></p>');
+  parts.push(
+    '<p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail (hover: the observed difference)</span><span class="na">n/a not applicable (hover: why)</span></p>',
+  );
   parts.push(matrix(report));
-  parts.push('<h2>Per-command timing</h2><p class="small">Bar: median; whisker: p95; red mark: the reader round trip on that card (a command answered without running an application). Milliseconds, as the harness sees each command (GET RESPONSE rounds included).</p>');
+  parts.push(
+    '<h2>Per-command timing</h2><p class="small">Bar: median; whisker: p95; red mark: the reader round trip on that card (a command answered without running an application). Milliseconds, as the harness sees each command (GET RESPONSE rounds included).</p>',
+  );
   const commands = COMMAND_ORDER.filter((cmd) => report.cards.some((c) => c.timing.some((t) => t.command === cmd && t.count > 0)));
   for (const command of commands) {
     const rows = report.cards.flatMap((c) => {
@@ -163,8 +181,11 @@ export function renderCompatHtml(report: CompatReport): string {
   parts.push('<h2>Differences</h2>', differences(report));
   parts.push('<h2>Details</h2>');
   for (const card of report.cards) parts.push(cardDetails(report, card));
-  parts.push('<details><summary>Cases and the requirements they check</summary><table><tr><th>case</th><th>group</th><th>title</th><th>requirement</th></tr>');
-  for (const k of report.cases) parts.push(`<tr><td><code>${esc(k.id)}</code></td><td>${esc(k.group)}</td><td>${esc(k.title)}</td><td>${esc(k.requirement)}</td></tr>`);
+  parts.push(
+    '<details><summary>Cases and the requirements they check</summary><table><tr><th>case</th><th>group</th><th>title</th><th>requirement</th></tr>',
+  );
+  for (const k of report.cases)
+    parts.push(`<tr><td><code>${esc(k.id)}</code></td><td>${esc(k.group)}</td><td>${esc(k.title)}</td><td>${esc(k.requirement)}</td></tr>`);
   parts.push('</table></details></body></html>\n');
   return parts.join('');
 }

@@ -5,7 +5,17 @@ export { CardUnderTest, type AppletState, type OpenTargetOptions } from './card-
 export { runProcedure, ProcedureFailure, PROCEDURE_NAMES } from './procedures.js';
 export { runCard, notApplicable, type CardRun, type CaseOutcome, type Verdict, type RunCardOptions } from './run-card.js';
 export { runMatrix, personaTargets, defaultJobs, MatrixProgress, type MatrixOptions } from './run-matrix.js';
-export { buildReport, renderConsole, renderJson as renderCompatJson, reportExitCode, COMMAND_ORDER, type CompatReport, type ReportCard, type ReportCase, type CommandTiming } from './report.js';
+export {
+  buildReport,
+  renderConsole,
+  renderJson as renderCompatJson,
+  reportExitCode,
+  COMMAND_ORDER,
+  type CompatReport,
+  type ReportCard,
+  type ReportCase,
+  type CommandTiming,
+} from './report.js';
 export { renderCompatHtml, commandChart } from './html.js';
 export { renderCompatJUnit } from './junit.js';
 export { compareWithBaseline, loadBaseline, renderFindings, DEFAULT_THRESHOLD, type BaselineFinding, type Threshold } from './baseline.js';

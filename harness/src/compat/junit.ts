@@ -18,7 +18,10 @@ export function renderCompatJUnit(report: CompatReport): string {
       if (o === undefined) out.push(`${open}><skipped message="not run"/></testcase>`);
       else if (o.verdict === 'pass') out.push(`${open}/>`);
       else if (o.verdict === 'n/a') out.push(`${open}><skipped message="${escapeXml(`not applicable: ${o.detail ?? ''}`)}"/></testcase>`);
-      else out.push(`${open}><failure message="${escapeXml(o.detail ?? 'failed')}">${escapeXml(`${c.requirement}\n${o.detail ?? ''}`)}</failure></testcase>`);
+      else
+        out.push(
+          `${open}><failure message="${escapeXml(o.detail ?? 'failed')}">${escapeXml(`${c.requirement}\n${o.detail ?? ''}`)}</failure></testcase>`,
+        );
     }
     out.push('  </testsuite>');
   }

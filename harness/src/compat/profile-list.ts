@@ -83,7 +83,10 @@ export function renderProfileList(listings: readonly ProfileListing[]): string {
     const cited = l.kind === 'real card' ? `, ${l.sources.length} source${l.sources.length === 1 ? '' : 's'} cited` : '';
     return `${l.name.padEnd(width)}  ${l.kind.padEnd(9)}  ${l.status.padEnd(8)}  ${l.scp}  ISD ${l.isd}  ${path.basename(l.file)}${cited}`;
   });
-  return [...lines, `${listings.length} profiles: ${listings.filter((l) => l.kind === 'persona').length} personas, ` +
-    `${listings.filter((l) => l.kind === 'real card').length} real cards (untested until run with -r), ` +
-    `${listings.filter((l) => l.kind === 'reader').length} reader profiles`].join('\n');
+  return [
+    ...lines,
+    `${listings.length} profiles: ${listings.filter((l) => l.kind === 'persona').length} personas, ` +
+      `${listings.filter((l) => l.kind === 'real card').length} real cards (untested until run with -r), ` +
+      `${listings.filter((l) => l.kind === 'reader').length} reader profiles`,
+  ].join('\n');
 }

@@ -53,12 +53,16 @@ export function notApplicable(target: CompatTarget, requirement: Requirement): s
   const caps = target.capabilities;
   switch (requirement) {
     case 'on-card-key-generation':
-      return caps.onCardKeyGeneration ? undefined : 'no on-card RSA-2048 key generation (compat.capabilities.on-card-key-generation: false); keys are imported';
+      return caps.onCardKeyGeneration
+        ? undefined
+        : 'no on-card RSA-2048 key generation (compat.capabilities.on-card-key-generation: false); keys are imported';
     case 'extended-length':
       return caps.extendedLength ? undefined : 'no extended-length APDUs (transport.extended-length: false)';
     default: {
       const size = Number(requirement.slice('content-'.length));
-      return caps.maxContent >= size ? undefined : `the card's memory holds certificates up to ${caps.maxContent} bytes (compat.capabilities.max-content), not ${size}`;
+      return caps.maxContent >= size
+        ? undefined
+        : `the card's memory holds certificates up to ${caps.maxContent} bytes (compat.capabilities.max-content), not ${size}`;
     }
   }
 }
@@ -130,7 +134,8 @@ export async function runCard(target: CompatTarget, cases: readonly ConformanceC
           if (run.aborted !== undefined) failure = run.aborted.message;
           else {
             const bad = run.results.find((r) => !r.passed);
-            if (bad !== undefined) failure = `line ${bad.step.position.line}${bad.step.name ? ` (${bad.step.name})` : ''}: ${bad.failure ?? 'failed'}`;
+            if (bad !== undefined)
+              failure = `line ${bad.step.position.line}${bad.step.name ? ` (${bad.step.name})` : ''}: ${bad.failure ?? 'failed'}`;
           }
         }
       } catch (error) {

@@ -35,7 +35,11 @@ export function personaTargets(directory: string): CompatTarget[] {
 
 export { defaultJobs };
 
-export async function runMatrix(targets: readonly CompatTarget[], cases: readonly ConformanceCase[], options: MatrixOptions = {}): Promise<CompatReport> {
+export async function runMatrix(
+  targets: readonly CompatTarget[],
+  cases: readonly ConformanceCase[],
+  options: MatrixOptions = {},
+): Promise<CompatReport> {
   const startedAt = new Date();
   const jobs = Math.max(1, options.jobs ?? defaultJobs());
   const runs: (CardRun | undefined)[] = targets.map(() => undefined);
@@ -53,7 +57,12 @@ export async function runMatrix(targets: readonly CompatTarget[], cases: readonl
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, targets.length) }, () => worker()));
-  return buildReport(cases, runs.filter((r): r is CardRun => r !== undefined), startedAt, options.latencyScale ?? 1);
+  return buildReport(
+    cases,
+    runs.filter((r): r is CardRun => r !== undefined),
+    startedAt,
+    options.latencyScale ?? 1,
+  );
 }
 
 /** A progress display on a terminal: one line per card, rewritten in place. */

@@ -303,7 +303,10 @@ export function lifeCycleName(kind: RegistryEntry['kind'], state: number): strin
   return `state ${state.toString(16)}`;
 }
 
-interface Tlv { tag: number; value: Uint8Array }
+interface Tlv {
+  tag: number;
+  value: Uint8Array;
+}
 
 /** Parses a sequence of BER-TLVs (1- or 2-byte tags, lengths up to 3 bytes). */
 export function parseTlvs(bytes: Uint8Array): Tlv[] {

@@ -23,7 +23,10 @@ export class CapFormatError extends HarnessError {
 
 /** The card's cryptogram in the INITIALIZE UPDATE response does not match: wrong keys or a wrong card. */
 export class CardCryptogramError extends GpError {
-  constructor(readonly keyVersion: number, readonly scp: number) {
+  constructor(
+    readonly keyVersion: number,
+    readonly scp: number,
+  ) {
     super(
       `card cryptogram does not verify (key version ${keyVersion.toString(16).padStart(2, '0').toUpperCase()}, SCP0${scp}): ` +
         'wrong keys, wrong diversification or a card impersonating another; no host cryptogram was sent',
@@ -53,15 +56,15 @@ const GP_SW_MEANINGS: ReadonlyMap<number, string> = new Map([
   [0x6985, 'conditions of use not satisfied'],
   [0x6988, 'incorrect secure messaging data objects (bad MAC)'],
   [0x6999, 'applet selection failed'],
-  [0x6A80, 'incorrect values in command data'],
-  [0x6A81, 'function not supported (e.g. card life cycle state is CARD_LOCKED)'],
-  [0x6A82, 'application or file not found'],
-  [0x6A84, 'not enough memory space'],
-  [0x6A86, 'incorrect P1 P2'],
-  [0x6A88, 'referenced data not found (key, or object of DELETE)'],
-  [0x6D00, 'instruction not supported or invalid'],
-  [0x6E00, 'class not supported'],
-  [0x6F00, 'no precise diagnosis'],
+  [0x6a80, 'incorrect values in command data'],
+  [0x6a81, 'function not supported (e.g. card life cycle state is CARD_LOCKED)'],
+  [0x6a82, 'application or file not found'],
+  [0x6a84, 'not enough memory space'],
+  [0x6a86, 'incorrect P1 P2'],
+  [0x6a88, 'referenced data not found (key, or object of DELETE)'],
+  [0x6d00, 'instruction not supported or invalid'],
+  [0x6e00, 'class not supported'],
+  [0x6f00, 'no precise diagnosis'],
   [0x9484, 'algorithm not supported'],
   [0x9485, 'invalid key check value'],
   [0x6300, 'authentication of host cryptogram failed'],

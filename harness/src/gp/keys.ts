@@ -168,6 +168,8 @@ export function keyCheckValue(key: Uint8Array, type: 'des3' | 'aes'): Uint8Array
 /** A description of a key set safe to log: version and KCVs, never key bytes. */
 export function describeKeySet(keys: KeySet, type: 'des3' | 'aes'): string {
   const kcv = (k: Uint8Array): string => toHex(keyCheckValue(k, type));
-  return `KVN ${keys.version.toString(16).padStart(2, '0').toUpperCase()} ${type.toUpperCase()} ENC kcv ${kcv(keys.enc)} MAC kcv ${kcv(keys.mac)} ` +
-    `DEK kcv ${kcv(keys.dek)}`;
+  return (
+    `KVN ${keys.version.toString(16).padStart(2, '0').toUpperCase()} ${type.toUpperCase()} ENC kcv ${kcv(keys.enc)} MAC kcv ${kcv(keys.mac)} ` +
+    `DEK kcv ${kcv(keys.dek)}`
+  );
 }

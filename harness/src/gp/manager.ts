@@ -111,11 +111,14 @@ export async function loadCap(session: GpSession, cap: CapFile, options: LoadOpt
   const block = cap.loadFileDataBlock(options);
   const hashKind = options.hash ?? 'sha256';
   const missing = options.cardPackages ? cap.missingImports(options.cardPackages).map((p) => toHex(p.aid)) : [];
-  await session.sendOk(`INSTALL [for load] ${toHex(cap.packageAid)}`, installForLoad({
-    loadFileAid: cap.packageAid,
-    ...(options.securityDomainAid !== undefined ? { securityDomainAid: options.securityDomainAid } : {}),
-    ...(hashKind !== 'none' ? { loadFileHash: cap.loadFileHash(hashKind, options) } : {}),
-  }));
+  await session.sendOk(
+    `INSTALL [for load] ${toHex(cap.packageAid)}`,
+    installForLoad({
+      loadFileAid: cap.packageAid,
+      ...(options.securityDomainAid !== undefined ? { securityDomainAid: options.securityDomainAid } : {}),
+      ...(hashKind !== 'none' ? { loadFileHash: cap.loadFileHash(hashKind, options) } : {}),
+    }),
+  );
   const size = options.blockSize ?? loadBlockSize(session.maxCommandData ?? 255, session.scp, session.securityLevel, session.macLength);
   return sendLoad(session, block, size, missing);
 }
@@ -155,14 +158,17 @@ export interface InstallOptions {
 }
 
 export async function installApplet(session: GpSession, o: InstallOptions): Promise<void> {
-  await session.sendOk(`INSTALL [for install] ${toHex(o.applicationAid ?? o.moduleAid)}`, installForInstall({
-    loadFileAid: o.loadFileAid,
-    moduleAid: o.moduleAid,
-    ...(o.applicationAid !== undefined ? { applicationAid: o.applicationAid } : {}),
-    ...(o.privileges !== undefined ? { privileges: o.privileges } : {}),
-    installParameters: buildInstallParameters(o.parameters),
-    ...(o.makeSelectable !== undefined ? { makeSelectable: o.makeSelectable } : {}),
-  }));
+  await session.sendOk(
+    `INSTALL [for install] ${toHex(o.applicationAid ?? o.moduleAid)}`,
+    installForInstall({
+      loadFileAid: o.loadFileAid,
+      moduleAid: o.moduleAid,
+      ...(o.applicationAid !== undefined ? { applicationAid: o.applicationAid } : {}),
+      ...(o.privileges !== undefined ? { privileges: o.privileges } : {}),
+      installParameters: buildInstallParameters(o.parameters),
+      ...(o.makeSelectable !== undefined ? { makeSelectable: o.makeSelectable } : {}),
+    }),
+  );
 }
 
 export async function deleteAid(session: GpSession, aid: Uint8Array, relatedObjects = false): Promise<void> {

@@ -55,7 +55,23 @@ export interface CardProfile {
 }
 
 // 'compat': the compatibility suite's section (persona, capabilities), read by harness/src/compat/profile-compat.ts.
-const TOP = ['name', 'description', 'reader', 'atr', 'isd', 'scp', 'i', 'security-level', 's16', 'keys', 'load', 'install', 'transport', 'applet', 'compat'];
+const TOP = [
+  'name',
+  'description',
+  'reader',
+  'atr',
+  'isd',
+  'scp',
+  'i',
+  'security-level',
+  's16',
+  'keys',
+  'load',
+  'install',
+  'transport',
+  'applet',
+  'compat',
+];
 const KEYS = ['version', 'enc', 'mac', 'dek', 'master', 'diversification'];
 const LOAD = ['block-size', 'hash', 'include-descriptor', 'include-debug'];
 const INSTALL = ['privilege-encoding', 'empty-c9', 'volatile-memory-quota', 'non-volatile-memory-quota', 'toolkit-parameters', 'extra-parameters'];
@@ -63,7 +79,10 @@ const TRANSPORT = ['get-response', 'extended-length'];
 const APPLET = ['package', 'module', 'instance', 'privileges', 'parameters'];
 
 class Reader {
-  constructor(readonly file: string, private readonly lines: LineCounter) {}
+  constructor(
+    readonly file: string,
+    private readonly lines: LineCounter,
+  ) {}
   pos(node: Node | null | undefined): SourcePosition {
     const { line, col } = this.lines.linePos(node?.range?.[0] ?? 0);
     return { file: this.file, line, column: col };
@@ -74,7 +93,7 @@ class Reader {
   map(node: unknown, what: string, allowed: readonly string[]): Map<string, Node> {
     if (!isMap(node)) this.fail(node as Node, `${what} must be a mapping`);
     const out = new Map<string, Node>();
-    for (const pair of (node).items) {
+    for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (!allowed.includes(key)) this.fail(pair.key as Node, `unknown key '${key}' in ${what} (expected one of: ${allowed.join(', ')})`);
       out.set(key, pair.value as Node);

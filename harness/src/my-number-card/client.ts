@@ -95,9 +95,7 @@ export async function readBinaryFile(transport: Transport, fid: number): Promise
   await selectFile(transport, fid);
   const parts: Uint8Array[] = [];
   for (let offset = 0; offset < 0x8000; offset += 256) {
-    const r = await sendCommand(transport, 'READ BINARY', readBinaryCommand(offset), (sw) =>
-      [0x9000, 0x6282, 0x6b00].includes(sw),
-    );
+    const r = await sendCommand(transport, 'READ BINARY', readBinaryCommand(offset), (sw) => [0x9000, 0x6282, 0x6b00].includes(sw));
     if (r.sw === 0x6b00) break;
     parts.push(r.data);
     if (r.sw !== 0x9000 || r.data.length < 256) break;

@@ -39,8 +39,9 @@ export function renderTable(run: RunResult, options: { showSecrets?: boolean } =
   const iteration = run.warmup ? ` warm-up ${run.iteration}` : run.iteration > 1 ? ` run ${run.iteration}` : '';
   lines.push(chalk.bold(`${run.scenario.name}${iteration}`) + chalk.dim(`  (${run.scenario.file} on ${run.transport})`));
   lines.push(
-    chalk.dim(`${pad('#', widths.index)}  ${pad('step', widths.name)}  SW    result  ${pad('APDUs', widths.apdus)}  ` +
-      'time ms'.padStart(widths.ms)),
+    chalk.dim(
+      `${pad('#', widths.index)}  ${pad('step', widths.name)}  SW    result  ${pad('APDUs', widths.apdus)}  ` + 'time ms'.padStart(widths.ms),
+    ),
   );
   for (const r of rows) {
     const result = r.ok ? chalk.green('pass') : chalk.red('FAIL');
@@ -72,8 +73,12 @@ export function renderStats(stats: readonly StepStats[]): string {
   if (stats.length === 0) return chalk.dim('no timed steps');
   const name = Math.max(4, ...stats.map((s) => s.name.length));
   const f = (v: number): string => v.toFixed(3).padStart(9);
-  const lines = [chalk.dim(`${pad('step', name)}  ${'count'.padStart(6)}  ${'min'.padStart(9)}  ${'median'.padStart(9)}  ${'p95'.padStart(9)}  ` +
-    `${'max'.padStart(9)}  (ms)`)];
+  const lines = [
+    chalk.dim(
+      `${pad('step', name)}  ${'count'.padStart(6)}  ${'min'.padStart(9)}  ${'median'.padStart(9)}  ${'p95'.padStart(9)}  ` +
+        `${'max'.padStart(9)}  (ms)`,
+    ),
+  ];
   for (const s of stats) {
     const fails = s.failures > 0 ? chalk.red(`  ${s.failures} failed`) : '';
     lines.push(`${pad(s.name, name)}  ${String(s.count).padStart(6)}  ${f(s.min)}  ${f(s.median)}  ${f(s.p95)}  ${f(s.max)}${fails}`);

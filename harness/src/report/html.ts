@@ -20,10 +20,10 @@ export function timingChart(stats: ReportStepStats, width = 560, height = 140): 
   const hline = (v: number, cls: string, label: string, right: boolean): string =>
     `<line class="${cls}" x1="${pad.left}" x2="${pad.left + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/>` +
     `<text class="${cls}" x="${right ? pad.left + w - 2 : pad.left + 2}" y="${(y(v) - 3).toFixed(1)}" text-anchor="${right ? 'end' : 'start'}">` +
-      `${label} ${ms(v)} ms</text>`;
+    `${label} ${ms(v)} ms</text>`;
   return (
     `<svg class="chart" role="img" aria-label="${esc(`timing of ${stats.name}`)}" viewBox="0 0 ${width} ${height}" width="${width}" ` +
-      `height="${height}" xmlns="http://www.w3.org/2000/svg">` +
+    `height="${height}" xmlns="http://www.w3.org/2000/svg">` +
     `<rect x="${pad.left}" y="${pad.top}" width="${w}" height="${h}" class="frame"/>` +
     `<text x="${pad.left - 4}" y="${pad.top + 8}" text-anchor="end">${ms(max)} ms</text>` +
     `<text x="${pad.left - 4}" y="${pad.top + h}" text-anchor="end">0 ms</text>` +
@@ -56,10 +56,10 @@ export function renderHtml(report: Report): string {
   parts.push(
     `<table><tr><th>transport</th><td>${esc(report.transport)}</td></tr><tr><th>ATR</th><td><code>${report.atr}</code></td></tr>` +
       `<tr><th>started</th><td>${report.startedAt}</td></tr><tr><th>${report.finishedAt ? 'finished' : 'updated'}</th><td>` +
-        `${report.finishedAt ?? report.updatedAt}</td></tr>` +
+      `${report.finishedAt ?? report.updatedAt}</td></tr>` +
       `<tr><th>iterations</th><td>${report.repeat} measured after ${report.warmup} warm-up</td></tr>` +
       `<tr><th>steps</th><td>${report.totals.passed} passed, ${report.totals.failed} failed, ${report.totals.notRun} not run; ` +
-        `${report.totals.apdus} APDUs</td></tr>` +
+      `${report.totals.apdus} APDUs</td></tr>` +
       (report.aborted ? `<tr><th>aborted</th><td class="fail">${esc(report.aborted)}</td></tr>` : '') +
       `</table>`,
   );
@@ -71,7 +71,7 @@ export function renderHtml(report: Report): string {
       `<h3>${esc(s.name)} <small>— ${esc(s.scenario)}</small></h3>` +
         `<table><tr><th>count</th><th>min</th><th>median</th><th>p95</th><th>max</th><th>mean</th><th>failures</th></tr>` +
         `<tr><td class="n">${s.count}</td><td class="n">${ms(s.min)}</td><td class="n">${ms(s.median)}</td><td class="n">${ms(s.p95)}</td><td ` +
-          `class="n">${ms(s.max)}</td><td class="n">${ms(s.mean)}</td><td class="n">${s.failures}</td></tr></table>` +
+        `class="n">${ms(s.max)}</td><td class="n">${ms(s.mean)}</td><td class="n">${s.failures}</td></tr></table>` +
         timingChart(s),
     );
   }
@@ -88,7 +88,7 @@ export function renderHtml(report: Report): string {
           `<tr><td class="n">${i + 1}</td><td>${esc(step.name)}${step.failure ? `<br><span class="fail">${esc(step.failure)}</span>` : ''}</td>` +
             `<td><code>${step.sw ?? '—'}</code></td>` +
             `<td class="${step.passed ? 'pass' : 'fail'}">${step.passed ? 'pass' : 'FAIL'}</td><td class="n">${step.apdus}</td><td class="n">` +
-              `${ms(step.milliseconds)}</td></tr>`,
+            `${ms(step.milliseconds)}</td></tr>`,
         );
       });
       if (run.notRun > 0) parts.push(`<tr><td></td><td colspan="5">${run.notRun} steps not run</td></tr>`);

@@ -1,14 +1,16 @@
 import type { Report } from './model.js';
 
 export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    // XML 1.0 has no way to write these control characters, not even as references: they are dropped.
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      // XML 1.0 has no way to write these control characters, not even as references: they are dropped.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
+  );
 }
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(6);
@@ -33,7 +35,8 @@ export function renderJUnit(report: Report): string {
       let sTime = 0;
       for (const step of run.steps) {
         sTime += step.milliseconds;
-        const attrs = `name="${escapeXml(step.name)}" classname="${escapeXml(scenario.name)}" file="${escapeXml(scenario.file)}" ` +
+        const attrs =
+          `name="${escapeXml(step.name)}" classname="${escapeXml(scenario.name)}" file="${escapeXml(scenario.file)}" ` +
           `line="${step.line}" time="${seconds(step.milliseconds)}"`;
         if (step.passed) cases.push(`    <testcase ${attrs}/>`);
         else if (run.aborted !== undefined && step === run.steps[run.steps.length - 1]) {
@@ -54,8 +57,10 @@ export function renderJUnit(report: Report): string {
             ? 'not run: stopped at the first failure'
             : 'not run: the report was written before the run ended';
       for (let i = 0; i < run.notRun; i++) {
-        cases.push(`    <testcase name="${escapeXml(`step ${run.steps.length + i + 1}`)}" classname="${escapeXml(scenario.name)}" time="0">\n     ` +
-          ` <skipped message="${escapeXml(why)}"/>\n    </testcase>`);
+        cases.push(
+          `    <testcase name="${escapeXml(`step ${run.steps.length + i + 1}`)}" classname="${escapeXml(scenario.name)}" time="0">\n     ` +
+            ` <skipped message="${escapeXml(why)}"/>\n    </testcase>`,
+        );
       }
       const sTests = run.steps.length + run.notRun;
       tests += sTests;
@@ -67,7 +72,7 @@ export function renderJUnit(report: Report): string {
         `  <testsuite name="${escapeXml(name)}" tests="${sTests}" failures="${sFailures}" errors="${sErrors}" skipped="${run.notRun}" ` +
           `time="${seconds(sTime)}" timestamp="${report.startedAt.replace(/\.\d+Z$/, '')}">\n` +
           `    <properties>\n      <property name="transport" value="${escapeXml(report.transport)}"/>\n      <property name="atr" ` +
-            `value="${report.atr}"/>\n      <property name="status" value="${report.status}"/>\n    </properties>\n` +
+          `value="${report.atr}"/>\n      <property name="status" value="${report.status}"/>\n    </properties>\n` +
           cases.join('\n') +
           (cases.length ? '\n' : '') +
           '  </testsuite>',

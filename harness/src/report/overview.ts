@@ -37,7 +37,13 @@ function matrix(report: Report): string {
         for (const run of runs) {
           const copies = run.steps.filter((s) => s.key === key);
           const failure = copies.find((s) => !s.passed);
-          out.push(copies.length === 0 ? '<td class="v none">–</td>' : failure ? `<td class="v ko" title="${esc(failure.failure ?? '')}">✗</td>` : '<td class="v ok">✓</td>');
+          out.push(
+            copies.length === 0
+              ? '<td class="v none">–</td>'
+              : failure
+                ? `<td class="v ko" title="${esc(failure.failure ?? '')}">✗</td>`
+                : '<td class="v ok">✓</td>',
+          );
         }
       } else {
         const copies = runs.flatMap((r) => r.steps.filter((s) => s.key === key));
@@ -78,7 +84,14 @@ function commandCharts(report: Report): string {
   if (byCommand.size === 0) return '<p>No exchanges in this report (--no-report-apdus): see the per-step timing below.</p>';
   const out: string[] = [];
   for (const [command, rows] of byCommand) {
-    out.push(`<div>${commandChart(command, [...rows].map(([card, samples]) => ({ card, stats: timingStats(samples) })), 760, 'cmp chart-overview')}</div>`);
+    out.push(
+      `<div>${commandChart(
+        command,
+        [...rows].map(([card, samples]) => ({ card, stats: timingStats(samples) })),
+        760,
+        'cmp chart-overview',
+      )}</div>`,
+    );
   }
   return out.join('');
 }

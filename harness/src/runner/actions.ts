@@ -104,7 +104,7 @@ async function readWholeFile(fid: Uint8Array, ctx: ActionContext): Promise<Actio
   const selected = await ctx.exchange(selectEfCommand(fid));
   if (selected.sw !== 0x9000) return { sw: selected.sw, data: selected.data };
   const chunks: Uint8Array[] = [];
-  for (let offset = 0; offset <= 0x7fff; ) {
+  for (let offset = 0; offset <= 0x7fff;) {
     const r = await ctx.exchange(readBinaryCommand(offset, READ_CHUNK));
     if (r.sw === SW_WRONG_P1P2 && offset > 0) break;
     if (r.sw !== 0x9000 && r.sw !== SW_END_OF_FILE) return { sw: r.sw, data: concatBytes(...chunks) };

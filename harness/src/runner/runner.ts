@@ -19,8 +19,6 @@ export type { Exchange, RunListener, RunResult, StepResult, StepStats, SuiteInfo
 const defaultOpener: SecureChannelOpener = async (transport, spec, baseDir) =>
   (await import('./secure-channel.js')).openScriptSession(transport, spec, baseDir);
 
-
-
 export interface RunOptions {
   /** Stop at the first failed expectation (default: continue). */
   readonly stopOnFailure?: boolean;
@@ -207,9 +205,6 @@ export async function runScenario(scenario: Scenario, transport: Transport, opti
   };
 }
 
-
-
-
 export interface SuiteOptions {
   /** Measured iterations of every scenario (default 1). */
   readonly repeat?: number;
@@ -222,7 +217,6 @@ export interface SuiteOptions {
   readonly echo?: (message: string) => void;
   readonly openSecureChannel?: SecureChannelOpener;
 }
-
 
 /**
  * Runs scenarios `warmup + repeat` times each (all of one scenario's iterations before the

@@ -207,7 +207,7 @@ function parseScenarioIn(text: string, file: string, stack: readonly string[], c
   // Relative paths (include, write-ef file, profile) are relative to the file that names them, not to
   // the working directory: a scenario folder can be moved and run from anywhere.
   const ctx: ParseContext = { r, baseDir: path.dirname(file), stack: [...stack, path.resolve(file)], vars, tags: [], count };
-  const steps = parseStepList(ctx, stepsEntry.value ?? (stepsEntry.pair.key), 'steps');
+  const steps = parseStepList(ctx, stepsEntry.value ?? stepsEntry.pair.key, 'steps');
   return {
     file,
     name: nameEntry ? r.text(nameEntry.value, 'name') : path.basename(file),
@@ -294,8 +294,10 @@ function scalarStep(ctx: ParseContext, node: Node, index: number): Step | undefi
   if (!isScalar(node)) return undefined;
   const word = String(node.value);
   if (word !== 'reset' && word !== 'power-cycle') {
-    ctx.r.fail(node, `step ${index}: '${word}' is not a step (a step is a mapping with one action: ${ACTION_KEYS.join(', ')}; or the words reset, ` +
-      `power-cycle)`);
+    ctx.r.fail(
+      node,
+      `step ${index}: '${word}' is not a step (a step is a mapping with one action: ${ACTION_KEYS.join(', ')}; or the words reset, ` + `power-cycle)`,
+    );
   }
   const position = ctx.r.position(node);
   const cold = word === 'power-cycle';
@@ -362,10 +364,10 @@ function secureChannelSpec(r: NodeReader, map: YAMLMap<Node, Node>, baseDir: str
       r.fail(pair.key, `unknown secure-channel key '${key}' (expected one of: ${SECURE_CHANNEL_STEP_KEYS.join(', ')})`);
     }
     const node = pair.value;
-    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) r.fail(node ?? pair.key, `secure-channel ${key} ` +
-      `must be a scalar`);
+    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number'))
+      r.fail(node ?? pair.key, `secure-channel ${key} ` + `must be a scalar`);
     // YAML reads 0x30 as the number 48; keep the text as written for hex-looking values (a key, an AID).
-    const value = typeof node.value !== 'string' && typeof node.source === 'string' ? node.source : (node.value);
+    const value = typeof node.value !== 'string' && typeof node.source === 'string' ? node.source : node.value;
     if (['key', 'enc', 'mac', 'dek'].includes(key) && typeof value === 'string' && !value.startsWith('env:')) {
       const length = value.replace(/\s/g, '').length / 2;
       if (!/^([0-9a-fA-F]{2}\s*)+$/.test(value) || ![16, 24, 32].includes(length)) {
@@ -393,8 +395,9 @@ function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: s
     case 'send':
       return {
         kind: 'send',
-        apdu: r.hexTemplate(value, 'send', (b) => (b.length < 4 ? `a command APDU has at least 4 bytes (CLA INS P1 P2), got ` +
-          `${b.length}` : undefined)),
+        apdu: r.hexTemplate(value, 'send', (b) =>
+          b.length < 4 ? `a command APDU has at least 4 bytes (CLA INS P1 P2), got ` + `${b.length}` : undefined,
+        ),
       };
     case 'select':
       return {
@@ -415,8 +418,12 @@ function parseAction(r: NodeReader, kind: string, value: Node | null, baseDir: s
       if (hexEntry) return { kind: 'write-ef', fid, content: r.hexTemplate(hexEntry.value, 'write-ef hex'), source: 'inline hex' };
       const relative = r.text(fileEntry!.value, 'write-ef file');
       const resolved = path.resolve(baseDir, relative);
-      const content = new Uint8Array(readWholeFile(resolved, (reason) => new ScriptError(r.position(fileEntry!.value), `write-ef file: cannot ` +
-        `read '${resolved}': ${reason}`)));
+      const content = new Uint8Array(
+        readWholeFile(
+          resolved,
+          (reason) => new ScriptError(r.position(fileEntry!.value), `write-ef file: cannot ` + `read '${resolved}': ${reason}`),
+        ),
+      );
       return { kind: 'write-ef', fid, content: { text: relative, constant: content }, source: relative };
     }
     case 'reset': {
@@ -459,8 +466,8 @@ function parseSign(r: NodeReader, value: Node | null): StepAction {
   }
   if (!hashEntry) return r.fail(value, `sign needs 'hash' (${HASHES.join(', ')})`);
   const hashText = r.text(hashEntry.value, 'sign hash').toLowerCase().replace('-', '');
-  if (!(HASHES as readonly string[]).includes(hashText)) r.fail(hashEntry.value, `sign hash: expected one of ${HASHES.join(', ')}, got ` +
-    `'${hashText}'`);
+  if (!(HASHES as readonly string[]).includes(hashText))
+    r.fail(hashEntry.value, `sign hash: expected one of ${HASHES.join(', ')}, got ` + `'${hashText}'`);
   const hash = hashText as HashName;
   if (messageEntry) return { kind: 'sign', hash, message: r.textTemplate(messageEntry.value, 'sign message', true) };
   const digest = r.hexTemplate(digestEntry!.value, 'sign digest', (b) =>

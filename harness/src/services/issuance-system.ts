@@ -89,7 +89,13 @@ export async function startIssuanceSystem(options: IssuanceSystemOptions): Promi
   let relyingPartyCertificate: string | undefined;
   try {
     if (roles.has('jpki-system')) {
-      const jpki = await startJpkiSystem({ db: database.db, pki: await loadJpkiPki(), spTsmKeyTransportPublicKey: loadTestSpTsmKeyTransport().publicKey, host, port: port(0) });
+      const jpki = await startJpkiSystem({
+        db: database.db,
+        pki: await loadJpkiPki(),
+        spTsmKeyTransportPublicKey: loadTestSpTsmKeyTransport().publicKey,
+        host,
+        port: port(0),
+      });
       running.push(jpki);
       urls['jpki-system'] = jpki.url;
     }

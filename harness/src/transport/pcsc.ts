@@ -93,7 +93,6 @@ function loadPcsclite(): PcscFactory {
   }
 }
 
-
 export interface PcscOptions {
   readonly reader?: ReaderSelector;
   /** How long to wait for the reader and for a card in it (default 10 s). */

@@ -84,7 +84,10 @@ export class SimTransport implements Transport {
    * Several independent cards (each its own identity and keys) from one simulator process: one JVM for a
    * test or a bench that needs many SIMs. `close` ends every link, then the simulator.
    */
-  static async openSeveral(count: number, options: Omit<SimTransportOptions, 'attachPort' | 'cardSeed'> = {}): Promise<{ cards: SimTransport[]; close(): Promise<void> }> {
+  static async openSeveral(
+    count: number,
+    options: Omit<SimTransportOptions, 'attachPort' | 'cardSeed'> = {},
+  ): Promise<{ cards: SimTransport[]; close(): Promise<void> }> {
     const servers = await Promise.all(Array.from({ length: count }, () => VpcdServer.listen(0)));
     const started = SimulatorProcess.start({
       connect: servers.map((s) => `127.0.0.1:${s.port}`),

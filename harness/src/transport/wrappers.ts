@@ -182,7 +182,7 @@ export function atrSupportsExtendedLength(atr: Uint8Array): boolean {
   }
   const historical = atr.subarray(i, i + historicalCount);
   if (historical[0] !== 0x80) return false;
-  for (let j = 1; j < historical.length; ) {
+  for (let j = 1; j < historical.length;) {
     const tag = historical[j]! >> 4;
     const length = historical[j]! & 0x0f;
     if (tag === 7 && length >= 3) return (historical[j + 3]! & 0x40) !== 0;

@@ -52,9 +52,14 @@ maybe('the compatibility matrix over every persona', () => {
 
   test('every conformant persona passes every case it can run; not applicable only where its profile says so', () => {
     for (const card of report.cards.filter((c) => c.card !== NON_CONFORMANT)) {
-      const failed = Object.entries(card.outcomes).filter(([, o]) => o.verdict === 'fail').map(([id, o]) => `${id}: ${o.detail}`);
+      const failed = Object.entries(card.outcomes)
+        .filter(([, o]) => o.verdict === 'fail')
+        .map(([id, o]) => `${id}: ${o.detail}`);
       expect({ card: card.card, failed }).toEqual({ card: card.card, failed: [] });
-      const na = Object.entries(card.outcomes).filter(([, o]) => o.verdict === 'n/a').map(([id]) => id).sort();
+      const na = Object.entries(card.outcomes)
+        .filter(([, o]) => o.verdict === 'n/a')
+        .map(([id]) => id)
+        .sort();
       expect({ card: card.card, na }).toEqual({ card: card.card, na: [...(EXPECTED_NOT_APPLICABLE[card.card] ?? [])] });
       for (const id of na) expect(card.outcomes[id]!.detail).toMatch(/compat\.capabilities/);
     }
@@ -68,10 +73,13 @@ maybe('the compatibility matrix over every persona', () => {
   });
 
   test('per-command timing beside the reader round trip; the slow-RSA personas sign slower than the reference', () => {
-    const median = (card: string, command: string): number => report.cards.find((c) => c.card === card)!.timing.find((t) => t.command === command)!.median;
+    const median = (card: string, command: string): number =>
+      report.cards.find((c) => c.card === card)!.timing.find((t) => t.command === command)!.median;
     for (const card of report.cards) {
       expect(card.roundTrip.count).toBeGreaterThan(0);
-      expect(card.timing.map((t) => t.command)).toEqual(expect.arrayContaining(['SELECT (AID)', 'READ BINARY', 'VERIFY', 'COMPUTE DIGITAL SIGNATURE']));
+      expect(card.timing.map((t) => t.command)).toEqual(
+        expect.arrayContaining(['SELECT (AID)', 'READ BINARY', 'VERIFY', 'COMPUTE DIGITAL SIGNATURE']),
+      );
     }
     // 2 % of 227 ms and 190 ms of injected signing time on top of the simulator's own
     expect(median('infineon-cjtop-80k', 'COMPUTE DIGITAL SIGNATURE')).toBeGreaterThan(median('standard', 'COMPUTE DIGITAL SIGNATURE') + 2);
@@ -106,15 +114,23 @@ maybe('the compatibility matrix over every persona', () => {
 
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
   if (!chromium) announceSkip('compat HTML screenshot', "Debian's chromium is not installed (apt-get install chromium)");
-  (chromium ? test : test.skip)('headless Chromium opens the HTML report and takes its screenshot', () => {
-    const file = path.join(OUT, 'compat.html');
-    const png = path.join(OUT, 'compat.png');
-    const r = spawnSync(chromium!, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1400,2400', `--screenshot=${png}`, `file://${file}`], {
-      timeout: 60_000,
-      encoding: 'utf8',
-    });
-    expect(r.status).toBe(0);
-    expect(statSync(png).size).toBeGreaterThan(20_000);
-    expect(readFileSync(png).subarray(1, 4).toString('ascii')).toBe('PNG');
-  }, 90_000);
+  (chromium ? test : test.skip)(
+    'headless Chromium opens the HTML report and takes its screenshot',
+    () => {
+      const file = path.join(OUT, 'compat.html');
+      const png = path.join(OUT, 'compat.png');
+      const r = spawnSync(
+        chromium!,
+        ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1400,2400', `--screenshot=${png}`, `file://${file}`],
+        {
+          timeout: 60_000,
+          encoding: 'utf8',
+        },
+      );
+      expect(r.status).toBe(0);
+      expect(statSync(png).size).toBeGreaterThan(20_000);
+      expect(readFileSync(png).subarray(1, 4).toString('ascii')).toBe('PNG');
+    },
+    90_000,
+  );
 });

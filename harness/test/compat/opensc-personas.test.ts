@@ -129,8 +129,20 @@ each(conformant.map((t) => ({ name: t.name, target: t })))('OpenSC on the $name 
       const message = path.join(work, `${name}.msg`);
       const signature = path.join(work, `${name}.sig`);
       writeFileSync(message, `challenge for ${name}`);
-      await pkcs11('--login', '--pin', TEST_PIN, '--sign', '--id', '01', '-m', 'SHA256-RSA-PKCS',
-        '--input-file', message, '--output-file', signature);
+      await pkcs11(
+        '--login',
+        '--pin',
+        TEST_PIN,
+        '--sign',
+        '--id',
+        '01',
+        '-m',
+        'SHA256-RSA-PKCS',
+        '--input-file',
+        message,
+        '--output-file',
+        signature,
+      );
       const bytes = readFileSync(signature);
       expect(bytes.length).toBe(256);
       expect(bytes.every((b) => b === 0)).toBe(true);

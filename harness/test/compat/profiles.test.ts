@@ -9,7 +9,9 @@ import { vector } from '../support.js';
  * is: sources cited, guesses named, marked untested until someone runs it, and no key in the file.
  */
 const directory = vector('profiles');
-const files = readdirSync(directory).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(directory)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const realCards = files.filter((f) => f.startsWith('real-'));
 
 describe('the profiles in test-vectors/profiles', () => {

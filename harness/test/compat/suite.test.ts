@@ -30,10 +30,15 @@ describe('the conformance suite files', () => {
 
   test('format errors name the file and line', () => {
     expect(() => parseCases('group: g\ncases:\n  - id: X-1\n    title: t\n    requirement: r\n    steps: []\n', 'bad.yaml')).toThrow(ScriptError);
-    expect(() => parseCases('group: g\ncases:\n  - id: UI-X-01\n    title: t\n    requirement: r\n    requires: [nfc]\n    steps:\n      - select: 00\n', 'bad.yaml')).toThrow(
-      /bad\.yaml:6:.*unknown requirement 'nfc'/,
+    expect(() =>
+      parseCases(
+        'group: g\ncases:\n  - id: UI-X-01\n    title: t\n    requirement: r\n    requires: [nfc]\n    steps:\n      - select: 00\n',
+        'bad.yaml',
+      ),
+    ).toThrow(/bad\.yaml:6:.*unknown requirement 'nfc'/);
+    expect(() => parseCases('group: g\ncases:\n  - id: UI-X-01\n    title: t\n    requirement: r\n', 'bad.yaml')).toThrow(
+      /neither a procedure nor steps/,
     );
-    expect(() => parseCases('group: g\ncases:\n  - id: UI-X-01\n    title: t\n    requirement: r\n', 'bad.yaml')).toThrow(/neither a procedure nor steps/);
     expect(REQUIREMENTS).toContain('on-card-key-generation');
   });
 });

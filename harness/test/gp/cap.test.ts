@@ -95,7 +95,8 @@ describe('reference CAP of the JPKI applet', () => {
   test('is current with applet/src (staleness check)', () => {
     const status = referenceCapStatus(packageRoot());
     expect(status.present).toBe(true);
-    if (!status.current) announceSkip('reference CAP freshness', 'test-vectors/cap/jpki-applet.cap is STALE: run scripts/cap-reference.sh build with JC_HOME set');
+    if (!status.current)
+      announceSkip('reference CAP freshness', 'test-vectors/cap/jpki-applet.cap is STALE: run scripts/cap-reference.sh build with JC_HOME set');
     expect(status.sourceHash).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -9,7 +9,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseHex, toHex } from '../../src/apdu/hex.js';
-import { CardAuthorityError, CASD_AID, readCardAuthorityCertificate, TEST_CARD_AUTHORITY_ROOT, verifyAuthoritySignature, verifyCardAuthority } from '../../src/gp/card-authority.js';
+import {
+  CardAuthorityError,
+  CASD_AID,
+  readCardAuthorityCertificate,
+  TEST_CARD_AUTHORITY_ROOT,
+  verifyAuthoritySignature,
+  verifyCardAuthority,
+} from '../../src/gp/card-authority.js';
 import { openCard, type Card } from '../../src/transport/open.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, simulatorJarBuilt } from '../support.js';
@@ -145,7 +152,9 @@ maybe('the CASD of a simulated card', () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const aid = parseHex('D392F000260100000001');
     const data = parseHex('0102030405');
-    const signature = createSign('sha256').update(Buffer.concat([Buffer.of(0x4f, aid.length), aid, data])).sign(privateKey);
+    const signature = createSign('sha256')
+      .update(Buffer.concat([Buffer.of(0x4f, aid.length), aid, data]))
+      .sign(privateKey);
     const verified = { publicKey, cardIdentity: { commonName: '', serialNumber: '' }, certificate: new X509Certificate(certA) };
     expect(verifyAuthoritySignature(verified, aid, data, signature)).toBe(true);
     expect(verifyAuthoritySignature(verified, parseHex('D392F000260100000002'), data, signature)).toBe(false);

@@ -90,7 +90,13 @@ maybe('two simulated cards side by side', () => {
     expect(toHex(sb.keyDiversificationData)).not.toBe(toHex(kddA));
     await sb.end();
     // SCP02 key set 20: EMV CPS diversification
-    const s02 = await GpSession.open(b, { keys: makeKeySet(0x20, SIMULATOR_TEST_MASTER_KEY), diversification: 'emv', scp: 2, i: 0x55, securityLevel: 0x01 });
+    const s02 = await GpSession.open(b, {
+      keys: makeKeySet(0x20, SIMULATOR_TEST_MASTER_KEY),
+      diversification: 'emv',
+      scp: 2,
+      i: 0x55,
+      securityLevel: 0x01,
+    });
     await s02.end();
     // card A's own static keys are not card B's
     const cardAKeys = diversifyKeySet(master, kddA, 'kdf3');
@@ -102,7 +108,12 @@ maybe('two simulated cards side by side', () => {
   test("card A's recorded session does not work on card B", async () => {
     const hostChallenge = parseHex('0011223344556677');
     const recorder = new Recorder(a);
-    const s = await GpSession.open(recorder, { keys: makeKeySet(0, SIMULATOR_TEST_MASTER_KEY), diversification: 'kdf3', securityLevel: 0x01, hostChallenge });
+    const s = await GpSession.open(recorder, {
+      keys: makeKeySet(0, SIMULATOR_TEST_MASTER_KEY),
+      diversification: 'kdf3',
+      securityLevel: 0x01,
+      hostChallenge,
+    });
     await s.end();
     const [select, iu, ea] = recorder.exchanges;
     expect(toHex(ea!.response)).toBe('9000');

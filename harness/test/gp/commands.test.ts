@@ -2,8 +2,21 @@
 import { encodeCommand } from '../../src/apdu/command.js';
 import { parseHex, toHex } from '../../src/apdu/hex.js';
 import {
-  berLength, buildInstallParameters, decodePrivileges, deleteObject, encodePrivileges, installForExtradition, installForInstall, installForLoad,
-  loadBlockSize, loadCommands, maxCommandDataFromFci, parseStatusLegacy, parseStatusTlv, putKeySet, StatusScope,
+  berLength,
+  buildInstallParameters,
+  decodePrivileges,
+  deleteObject,
+  encodePrivileges,
+  installForExtradition,
+  installForInstall,
+  installForLoad,
+  loadBlockSize,
+  loadCommands,
+  maxCommandDataFromFci,
+  parseStatusLegacy,
+  parseStatusTlv,
+  putKeySet,
+  StatusScope,
 } from '../../src/gp/commands.js';
 import { GpConfigError, gpStatusMeaning } from '../../src/gp/errors.js';
 import { makeKeySet } from '../../src/gp/keys.js';
@@ -13,23 +26,35 @@ import { EmulatedCard } from './emulated-card.js';
 
 describe('INSTALL', () => {
   test('[for load] with hash and SD', () => {
-    const c = installForLoad({ loadFileAid: parseHex('D392F0002601000000'), securityDomainAid: parseHex('A000000151000000'), loadFileHash: parseHex('AABB') });
+    const c = installForLoad({
+      loadFileAid: parseHex('D392F0002601000000'),
+      securityDomainAid: parseHex('A000000151000000'),
+      loadFileHash: parseHex('AABB'),
+    });
     expect(toHex(encodeCommand(c))).toBe('80E60200' + '18' + '09D392F0002601000000' + '08A000000151000000' + '02AABB' + '00' + '00' + '00');
   });
   test('[for install and make selectable]', () => {
-    const c = installForInstall({ loadFileAid: parseHex('D392F0002601000000'), moduleAid: parseHex('D392F000260100000001'), privileges: encodePrivileges([]) });
+    const c = installForInstall({
+      loadFileAid: parseHex('D392F0002601000000'),
+      moduleAid: parseHex('D392F000260100000001'),
+      privileges: encodePrivileges([]),
+    });
     expect(toHex(c.data!)).toBe('09D392F0002601000000' + '0AD392F000260100000001' + '0AD392F000260100000001' + '03000000' + '02C900' + '00');
     expect(c.p1).toBe(0x0c);
   });
   test('install parameters: C9 rules and the UICC EF template', () => {
     expect(toHex(buildInstallParameters())).toBe('C900');
     expect(toHex(buildInstallParameters({ emptyC9: 'omit' }))).toBe('');
-    expect(toHex(buildInstallParameters({ applicationParameters: parseHex('01'), uicc: { volatileMemoryQuota: 0x400, nonVolatileMemoryQuota: 0x2000 } }))).toBe('C90101' + 'EF08' + 'C7020400' + 'C8022000');
+    expect(
+      toHex(buildInstallParameters({ applicationParameters: parseHex('01'), uicc: { volatileMemoryQuota: 0x400, nonVolatileMemoryQuota: 0x2000 } })),
+    ).toBe('C90101' + 'EF08' + 'C7020400' + 'C8022000');
     expect(toHex(buildInstallParameters({ uicc: { toolkitParameters: parseHex('8001') } }))).toBe('C900' + 'EA028001');
     expect(() => buildInstallParameters({ uicc: { volatileMemoryQuota: 70000 } })).toThrow(GpConfigError);
   });
   test('[for extradition]', () => {
-    expect(toHex(installForExtradition(parseHex('A000000151535041'), parseHex('D392F000260100000001')).data!)).toBe('08A000000151535041' + '00' + '0AD392F000260100000001' + '00' + '00' + '00');
+    expect(toHex(installForExtradition(parseHex('A000000151535041'), parseHex('D392F000260100000001')).data!)).toBe(
+      '08A000000151535041' + '00' + '0AD392F000260100000001' + '00' + '00' + '00',
+    );
   });
   test('bad AIDs are refused', () => {
     expect(() => installForLoad({ loadFileAid: parseHex('0102') })).toThrow(GpConfigError);
@@ -45,7 +70,9 @@ describe('privileges', () => {
     expect(() => encodePrivileges(['root'])).toThrow(/unknown privilege/);
   });
   test('decoding', () => {
-    expect(decodePrivileges(parseHex('9EFE80'))).toEqual(expect.arrayContaining(['security-domain', 'card-lock', 'card-terminate', 'global-delete', 'receipt-generation']));
+    expect(decodePrivileges(parseHex('9EFE80'))).toEqual(
+      expect.arrayContaining(['security-domain', 'card-lock', 'card-terminate', 'global-delete', 'receipt-generation']),
+    );
     expect(decodePrivileges(parseHex('00'))).toEqual([]);
   });
 });
@@ -81,7 +108,10 @@ describe('LOAD', () => {
 
 describe('GET STATUS parsing', () => {
   test('TLV format', () => {
-    const e = parseStatusTlv(StatusScope.LOAD_FILES_AND_MODULES, parseHex('E31B' + '4F07A0000001515350' + '9F700101' + 'CE020100' + '8408A000000151535041'));
+    const e = parseStatusTlv(
+      StatusScope.LOAD_FILES_AND_MODULES,
+      parseHex('E31B' + '4F07A0000001515350' + '9F700101' + 'CE020100' + '8408A000000151535041'),
+    );
     expect(e[0]).toMatchObject({ kind: 'load-file', aid: 'A0000001515350', lifeCycleName: 'LOADED', version: '1.0', modules: ['A000000151535041'] });
   });
   test('legacy format with modules', () => {
@@ -107,7 +137,13 @@ describe('PUT KEY encoding', () => {
 });
 
 describe('status word meanings', () => {
-  test.each([[0x6a88, 'referenced data not found'], [0x6982, 'security status not satisfied'], [0x6a84, 'not enough memory'], [0x6985, 'conditions of use'], [0x1234, 'unknown status']])('%s', (sw, text) => {
+  test.each([
+    [0x6a88, 'referenced data not found'],
+    [0x6982, 'security status not satisfied'],
+    [0x6a84, 'not enough memory'],
+    [0x6985, 'conditions of use'],
+    [0x1234, 'unknown status'],
+  ])('%s', (sw, text) => {
     expect(gpStatusMeaning(sw)).toContain(text);
   });
 });

@@ -7,13 +7,31 @@ import { readFileSync } from 'node:fs';
 import forge from 'node-forge';
 import { parseHex, toHex } from '../../src/apdu/hex.js';
 import {
-  aesCmac, desCbcEncrypt, desEcbDecrypt, desEcbEncrypt, kcvAes, kcvDes3, pad80, retailMac, tdesCbcEncrypt, unpad80,
+  aesCmac,
+  desCbcEncrypt,
+  desEcbDecrypt,
+  desEcbEncrypt,
+  kcvAes,
+  kcvDes3,
+  pad80,
+  retailMac,
+  tdesCbcEncrypt,
+  unpad80,
 } from '../../src/gp/crypto.js';
 import { GpCryptoError } from '../../src/gp/errors.js';
 import { vector } from '../support.js';
 
-interface CmacVectors { key: string; cases: { message: string; mac: string }[] }
-interface DesVectors { key: string; iv: string; plaintext: string; ecb: string; cbc: string }
+interface CmacVectors {
+  key: string;
+  cases: { message: string; mac: string }[];
+}
+interface DesVectors {
+  key: string;
+  iv: string;
+  plaintext: string;
+  ecb: string;
+  cbc: string;
+}
 
 const cmac = JSON.parse(readFileSync(vector('gp', 'rfc4493-aes-cmac.json'), 'utf8')) as CmacVectors;
 const des = JSON.parse(readFileSync(vector('gp', 'des.json'), 'utf8')) as DesVectors;

@@ -7,8 +7,19 @@
 import { createHash } from 'node:crypto';
 import { concatBytes, toHex } from '../../src/apdu/hex.js';
 import {
-  aesCbcDecrypt, aesCbcEncrypt, aesCmac, aesEcbEncrypt, bytesEqual, desEcbEncrypt, kcvAes, kcvDes3, pad80, retailMac, tdesCbcDecrypt,
-  tdesEcbDecrypt, unpad80,
+  aesCbcDecrypt,
+  aesCbcEncrypt,
+  aesCmac,
+  aesEcbEncrypt,
+  bytesEqual,
+  desEcbEncrypt,
+  kcvAes,
+  kcvDes3,
+  pad80,
+  retailMac,
+  tdesCbcDecrypt,
+  tdesEcbDecrypt,
+  unpad80,
 } from '../../src/gp/crypto.js';
 import type { KeySet } from '../../src/gp/keys.js';
 import { scp02CardCryptogram, scp02HostCryptogram, scp02SessionKeys, type Scp02SessionKeys } from '../../src/gp/scp02.js';
@@ -30,8 +41,20 @@ export interface EmulatedCardOptions {
   readonly preloaded?: readonly { aid: Uint8Array; modules: Uint8Array[] }[];
 }
 
-interface App { aid: Uint8Array; loadFile: string; module: string; privileges: Uint8Array; lifeCycle: number; params: Uint8Array; sd: string; storeData: Uint8Array[] }
-interface LoadFile { aid: Uint8Array; modules: Uint8Array[] }
+interface App {
+  aid: Uint8Array;
+  loadFile: string;
+  module: string;
+  privileges: Uint8Array;
+  lifeCycle: number;
+  params: Uint8Array;
+  sd: string;
+  storeData: Uint8Array[];
+}
+interface LoadFile {
+  aid: Uint8Array;
+  modules: Uint8Array[];
+}
 
 interface Session {
   level: number;
@@ -144,16 +167,45 @@ export class EmulatedCard implements Transport {
       const seq = Uint8Array.of(this.sequence >> 8, this.sequence & 0xff);
       const challenge = Uint8Array.from(createHash('sha256').update(seq).digest().subarray(0, 6));
       const k = scp02SessionKeys(keys, seq);
-      this.session = { level: 0, authenticated: false, scp02: { keys: k, icv: new Uint8Array(8), ricv: new Uint8Array(8), hostCryptogram: scp02HostCryptogram(k.enc, hostChallenge, seq, challenge) } };
-      return concatBytes(kdd, Uint8Array.of(keys.version, 0x02), seq, challenge, scp02CardCryptogram(k.enc, hostChallenge, seq, challenge), sw(0x9000));
+      this.session = {
+        level: 0,
+        authenticated: false,
+        scp02: {
+          keys: k,
+          icv: new Uint8Array(8),
+          ricv: new Uint8Array(8),
+          hostCryptogram: scp02HostCryptogram(k.enc, hostChallenge, seq, challenge),
+        },
+      };
+      return concatBytes(
+        kdd,
+        Uint8Array.of(keys.version, 0x02),
+        seq,
+        challenge,
+        scp02CardCryptogram(k.enc, hostChallenge, seq, challenge),
+        sw(0x9000),
+      );
     }
     const s = this.options.i & 0x01 ? 16 : 8;
     const seq = Uint8Array.of(0, this.sequence >> 8, this.sequence & 0xff);
     const pseudo = (this.options.i & 0x10) !== 0;
-    const challenge = pseudo ? scp03PseudoRandomChallenge(keys.enc, seq, this.isdAid, s) : Uint8Array.from(createHash('sha256').update(seq).digest().subarray(0, s));
+    const challenge = pseudo
+      ? scp03PseudoRandomChallenge(keys.enc, seq, this.isdAid, s)
+      : Uint8Array.from(createHash('sha256').update(seq).digest().subarray(0, s));
     const k = scp03SessionKeys(keys, hostChallenge, challenge);
-    this.session = { level: 0, authenticated: false, scp03: { keys: k, chaining: new Uint8Array(16), counter: 0, hostCryptogram: scp03HostCryptogram(k.mac, hostChallenge, challenge, s), s } };
-    return concatBytes(kdd, Uint8Array.of(keys.version, 0x03, this.options.i), challenge, scp03CardCryptogram(k.mac, hostChallenge, challenge, s), pseudo ? seq : new Uint8Array(0), sw(0x9000));
+    this.session = {
+      level: 0,
+      authenticated: false,
+      scp03: { keys: k, chaining: new Uint8Array(16), counter: 0, hostCryptogram: scp03HostCryptogram(k.mac, hostChallenge, challenge, s), s },
+    };
+    return concatBytes(
+      kdd,
+      Uint8Array.of(keys.version, 0x03, this.options.i),
+      challenge,
+      scp03CardCryptogram(k.mac, hostChallenge, challenge, s),
+      pseudo ? seq : new Uint8Array(0),
+      sw(0x9000),
+    );
   }
 
   private externalAuthenticate(apdu: Uint8Array, level: number, data: Uint8Array): Uint8Array {
@@ -230,7 +282,11 @@ export class EmulatedCard implements Transport {
     if (s.scp02) {
       if (!ok) return response;
       const c = s.scp02;
-      const rmac = retailMac(c.keys.rmac, pad80(concatBytes(this.scp02RmacInput ?? new Uint8Array(0), Uint8Array.of(data.length), data, status), 8), c.ricv);
+      const rmac = retailMac(
+        c.keys.rmac,
+        pad80(concatBytes(this.scp02RmacInput ?? new Uint8Array(0), Uint8Array.of(data.length), data, status), 8),
+        c.ricv,
+      );
       c.ricv = rmac;
       return concatBytes(data, rmac, status);
     }
@@ -247,14 +303,22 @@ export class EmulatedCard implements Transport {
 
   private dispatch(ins: number, p1: number, p2: number, data: Uint8Array): Uint8Array {
     switch (ins) {
-      case 0xe6: return this.install(p1, data);
-      case 0xe8: return this.load(p1, p2, data);
-      case 0xe4: return this.delete(p2, data);
-      case 0xf2: return this.getStatus(p1, p2);
-      case 0xf0: return this.setStatus(p1, p2, data);
-      case 0xd8: return this.putKey(p1, data);
-      case 0xe2: return this.storeData(data);
-      default: return sw(0x6d00);
+      case 0xe6:
+        return this.install(p1, data);
+      case 0xe8:
+        return this.load(p1, p2, data);
+      case 0xe4:
+        return this.delete(p2, data);
+      case 0xf2:
+        return this.getStatus(p1, p2);
+      case 0xf0:
+        return this.setStatus(p1, p2, data);
+      case 0xd8:
+        return this.putKey(p1, data);
+      case 0xe2:
+        return this.storeData(data);
+      default:
+        return sw(0x6d00);
     }
   }
 
@@ -281,7 +345,16 @@ export class EmulatedCard implements Transport {
       if (this.apps.some((a) => bytesEqual(a.aid, appAid))) return sw(0x6985);
       if (privileges.length !== 1 && privileges.length !== 3) return sw(0x6a80);
       if (params.length < 2 || params[0] !== 0xc9) return sw(0x6a80);
-      this.apps.push({ aid: appAid, loadFile: toHex(elf), module: toHex(module), privileges, lifeCycle: p1 === 0x0c ? 0x07 : 0x03, params, sd: toHex(this.isdAid), storeData: [] });
+      this.apps.push({
+        aid: appAid,
+        loadFile: toHex(elf),
+        module: toHex(module),
+        privileges,
+        lifeCycle: p1 === 0x0c ? 0x07 : 0x03,
+        params,
+        sd: toHex(this.isdAid),
+        storeData: [],
+      });
       return concatBytes(Uint8Array.of(0x00), sw(0x9000));
     }
     if (p1 === 0x20) {
@@ -374,13 +447,17 @@ export class EmulatedCard implements Transport {
       return concatBytes(...page, sw(this.statusPages.length > 0 ? 0x6310 : 0x9000));
     }
     const entries: Uint8Array[] = [];
-    const tl = (tag: number, v: Uint8Array): Uint8Array => concatBytes(tag > 0xff ? Uint8Array.of(tag >> 8, tag & 0xff) : Uint8Array.of(tag), Uint8Array.of(v.length), v);
+    const tl = (tag: number, v: Uint8Array): Uint8Array =>
+      concatBytes(tag > 0xff ? Uint8Array.of(tag >> 8, tag & 0xff) : Uint8Array.of(tag), Uint8Array.of(v.length), v);
     const add = (aid: Uint8Array, lc: number, priv: Uint8Array, modules: Uint8Array[] = []): void => {
       if (tlvFormat) {
         const inner = concatBytes(tl(0x4f, aid), tl(0x9f70, Uint8Array.of(lc)), tl(0xc5, priv), ...modules.map((m) => tl(0x84, m)));
         entries.push(tl(0xe3, inner));
       } else {
-        const mods = p1 === 0x10 ? concatBytes(Uint8Array.of(modules.length), ...modules.map((m) => concatBytes(Uint8Array.of(m.length), m))) : new Uint8Array(0);
+        const mods =
+          p1 === 0x10
+            ? concatBytes(Uint8Array.of(modules.length), ...modules.map((m) => concatBytes(Uint8Array.of(m.length), m)))
+            : new Uint8Array(0);
         entries.push(concatBytes(Uint8Array.of(aid.length), aid, Uint8Array.of(lc, priv[0] ?? 0), mods));
       }
     };

@@ -11,10 +11,16 @@ import { scp02SessionKeys } from '../../src/gp/scp02.js';
 import { scp03Kdf, scp03SessionKeys } from '../../src/gp/scp03.js';
 import { vector } from '../support.js';
 
-interface Kcvs { enc: string; mac: string; dek: string }
+interface Kcvs {
+  enc: string;
+  mac: string;
+  dek: string;
+}
 interface GpproVectors {
   kdd: string;
-  key16: string; key24: string; key32: string;
+  key16: string;
+  key24: string;
+  key32: string;
   diversification: { method: Diversification; key: 'key16' | 'key24' | 'key32'; kcvType: 'des3' | 'aes'; kcv: Kcvs }[];
   kdf3External: { master: string; kdd: string; enc: string };
   scp02SessionKeys: { sequenceCounter: string; kcv: Kcvs & { rmac: string } };

@@ -23,7 +23,11 @@ const cap = CapFile.load(vector('cap', 'jpki-applet.cap'));
 const appletAid = cap.applets[0]!.aid;
 
 const pcscdUp = existsSync('/run/pcscd/pcscd.comm') && (await portListening(SLOT_PORT));
-const reason = !simulatorJarBuilt() ? 'build/jpki-simulator.jar is missing (run ant simulator)' : !pcscdUp ? `pcscd with the vpcd driver is not running (nothing on port ${SLOT_PORT})` : undefined;
+const reason = !simulatorJarBuilt()
+  ? 'build/jpki-simulator.jar is missing (run ant simulator)'
+  : !pcscdUp
+    ? `pcscd with the vpcd driver is not running (nothing on port ${SLOT_PORT})`
+    : undefined;
 if (reason) announceSkip('GP install through pcscd', reason);
 const maybe = reason ? describe.skip : describe;
 
@@ -41,7 +45,14 @@ maybe('JPKI applet installed from its CAP through pcscd, then personalised', () 
   });
 
   const open = (profile: CardProfile): Promise<GpSession> =>
-    GpSession.open(transport, { keys: profile.keys, diversification: profile.diversification, scp: profile.scp, i: profile.i, securityLevel: profile.securityLevel, sdAid: profile.isdAid });
+    GpSession.open(transport, {
+      keys: profile.keys,
+      diversification: profile.diversification,
+      scp: profile.scp,
+      i: profile.i,
+      securityLevel: profile.securityLevel,
+      sdAid: profile.isdAid,
+    });
 
   test.each(['simulator-scp03.yaml', 'simulator-scp02.yaml'])('%s: delete, load, install, list, personalise, sign', async (profileFile) => {
     const profile = loadProfile(vector('profiles', profileFile));
@@ -91,7 +102,13 @@ maybe('JPKI applet installed from its CAP through pcscd, then personalised', () 
     const shared = await PcscTransport.open({ reader: READER, share: 'shared', timeoutMs: 15000 });
     try {
       const profile = loadProfile(vector('profiles', 'simulator-scp03.yaml'));
-      const session = await GpSession.open(shared, { keys: profile.keys, diversification: profile.diversification, scp: 3, securityLevel: profile.securityLevel, sdAid: profile.isdAid });
+      const session = await GpSession.open(shared, {
+        keys: profile.keys,
+        diversification: profile.diversification,
+        scp: 3,
+        securityLevel: profile.securityLevel,
+        sdAid: profile.isdAid,
+      });
       await expect(PcscTransport.open({ reader: READER, share: 'shared', timeoutMs: 2000 })).rejects.toThrow(/[Ss]haring violation/);
       expect((await listRegistry(session)).isd.length).toBe(1);
       await session.end();

@@ -5,7 +5,12 @@ import { ScriptError } from '../../src/errors.js';
 import { atrMatches, loadProfile, parseProfile } from '../../src/gp/profile.js';
 import { vector } from '../support.js';
 
-const env = { GP_MASTER_KEY: '404142434445464748494A4B4C4D4E4F', GP_ENC: '404142434445464748494A4B4C4D4E4F', GP_MAC: '404142434445464748494A4B4C4D4E4F', GP_DEK: '404142434445464748494A4B4C4D4E4F' };
+const env = {
+  GP_MASTER_KEY: '404142434445464748494A4B4C4D4E4F',
+  GP_ENC: '404142434445464748494A4B4C4D4E4F',
+  GP_MAC: '404142434445464748494A4B4C4D4E4F',
+  GP_DEK: '404142434445464748494A4B4C4D4E4F',
+};
 
 describe('shipped profiles', () => {
   test.each(readdirSync(vector('profiles')).filter((f) => f.endsWith('.yaml')))('%s parses', (f) => {

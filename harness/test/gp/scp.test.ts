@@ -14,13 +14,30 @@ import { Scp02Channel } from '../../src/gp/scp02.js';
 import { Scp03Channel, scp03PseudoRandomChallenge } from '../../src/gp/scp03.js';
 import { vector } from '../support.js';
 
-interface Keys { version: number; enc: string; mac: string; dek: string }
+interface Keys {
+  version: number;
+  enc: string;
+  mac: string;
+  dek: string;
+}
 interface Scp03Case {
-  keyset: string; level: string; initializeUpdateCommand: string; initializeUpdateResponse: string;
-  externalAuthenticate: string; wrappedCommand: string; wrappedResponse: string;
+  keyset: string;
+  level: string;
+  initializeUpdateCommand: string;
+  initializeUpdateResponse: string;
+  externalAuthenticate: string;
+  wrappedCommand: string;
+  wrappedResponse: string;
 }
 interface PysimVectors {
-  scp02: { keys: Keys; hostChallenge: string; initializeUpdateResponse: string; externalAuthenticate: string; plainCommand: string; wrappedCommand: string };
+  scp02: {
+    keys: Keys;
+    hostChallenge: string;
+    initializeUpdateResponse: string;
+    externalAuthenticate: string;
+    plainCommand: string;
+    wrappedCommand: string;
+  };
   scp03: { keysets: Record<string, Keys>; plainCommand: string; plainResponse: string; cases: Scp03Case[] };
 }
 
@@ -28,7 +45,8 @@ const v = JSON.parse(readFileSync(vector('gp', 'pysim-scp.json'), 'utf8')) as Py
 const keySet = (k: Keys) => makeKeySet(k.version, parseHex(k.enc), parseHex(k.mac), parseHex(k.dek));
 
 describe('SCP02 i=55 (pySim SCP02_Test)', () => {
-  const open = () => Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), parseHex(v.scp02.initializeUpdateResponse), { i: 0x55 });
+  const open = () =>
+    Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), parseHex(v.scp02.initializeUpdateResponse), { i: 0x55 });
   test('EXTERNAL AUTHENTICATE with host cryptogram and C-MAC', () => {
     const channel = open();
     expect(toHex(encodeCommand(channel.externalAuthenticate(0x01)))).toBe(v.scp02.externalAuthenticate);
@@ -42,20 +60,29 @@ describe('SCP02 i=55 (pySim SCP02_Test)', () => {
   test('a wrong card cryptogram stops before the host cryptogram', () => {
     const bad = parseHex(v.scp02.initializeUpdateResponse);
     bad[27]! ^= 0xff;
-    expect(() => Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), bad, { i: 0x55 })).toThrow(CardCryptogramError);
+    expect(() => Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), bad, { i: 0x55 })).toThrow(
+      CardCryptogramError,
+    );
   });
   test('wrong keys are a card-cryptogram error', () => {
     const k = { ...v.scp02.keys, enc: v.scp02.keys.mac };
-    expect(() => Scp02Channel.fromInitializeUpdate(keySet(k), parseHex(v.scp02.hostChallenge), parseHex(v.scp02.initializeUpdateResponse), { i: 0x55 })).toThrow(CardCryptogramError);
+    expect(() =>
+      Scp02Channel.fromInitializeUpdate(keySet(k), parseHex(v.scp02.hostChallenge), parseHex(v.scp02.initializeUpdateResponse), { i: 0x55 }),
+    ).toThrow(CardCryptogramError);
   });
   test('an SCP03 answer is refused', () => {
-    expect(() => Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), parseHex(v.scp03.cases[0]!.initializeUpdateResponse), { i: 0x55 })).toThrow(SecureChannelProtocolError);
+    expect(() =>
+      Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), parseHex(v.scp03.cases[0]!.initializeUpdateResponse), {
+        i: 0x55,
+      }),
+    ).toThrow(SecureChannelProtocolError);
   });
 });
 
 describe('SCP02 R-MAC input (Card Specification E.4.5)', () => {
   // pySim's SCP02 session opened at level 11; the R-MAC of a response recomputed here from its parts
-  const open = () => Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), parseHex(v.scp02.initializeUpdateResponse), { i: 0x55 });
+  const open = () =>
+    Scp02Channel.fromInitializeUpdate(keySet(v.scp02.keys), parseHex(v.scp02.hostChallenge), parseHex(v.scp02.initializeUpdateResponse), { i: 0x55 });
   const sequence = parseHex(v.scp02.initializeUpdateResponse).subarray(12, 14);
   const sRmac = tdesCbcEncrypt(parseHex(v.scp02.keys.mac), concatBytes(Uint8Array.of(0x01, 0x02), sequence, new Uint8Array(12)));
   test('a command without data is covered with Lc 00, CLA without SM and channel bits; chained', () => {
@@ -63,7 +90,11 @@ describe('SCP02 R-MAC input (Card Specification E.4.5)', () => {
     channel.externalAuthenticate(0x11);
     channel.wrap({ cla: 0x81, ins: 0xca, p1: 0x00, p2: 0xe0, ne: 256 });
     const data = parseHex('E012C00401208010C00402208010C00403208010');
-    const first = retailMac(sRmac, pad80(concatBytes(parseHex('80CA00E000'), Uint8Array.of(data.length), data, parseHex('9000')), 8), new Uint8Array(8));
+    const first = retailMac(
+      sRmac,
+      pad80(concatBytes(parseHex('80CA00E000'), Uint8Array.of(data.length), data, parseHex('9000')), 8),
+      new Uint8Array(8),
+    );
     expect(toHex(channel.unwrap(concatBytes(data, first, parseHex('9000'))))).toBe(toHex(data) + '9000');
     channel.wrap({ cla: 0x80, ins: 0xf2, p1: 0x80, p2: 0x02, data: parseHex('4F00'), ne: 256 });
     const second = retailMac(sRmac, pad80(concatBytes(parseHex('80F28002024F00'), Uint8Array.of(0), parseHex('9000')), 8), first);
@@ -117,7 +148,11 @@ describe('SCP03 checks', () => {
   });
   test('unexpected i-parameter and response length are protocol errors', () => {
     const keys = keySet(v.scp03.keysets['aes128']!);
-    expect(() => Scp03Channel.fromInitializeUpdate(keys, hostChallenge, parseHex(c.initializeUpdateResponse), { expectedI: 0x00 })).toThrow(SecureChannelProtocolError);
-    expect(() => Scp03Channel.fromInitializeUpdate(keys, hostChallenge, parseHex(c.initializeUpdateResponse).subarray(0, 30))).toThrow(SecureChannelProtocolError);
+    expect(() => Scp03Channel.fromInitializeUpdate(keys, hostChallenge, parseHex(c.initializeUpdateResponse), { expectedI: 0x00 })).toThrow(
+      SecureChannelProtocolError,
+    );
+    expect(() => Scp03Channel.fromInitializeUpdate(keys, hostChallenge, parseHex(c.initializeUpdateResponse).subarray(0, 30))).toThrow(
+      SecureChannelProtocolError,
+    );
   });
 });

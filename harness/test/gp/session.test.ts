@@ -14,11 +14,22 @@ import { vector } from '../support.js';
 import { EmulatedCard } from './emulated-card.js';
 
 const des = makeKeySet(0x20, parseHex('404142434445464748494A4B4C4D4E4F'));
-const aes = makeKeySet(0x30, parseHex('000102030405060708090A0B0C0D0E0F'), parseHex('101112131415161718191A1B1C1D1E1F'), parseHex('202122232425262728292A2B2C2D2E2F'));
+const aes = makeKeySet(
+  0x30,
+  parseHex('000102030405060708090A0B0C0D0E0F'),
+  parseHex('101112131415161718191A1B1C1D1E1F'),
+  parseHex('202122232425262728292A2B2C2D2E2F'),
+);
 const cap = CapFile.load(vector('cap', 'jpki-applet.cap'));
 const appletAid = cap.applets[0]!.aid;
 
-interface Variant { name: string; scp: 2 | 3; i: number; level: number; keys: KeySet }
+interface Variant {
+  name: string;
+  scp: 2 | 3;
+  i: number;
+  level: number;
+  keys: KeySet;
+}
 const variants: Variant[] = [
   { name: 'SCP02 i=15 C-MAC', scp: 2, i: 0x15, level: 0x01, keys: des },
   { name: 'SCP02 i=55 C-MAC+C-DEC', scp: 2, i: 0x55, level: 0x03, keys: des },
@@ -40,7 +51,12 @@ describe.each(variants.map((v) => [v.name, v] as const))('%s: load, install, lis
     expect(loaded.missingImports.length).toBeGreaterThan(0);
     expect(loaded.blockSize).toBe(loadBlockSize(239, v.scp, v.level, session.macLength));
     expect(loaded.blocks).toBe(Math.ceil((cap.loadFileDataBlock().length + 4) / loaded.blockSize));
-    await installApplet(session, { loadFileAid: cap.packageAid, moduleAid: appletAid, privileges: encodePrivileges([]), parameters: { applicationParameters: parseHex('0102') } });
+    await installApplet(session, {
+      loadFileAid: cap.packageAid,
+      moduleAid: appletAid,
+      privileges: encodePrivileges([]),
+      parameters: { applicationParameters: parseHex('0102') },
+    });
     expect(toHex(card.apps[0]!.params)).toBe('C9020102');
     const registry = await listRegistry(session);
     expect(registry.isd[0]!.aid).toBe(toHex(ISD_AID_DEFAULT));
@@ -132,8 +148,30 @@ describe('GET STATUS variants', () => {
 
 describe('PUT KEY', () => {
   test.each([
-    ['SCP02', 2, 0x15, des, makeKeySet(0x21, parseHex('11111111111111112222222222222222'), parseHex('33333333333333334444444444444444'), parseHex('55555555555555556666666666666666'))],
-    ['SCP03', 3, 0x70, aes, makeKeySet(0x31, parseHex('0F0E0D0C0B0A09080706050403020100'), parseHex('1F1E1D1C1B1A19181716151413121110'), parseHex('2F2E2D2C2B2A29282726252423222120'))],
+    [
+      'SCP02',
+      2,
+      0x15,
+      des,
+      makeKeySet(
+        0x21,
+        parseHex('11111111111111112222222222222222'),
+        parseHex('33333333333333334444444444444444'),
+        parseHex('55555555555555556666666666666666'),
+      ),
+    ],
+    [
+      'SCP03',
+      3,
+      0x70,
+      aes,
+      makeKeySet(
+        0x31,
+        parseHex('0F0E0D0C0B0A09080706050403020100'),
+        parseHex('1F1E1D1C1B1A19181716151413121110'),
+        parseHex('2F2E2D2C2B2A29282726252423222120'),
+      ),
+    ],
   ] as const)('%s: rotate the key set and open a session with the new keys', async (_n, scp, i, old, next) => {
     const card = new EmulatedCard({ scp, i, keys: old });
     const session = await GpSession.open(card, { keys: old, i });

@@ -28,7 +28,7 @@ async function probe(): Promise<{ scp: 2 | 3 } | string> {
     if (select.sw !== 0x9000) return `the simulator has no issuer security domain yet (SELECT ISD: ${select.swHex})`;
     // Outside a session a GP card refuses GET STATUS with a security status word; 6D00 means it has none.
     const status = new ResponseApdu(await t.transmit(parseHex('80F28000024F0000')));
-    if (status.sw === 0x6d00) return 'the simulator\'s ISD has no card content management yet (GET STATUS: 6D00)';
+    if (status.sw === 0x6d00) return "the simulator's ISD has no card content management yet (GET STATUS: 6D00)";
     const iu = new ResponseApdu(await t.transmit(encodeCommand(initializeUpdate(0, new Uint8Array(8)))));
     if (iu.sw !== 0x9000 || iu.data.length < 12) return `the simulator's ISD does not answer INITIALIZE UPDATE (${iu.swHex})`;
     const scp = iu.data[11];
@@ -54,11 +54,20 @@ run('GlobalPlatform end to end on the simulator (direct link)', () => {
     await transport?.close();
   });
   const open = (level = profile.securityLevel) =>
-    GpSession.open(transport, { keys: profile.keys, diversification: profile.diversification, scp: profile.scp, i: profile.i, securityLevel: level, sdAid: profile.isdAid });
+    GpSession.open(transport, {
+      keys: profile.keys,
+      diversification: profile.diversification,
+      scp: profile.scp,
+      i: profile.i,
+      securityLevel: level,
+      sdAid: profile.isdAid,
+    });
 
   test('wrong keys: CardCryptogramError', async () => {
     const wrong = makeKeySet(profile.keys.version, parseHex('000102030405060708090A0B0C0D0E0F'));
-    await expect(GpSession.open(transport, { keys: wrong, diversification: profile.diversification, scp: profile.scp, i: profile.i })).rejects.toThrow(CardCryptogramError);
+    await expect(
+      GpSession.open(transport, { keys: wrong, diversification: profile.diversification, scp: profile.scp, i: profile.i }),
+    ).rejects.toThrow(CardCryptogramError);
   });
   test('install, list, select, delete, reinstall', async () => {
     const session = await open();

@@ -108,7 +108,13 @@ run('SCP02 R-MAC and SCP03 S16 on the simulator (direct link)', () => {
     const [version, i] = [hex(kvn), hex(iText)];
     test.each(['10', '11', '13'])('level %s: every response carries a chained R-MAC', async (levelText) => {
       const level = hex(levelText);
-      const session = await GpSession.open(tap, { keys: makeKeySet(version, TEST_KEY), diversification: 'emv' as const, scp: 2, i, securityLevel: level });
+      const session = await GpSession.open(tap, {
+        keys: makeKeySet(version, TEST_KEY),
+        diversification: 'emv' as const,
+        scp: 2,
+        i,
+        securityLevel: level,
+      });
       expect(session.keyVersion).toBe(version);
       await exchange(session, 8, false);
       expect((await listRegistry(session)).isd.length).toBe(1);
@@ -117,7 +123,13 @@ run('SCP02 R-MAC and SCP03 S16 on the simulator (direct link)', () => {
   });
 
   test('SCP02 R-MAC: a changed response bit fails the R-MAC and closes the session', async () => {
-    const session = await GpSession.open(tap, { keys: makeKeySet(0x22, TEST_KEY), diversification: 'emv' as const, scp: 2, i: 0x75, securityLevel: 0x11 });
+    const session = await GpSession.open(tap, {
+      keys: makeKeySet(0x22, TEST_KEY),
+      diversification: 'emv' as const,
+      scp: 2,
+      i: 0x75,
+      securityLevel: 0x11,
+    });
     tap.corruptNext = true;
     await expect(session.send(GET_KEY_INFO)).rejects.toThrow(ResponseIntegrityError);
     expect(session.isOpen).toBe(false);
@@ -125,7 +137,13 @@ run('SCP02 R-MAC and SCP03 S16 on the simulator (direct link)', () => {
   });
 
   test('SCP02 R-MAC: an error status comes bare and the chain goes on', async () => {
-    const session = await GpSession.open(tap, { keys: makeKeySet(0x23, TEST_KEY), diversification: 'emv' as const, scp: 2, i: 0x35, securityLevel: 0x13 });
+    const session = await GpSession.open(tap, {
+      keys: makeKeySet(0x23, TEST_KEY),
+      diversification: 'emv' as const,
+      scp: 2,
+      i: 0x35,
+      securityLevel: 0x13,
+    });
     const none = await session.send(getStatus(StatusScope.APPLICATIONS, true, false, parseHex('EE')));
     expect(none.swHex).toBe('6A88');
     expect(tap.lastResponse.length).toBe(2);
@@ -136,7 +154,9 @@ run('SCP02 R-MAC and SCP03 S16 on the simulator (direct link)', () => {
   test('SCP02 key set 20 (i=55) still refuses R-MAC with 6A86', async () => {
     const open = GpSession.open(tap, { keys: makeKeySet(0x20, TEST_KEY), diversification: 'emv' as const, scp: 2, i: 0x55, securityLevel: 0x11 });
     await expect(open).rejects.toThrow(HostAuthenticationError);
-    await expect(GpSession.open(tap, { keys: makeKeySet(0x20, TEST_KEY), diversification: 'emv' as const, scp: 2, i: 0x55, securityLevel: 0x11 })).rejects.toThrow(/6A86/);
+    await expect(
+      GpSession.open(tap, { keys: makeKeySet(0x20, TEST_KEY), diversification: 'emv' as const, scp: 2, i: 0x55, securityLevel: 0x11 }),
+    ).rejects.toThrow(/6A86/);
   });
 
   describe.each([
@@ -146,7 +166,15 @@ run('SCP02 R-MAC and SCP03 S16 on the simulator (direct link)', () => {
     const [version, i] = [hex(kvn), hex(iText)];
     test.each(levels)('level %s: 16-byte cryptograms, C-MACs and R-MACs', async (levelText) => {
       const level = hex(levelText);
-      const session = await GpSession.open(tap, { keys: makeKeySet(version, TEST_KEY), diversification: 'kdf3' as const, scp: 3, i, s16: true, securityLevel: level, sdAid: ISD_AID_DEFAULT });
+      const session = await GpSession.open(tap, {
+        keys: makeKeySet(version, TEST_KEY),
+        diversification: 'kdf3' as const,
+        scp: 3,
+        i,
+        s16: true,
+        securityLevel: level,
+        sdAid: ISD_AID_DEFAULT,
+      });
       expect(session.macLength).toBe(16);
       if (level & 0x10) {
         await exchange(session, 16, (level & 0x20) !== 0);
@@ -162,20 +190,37 @@ run('SCP02 R-MAC and SCP03 S16 on the simulator (direct link)', () => {
   });
 
   test('SCP03 S16: an 8-byte host challenge to key set 33, a 16-byte one to key set 30, are 6700', async () => {
-    await expect(GpSession.open(tap, { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3 })).rejects.toThrow(CardStatusError);
+    await expect(GpSession.open(tap, { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3 })).rejects.toThrow(
+      CardStatusError,
+    );
     await expect(GpSession.open(tap, { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3 })).rejects.toThrow(/6700/);
-    await expect(GpSession.open(tap, { keys: makeKeySet(0x30, TEST_KEY), diversification: 'kdf3' as const, scp: 3, s16: true })).rejects.toThrow(/6700/);
+    await expect(GpSession.open(tap, { keys: makeKeySet(0x30, TEST_KEY), diversification: 'kdf3' as const, scp: 3, s16: true })).rejects.toThrow(
+      /6700/,
+    );
   });
 
   test('SCP03 S16: a changed response bit fails the 16-byte R-MAC', async () => {
-    const session = await GpSession.open(tap, { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3, i: 0x71, s16: true, securityLevel: 0x13 });
+    const session = await GpSession.open(tap, {
+      keys: makeKeySet(0x33, TEST_KEY),
+      diversification: 'kdf3' as const,
+      scp: 3,
+      i: 0x71,
+      s16: true,
+      securityLevel: 0x13,
+    });
     tap.corruptNext = true;
     await expect(session.send(GET_KEY_INFO)).rejects.toThrow(ResponseIntegrityError);
     await session.end();
   });
 
   test('key version 00 is still SCP03 S8 i=70 (key set 30)', async () => {
-    const session = await GpSession.open(tap, { keys: makeKeySet(0, TEST_KEY), diversification: 'kdf3' as const, scp: 3, i: 0x70, securityLevel: 0x33 });
+    const session = await GpSession.open(tap, {
+      keys: makeKeySet(0, TEST_KEY),
+      diversification: 'kdf3' as const,
+      scp: 3,
+      i: 0x70,
+      securityLevel: 0x33,
+    });
     expect(session.keyVersion).toBe(0x30);
     expect(session.macLength).toBe(8);
     await exchange(session, 8, true);
@@ -183,8 +228,14 @@ run('SCP02 R-MAC and SCP03 S16 on the simulator (direct link)', () => {
   });
 
   test.each([
-    ['SCP02 R-MAC, key set 22, level 13', { keys: makeKeySet(0x22, TEST_KEY), diversification: 'emv' as const, scp: 2 as const, i: 0x75, securityLevel: 0x13 }],
-    ['SCP03 S16, key set 33, level 33', { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3 as const, i: 0x71, s16: true, securityLevel: 0x33 }],
+    [
+      'SCP02 R-MAC, key set 22, level 13',
+      { keys: makeKeySet(0x22, TEST_KEY), diversification: 'emv' as const, scp: 2 as const, i: 0x75, securityLevel: 0x13 },
+    ],
+    [
+      'SCP03 S16, key set 33, level 33',
+      { keys: makeKeySet(0x33, TEST_KEY), diversification: 'kdf3' as const, scp: 3 as const, i: 0x71, s16: true, securityLevel: 0x33 },
+    ],
   ])('%s: load, install, list, delete the JPKI package', async (_name, options) => {
     const session = await GpSession.open(tap, options);
     const before = await listRegistry(session);

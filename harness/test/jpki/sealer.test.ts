@@ -59,7 +59,17 @@ describe('key import layout', () => {
 describe('information record', () => {
   test('decodes a personalised record', () => {
     const record = Buffer.from(
-      'E03A' + '80010F' + '810103' + '820100' + '830101' + '8404AABBCCDD' + '85041234ABCD' + '860D3335313132353030303030305A' + '87020100' + '880100' + '890400000004',
+      'E03A' +
+        '80010F' +
+        '810103' +
+        '820100' +
+        '830101' +
+        '8404AABBCCDD' +
+        '85041234ABCD' +
+        '860D3335313132353030303030305A' +
+        '87020100' +
+        '880100' +
+        '890400000004',
       'hex',
     );
     record[1] = record.length - 2;

@@ -16,7 +16,10 @@ if (reason) announceSkip('the swapped key fingerprint', reason);
 
 /** Flips a byte of the data answering one instruction, inside the secure channel. */
 class Swapper extends PassThroughTransport {
-  constructor(inner: Transport, private readonly ins: number) {
+  constructor(
+    inner: Transport,
+    private readonly ins: number,
+  ) {
     super(inner);
   }
   override async transmit(command: Uint8Array, options?: TransmitOptions): Promise<Uint8Array> {
@@ -36,7 +39,8 @@ class Swapper extends PassThroughTransport {
     try {
       const { attestation } = await attestCard(card);
       const keys = testContentKeysFor(attestation);
-      const open = (): Promise<GpSession> => GpSession.open(card, { keys: TEST_GP_KEYS, securityLevel: 0x33, sdAid: JPKI_AID, diversification: 'kdf3' });
+      const open = (): Promise<GpSession> =>
+        GpSession.open(card, { keys: TEST_GP_KEYS, securityLevel: 0x33, sdAid: JPKI_AID, diversification: 'kdf3' });
       let session = await open();
       const tampered = await AppletAdministration.open(new Swapper(session, 0x46), keys, attestation);
       await expect(tampered.generateKeyPair()).rejects.toThrow(PersonalisationError);

@@ -21,14 +21,19 @@ const JPKI = 'D392F000260100000001';
 const SHA256_DIGEST_INFO = '3031300D060960864801650304020105000420' + '11'.repeat(32);
 
 const pcscdUp = existsSync('/run/pcscd/pcscd.comm') && (await portListening(SLOT_PORT));
-const reason = !simulatorJarBuilt() ? 'build/jpki-simulator.jar is missing (run ant simulator)' : !pcscdUp ? `pcscd with vpcd is not listening on ${SLOT_PORT}` : undefined;
+const reason = !simulatorJarBuilt()
+  ? 'build/jpki-simulator.jar is missing (run ant simulator)'
+  : !pcscdUp
+    ? `pcscd with vpcd is not listening on ${SLOT_PORT}`
+    : undefined;
 if (reason) announceSkip('the reader-side attacker through pcscd', reason);
 const maybe = reason ? describe.skip : describe;
 
 maybe('a reader-side attacker through pcscd, after the SP-TSM personalised the card', () => {
   let simulator: SimulatorProcess | undefined;
   let transport: PcscTransport | undefined;
-  const sw = async (apdu: string): Promise<string> => new ResponseApdu(await transport!.transmit(Buffer.from(apdu.replace(/\s/g, ''), 'hex'))).sw.toString(16).toUpperCase().padStart(4, '0');
+  const sw = async (apdu: string): Promise<string> =>
+    new ResponseApdu(await transport!.transmit(Buffer.from(apdu.replace(/\s/g, ''), 'hex'))).sw.toString(16).toUpperCase().padStart(4, '0');
 
   beforeAll(async () => {
     simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}`, atr: ATR }).process;
@@ -92,15 +97,18 @@ maybe('a reader-side attacker through pcscd, after the SP-TSM personalised the c
 if (!simulatorJarBuilt()) announceSkip('jpki-harness attest', 'build/jpki-simulator.jar is missing (run ant simulator)');
 describe('jpki-harness attest: what an SP-TSM checks before it sends anything', () => {
   const attest = (...args: string[]) => spawnSync(process.execPath, [CLI, 'attest', '-t', 'sim', ...args], { encoding: 'utf8', timeout: 30000 });
-  (simulatorJarBuilt() ? test : test.skip)('the simulated card attests its applet key under the TEST card authority; another root is refused with exit 3', () => {
-    const ok = attest('--json');
-    expect(ok.status).toBe(0);
-    const result = JSON.parse(ok.stdout) as { appletKeyFingerprint: string; card: { commonName: string } };
-    expect(result.appletKeyFingerprint).toMatch(/^[0-9A-F]{64}$/);
-    expect(result.card.commonName).toMatch(/^TEST CASD [0-9A-F]{16}$/);
-    const wrong = attest('--card-authority-root', path.join(packageRoot(), 'test-vectors', 'certs', 'test-ca.der'));
-    expect(wrong.status).toBe(3);
-    expect(wrong.stderr).toMatch(/CASD certificate was not issued by/);
-    expect(wrong.stderr).not.toMatch(/\n\s+at /);
-  });
+  (simulatorJarBuilt() ? test : test.skip)(
+    'the simulated card attests its applet key under the TEST card authority; another root is refused with exit 3',
+    () => {
+      const ok = attest('--json');
+      expect(ok.status).toBe(0);
+      const result = JSON.parse(ok.stdout) as { appletKeyFingerprint: string; card: { commonName: string } };
+      expect(result.appletKeyFingerprint).toMatch(/^[0-9A-F]{64}$/);
+      expect(result.card.commonName).toMatch(/^TEST CASD [0-9A-F]{16}$/);
+      const wrong = attest('--card-authority-root', path.join(packageRoot(), 'test-vectors', 'certs', 'test-ca.der'));
+      expect(wrong.status).toBe(3);
+      expect(wrong.stderr).toMatch(/CASD certificate was not issued by/);
+      expect(wrong.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 });

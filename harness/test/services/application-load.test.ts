@@ -50,7 +50,13 @@ describe.each(testDatabases('application load'))('$name: 40 applicants apply at 
         });
         try {
           const signers = await throwawaySigners(system.urls['jpki-system']!, keys);
-          const planned = await planApplications({ applicants: APPLICANTS, keyGeneration, signers, simCertificates: sims, contactPrefix: keyGeneration });
+          const planned = await planApplications({
+            applicants: APPLICANTS,
+            keyGeneration,
+            signers,
+            simCertificates: sims,
+            contactPrefix: keyGeneration,
+          });
           const twice = planned.filter((p) => p.twice);
           expect(twice).toHaveLength(APPLICANTS / 10);
 

@@ -75,92 +75,128 @@ async function applicant(jpkiUrl: string): Promise<{ certificate: Uint8Array; ke
   const a = (await callJson('JPKI system', `${jpkiUrl}/signature-certificates`, {
     body: { subjectPublicKeyInfo: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), subject: 'CN=TEST Crash Applicant, C=JP' },
   })) as { certificate: string };
-  return { certificate: new Uint8Array(Buffer.from(a.certificate, 'base64')), key: createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' })) };
+  return {
+    certificate: new Uint8Array(Buffer.from(a.certificate, 'base64')),
+    key: createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' })),
+  };
 }
 
 describe.each(testDatabases('SP-TSM crash recovery'))('kill -9 of the SP-TSM during personalisation, on $name', (database) => {
-  run(`${SIMS} SIMs being personalised, the SP-TSM killed and restarted: every SIM ends personalised or untouched`, async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'jpki-crash-'));
-    const others = await database.create();
-    const spState = await database.create();
-    const system = await startIssuanceSystem({ database: others.url, dataDirectory: dir, roles: ['jpki-system', 'mno-tsm'] });
-    const port = await freePort();
-    const spArgs = ['--db', spState.url, '--data', dir, '--port', String(port - 2), '--jpki-system-url', system.urls['jpki-system']!, '--mno-tsm-url', system.urls['mno-tsm']!];
-    let sp = await startSpTsm(spArgs);
-    const spUrl = `http://127.0.0.1:${port}`;
-    debug('SP-TSM up');
-    const sims = await SimTransport.openSeveral(SIMS);
-    debug('SIMs up');
-    const watch = await openDatabase(spState.url);
-    try {
-      const who = await applicant(system.urls['jpki-system']!);
-      const mailbox = new Mailbox(path.join(dir, 'mailbox'));
-      const authorised = await Promise.all(
-        sims.cards.map(async (sim, i) => {
-          const signed = await signApplication(
-            { certificate: who.certificate, sign: (data) => Promise.resolve(new Uint8Array(createSign('sha256').update(data).sign(who.key))) },
-            { contact: `crash-${i}`, simCertificate: await readCardAuthorityCertificate(sim), keyGeneration: i % 2 === 0 ? 'jpki-system' : 'on-card', pinPolicy: 'pin-required' },
-            'crash-test-Passw0rd',
-          );
-          const applied = (await callJson('SP-TSM', `${spUrl}/applications`, { body: signed })) as { id: string };
-          const code = mailbox.latestAccessCode(`crash-${i}`, applied.id)!;
-          const session = (await callJson('SP-TSM', `${spUrl}/applications/${applied.id}/write-sessions`, { body: { accessCode: code, password: 'crash-test-Passw0rd', pin: '2468' } })) as WriteAuthorisation;
-          return { application: applied.id, session };
-        }),
-      );
-      const applications = authorised.map((a) => a.application);
-      const sessions = authorised.map((a) => a.session);
-      debug('write sessions authorised');
-      let restarts = 0;
-      const agents: Promise<AgentResult | Error>[] = sims.cards.map((card, i) =>
-        runRemoteSession(sessions[i]!.remoteUrl, sessions[i]!.token, card, { retryWindowMs: 90_000, onRestart: () => restarts++, onStep: (s) => debug(`sim ${i}: ${s}`), onRetry: (n, r) => debug(`sim ${i}: retry ${n} ${r}`) })
-          .then((r) => (debug(`sim ${i}: ${r.outcome}`), r))
-          .catch((e: unknown) => (debug(`sim ${i}: ${String(e)}`), e as Error)),
-      );
+  run(
+    `${SIMS} SIMs being personalised, the SP-TSM killed and restarted: every SIM ends personalised or untouched`,
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'jpki-crash-'));
+      const others = await database.create();
+      const spState = await database.create();
+      const system = await startIssuanceSystem({ database: others.url, dataDirectory: dir, roles: ['jpki-system', 'mno-tsm'] });
+      const port = await freePort();
+      const spArgs = [
+        '--db',
+        spState.url,
+        '--data',
+        dir,
+        '--port',
+        String(port - 2),
+        '--jpki-system-url',
+        system.urls['jpki-system']!,
+        '--mno-tsm-url',
+        system.urls['mno-tsm']!,
+      ];
+      let sp = await startSpTsm(spArgs);
+      const spUrl = `http://127.0.0.1:${port}`;
+      debug('SP-TSM up');
+      const sims = await SimTransport.openSeveral(SIMS);
+      debug('SIMs up');
+      const watch = await openDatabase(spState.url);
+      try {
+        const who = await applicant(system.urls['jpki-system']!);
+        const mailbox = new Mailbox(path.join(dir, 'mailbox'));
+        const authorised = await Promise.all(
+          sims.cards.map(async (sim, i) => {
+            const signed = await signApplication(
+              { certificate: who.certificate, sign: (data) => Promise.resolve(new Uint8Array(createSign('sha256').update(data).sign(who.key))) },
+              {
+                contact: `crash-${i}`,
+                simCertificate: await readCardAuthorityCertificate(sim),
+                keyGeneration: i % 2 === 0 ? 'jpki-system' : 'on-card',
+                pinPolicy: 'pin-required',
+              },
+              'crash-test-Passw0rd',
+            );
+            const applied = (await callJson('SP-TSM', `${spUrl}/applications`, { body: signed })) as { id: string };
+            const code = mailbox.latestAccessCode(`crash-${i}`, applied.id)!;
+            const session = (await callJson('SP-TSM', `${spUrl}/applications/${applied.id}/write-sessions`, {
+              body: { accessCode: code, password: 'crash-test-Passw0rd', pin: '2468' },
+            })) as WriteAuthorisation;
+            return { application: applied.id, session };
+          }),
+        );
+        const applications = authorised.map((a) => a.application);
+        const sessions = authorised.map((a) => a.session);
+        debug('write sessions authorised');
+        let restarts = 0;
+        const agents: Promise<AgentResult | Error>[] = sims.cards.map((card, i) =>
+          runRemoteSession(sessions[i]!.remoteUrl, sessions[i]!.token, card, {
+            retryWindowMs: 90_000,
+            onRestart: () => restarts++,
+            onStep: (s) => debug(`sim ${i}: ${s}`),
+            onRetry: (n, r) => debug(`sim ${i}: retry ${n} ${r}`),
+          })
+            .then((r) => (debug(`sim ${i}: ${r.outcome}`), r))
+            .catch((e: unknown) => (debug(`sim ${i}: ${String(e)}`), e as Error)),
+        );
 
-      // Kill while some SIMs are personalised and others are not yet.
-      const personalisedAt = async (): Promise<number> =>
-        (await watch.db.selectFrom('sp_events').select(({ fn }) => fn.countAll<number>().as('n')).where('step', '=', 'personalised').executeTakeFirstOrThrow()).n;
-      const deadline = Date.now() + 120_000;
-      while ((await personalisedAt()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const atKill = await personalisedAt();
-      debug(`kill at ${atKill}`);
-      sp.kill('SIGKILL');
-      await new Promise((r) => sp.once('exit', r));
-      expect(atKill).toBeLessThan(SIMS);
-      sp = await startSpTsm(spArgs);
-      debug('SP-TSM restarted');
+        // Kill while some SIMs are personalised and others are not yet.
+        const personalisedAt = async (): Promise<number> =>
+          (
+            await watch.db
+              .selectFrom('sp_events')
+              .select(({ fn }) => fn.countAll<number>().as('n'))
+              .where('step', '=', 'personalised')
+              .executeTakeFirstOrThrow()
+          ).n;
+        const deadline = Date.now() + 120_000;
+        while ((await personalisedAt()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const atKill = await personalisedAt();
+        debug(`kill at ${atKill}`);
+        sp.kill('SIGKILL');
+        await new Promise((r) => sp.once('exit', r));
+        expect(atKill).toBeLessThan(SIMS);
+        sp = await startSpTsm(spArgs);
+        debug('SP-TSM restarted');
 
-      const results = await Promise.all(agents);
-      expect(restarts).toBeGreaterThan(0);
-      const rows = await watch.db.selectFrom('sp_applications').select(['id', 'state', 'key_fingerprint', 'designated_card']).execute();
-      expect(rows).toHaveLength(SIMS);
-      for (const [i, card] of sims.cards.entries()) {
-        const client = new JpkiClient(card);
-        await client.selectApplication();
-        const info = await client.information();
-        const row = rows.find((r) => r.id === applications[i]);
-        const result = results[i];
-        if (result instanceof Error || result?.outcome !== 'personalised') {
-          // Untouched: the credential is not on the SIM and the application is not marked personalised.
-          expect(info.lifecycle).not.toBe('personalised');
-          expect(row?.state).not.toBe('personalised');
-        } else {
-          expect(info.lifecycle).toBe('personalised');
-          expect(result.detail.keyFingerprint).toBe(info.publicKeyFingerprint);
+        const results = await Promise.all(agents);
+        expect(restarts).toBeGreaterThan(0);
+        const rows = await watch.db.selectFrom('sp_applications').select(['id', 'state', 'key_fingerprint', 'designated_card']).execute();
+        expect(rows).toHaveLength(SIMS);
+        for (const [i, card] of sims.cards.entries()) {
+          const client = new JpkiClient(card);
+          await client.selectApplication();
+          const info = await client.information();
+          const row = rows.find((r) => r.id === applications[i]);
+          const result = results[i];
+          if (result instanceof Error || result?.outcome !== 'personalised') {
+            // Untouched: the credential is not on the SIM and the application is not marked personalised.
+            expect(info.lifecycle).not.toBe('personalised');
+            expect(row?.state).not.toBe('personalised');
+          } else {
+            expect(info.lifecycle).toBe('personalised');
+            expect(result.detail.keyFingerprint).toBe(info.publicKeyFingerprint);
+          }
         }
+        const personalised = rows.filter((r) => r.state === 'personalised');
+        // In this run nothing should have been lost: every write resumed and finished.
+        expect(personalised).toHaveLength(SIMS);
+        expect(results.filter((r) => r instanceof Error)).toEqual([]);
+      } finally {
+        sp.kill('SIGKILL');
+        await watch.db.destroy();
+        await sims.close();
+        await system.close();
+        await others.dispose();
+        await spState.dispose();
       }
-      const personalised = rows.filter((r) => r.state === 'personalised');
-      // In this run nothing should have been lost: every write resumed and finished.
-      expect(personalised).toHaveLength(SIMS);
-      expect(results.filter((r) => r instanceof Error)).toEqual([]);
-    } finally {
-      sp.kill('SIGKILL');
-      await watch.db.destroy();
-      await sims.close();
-      await system.close();
-      await others.dispose();
-      await spState.dispose();
-    }
-  }, 300_000);
+    },
+    300_000,
+  );
 });

@@ -67,7 +67,10 @@ const postgres = (admin: string): TestDatabase => ({
 /** SQLite, plus PostgreSQL when JPKI_TEST_POSTGRES_URL names a reachable server. */
 export function testDatabases(suite: string): TestDatabase[] {
   if (!postgresUrl) {
-    announceSkip(`${suite} on PostgreSQL`, 'JPKI_TEST_POSTGRES_URL is not set (scripts/test.sh starts Debian\'s PostgreSQL and sets it when run as root)');
+    announceSkip(
+      `${suite} on PostgreSQL`,
+      "JPKI_TEST_POSTGRES_URL is not set (scripts/test.sh starts Debian's PostgreSQL and sets it when run as root)",
+    );
     return [sqlite];
   }
   return [sqlite, postgres(postgresUrl)];

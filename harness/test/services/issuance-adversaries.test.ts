@@ -13,7 +13,13 @@ import { JPKI_AID, JpkiClient } from '../../src/jpki/client/client.js';
 import { readSignatureCertificate, signWithSignatureKey } from '../../src/my-number-card/client.js';
 import { applicationStatus, authoriseAndWrite } from '../../src/services/applicant/apply.js';
 import { runRemoteSession } from '../../src/services/device-agent/agent.js';
-import { issueApplicantCard, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
+import {
+  issueApplicantCard,
+  STORY_CARD_PASSWORD,
+  STORY_CONTACT,
+  STORY_DOWNLOAD_PASSWORD,
+  STORY_PIN,
+} from '../../src/services/demo/issuance-story.js';
 import { callJson } from '../../src/services/http/client.js';
 import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { parseWrappedKey, unwrapPrivateKey } from '../../src/services/jpki-system/key-transport.js';
@@ -178,10 +184,19 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
     dispose = created.dispose;
     databaseUrl = created.url;
     // The shared system is not the one that plays the rate limit: it takes the tests' attempts freely.
-    system = await startIssuanceSystem({ database: databaseUrl, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-adversaries-')), attemptsPerMinute: 1000 });
+    system = await startIssuanceSystem({
+      database: databaseUrl,
+      dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-adversaries-')),
+      attemptsPerMinute: 1000,
+    });
     spUrl = system.urls['sp-tsm']!;
     jpkiUrl = system.urls['jpki-system']!;
-    const opened = await Promise.all([SimTransport.open({ myNumberCard: true }), SimTransport.open({}), SimTransport.open({}), SimTransport.open({})]);
+    const opened = await Promise.all([
+      SimTransport.open({ myNumberCard: true }),
+      SimTransport.open({}),
+      SimTransport.open({}),
+      SimTransport.open({}),
+    ]);
     myNumberCard = opened[0];
     sims.push(...opened.slice(1));
     await issueApplicantCard(myNumberCard, jpkiUrl);
@@ -198,7 +213,11 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
   });
 
   /** An application signed by the applicant's My Number card. */
-  function signed(simCertificate: Uint8Array, keyGeneration: ApplicationDocument['keyGeneration'] = 'on-card', now = new Date()): Promise<SignedApplication> {
+  function signed(
+    simCertificate: Uint8Array,
+    keyGeneration: ApplicationDocument['keyGeneration'] = 'on-card',
+    now = new Date(),
+  ): Promise<SignedApplication> {
     return signApplication(
       { certificate: signatureCertificate, sign: (data) => signWithSignatureKey(myNumberCard, STORY_CARD_PASSWORD, { data, hash: 'sha256' }) },
       { contact: STORY_CONTACT, simCertificate, keyGeneration, pinPolicy: 'pin-required' },
@@ -208,7 +227,11 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
   }
 
   /** Applies at `sp` and answers the application's id and its access code. */
-  async function applied(simCertificate: Uint8Array, keyGeneration: ApplicationDocument['keyGeneration'] = 'on-card', on: RunningIssuanceSystem = system): Promise<{ id: string; code: string }> {
+  async function applied(
+    simCertificate: Uint8Array,
+    keyGeneration: ApplicationDocument['keyGeneration'] = 'on-card',
+    on: RunningIssuanceSystem = system,
+  ): Promise<{ id: string; code: string }> {
     const answer = await post(`${on.urls['sp-tsm']}/applications`, await signed(simCertificate, keyGeneration));
     expect(answer).toMatchObject({ status: 201, body: { state: 'awaiting-write' } });
     const id = answer.body.id as string;
@@ -219,7 +242,11 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
     return post(`${on.urls['sp-tsm']}/applications/${id}/write-sessions`, { accessCode, password, pin: STORY_PIN });
   }
 
-  async function write(id: string, sim: Transport, options: { fetchImpl?: typeof fetch; onStep?: (step: string, tsm: string) => void; pin?: string } = {}): Promise<Awaited<ReturnType<typeof authoriseAndWrite>>> {
+  async function write(
+    id: string,
+    sim: Transport,
+    options: { fetchImpl?: typeof fetch; onStep?: (step: string, tsm: string) => void; pin?: string } = {},
+  ): Promise<Awaited<ReturnType<typeof authoriseAndWrite>>> {
     return authoriseAndWrite({
       spTsmUrl: spUrl,
       applicationId: id,
@@ -257,60 +284,70 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
   /** The reports and tokens of the sessions the path attacker broke. */
   const broken: Exchange[][] = [];
 
-  run('a bit flipped in a command on its way to the SIM, or in an answer on its way back, stops the write; the SIM is not personalised and a fresh access code follows', async () => {
-    const sim = sims[0]!;
-    target = await applied(simCertificates[0]!, 'jpki-system');
-    const { id } = target;
+  run(
+    'a bit flipped in a command on its way to the SIM, or in an answer on its way back, stops the write; the SIM is not personalised and a fresh access code follows',
+    async () => {
+      const sim = sims[0]!;
+      target = await applied(simCertificates[0]!, 'jpki-system');
+      const { id } = target;
 
-    // In a command: the PUT KEY that takes the SP's domain over. The card checks the C-MAC and refuses it.
-    const wire = new Wire(sim);
-    let tampered: string | undefined;
-    const onCommand = pathAttacker(spUrl, {
-      instruction: (i) => {
-        if (i.kind !== 'apdus' || tampered !== undefined) return i;
-        const at = i.commands.findIndex((c) => c.toUpperCase().startsWith('84D8'));
-        if (at < 0) return i;
-        tampered = flipped(i.commands[at]!, 7);
-        return { ...i, commands: i.commands.map((c, k) => (k === at ? tampered! : c)) };
-      },
-    });
-    await expect(write(id, wire, { fetchImpl: onCommand.fetchImpl })).rejects.toThrow();
-    expect(tampered).toBeDefined();
-    const atCard = wire.exchanges.find((e) => toHex(e.command) === tampered);
-    expect(toHex(atCard!.response)).toBe('6982');
-    expect(await appletState(sim)).not.toBe('personalised');
-    let after = await state(id);
-    expect(after.state).toBe('awaiting-write');
-    expect(after.steps).toContain('write interrupted');
-    expect(after.steps).not.toContain('domain taken over');
-    const second = system.mailbox.latestAccessCode(STORY_CONTACT, id)!;
-    expect(second).not.toBe(target.code);
-    // The spent access code does not open another session.
-    expect(await authorise(id, target.code)).toMatchObject({ status: 403, body: { error: { code: 'wrong-credentials' } } });
-    broken.push(onCommand.seen);
+      // In a command: the PUT KEY that takes the SP's domain over. The card checks the C-MAC and refuses it.
+      const wire = new Wire(sim);
+      let tampered: string | undefined;
+      const onCommand = pathAttacker(spUrl, {
+        instruction: (i) => {
+          if (i.kind !== 'apdus' || tampered !== undefined) return i;
+          const at = i.commands.findIndex((c) => c.toUpperCase().startsWith('84D8'));
+          if (at < 0) return i;
+          tampered = flipped(i.commands[at]!, 7);
+          return { ...i, commands: i.commands.map((c, k) => (k === at ? tampered! : c)) };
+        },
+      });
+      await expect(write(id, wire, { fetchImpl: onCommand.fetchImpl })).rejects.toThrow();
+      expect(tampered).toBeDefined();
+      const atCard = wire.exchanges.find((e) => toHex(e.command) === tampered);
+      expect(toHex(atCard!.response)).toBe('6982');
+      expect(await appletState(sim)).not.toBe('personalised');
+      let after = await state(id);
+      expect(after.state).toBe('awaiting-write');
+      expect(after.steps).toContain('write interrupted');
+      expect(after.steps).not.toContain('domain taken over');
+      const second = system.mailbox.latestAccessCode(STORY_CONTACT, id)!;
+      expect(second).not.toBe(target.code);
+      // The spent access code does not open another session.
+      expect(await authorise(id, target.code)).toMatchObject({ status: 403, body: { error: { code: 'wrong-credentials' } } });
+      broken.push(onCommand.seen);
 
-    // In an answer: the first answer inside the SP's own secure channel (R-MAC), after the domain was taken over.
-    let answerTampered = false;
-    const onAnswer = pathAttacker(spUrl, {
-      report: (r, answering) => {
-        if (answerTampered || answering?.kind !== 'apdus' || !answering.step.startsWith('personalisation:') || !r.responses?.[0] || r.responses[0].length <= 4) return r;
-        answerTampered = true;
-        return { ...r, responses: [flipped(r.responses[0], 0), ...r.responses.slice(1)] };
-      },
-    });
-    await expect(write(id, sim, { fetchImpl: onAnswer.fetchImpl })).rejects.toThrow();
-    expect(answerTampered).toBe(true);
-    expect(await appletState(sim)).not.toBe('personalised');
-    after = await state(id);
-    expect(after.state).toBe('awaiting-write');
-    expect(after.details.filter((d) => d.startsWith('write interrupted')).at(-1)).toMatch(/MAC/i);
-    expect(after.steps).not.toContain('personalised');
-    expect(system.mailbox.latestAccessCode(STORY_CONTACT, id)).not.toBe(second);
-    broken.push(onAnswer.seen);
-    // The JPKI system still holds the credential for delivery: nothing was reported delivered.
-    const issuanceId = after.details.find((d) => d.startsWith('key and certificate issued'))!.split(': ')[1]!;
-    expect(await callJson('JPKI system', `${jpkiUrl}/issuances/${issuanceId}`)).toMatchObject({ state: 'certificate-issued' });
-  });
+      // In an answer: the first answer inside the SP's own secure channel (R-MAC), after the domain was taken over.
+      let answerTampered = false;
+      const onAnswer = pathAttacker(spUrl, {
+        report: (r, answering) => {
+          if (
+            answerTampered ||
+            answering?.kind !== 'apdus' ||
+            !answering.step.startsWith('personalisation:') ||
+            !r.responses?.[0] ||
+            r.responses[0].length <= 4
+          )
+            return r;
+          answerTampered = true;
+          return { ...r, responses: [flipped(r.responses[0], 0), ...r.responses.slice(1)] };
+        },
+      });
+      await expect(write(id, sim, { fetchImpl: onAnswer.fetchImpl })).rejects.toThrow();
+      expect(answerTampered).toBe(true);
+      expect(await appletState(sim)).not.toBe('personalised');
+      after = await state(id);
+      expect(after.state).toBe('awaiting-write');
+      expect(after.details.filter((d) => d.startsWith('write interrupted')).at(-1)).toMatch(/MAC/i);
+      expect(after.steps).not.toContain('personalised');
+      expect(system.mailbox.latestAccessCode(STORY_CONTACT, id)).not.toBe(second);
+      broken.push(onAnswer.seen);
+      // The JPKI system still holds the credential for delivery: nothing was reported delivered.
+      const issuanceId = after.details.find((d) => d.startsWith('key and certificate issued'))!.split(': ')[1]!;
+      expect(await callJson('JPKI system', `${jpkiUrl}/issuances/${issuanceId}`)).toMatchObject({ state: 'certificate-issued' });
+    },
+  );
 
   run('a replayed earlier report gets the same instruction or 409, never a second run; the fresh write completes', async () => {
     expect(target).toBeDefined();
@@ -326,7 +363,12 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
         // Older ones: out of order.
         for (const earlier of [seen.at(-1)!, seen.at(-2)!, seen.at(-4)!]) {
           const answer = await post(session.url, earlier.report, session.token);
-          replays.push({ acknowledges: earlier.report.acknowledges, status: answer.status, ...(answer.status === 200 ? { instruction: parseInstruction(answer.body) } : {}), current });
+          replays.push({
+            acknowledges: earlier.report.acknowledges,
+            status: answer.status,
+            ...(answer.status === 200 ? { instruction: parseInstruction(answer.body) } : {}),
+            current,
+          });
         }
       },
     });
@@ -400,55 +442,63 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
 
   // ---- 2. A wrong or swapped SIM --------------------------------------------------------------------
 
-  run('a write relayed to another SIM than the designated one is refused before anything is installed on it, at any stage; the designated SIM is written afterwards', async () => {
-    const [designated, other] = [sims[1]!, sims[2]!];
-    const mnoUrl = system.urls['mno-tsm']!;
-    const { id } = await applied(simCertificates[1]!, 'jpki-system');
-    const before = await registry(other);
-    const otherState = await appletState(other);
+  run(
+    'a write relayed to another SIM than the designated one is refused before anything is installed on it, at any stage; the designated SIM is written afterwards',
+    async () => {
+      const [designated, other] = [sims[1]!, sims[2]!];
+      const mnoUrl = system.urls['mno-tsm']!;
+      const { id } = await applied(simCertificates[1]!, 'jpki-system');
+      const before = await registry(other);
+      const otherState = await appletState(other);
 
-    // The whole write relayed to the other SIM: the SP-TSM refuses at the identification.
-    await expect(write(id, other)).rejects.toThrow(/not the SIM the applicant designated/);
-    expect(await registry(other)).toBe(before);
-    let after = await state(id);
-    expect(after.state).toBe('awaiting-write');
-    expect(after.steps).not.toContain('installation requested');
+      // The whole write relayed to the other SIM: the SP-TSM refuses at the identification.
+      await expect(write(id, other)).rejects.toThrow(/not the SIM the applicant designated/);
+      expect(await registry(other)).toBe(before);
+      let after = await state(id);
+      expect(after.state).toBe('awaiting-write');
+      expect(after.steps).not.toContain('installation requested');
 
-    // The designated SIM for the SP-TSM, the other for the MNO-TSM's installation: the MNO-TSM refuses.
-    const phone = new SwappingPhone(designated);
-    const session = (await authorise(id, system.mailbox.latestAccessCode(STORY_CONTACT, id)!)).body as unknown as WriteAuthorisation;
-    const toMnoOther = (_step: string, tsm: string): void => {
-      phone.target = tsm.startsWith(mnoUrl) ? other : designated;
-    };
-    await expect(runRemoteSession(session.remoteUrl, session.token, phone, { onStep: toMnoOther })).rejects.toThrow(/not the SIM the SP-TSM named/);
-    expect(await registry(other)).toBe(before);
+      // The designated SIM for the SP-TSM, the other for the MNO-TSM's installation: the MNO-TSM refuses.
+      const phone = new SwappingPhone(designated);
+      const session = (await authorise(id, system.mailbox.latestAccessCode(STORY_CONTACT, id)!)).body as unknown as WriteAuthorisation;
+      const toMnoOther = (_step: string, tsm: string): void => {
+        phone.target = tsm.startsWith(mnoUrl) ? other : designated;
+      };
+      await expect(runRemoteSession(session.remoteUrl, session.token, phone, { onStep: toMnoOther })).rejects.toThrow(/not the SIM the SP-TSM named/);
+      expect(await registry(other)).toBe(before);
 
-    // The phone starts the same session over; the designated SIM for identification and installation, the
-    // other from the attestation on: refused there, before the SP-TSM sends anything.
-    const fromAttestation = (step: string, tsm: string): void => {
-      if (tsm.startsWith(mnoUrl)) phone.target = designated;
-      else phone.target = step === 'attestation' || phone.target === other ? other : designated;
-    };
-    phone.target = designated;
-    await expect(runRemoteSession(session.remoteUrl, session.token, phone, { onStep: fromAttestation })).rejects.toThrow(/attest/i);
-    expect(phone.target).toBe(other);
-    expect(await registry(other)).toBe(before);
-    expect(await appletState(other)).toBe(otherState);
-    after = await state(id);
-    expect(after.state).toBe('awaiting-write');
-    expect(after.steps).toContain('installed and handed over');
-    expect(after.steps).not.toContain('applet key attested by the SIM');
+      // The phone starts the same session over; the designated SIM for identification and installation, the
+      // other from the attestation on: refused there, before the SP-TSM sends anything.
+      const fromAttestation = (step: string, tsm: string): void => {
+        if (tsm.startsWith(mnoUrl)) phone.target = designated;
+        else phone.target = step === 'attestation' || phone.target === other ? other : designated;
+      };
+      phone.target = designated;
+      await expect(runRemoteSession(session.remoteUrl, session.token, phone, { onStep: fromAttestation })).rejects.toThrow(/attest/i);
+      expect(phone.target).toBe(other);
+      expect(await registry(other)).toBe(before);
+      expect(await appletState(other)).toBe(otherState);
+      after = await state(id);
+      expect(after.state).toBe('awaiting-write');
+      expect(after.steps).toContain('installed and handed over');
+      expect(after.steps).not.toContain('applet key attested by the SIM');
 
-    const result = await write(id, designated);
-    expect(result.outcome).toBe('personalised');
-    expect(await appletState(designated)).toBe('personalised');
-    expect(await registry(other)).toBe(before);
-  });
+      const result = await write(id, designated);
+      expect(result.outcome).toBe('personalised');
+      expect(await appletState(designated)).toBe('personalised');
+      expect(await registry(other)).toBe(before);
+    },
+  );
 
-  run("an application designating a SIM certificate from another card authority is refused (422 sim-certificate-invalid)", async () => {
+  run('an application designating a SIM certificate from another card authority is refused (422 sim-certificate-invalid)', async () => {
     const forged = fromAnotherAuthority(simCertificates[1]!);
-    expect(new X509Certificate(forged).publicKey.export({ format: 'der', type: 'spki' })).toEqual(new X509Certificate(simCertificates[1]!).publicKey.export({ format: 'der', type: 'spki' }));
-    expect(await post(`${spUrl}/applications`, await signed(forged))).toMatchObject({ status: 422, body: { error: { code: 'sim-certificate-invalid' } } });
+    expect(new X509Certificate(forged).publicKey.export({ format: 'der', type: 'spki' })).toEqual(
+      new X509Certificate(simCertificates[1]!).publicKey.export({ format: 'der', type: 'spki' }),
+    );
+    expect(await post(`${spUrl}/applications`, await signed(forged))).toMatchObject({
+      status: 422,
+      body: { error: { code: 'sim-certificate-invalid' } },
+    });
   });
 
   // ---- 3. Guessing the access code and the password ------------------------------------------------
@@ -472,7 +522,11 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
 
   run('guesses sent all at once lock the application just the same', async () => {
     const { id, code } = await applied(simCertificates[0]!);
-    const answers = await Promise.all(Array.from({ length: 12 }, (_, k) => authorise(id, k % 2 === 0 ? 'ABCD-EFGH-JKLM-NPQR' : code, k % 2 === 0 ? STORY_DOWNLOAD_PASSWORD : 'wrong-Passw0rd')));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, k) =>
+        authorise(id, k % 2 === 0 ? 'ABCD-EFGH-JKLM-NPQR' : code, k % 2 === 0 ? STORY_DOWNLOAD_PASSWORD : 'wrong-Passw0rd'),
+      ),
+    );
     expect(answers.filter((a) => a.status === 403).length).toBeLessThanOrEqual(4);
     expect(answers.every((a) => a.status === 403 || a.status === 423)).toBe(true);
     expect(await authorise(id, code)).toMatchObject({ status: 423, body: { error: { code: 'locked' } } });
@@ -493,7 +547,10 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
     others.push(expiring);
     const { id, code } = await applied(simCertificates[0]!, 'on-card', expiring);
     await new Promise((r) => setTimeout(r, 20));
-    expect(await authorise(id, code, STORY_DOWNLOAD_PASSWORD, expiring)).toMatchObject({ status: 403, body: { error: { code: 'access-code-expired' } } });
+    expect(await authorise(id, code, STORY_DOWNLOAD_PASSWORD, expiring)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'access-code-expired' } },
+    });
     // With a wrong password it is just a failure: expiry is only told to whoever holds both.
     expect(await authorise(id, code, 'wrong-Passw0rd', expiring)).toMatchObject({ status: 403, body: { error: { code: 'wrong-credentials' } } });
     const after = await applicationStatus(expiring.urls['sp-tsm']!, id);
@@ -514,7 +571,10 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
     const { id, code } = await applied(simCertificates[0]!, 'on-card', limited);
     for (let k = 0; k < 3; k++) expect((await authorise(id, code, 'wrong-Passw0rd', limited)).status).toBe(403);
     expect(await authorise(id, code, 'wrong-Passw0rd', limited)).toMatchObject({ status: 429, body: { error: { code: 'too-many-attempts' } } });
-    expect(await authorise(id, code, STORY_DOWNLOAD_PASSWORD, limited)).toMatchObject({ status: 429, body: { error: { code: 'too-many-attempts' } } });
+    expect(await authorise(id, code, STORY_DOWNLOAD_PASSWORD, limited)).toMatchObject({
+      status: 429,
+      body: { error: { code: 'too-many-attempts' } },
+    });
     const after = await applicationStatus(limited.urls['sp-tsm']!, id);
     expect(after.state).toBe('awaiting-write');
     expect(after.events.filter((e) => e.step === 'write authorisation refused')).toHaveLength(3);
@@ -522,64 +582,81 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
 
   // ---- 5. The MNO-TSM ---------------------------------------------------------------------------------
 
-  run('the MNO-TSM, with every ISD key and every APDU of the write, can neither open the SP domain or the applet nor find the PIN or the private key', async () => {
-    const sim = sims[2]!;
-    const pin = '7305';
-    const { id } = await applied(simCertificates[2]!, 'jpki-system');
-    const issuanceId = (await state(id)).details.find((d) => d.startsWith('key and certificate issued'))!.split(': ')[1]!;
-    // The test, in the SP-TSM's place, unwraps the key the JPKI system generated: what must not cross.
-    const credential = (await callJson('JPKI system', `${jpkiUrl}/issuances/${issuanceId}/credential`)) as { wrappedKey?: unknown; certificate: string };
-    const userKey = unwrapPrivateKey(parseWrappedKey(credential.wrappedKey), loadTestSpTsmKeyTransport().privateKey);
-    expect(createPublicKey(userKey).export({ format: 'der', type: 'spki' })).toEqual(new X509Certificate(Buffer.from(credential.certificate, 'base64')).publicKey.export({ format: 'der', type: 'spki' }));
+  run(
+    'the MNO-TSM, with every ISD key and every APDU of the write, can neither open the SP domain or the applet nor find the PIN or the private key',
+    async () => {
+      const sim = sims[2]!;
+      const pin = '7305';
+      const { id } = await applied(simCertificates[2]!, 'jpki-system');
+      const issuanceId = (await state(id)).details.find((d) => d.startsWith('key and certificate issued'))!.split(': ')[1]!;
+      // The test, in the SP-TSM's place, unwraps the key the JPKI system generated: what must not cross.
+      const credential = (await callJson('JPKI system', `${jpkiUrl}/issuances/${issuanceId}/credential`)) as {
+        wrappedKey?: unknown;
+        certificate: string;
+      };
+      const userKey = unwrapPrivateKey(parseWrappedKey(credential.wrappedKey), loadTestSpTsmKeyTransport().privateKey);
+      expect(createPublicKey(userKey).export({ format: 'der', type: 'spki' })).toEqual(
+        new X509Certificate(Buffer.from(credential.certificate, 'base64')).publicKey.export({ format: 'der', type: 'spki' }),
+      );
 
-    const wire = new Wire(sim);
-    expect((await write(id, wire, { pin })).outcome).toBe('personalised');
-    expect(wire.exchanges.some((e) => e.command[0] === 0x84 && e.command[1] === 0xdb)).toBe(true);
+      const wire = new Wire(sim);
+      expect((await write(id, wire, { pin })).outcome).toBe('personalised');
+      expect(wire.exchanges.some((e) => e.command[0] === 0x84 && e.command[1] === 0xdb)).toBe(true);
 
-    // The MNO's own keys still open its ISD, and the keys it handed over are known to it.
-    const isd = await GpSession.open(sim, { keys: TEST_MNO_ISD_KEYS, securityLevel: 0x01, diversification: 'kdf3' });
-    await isd.end();
-    const installationId = (await state(id)).details.find((d) => d.startsWith('installation requested'))!.split(': ')[1]!;
-    const { handover } = (await callJson('MNO-TSM', `${system.urls['mno-tsm']}/installations/${installationId}`, { headers: { authorization: `Bearer ${TEST_SP_API_KEY}` } })) as { handover?: Handover };
-    expect(handover?.ssdAid).toBe(toHex(TEST_SP_DOMAIN_AID));
-    const handedOver = makeKeySet(handover!.keyVersion, parseHex(handover!.keys.enc), parseHex(handover!.keys.mac), parseHex(handover!.keys.dek));
-    for (const sdAid of [TEST_SP_DOMAIN_AID, JPKI_AID]) {
-      await expect(GpSession.open(sim, { keys: TEST_MNO_ISD_KEYS, securityLevel: 0x01, sdAid, diversification: 'kdf3' })).rejects.toThrow();
-      await expect(GpSession.open(sim, { keys: handedOver, securityLevel: 0x01, sdAid, diversification: 'none' })).rejects.toThrow();
-    }
+      // The MNO's own keys still open its ISD, and the keys it handed over are known to it.
+      const isd = await GpSession.open(sim, { keys: TEST_MNO_ISD_KEYS, securityLevel: 0x01, diversification: 'kdf3' });
+      await isd.end();
+      const installationId = (await state(id)).details.find((d) => d.startsWith('installation requested'))!.split(': ')[1]!;
+      const { handover } = (await callJson('MNO-TSM', `${system.urls['mno-tsm']}/installations/${installationId}`, {
+        headers: { authorization: `Bearer ${TEST_SP_API_KEY}` },
+      })) as { handover?: Handover };
+      expect(handover?.ssdAid).toBe(toHex(TEST_SP_DOMAIN_AID));
+      const handedOver = makeKeySet(handover!.keyVersion, parseHex(handover!.keys.enc), parseHex(handover!.keys.mac), parseHex(handover!.keys.dek));
+      for (const sdAid of [TEST_SP_DOMAIN_AID, JPKI_AID]) {
+        await expect(GpSession.open(sim, { keys: TEST_MNO_ISD_KEYS, securityLevel: 0x01, sdAid, diversification: 'kdf3' })).rejects.toThrow();
+        await expect(GpSession.open(sim, { keys: handedOver, securityLevel: 0x01, sdAid, diversification: 'none' })).rejects.toThrow();
+      }
 
-    const transcript = Buffer.concat(wire.exchanges.flatMap((e) => [e.command, e.response]));
-    expect(transcript.length).toBeGreaterThan(2000);
-    expect(transcript.includes(Buffer.from(pin, 'ascii'))).toBe(false);
-    const jwk = userKey.export({ format: 'jwk' });
-    for (const part of ['p', 'q', 'd', 'dp', 'dq', 'qi'] as const) {
-      const bytes = Buffer.from(jwk[part]!, 'base64url');
-      for (let k = 0; k + 16 <= bytes.length; k += 16) expect({ part, at: k, found: transcript.includes(bytes.subarray(k, k + 16)) }).toEqual({ part, at: k, found: false });
-    }
-    // The credential works as written: the PIN verifies, the SIM signs.
-    const client = new JpkiClient(sim);
-    await client.selectApplication();
-    await client.verifyPin(pin);
-  });
+      const transcript = Buffer.concat(wire.exchanges.flatMap((e) => [e.command, e.response]));
+      expect(transcript.length).toBeGreaterThan(2000);
+      expect(transcript.includes(Buffer.from(pin, 'ascii'))).toBe(false);
+      const jwk = userKey.export({ format: 'jwk' });
+      for (const part of ['p', 'q', 'd', 'dp', 'dq', 'qi'] as const) {
+        const bytes = Buffer.from(jwk[part]!, 'base64url');
+        for (let k = 0; k + 16 <= bytes.length; k += 16)
+          expect({ part, at: k, found: transcript.includes(bytes.subarray(k, k + 16)) }).toEqual({ part, at: k, found: false });
+      }
+      // The credential works as written: the PIN verifies, the SIM signs.
+      const client = new JpkiClient(sim);
+      await client.selectApplication();
+      await client.verifyPin(pin);
+    },
+  );
 
   // ---- 4. The application's signature (the revocation last: it ends this card's applications) ------
 
-  run('an application signed by another key than its certificate\'s (422 bad-signature), or signed long ago (422 stale-application), is refused', async () => {
-    const application = await signed(simCertificates[0]!);
-    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const resigned = { ...application, signature: signData('sha256', Buffer.from(application.document, 'base64'), stranger).toString('base64') };
-    expect(await post(`${spUrl}/applications`, resigned)).toMatchObject({ status: 422, body: { error: { code: 'bad-signature' } } });
-    const stale = await signed(simCertificates[0]!, 'on-card', new Date(Date.now() - 60 * 60_000));
-    expect(await post(`${spUrl}/applications`, stale)).toMatchObject({ status: 422, body: { error: { code: 'stale-application' } } });
-    const early = await signed(simCertificates[0]!, 'on-card', new Date(Date.now() + 60 * 60_000));
-    expect(await post(`${spUrl}/applications`, early)).toMatchObject({ status: 422, body: { error: { code: 'stale-application' } } });
-  });
+  run(
+    "an application signed by another key than its certificate's (422 bad-signature), or signed long ago (422 stale-application), is refused",
+    async () => {
+      const application = await signed(simCertificates[0]!);
+      const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+      const resigned = { ...application, signature: signData('sha256', Buffer.from(application.document, 'base64'), stranger).toString('base64') };
+      expect(await post(`${spUrl}/applications`, resigned)).toMatchObject({ status: 422, body: { error: { code: 'bad-signature' } } });
+      const stale = await signed(simCertificates[0]!, 'on-card', new Date(Date.now() - 60 * 60_000));
+      expect(await post(`${spUrl}/applications`, stale)).toMatchObject({ status: 422, body: { error: { code: 'stale-application' } } });
+      const early = await signed(simCertificates[0]!, 'on-card', new Date(Date.now() + 60 * 60_000));
+      expect(await post(`${spUrl}/applications`, early)).toMatchObject({ status: 422, body: { error: { code: 'stale-application' } } });
+    },
+  );
 
   run('an application signed with a revoked signature certificate is refused (403 signature-certificate-invalid)', async () => {
     const serial = new X509Certificate(signatureCertificate).serialNumber;
     const accepted = await signed(simCertificates[0]!);
     expect((await post(`${spUrl}/applications`, accepted)).status).toBe(201);
     await callJson('JPKI system', `${jpkiUrl}/certificates/${serial}/revoke`, { body: { reason: 'keyCompromise' } });
-    expect(await post(`${spUrl}/applications`, await signed(simCertificates[0]!))).toMatchObject({ status: 403, body: { error: { code: 'signature-certificate-invalid' } } });
+    expect(await post(`${spUrl}/applications`, await signed(simCertificates[0]!))).toMatchObject({
+      status: 403,
+      body: { error: { code: 'signature-certificate-invalid' } },
+    });
   });
 });

@@ -18,7 +18,8 @@ import { asX509Key, RSA_SHA256, x509 } from '../../src/services/jpki-system/webc
 
 const run = promisify(execFile);
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
-const pem = (der: Uint8Array, type = 'CERTIFICATE'): string => `-----BEGIN ${type}-----\n${b64(der).replace(/(.{64})/g, '$1\n')}\n-----END ${type}-----\n`;
+const pem = (der: Uint8Array, type = 'CERTIFICATE'): string =>
+  `-----BEGIN ${type}-----\n${b64(der).replace(/(.{64})/g, '$1\n')}\n-----END ${type}-----\n`;
 
 function rsaSpki(): { spki: Uint8Array; privateKey: KeyObject } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -56,7 +57,11 @@ async function setUp(database: TestDatabase): Promise<Fixture> {
 
 async function signatureCertificate(f: Fixture, name = 'TEST Yamada Taro'): Promise<{ der: Uint8Array; serial: string }> {
   const answer = (await callJson('jpki', `${f.service.url}/signature-certificates`, {
-    body: { subjectPublicKeyInfo: b64(rsaSpki().spki), subject: 'C=JP, L=TEST Tokyo, CN=TEST-SIG-0001', applicant: { name, address: 'TEST 1-1 Chiyoda, Tokyo', dateOfBirth: '19800101', gender: '1' } },
+    body: {
+      subjectPublicKeyInfo: b64(rsaSpki().spki),
+      subject: 'C=JP, L=TEST Tokyo, CN=TEST-SIG-0001',
+      applicant: { name, address: 'TEST 1-1 Chiyoda, Tokyo', dateOfBirth: '19800101', gender: '1' },
+    },
   })) as { serial: string; certificate: string };
   return { der: new Uint8Array(Buffer.from(answer.certificate, 'base64')), serial: answer.serial };
 }
@@ -66,7 +71,17 @@ async function opensslOcsp(f: Fixture, certificate: Uint8Array, issuer: Uint8Arr
   const issuerFile = path.join(f.dir, 'ocsp-issuer.pem');
   writeFileSync(certFile, pem(certificate));
   writeFileSync(issuerFile, pem(issuer));
-  const { stdout, stderr } = await run('openssl', ['ocsp', '-issuer', issuerFile, '-cert', certFile, '-url', `${f.service.url}/ocsp`, '-CAfile', path.join(defaultPkiDirectory(), 'root-ca.pem')]);
+  const { stdout, stderr } = await run('openssl', [
+    'ocsp',
+    '-issuer',
+    issuerFile,
+    '-cert',
+    certFile,
+    '-url',
+    `${f.service.url}/ocsp`,
+    '-CAfile',
+    path.join(defaultPkiDirectory(), 'root-ca.pem'),
+  ]);
   return stdout + stderr;
 }
 
@@ -79,7 +94,15 @@ async function opensslVerifyWithCrl(f: Fixture, certificate: Uint8Array, ca: 'us
   writeFileSync(certFile, pem(certificate));
   await run('openssl', ['crl', '-inform', 'DER', '-in', crlDer, '-out', crlPem]);
   try {
-    const { stdout, stderr } = await run('openssl', ['verify', '-crl_check', '-CRLfile', crlPem, '-CAfile', path.join(defaultPkiDirectory(), 'chain.pem'), certFile]);
+    const { stdout, stderr } = await run('openssl', [
+      'verify',
+      '-crl_check',
+      '-CRLfile',
+      crlPem,
+      '-CAfile',
+      path.join(defaultPkiDirectory(), 'chain.pem'),
+      certFile,
+    ]);
     return stdout + stderr;
   } catch (e) {
     const failed = e as { stdout?: string; stderr?: string };
@@ -110,27 +133,46 @@ describe.each(testDatabases('test JPKI system'))('the test JPKI system on $name'
     expect(cert.getExtension(x509.KeyUsagesExtension)!.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation);
     expect(cert.getExtension(x509.CertificatePolicyExtension)!.policies).toEqual([TEST_POLICY_OIDS.signature]);
     expect(readApplicant(cert)).toEqual({ name: 'TEST Yamada Taro', address: 'TEST 1-1 Chiyoda, Tokyo', dateOfBirth: '19800101', gender: '1' });
-    const check = (await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(der) } })) as { valid: boolean; serial: string };
+    const check = (await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(der) } })) as {
+      valid: boolean;
+      serial: string;
+    };
     expect(check).toMatchObject({ valid: true, serial });
     // The library class the test card uses records its certificates too.
     const fromClass = await f.signatureCa.issue(rsaSpki().spki, 'TEST Suzuki Hanako');
     expect(new x509.X509Certificate(fromClass).subject).toContain('CN=TEST Suzuki Hanako');
     expect(Buffer.from(f.signatureCa.caCertificate).equals(Buffer.from(f.pki.authorities.signature.der))).toBe(true);
-    expect(await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(fromClass) } })).toMatchObject({ valid: true });
+    expect(await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(fromClass) } })).toMatchObject({
+      valid: true,
+    });
   });
 
   test('issuance with a key the JPKI system generates: wrapped for the SP-TSM, idempotent, delivered, linked', async () => {
     const signature = await signatureCertificate(f);
     const request = { requestRef: `app-${signature.serial}`, signatureSerial: signature.serial, keyGeneration: 'jpki-system' };
-    const first = (await callJson('jpki', `${f.service.url}/issuances`, { body: request })) as { id: string; state: string; certificateSerial: string };
+    const first = (await callJson('jpki', `${f.service.url}/issuances`, { body: request })) as {
+      id: string;
+      state: string;
+      certificateSerial: string;
+    };
     expect(first.state).toBe('certificate-issued');
     const again = (await callJson('jpki', `${f.service.url}/issuances`, { body: request })) as { id: string; certificateSerial: string };
     expect(again.id).toBe(first.id);
     expect(again.certificateSerial).toBe(first.certificateSerial);
-    await expect(callJson('jpki', `${f.service.url}/issuances`, { body: { ...request, keyGeneration: 'on-card' } })).rejects.toMatchObject({ code: 'request-ref-reused' });
+    await expect(callJson('jpki', `${f.service.url}/issuances`, { body: { ...request, keyGeneration: 'on-card' } })).rejects.toMatchObject({
+      code: 'request-ref-reused',
+    });
 
-    const credential = (await callJson('jpki', `${f.service.url}/issuances/${first.id}/credential`)) as { certificate: string; caCertificate: string; wrappedKey: unknown };
-    const privateKey = unwrapPrivateKey(parseWrappedKey(credential.wrappedKey), f.transport.privateKey, keyTransportContext(first.id, first.certificateSerial));
+    const credential = (await callJson('jpki', `${f.service.url}/issuances/${first.id}/credential`)) as {
+      certificate: string;
+      caCertificate: string;
+      wrappedKey: unknown;
+    };
+    const privateKey = unwrapPrivateKey(
+      parseWrappedKey(credential.wrappedKey),
+      f.transport.privateKey,
+      keyTransportContext(first.id, first.certificateSerial),
+    );
     const cert = new x509.X509Certificate(Buffer.from(credential.certificate, 'base64'));
     const publicFromKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
     expect(Buffer.from(cert.publicKey.rawData).equals(publicFromKey)).toBe(true);
@@ -140,35 +182,55 @@ describe.each(testDatabases('test JPKI system'))('the test JPKI system on $name'
     expect(cert.subject).not.toContain('Yamada');
     expect(await cert.verify({ publicKey: f.pki.authorities['user-authentication'].certificate, signatureOnly: true })).toBe(true);
 
-    const delivered = (await callJson('jpki', `${f.service.url}/issuances/${first.id}/delivered`, { body: { sim: 'sim-aa01' } })) as { state: string; sim: string };
+    const delivered = (await callJson('jpki', `${f.service.url}/issuances/${first.id}/delivered`, { body: { sim: 'sim-aa01' } })) as {
+      state: string;
+      sim: string;
+    };
     expect(delivered).toMatchObject({ state: 'delivered', sim: 'sim-aa01' });
     const after = (await callJson('jpki', `${f.service.url}/issuances/${first.id}/credential`)) as { wrappedKey?: unknown };
     expect(after.wrappedKey).toBeUndefined();
-    await expect(callJson('jpki', `${f.service.url}/issuances/${first.id}/delivered`, { body: { sim: 'sim-other' } })).rejects.toMatchObject({ code: 'delivered-elsewhere' });
+    await expect(callJson('jpki', `${f.service.url}/issuances/${first.id}/delivered`, { body: { sim: 'sim-other' } })).rejects.toMatchObject({
+      code: 'delivered-elsewhere',
+    });
     const status = (await callJson('jpki', `${f.service.url}/certificates/${first.certificateSerial}`)) as { linkedSignatureSerial: string };
     expect(status.linkedSignatureSerial).toBe(signature.serial);
   });
 
   test('on-card issuance: certifies the SIM key once (a new key before delivery supersedes it); revoking the card revokes the SIM certificate (cessationOfOperation); CRL numbers grow', async () => {
     const signature = await signatureCertificate(f);
-    const issuance = (await callJson('jpki', `${f.service.url}/issuances`, { body: { requestRef: `card-${signature.serial}`, signatureSerial: signature.serial, keyGeneration: 'on-card' } })) as { id: string; state: string };
+    const issuance = (await callJson('jpki', `${f.service.url}/issuances`, {
+      body: { requestRef: `card-${signature.serial}`, signatureSerial: signature.serial, keyGeneration: 'on-card' },
+    })) as { id: string; state: string };
     expect(issuance.state).toBe('requested');
     const sim = rsaSpki();
-    const certified = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(sim.spki) } })) as { certificate: string; issuance: { certificateSerial: string } };
-    const same = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(sim.spki) } })) as { certificate: string };
+    const certified = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, {
+      body: { subjectPublicKeyInfo: b64(sim.spki) },
+    })) as { certificate: string; issuance: { certificateSerial: string } };
+    const same = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(sim.spki) } })) as {
+      certificate: string;
+    };
     expect(same.certificate).toBe(certified.certificate);
     // A write resumed after the SIM generated its key makes a new key: before delivery, its certificate
     // replaces the first one, which is revoked as superseded.
     const resumed = rsaSpki();
-    const replaced = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(resumed.spki) } })) as { certificate: string; issuance: { certificateSerial: string } };
+    const replaced = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, {
+      body: { subjectPublicKeyInfo: b64(resumed.spki) },
+    })) as { certificate: string; issuance: { certificateSerial: string } };
     expect(replaced.issuance.certificateSerial).not.toBe(certified.issuance.certificateSerial);
-    expect(await callJson('jpki', `${f.service.url}/certificates/${certified.issuance.certificateSerial}`)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+    expect(await callJson('jpki', `${f.service.url}/certificates/${certified.issuance.certificateSerial}`)).toMatchObject({
+      status: 'revoked',
+      reason: 'superseded',
+    });
     Object.assign(certified, replaced);
     await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/delivered`, { body: { sim: 'sim-bb02' } });
-    await expect(callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(rsaSpki().spki) } })).rejects.toMatchObject({ code: 'already-certified' });
+    await expect(
+      callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(rsaSpki().spki) } }),
+    ).rejects.toMatchObject({ code: 'already-certified' });
 
     const before = await crlNumber(f, 'user-authentication');
-    const revoked = (await callJson('jpki', `${f.service.url}/certificates/${signature.serial}/revoke`, { body: { reason: 'keyCompromise' } })) as { revoked: { serial: string; reason: string; linked: boolean }[] };
+    const revoked = (await callJson('jpki', `${f.service.url}/certificates/${signature.serial}/revoke`, { body: { reason: 'keyCompromise' } })) as {
+      revoked: { serial: string; reason: string; linked: boolean }[];
+    };
     expect(revoked.revoked).toEqual([
       expect.objectContaining({ serial: signature.serial, reason: 'keyCompromise', linked: false }),
       expect.objectContaining({ serial: certified.issuance.certificateSerial, reason: 'cessationOfOperation', linked: true }),
@@ -178,9 +240,17 @@ describe.each(testDatabases('test JPKI system'))('the test JPKI system on $name'
     expect(afterRevocation.number).toBeGreaterThan(before.number);
     expect(afterRevocation.entries).toBe(before.entries + 1);
     expect((await crlNumber(f, 'user-authentication')).number).toBe(afterRevocation.number);
-    const check = (await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(signature.der) } })) as { valid: boolean; reason: string; revocationReason: string };
+    const check = (await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(signature.der) } })) as {
+      valid: boolean;
+      reason: string;
+      revocationReason: string;
+    };
     expect(check).toMatchObject({ valid: false, reason: 'revoked', revocationReason: 'keyCompromise' });
-    await expect(callJson('jpki', `${f.service.url}/issuances`, { body: { requestRef: 'after-revocation', signatureSerial: signature.serial, keyGeneration: 'on-card' } })).rejects.toMatchObject({ code: 'signature-certificate-revoked' });
+    await expect(
+      callJson('jpki', `${f.service.url}/issuances`, {
+        body: { requestRef: 'after-revocation', signatureSerial: signature.serial, keyGeneration: 'on-card' },
+      }),
+    ).rejects.toMatchObject({ code: 'signature-certificate-revoked' });
   });
 
   test('openssl ocsp answers good, then revoked; the client helper agrees', async () => {
@@ -201,20 +271,27 @@ describe.each(testDatabases('test JPKI system'))('the test JPKI system on $name'
 
   test('openssl verify -crl_check: OK, then certificate revoked', async () => {
     const signature = await signatureCertificate(f);
-    const issuance = (await callJson('jpki', `${f.service.url}/issuances`, { body: { requestRef: `crl-${signature.serial}`, signatureSerial: signature.serial, keyGeneration: 'jpki-system' } })) as { id: string; certificateSerial: string };
+    const issuance = (await callJson('jpki', `${f.service.url}/issuances`, {
+      body: { requestRef: `crl-${signature.serial}`, signatureSerial: signature.serial, keyGeneration: 'jpki-system' },
+    })) as { id: string; certificateSerial: string };
     const credential = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/credential`)) as { certificate: string };
     const der = new Uint8Array(Buffer.from(credential.certificate, 'base64'));
     expect(await opensslVerifyWithCrl(f, der, 'user-authentication')).toMatch(/: OK/);
     await callJson('jpki', `${f.service.url}/certificates/${issuance.certificateSerial}/revoke`, { body: { reason: 'keyCompromise' } });
     expect(await opensslVerifyWithCrl(f, der, 'user-authentication')).toMatch(/certificate revoked/);
     expect(await callJson('jpki', `${f.service.url}/issuances/${issuance.id}`)).toMatchObject({ state: 'revoked' });
-    await expect(callJson('jpki', `${f.service.url}/certificates/${issuance.certificateSerial}/revoke`, { body: {} })).rejects.toMatchObject({ code: 'already-revoked' });
+    await expect(callJson('jpki', `${f.service.url}/certificates/${issuance.certificateSerial}/revoke`, { body: {} })).rejects.toMatchObject({
+      code: 'already-revoked',
+    });
   });
 
   test('unknown serial → unknown; malformed request → malformedRequest; another CA → unauthorized / invalid', async () => {
     const { der } = await signatureCertificate(f);
     // Same issuer, a serial this system never issued.
-    const keys = await webcrypto.subtle.generateKey({ ...RSA_SHA256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, ['sign', 'verify']);
+    const keys = await webcrypto.subtle.generateKey({ ...RSA_SHA256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, [
+      'sign',
+      'verify',
+    ]);
     const stranger = await x509.X509CertificateGenerator.create({
       serialNumber: '0badc0de',
       subject: 'C=JP, O=ELSEWHERE TEST, CN=Untrusted Signature CA',
@@ -228,12 +305,19 @@ describe.each(testDatabases('test JPKI system'))('the test JPKI system on $name'
     const unknownCert = Buffer.from(der);
     const unknown = await checkOcsp(forgeSerial(unknownCert), f.pki.authorities.signature.der, `${f.service.url}/ocsp`);
     expect(unknown.status).toBe('unknown');
-    const malformed = await fetch(`${f.service.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: Buffer.from('not an OCSP request') });
+    const malformed = await fetch(`${f.service.url}/ocsp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request' },
+      body: Buffer.from('not an OCSP request'),
+    });
     expect(malformed.status).toBe(200);
     const body = new Uint8Array(await malformed.arrayBuffer());
     expect(() => parseOcspResponse(body)).toThrow(expect.objectContaining({ code: 'malformedRequest' }) as Error);
     await expect(checkOcsp(strangerDer, strangerDer, `${f.service.url}/ocsp`)).rejects.toMatchObject({ code: 'unauthorized' });
-    expect(await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(strangerDer) } })).toMatchObject({ valid: false, reason: 'untrusted-issuer' });
+    expect(await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(strangerDer) } })).toMatchObject({
+      valid: false,
+      reason: 'untrusted-issuer',
+    });
     await expect(callJson('jpki', `${f.service.url}/certificates/ABCDEF/revoke`, { body: {} })).rejects.toBeInstanceOf(ServiceCallError);
   });
 });

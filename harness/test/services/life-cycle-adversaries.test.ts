@@ -125,14 +125,20 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
     }
   }, 120_000);
 
-  test("a finished termination session sent again reaches no card, its token opens no other session, and revoking again offers no second termination", async () => {
+  test('a finished termination session sent again reaches no card, its token opens no other session, and revoking again offers no second termination', async () => {
     const myNumberCard = await SimTransport.open({ myNumberCard: true });
     const sim = await SimTransport.open({});
     try {
       const story = await runIssuanceStory({ myNumberCard, sim }, { system });
       const spUrl = system.urls['sp-tsm']!;
       const revoke = (): ReturnType<typeof requestRevocation> =>
-        requestRevocation({ spTsmUrl: spUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, ground: 'stolen' });
+        requestRevocation({
+          spTsmUrl: spUrl,
+          applicationId: story.applicationId,
+          myNumberCard,
+          signaturePassword: STORY_CARD_PASSWORD,
+          ground: 'stolen',
+        });
       const first = await revoke();
       expect(first.termination).toBeDefined();
       expect((await terminateOnSim(first.termination!, sim)).outcome).toBe('terminated');
@@ -159,15 +165,26 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
   for (const operator of ['first', 'second'] as const) {
     test(`after the takeover on the ${operator} operator's SIM, no key set of the SP domain opens with the card maker's or the MNO's keys`, async () => {
       const myNumberCard = await SimTransport.open({ myNumberCard: true });
-      const phone = operator === 'first' ? await SimTransport.open({}).then((sim) => ({ sim, close: () => sim.close() })) : await openSimOfOperatorB();
+      const phone =
+        operator === 'first' ? await SimTransport.open({}).then((sim) => ({ sim, close: () => sim.close() })) : await openSimOfOperatorB();
       try {
         await runIssuanceStory({ myNumberCard, sim: phone.sim }, { system, ...(operator === 'second' ? { operator: TEST_OPERATOR_B } : {}) });
         const opened: string[] = [];
         for (const version of [0x20, 0x30, 0x01, 0xff]) {
-          for (const [scp, i] of [[3, 0x70], [2, 0x55], [2, 0x15]] as const) {
+          for (const [scp, i] of [
+            [3, 0x70],
+            [2, 0x55],
+            [2, 0x15],
+          ] as const) {
             for (const diversification of DIVERSIFICATIONS) {
               try {
-                const session = await GpSession.open(phone.sim, { keys: makeKeySet(version, SIMULATOR_TEST_MASTER_KEY), diversification, scp, i, sdAid: TEST_SP_DOMAIN_AID });
+                const session = await GpSession.open(phone.sim, {
+                  keys: makeKeySet(version, SIMULATOR_TEST_MASTER_KEY),
+                  diversification,
+                  scp,
+                  i,
+                  sdAid: TEST_SP_DOMAIN_AID,
+                });
                 opened.push(`version ${version.toString(16)} SCP0${scp} ${diversification}`);
                 await session.end();
               } catch {

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { apply, applicationStatus, requestPinReset, requestRenewal } from '../../src/services/applicant/apply.js';
-import { issueApplicantCard, runIssuanceStory, STORY_CARD_PASSWORD, STORY_PIN, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD } from '../../src/services/demo/issuance-story.js';
+import {
+  issueApplicantCard,
+  runIssuanceStory,
+  STORY_CARD_PASSWORD,
+  STORY_PIN,
+  STORY_CONTACT,
+  STORY_DOWNLOAD_PASSWORD,
+} from '../../src/services/demo/issuance-story.js';
 import { readSignatureCertificate } from '../../src/my-number-card/client.js';
 import { LifeCycleStory, openSimOfOperatorB, STORY_NEW_PIN } from '../../src/services/demo/life-cycle-story.js';
 import type { Transport } from '../../src/transport/transport.js';
@@ -82,7 +89,14 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
   test('PIN lock and reset: three wrong PINs block it; only the applicant resets it, a few times a day', async () => {
     // Someone else's valid My Number card cannot reset the PIN (and so learn the new one).
     await expect(
-      requestPinReset({ spTsmUrl: story.spTsmUrl, applicationId: story.applicationId, myNumberCard: stranger, signaturePassword: STORY_CARD_PASSWORD, pin: '9999', sim }),
+      requestPinReset({
+        spTsmUrl: story.spTsmUrl,
+        applicationId: story.applicationId,
+        myNumberCard: stranger,
+        signaturePassword: STORY_CARD_PASSWORD,
+        pin: '9999',
+        sim,
+      }),
     ).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
     await story.lockAndResetPin();
     const client = new JpkiClient(sim);
@@ -90,9 +104,23 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     expect(await client.pinTriesLeft()).toBe(3);
     await client.verifyPin(STORY_NEW_PIN);
     // The second reset of the day is the last: each one gives the PIN its tries back.
-    await requestPinReset({ spTsmUrl: story.spTsmUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, pin: STORY_NEW_PIN, sim });
+    await requestPinReset({
+      spTsmUrl: story.spTsmUrl,
+      applicationId: story.applicationId,
+      myNumberCard,
+      signaturePassword: STORY_CARD_PASSWORD,
+      pin: STORY_NEW_PIN,
+      sim,
+    });
     await expect(
-      requestPinReset({ spTsmUrl: story.spTsmUrl, applicationId: story.applicationId, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, pin: STORY_NEW_PIN, sim }),
+      requestPinReset({
+        spTsmUrl: story.spTsmUrl,
+        applicationId: story.applicationId,
+        myNumberCard,
+        signaturePassword: STORY_CARD_PASSWORD,
+        pin: STORY_NEW_PIN,
+        sim,
+      }),
     ).rejects.toMatchObject({ status: 429, code: 'too-many-pin-resets' });
   }, 60_000);
 
@@ -111,7 +139,13 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     expect((await story.authenticateSim(sim)).accepted).toBe(true);
     // Only the applicant renews.
     await expect(
-      requestRenewal({ spTsmUrl: story.spTsmUrl, applicationId: story.applicationId, myNumberCard: stranger, signaturePassword: STORY_CARD_PASSWORD, sim }),
+      requestRenewal({
+        spTsmUrl: story.spTsmUrl,
+        applicationId: story.applicationId,
+        myNumberCard: stranger,
+        signaturePassword: STORY_CARD_PASSWORD,
+        sim,
+      }),
     ).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
   }, 60_000);
 
@@ -154,7 +188,9 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
 
     // Once moved, it cannot move again, and the old application can be neither renewed nor reset.
     await expect(apply({ ...transfer, myNumberCard, sim: otherSim })).rejects.toMatchObject({ status: 409 });
-    await expect(requestRenewal({ spTsmUrl: story.spTsmUrl, applicationId: old, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, sim })).rejects.toMatchObject({
+    await expect(
+      requestRenewal({ spTsmUrl: story.spTsmUrl, applicationId: old, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, sim }),
+    ).rejects.toMatchObject({
       status: 409,
       code: 'not-personalised',
     });
@@ -174,7 +210,15 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     // Asked again, it stays revoked and there is nothing left to terminate.
     const again = (await callJson('SP-TSM', `${story.spTsmUrl}/applications/${story.applicationId}`)) as { state: string };
     expect(again.state).toBe('revoked');
-    expect(story.phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'ui-app', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
+    expect(story.phases.map((p) => p.name)).toEqual([
+      'issuance',
+      'card-emulation',
+      'ui-app',
+      'pin-lock-and-reset',
+      'renewal',
+      'transfer',
+      'revocation',
+    ]);
   }, 60_000);
   test("the applicant's My Number card renewed: the SIM certificate superseded with it; the new card, linked by the JPKI system, renews it; the new card lost: revoked again", async () => {
     const oldCard = await SimTransport.open({ myNumberCard: true });
@@ -189,10 +233,16 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
       // The card's renewal supersedes its old signature certificate and, linked to it, the SIM's.
       expect(await certificate(oldSignature)).toMatchObject({ status: 'revoked', reason: 'superseded' });
       expect(await certificate(simSerial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
-      expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({ accepted: false, ocsp: { status: 'revoked', reason: 'superseded' } });
+      expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({
+        accepted: false,
+        ocsp: { status: 'revoked', reason: 'superseded' },
+      });
       const renewal = { spTsmUrl: story.spTsmUrl, applicationId: story2.applicationId, signaturePassword: STORY_CARD_PASSWORD, sim: phone };
       // The old card no longer re-identifies anyone; the renewed one does, through the JPKI system's link.
-      await expect(requestRenewal({ ...renewal, myNumberCard: oldCard })).rejects.toMatchObject({ status: 403, code: 'signature-certificate-invalid' });
+      await expect(requestRenewal({ ...renewal, myNumberCard: oldCard })).rejects.toMatchObject({
+        status: 403,
+        code: 'signature-certificate-invalid',
+      });
       expect((await requestRenewal({ ...renewal, myNumberCard: renewedCard })).outcome).toBe('renewed');
       const renewedSim = await story.checkSim(phone);
       expect(renewedSim).toMatchObject({ valid: true });
@@ -202,7 +252,10 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
       const newSignature = new X509Certificate(await readSignatureCertificate(renewedCard)).serialNumber;
       await callJson('JPKI system', `${jpkiUrl}/certificates/${newSignature}/revoke`, { body: { reason: 'keyCompromise' } });
       expect(await certificate(renewedSim.serial)).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation' });
-      expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({ accepted: false, ocsp: { status: 'revoked', reason: 'cessationOfOperation' } });
+      expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({
+        accepted: false,
+        ocsp: { status: 'revoked', reason: 'cessationOfOperation' },
+      });
     } finally {
       await Promise.all([oldCard.close(), renewedCard.close(), phone.close()]);
     }
@@ -212,14 +265,18 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
 /** The README's main job, as a user runs it: one process, the whole story, every phase in order. */
 describe('jpki-harness demo', () => {
   const run = simulatorJarBuilt() ? test : test.skip;
-  run('runs the whole story on the simulator and prints every phase with its time', async () => {
-    const { execFile } = await import('node:child_process');
-    const { promisify } = await import('node:util');
-    const main = path.join(process.cwd(), 'dist', 'harness', 'src', 'cli', 'main.js');
-    const { stdout } = await promisify(execFile)(process.execPath, [main, 'demo', '--json'], { timeout: 170_000, maxBuffer: 4 << 20 });
-    const phases = JSON.parse(stdout) as { name: string; milliseconds: number; lines: string[] }[];
-    expect(phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'ui-app', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
-    for (const p of phases) expect(p.milliseconds).toBeGreaterThan(0);
-    expect(phases.find((p) => p.name === 'revocation')!.lines.join('\n')).toMatch(/OCSP revoked/);
-  }, 180_000);
+  run(
+    'runs the whole story on the simulator and prints every phase with its time',
+    async () => {
+      const { execFile } = await import('node:child_process');
+      const { promisify } = await import('node:util');
+      const main = path.join(process.cwd(), 'dist', 'harness', 'src', 'cli', 'main.js');
+      const { stdout } = await promisify(execFile)(process.execPath, [main, 'demo', '--json'], { timeout: 170_000, maxBuffer: 4 << 20 });
+      const phases = JSON.parse(stdout) as { name: string; milliseconds: number; lines: string[] }[];
+      expect(phases.map((p) => p.name)).toEqual(['issuance', 'card-emulation', 'ui-app', 'pin-lock-and-reset', 'renewal', 'transfer', 'revocation']);
+      for (const p of phases) expect(p.milliseconds).toBeGreaterThan(0);
+      expect(phases.find((p) => p.name === 'revocation')!.lines.join('\n')).toMatch(/OCSP revoked/);
+    },
+    180_000,
+  );
 });

@@ -48,7 +48,10 @@ maybe('remote APDU between a TSM and the device agent', () => {
             ? async (remote) => {
                 remote.step('reading');
                 const select = await remote.transmit(parseHex('00A4040C0AD392F000260100000001'));
-                const batch = await remote.exchange([parseHex('00A4020C020006'), parseHex('00B0000020'), parseHex('00B00000FF'), parseHex('00A4020C020006')], true);
+                const batch = await remote.exchange(
+                  [parseHex('00A4020C020006'), parseHex('00B0000020'), parseHex('00B00000FF'), parseHex('00A4020C020006')],
+                  true,
+                );
                 return { outcome: 'read', detail: { select: toHex(select), answers: String(batch.length), token: toHex(batch[1]!.subarray(0, 15)) } };
               }
             : null,
@@ -90,7 +93,9 @@ maybe('remote APDU between a TSM and the device agent', () => {
     const service = await startService([sessions.route('/remote')]);
     try {
       await expect(runRemoteSession(`${service.url}/remote/nope`, TOKEN, card)).rejects.toMatchObject({ status: 404, code: 'no-such-session' });
-      await expect(callJson('t', `${service.url}/remote/x`, { body: { acknowledges: 'x' }, headers: { authorization: `Bearer ${TOKEN}` } })).rejects.toMatchObject({ status: 400 });
+      await expect(
+        callJson('t', `${service.url}/remote/x`, { body: { acknowledges: 'x' }, headers: { authorization: `Bearer ${TOKEN}` } }),
+      ).rejects.toMatchObject({ status: 400 });
       await expect(callJson('t', `${service.url}/remote/x`, { body: { acknowledges: null } })).rejects.toMatchObject({ status: 401 });
     } finally {
       await service.close();
@@ -141,7 +146,10 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
       await expect(callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'a', card: name } })).rejects.toMatchObject({ status: 401 });
 
       // Another SIM is named: the MNO-TSM refuses before it changes anything.
-      const other = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'other', card: 'AB'.repeat(32) }, headers: auth })) as { id: string; remote: { url: string; token: string } };
+      const other = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'other', card: 'AB'.repeat(32) }, headers: auth })) as {
+        id: string;
+        remote: { url: string; token: string };
+      };
       await expect(runRemoteSession(other.remote.url, other.remote.token, sim)).rejects.toThrow(/not the SIM the SP-TSM named/);
 
       // The same request twice at once (an SP-TSM retrying): one installation.
@@ -152,7 +160,10 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
       expect(twin!.id).toBe(request!.id);
       const result = await runRemoteSession(request!.remote.url, request!.remote.token, sim);
       expect(result.outcome).toBe('handed-over');
-      const view = (await callJson('MNO-TSM', `${url}/installations/${request!.id}`, { headers: auth })) as { state: string; handover?: { ssdAid: string; keys: { enc: string } } };
+      const view = (await callJson('MNO-TSM', `${url}/installations/${request!.id}`, { headers: auth })) as {
+        state: string;
+        handover?: { ssdAid: string; keys: { enc: string } };
+      };
       expect(view.state).toBe('handed-over');
       expect(view.handover?.ssdAid).toBe(toHex(SSD));
 
@@ -164,7 +175,10 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
       expect(registry.applications.some((a) => a.kind === 'security-domain' && a.aid === toHex(SSD))).toBe(true);
 
       // Asked again (a retry of the SP-TSM): same installation, nothing redone on the card.
-      const again = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-1', card: name }, headers: auth })) as { id: string; remote: { url: string; token: string } };
+      const again = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-1', card: name }, headers: auth })) as {
+        id: string;
+        remote: { url: string; token: string };
+      };
       expect(again.id).toBe(request!.id);
       const counting = new Counting(sim);
       expect((await runRemoteSession(again.remote.url, again.remote.token, counting)).outcome).toBe('handed-over');
@@ -184,7 +198,10 @@ describe.each(testDatabases('MNO-TSM'))('the MNO-TSM on $name', (database) => {
       await isd.end();
       const name = (await identifyCard(sim, readFileSync(TEST_CARD_AUTHORITY_ROOT))).name;
       const auth = { authorization: 'Bearer sp-key-0123456789' };
-      const request = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-2', card: name }, headers: auth })) as { id: string; remote: { url: string; token: string } };
+      const request = (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef: 'app-2', card: name }, headers: auth })) as {
+        id: string;
+        remote: { url: string; token: string };
+      };
       const counting = new Counting(sim);
       expect((await runRemoteSession(request.remote.url, request.remote.token, counting)).outcome).toBe('handed-over');
       expect(counting.seen.filter((c) => c.startsWith('80E8') || c.startsWith('84E8')).length).toBeGreaterThan(10);

@@ -9,15 +9,37 @@ import { CapFormatError } from '../errors.js';
 import { readZip } from './zip.js';
 
 export const COMPONENT_NAMES = [
-  'Header', 'Directory', 'Applet', 'Import', 'ConstantPool', 'Class', 'Method', 'StaticField',
-  'RefLocation', 'Export', 'Descriptor', 'Debug', 'StaticResources',
+  'Header',
+  'Directory',
+  'Applet',
+  'Import',
+  'ConstantPool',
+  'Class',
+  'Method',
+  'StaticField',
+  'RefLocation',
+  'Export',
+  'Descriptor',
+  'Debug',
+  'StaticResources',
 ] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** Component tags (JCVM specification Table 6-1). */
 export const COMPONENT_TAGS: Readonly<Record<ComponentName, number>> = {
-  Header: 1, Directory: 2, Applet: 3, Import: 4, ConstantPool: 5, Class: 6, Method: 7, StaticField: 8,
-  RefLocation: 9, Export: 10, Descriptor: 11, Debug: 12, StaticResources: 13,
+  Header: 1,
+  Directory: 2,
+  Applet: 3,
+  Import: 4,
+  ConstantPool: 5,
+  Class: 6,
+  Method: 7,
+  StaticField: 8,
+  RefLocation: 9,
+  Export: 10,
+  Descriptor: 11,
+  Debug: 12,
+  StaticResources: 13,
 };
 
 /** The order in which components are sent to the card (JCVM 6.2; Descriptor and Debug last and optional). */

@@ -19,7 +19,14 @@ function listFiles(root: string, rel = '.'): string[] {
 
 export function appletSourceHash(sourceDir: string): string {
   const files = listFiles(sourceDir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const lines = files.map((f) => `${createHash('sha256').update(readFileSync(path.join(sourceDir, f))).digest('hex')}  ${f}\n`).join('');
+  const lines = files
+    .map(
+      (f) =>
+        `${createHash('sha256')
+          .update(readFileSync(path.join(sourceDir, f)))
+          .digest('hex')}  ${f}\n`,
+    )
+    .join('');
   return createHash('sha256').update(lines).digest('hex');
 }
 

@@ -25,7 +25,6 @@ export const JpkiFile = {
   AuthPin: 0x0018,
 } as const;
 
-
 export type DigestAlgorithm = HashName;
 
 /**
@@ -54,9 +53,7 @@ export class JpkiClient {
     await this.selectFile(fid);
     const parts: Uint8Array[] = [];
     for (let offset = 0; offset < 0x8000; offset += 256) {
-      const r = await this.send('READ BINARY', readBinaryCommand(offset), (sw) =>
-        [0x9000, 0x6282, 0x6b00].includes(sw),
-      );
+      const r = await this.send('READ BINARY', readBinaryCommand(offset), (sw) => [0x9000, 0x6282, 0x6b00].includes(sw));
       if (r.sw === 0x6b00) break;
       parts.push(r.data);
       if (r.sw !== 0x9000 || r.data.length < 256) break;

@@ -30,9 +30,7 @@ const LIFECYCLES: Record<number, AppletInformation['lifecycle']> = {
 };
 
 function asnTime(text: string, generalized: boolean): string {
-  const m = generalized
-    ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
-    : /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  const m = generalized ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (!m) return text;
   const year = generalized ? m[1]! : (Number(m[1]) >= 50 ? '19' : '20') + m[1]!;
   return `${year}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
@@ -43,7 +41,7 @@ export function parseInformation(data: Uint8Array): AppletInformation {
     throw new InformationFormatError('not an E0 information template');
   }
   const fields = new Map<number, Uint8Array>();
-  for (let at = 2; at < data.length; ) {
+  for (let at = 2; at < data.length;) {
     const tag = data[at]!;
     const length = data[at + 1];
     if (length === undefined || at + 2 + length > data.length) throw new InformationFormatError(`truncated field ${tag.toString(16)}`);

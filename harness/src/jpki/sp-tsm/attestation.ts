@@ -40,7 +40,7 @@ export interface VerifiedAttestation extends AttestationRecord {
 /** READ ATTESTATION 80 B6 offset Le, to the end of the record (the JPKI applet must be selected). */
 export async function readAttestation(transport: Transport): Promise<AttestationRecord> {
   const parts: Buffer[] = [];
-  for (let offset = 0; offset < 0x1000; ) {
+  for (let offset = 0; offset < 0x1000;) {
     const r = new ResponseApdu(await transport.transmit(readAttestationCommand(offset)));
     if (r.sw === 0x6b00 && offset > 0) break;
     if (r.sw !== 0x9000 && r.sw !== 0x6282) throw new CardStatusError('READ ATTESTATION', r.sw);
@@ -64,12 +64,7 @@ export function parseAttestation(record: Uint8Array): AttestationRecord {
 
 /** What the card authority signs for the application `aid`: 4F len AID ‖ 'JPKI-KT' 01 ‖ SHA-256(SPKI). */
 export function attestationStatement(spki: Uint8Array, aid: Uint8Array = JPKI_AID): Buffer {
-  return Buffer.concat([
-    Buffer.from([0x4f, aid.length]),
-    aid,
-    STATEMENT_TAG,
-    createHash('sha256').update(spki).digest(),
-  ]);
+  return Buffer.concat([Buffer.from([0x4f, aid.length]), aid, STATEMENT_TAG, createHash('sha256').update(spki).digest()]);
 }
 
 function publicKeyOf(spki: Uint8Array): KeyObject {

@@ -81,7 +81,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCas
 /** Reads the DER SubjectPublicKeyInfo with READ PUBLIC KEY, in chunks that fit a wrapped answer. */
 async function readPublicKey(transport: Transport): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  for (let offset = 0; offset < 1024; ) {
+  for (let offset = 0; offset < 1024;) {
     const r = new ResponseApdu(await transport.transmit(readPublicKeyCommand(offset, 0xe0)));
     if (r.sw === 0x6b00) break;
     if (r.sw !== 0x9000 && r.sw !== 0x6282) throw new CardStatusError('READ PUBLIC KEY', r.sw);

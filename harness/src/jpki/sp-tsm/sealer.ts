@@ -163,4 +163,3 @@ export function contentKeyCheckValue(keys: ContentKeys): Uint8Array {
   block[1] = 0x56;
   return new Uint8Array(cbcMac(keys.mac, block).subarray(0, 8));
 }
-

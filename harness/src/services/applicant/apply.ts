@@ -79,7 +79,12 @@ export async function apply(options: ApplyOptions): Promise<ApplyResult> {
     duplicate?: boolean;
     termination?: WriteAuthorisation;
   };
-  return { id: answer.id, state: answer.state, duplicate: answer.duplicate === true, ...(answer.termination ? { termination: answer.termination } : {}) };
+  return {
+    id: answer.id,
+    state: answer.state,
+    duplicate: answer.duplicate === true,
+    ...(answer.termination ? { termination: answer.termination } : {}),
+  };
 }
 
 export async function applicationStatus(spTsmUrl: string, id: string): Promise<ApplicationStatus> {
@@ -124,12 +129,10 @@ export interface RevocationResult {
 
 /** Asks the SP-TSM to revoke the SIM credential of an application (a lost or stolen phone, or withdrawn). */
 export async function requestRevocation(options: RevokeOptions): Promise<RevocationResult> {
-  const signed = await signRevocation(
-    await cardSigner(options.myNumberCard, options.signaturePassword),
-    options.applicationId,
-    options.ground,
-  );
-  return (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/revocation`, { body: signed })) as RevocationResult;
+  const signed = await signRevocation(await cardSigner(options.myNumberCard, options.signaturePassword), options.applicationId, options.ground);
+  return (await callJson('SP-TSM', `${options.spTsmUrl}/applications/${encodeURIComponent(options.applicationId)}/revocation`, {
+    body: signed,
+  })) as RevocationResult;
 }
 
 /** Relays a termination session (from a revocation or a transfer) to the SIM that held the credential. */
@@ -148,10 +151,7 @@ export interface RenewalOptions extends AgentOptions {
 
 /** Re-identifies with the My Number card and has the SP-TSM write a new key and certificate on the same SIM. */
 export async function requestRenewal(options: RenewalOptions): Promise<AgentResult & { sessionId: string }> {
-  const signed = await signRenewal(
-    await cardSigner(options.myNumberCard, options.signaturePassword),
-    options.applicationId,
-  );
+  const signed = await signRenewal(await cardSigner(options.myNumberCard, options.signaturePassword), options.applicationId);
   return relaySession(options, 'renewals', signed);
 }
 
@@ -168,10 +168,6 @@ export interface PinResetOptions extends AgentOptions {
 
 /** Re-identifies with the My Number card and has the SP-TSM reset the SIM credential's PIN through the agent. */
 export async function requestPinReset(options: PinResetOptions): Promise<AgentResult & { sessionId: string }> {
-  const signed = await signPinReset(
-    await cardSigner(options.myNumberCard, options.signaturePassword),
-    options.applicationId,
-  );
+  const signed = await signPinReset(await cardSigner(options.myNumberCard, options.signaturePassword), options.applicationId);
   return relaySession(options, 'pin-resets', { ...signed, pin: options.pin });
 }
-

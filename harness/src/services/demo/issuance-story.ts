@@ -116,7 +116,11 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
   let t = performance.now();
   const system =
     options.system ??
-    (await startIssuanceSystem({ database: options.database ?? path.join(dataDirectory, 'state.sqlite'), dataDirectory, ...(options.systemOptions ?? {}) }));
+    (await startIssuanceSystem({
+      database: options.database ?? path.join(dataDirectory, 'state.sqlite'),
+      dataDirectory,
+      ...(options.systemOptions ?? {}),
+    }));
   const jpkiUrl = system.urls['jpki-system']!;
   const spUrl = system.urls['sp-tsm']!;
   try {
@@ -140,7 +144,12 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
       pinPolicy: options.pinPolicy ?? 'pin-required',
       ...(options.operator !== undefined ? { operator: options.operator } : {}),
     });
-    step('②–⑤', 'application signed by the My Number card; SP-TSM checked it at the JPKI system, registered the password, issued the access code', t, `application ${applied.id}: ${applied.state}`);
+    step(
+      '②–⑤',
+      'application signed by the My Number card; SP-TSM checked it at the JPKI system, registered the password, issued the access code',
+      t,
+      `application ${applied.id}: ${applied.state}`,
+    );
     const status = await applicationStatus(spUrl, applied.id);
     const issued = status.events.find((e) => e.step.startsWith('key and certificate issued') || e.step.startsWith('issuance registered'));
     step('⑥–⑨', issued?.step ?? 'issuance at the JPKI system', performance.now(), issued?.detail);
@@ -168,7 +177,12 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
       },
     });
     if (label) options.onProgress?.(`${label} (${(performance.now() - phase).toFixed(0)} ms)`);
-    step('⑫–⑱', 'write authorised with access code + password; MNO-TSM installed the applet; SP-TSM wrote key and certificate', t, `${write.outcome}, ${write.commands} APDUs in ${write.batches} batches`);
+    step(
+      '⑫–⑱',
+      'write authorised with access code + password; MNO-TSM installed the applet; SP-TSM wrote key and certificate',
+      t,
+      `${write.outcome}, ${write.commands} APDUs in ${write.batches} batches`,
+    );
     const applicationToPersonalisedMs = performance.now() - started;
 
     t = performance.now();
@@ -188,7 +202,11 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
     const root = (await loadJpkiPki()).root.der;
     const authentication = await authenticateByCardEmulation(cards.sim, { root, pin: STORY_PIN });
     if (!authentication.accepted) throw new Error(`card emulation refused the SIM: ${authentication.reason ?? ''}`);
-    step('', `card emulation: a reader-side verifier had the SIM sign a fresh challenge; signature, chain and OCSP ${authentication.ocsp?.status ?? '?'} (SIM signing ${authentication.signMs.toFixed(0)} ms)`, t);
+    step(
+      '',
+      `card emulation: a reader-side verifier had the SIM sign a fresh challenge; signature, chain and OCSP ${authentication.ocsp?.status ?? '?'} (SIM signing ${authentication.signMs.toFixed(0)} ms)`,
+      t,
+    );
     t = performance.now();
     const check = await checkSimCredential(cards.sim, root);
     if (!check.valid) throw new Error(`the SIM credential does not check: chain ${check.chain}, OCSP ${check.ocsp?.status ?? 'not asked'}`);

@@ -14,7 +14,15 @@ import { CardStatusError } from '../../errors.js';
 import { SimTransport } from '../../transport/sim.js';
 import type { Transport } from '../../transport/transport.js';
 import { standardStack } from '../../transport/wrappers.js';
-import { apply, applicationStatus, authoriseAndWrite, requestPinReset, requestRenewal, requestRevocation, terminateOnSim } from '../applicant/apply.js';
+import {
+  apply,
+  applicationStatus,
+  authoriseAndWrite,
+  requestPinReset,
+  requestRenewal,
+  requestRevocation,
+  terminateOnSim,
+} from '../applicant/apply.js';
 import type { AgentResult } from '../device-agent/agent.js';
 import { signIn, type SignInResult } from '../device-agent/sign-in.js';
 import { loadJpkiPki } from '../jpki-system/pki.js';
@@ -99,7 +107,11 @@ export class LifeCycleStory {
     const dataDirectory = options.dataDirectory ?? mkdtempSync(path.join(tmpdir(), 'jpki-life-cycle-'));
     const system =
       options.system ??
-      (await startIssuanceSystem({ database: options.database ?? path.join(dataDirectory, 'state.sqlite'), dataDirectory, ...(options.systemOptions ?? {}) }));
+      (await startIssuanceSystem({
+        database: options.database ?? path.join(dataDirectory, 'state.sqlite'),
+        dataDirectory,
+        ...(options.systemOptions ?? {}),
+      }));
     const story = new LifeCycleStory(cards, system, !options.system, options);
     story.root = (await loadJpkiPki()).root.der;
     return story;
@@ -178,7 +190,9 @@ export class LifeCycleStory {
       this.applicationId = result.applicationId;
       this.firstApplicationId = result.applicationId;
       this.certificates.push(serialOf(result.simCertificate));
-      return [`application ${result.applicationId} personalised in ${(result.applicationToPersonalisedMs / 1000).toFixed(2)} s; certificate ${this.certificates[0]}`];
+      return [
+        `application ${result.applicationId} personalised in ${(result.applicationToPersonalisedMs / 1000).toFixed(2)} s; certificate ${this.certificates[0]}`,
+      ];
     });
   }
 
@@ -187,7 +201,9 @@ export class LifeCycleStory {
     return this.phase('card-emulation', 'authentication by card emulation (reader-side verifier)', async () => {
       const a = await this.authenticateSim(this.cards.sim);
       if (!a.accepted) throw new Error(`card emulation refused the SIM: ${a.reason ?? ''}`);
-      return [`accepted: signature, chain and OCSP ${a.ocsp?.status ?? '?'}; SIM signing ${a.signMs.toFixed(0)} ms, challenge to verdict ${a.totalMs.toFixed(0)} ms`];
+      return [
+        `accepted: signature, chain and OCSP ${a.ocsp?.status ?? '?'}; SIM signing ${a.signMs.toFixed(0)} ms, challenge to verdict ${a.totalMs.toFixed(0)} ms`,
+      ];
     });
   }
 
@@ -332,8 +348,11 @@ export class LifeCycleStory {
         ground: 'lost',
       });
       const check = await this.checkSim(this.cards.otherSim);
-      if (check.valid || check.ocsp?.status !== 'revoked') throw new Error(`the revoked credential still checks as ${check.ocsp?.status ?? 'unknown'}`);
-      const lines = [`application ${revoked.id}: ${revoked.state}; certificate ${revoked.revokedCertificate ?? '?'} revoked, OCSP ${check.ocsp.status} (${check.ocsp.reason ?? ''})`];
+      if (check.valid || check.ocsp?.status !== 'revoked')
+        throw new Error(`the revoked credential still checks as ${check.ocsp?.status ?? 'unknown'}`);
+      const lines = [
+        `application ${revoked.id}: ${revoked.state}; certificate ${revoked.revokedCertificate ?? '?'} revoked, OCSP ${check.ocsp.status} (${check.ocsp.reason ?? ''})`,
+      ];
       // Whoever holds the phone now is turned away by both verifiers, even with the PIN.
       const emulation = await this.authenticateSim(this.cards.otherSim);
       if (emulation.accepted) throw new Error('card emulation accepted a revoked credential');

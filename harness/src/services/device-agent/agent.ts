@@ -39,7 +39,8 @@ export interface AgentResult {
   readonly commands: number;
 }
 
-const okStatus = (response: Uint8Array): boolean => response.length >= 2 && response[response.length - 2] === 0x90 && response[response.length - 1] === 0x00;
+const okStatus = (response: Uint8Array): boolean =>
+  response.length >= 2 && response[response.length - 2] === 0x90 && response[response.length - 1] === 0x00;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

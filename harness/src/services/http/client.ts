@@ -10,7 +10,7 @@ export interface CallOptions {
 
 function errorOf(value: unknown): { code: string; message: string } | undefined {
   if (typeof value !== 'object' || value === null || !('error' in value)) return undefined;
-  const e = (value).error;
+  const e = value.error;
   if (typeof e !== 'object' || e === null) return undefined;
   const { code, message } = e as { code?: unknown; message?: unknown };
   return { code: typeof code === 'string' ? code : 'unknown', message: typeof message === 'string' ? message : 'refused' };

@@ -98,7 +98,11 @@ function send(response: ServerResponse, reply: Reply): void {
     response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(body.length) });
     response.end(body);
   } else if (reply.body !== undefined) {
-    response.writeHead(status, { ...headers, 'content-type': reply.contentType ?? 'application/octet-stream', 'content-length': String(reply.body.length) });
+    response.writeHead(status, {
+      ...headers,
+      'content-type': reply.contentType ?? 'application/octet-stream',
+      'content-length': String(reply.body.length),
+    });
     response.end(reply.body);
   } else {
     response.writeHead(status, headers);
@@ -110,7 +114,10 @@ function send(response: ServerResponse, reply: Reply): void {
 export async function startService(routes: readonly Route[], options: ServiceOptions = {}): Promise<RunningService> {
   const compiled = routes.map(compile);
   const limit = options.maxBodyBytes ?? 256 * 1024;
-  const report = options.onInternalError ?? ((error: unknown, request: string) => process.stderr.write(`internal error on ${request}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`));
+  const report =
+    options.onInternalError ??
+    ((error: unknown, request: string) =>
+      process.stderr.write(`internal error on ${request}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`));
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://service');
     const method = (request.method ?? 'GET') as Method;
@@ -144,7 +151,9 @@ export async function startService(routes: readonly Route[], options: ServiceOpt
         send(response, await c.route.handler(context));
         return;
       }
-      throw pathMatched ? new ServiceError(405, 'method-not-allowed', `${label} is not allowed`) : new ServiceError(404, 'no-such-endpoint', `no endpoint ${url.pathname}`);
+      throw pathMatched
+        ? new ServiceError(405, 'method-not-allowed', `${label} is not allowed`)
+        : new ServiceError(404, 'no-such-endpoint', `no endpoint ${url.pathname}`);
     } catch (error) {
       if (response.headersSent) {
         response.destroy();

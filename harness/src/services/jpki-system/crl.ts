@@ -34,7 +34,14 @@ function crlReason(code: number): x509.X509CrlReason {
   return reason;
 }
 
-async function signCrl(pki: JpkiPki, ca: CertificateAuthorityName, db: Database, number: number, thisUpdate: Date, nextUpdate: Date): Promise<Uint8Array> {
+async function signCrl(
+  pki: JpkiPki,
+  ca: CertificateAuthorityName,
+  db: Database,
+  number: number,
+  thisUpdate: Date,
+  nextUpdate: Date,
+): Promise<Uint8Array> {
   const authority = pki.authorities[ca];
   const revoked = await revokedCertificates(db, ca);
   const crl = await x509.X509CrlGenerator.create({
@@ -62,13 +69,27 @@ export async function currentCrl(db: Database, pki: JpkiPki, ca: CertificateAuth
   const now = options.now ?? new Date();
   const period = options.periodMs ?? DEFAULT_CRL_PERIOD_MS;
   for (let attempt = 0; attempt < 5; attempt++) {
-    await db.insertInto('jpki_crl_numbers').values({ ca, number: 0, der: null, this_update: null, next_update: null, revoked_count: null }).onConflict((oc) => oc.column('ca').doNothing()).execute();
+    await db
+      .insertInto('jpki_crl_numbers')
+      .values({ ca, number: 0, der: null, this_update: null, next_update: null, revoked_count: null })
+      .onConflict((oc) => oc.column('ca').doNothing())
+      .execute();
     const stored = await db.selectFrom('jpki_crl_numbers').selectAll().where('ca', '=', ca).executeTakeFirstOrThrow();
     const revokedNow = await countRevoked(db, ca);
     const fresh =
-      stored.der !== null && stored.this_update !== null && stored.next_update !== null && stored.revoked_count === revokedNow && now.getTime() < stored.this_update + (stored.next_update - stored.this_update) / 2 && now.getTime() >= stored.this_update;
+      stored.der !== null &&
+      stored.this_update !== null &&
+      stored.next_update !== null &&
+      stored.revoked_count === revokedNow &&
+      now.getTime() < stored.this_update + (stored.next_update - stored.this_update) / 2 &&
+      now.getTime() >= stored.this_update;
     if (fresh) {
-      return { der: new Uint8Array(Buffer.from(stored.der!, 'base64')), number: stored.number, thisUpdate: new Date(stored.this_update!), nextUpdate: new Date(stored.next_update!) };
+      return {
+        der: new Uint8Array(Buffer.from(stored.der!, 'base64')),
+        number: stored.number,
+        thisUpdate: new Date(stored.this_update!),
+        nextUpdate: new Date(stored.next_update!),
+      };
     }
     const number = stored.number + 1;
     const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
@@ -77,7 +98,13 @@ export async function currentCrl(db: Database, pki: JpkiPki, ca: CertificateAuth
     const der = await signCrl(pki, ca, db, number, thisUpdate, nextUpdate);
     const updated = await db
       .updateTable('jpki_crl_numbers')
-      .set({ number, der: Buffer.from(der).toString('base64'), this_update: thisUpdate.getTime(), next_update: nextUpdate.getTime(), revoked_count: revokedNow })
+      .set({
+        number,
+        der: Buffer.from(der).toString('base64'),
+        this_update: thisUpdate.getTime(),
+        next_update: nextUpdate.getTime(),
+        revoked_count: revokedNow,
+      })
       .where('ca', '=', ca)
       .where('number', '=', stored.number)
       .executeTakeFirst();

@@ -27,7 +27,9 @@ export const TEST_PKI_SUBJECTS = {
 } as const;
 
 function pem(type: string, der: Uint8Array): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${type}-----\n${b64.endsWith('\n') ? b64 : b64 + '\n'}-----END ${type}-----\n`;
 }
 

@@ -98,7 +98,11 @@ export class Issuances {
   /** Registers the issuance (or finds it again by requestRef); for jpki-system keys, issues at once. */
   async request(request: IssuanceRequest): Promise<{ issuance: IssuanceStatus; created: boolean }> {
     if (request.keyGeneration === 'jpki-system' && !this.options.keyTransportKey) {
-      throw new ServiceError(503, 'key-transport-not-configured', 'this JPKI system has no SP-TSM key-transport key: it cannot hand out generated keys');
+      throw new ServiceError(
+        503,
+        'key-transport-not-configured',
+        'this JPKI system has no SP-TSM key-transport key: it cannot hand out generated keys',
+      );
     }
     const existing = await findIssuanceByRequest(this.db, request.requestRef);
     let row: IssuanceRow;
@@ -123,9 +127,12 @@ export class Issuances {
       try {
         await this.db.transaction().execute(async (trx) => {
           const signature = await findCertificate(trx, request.signatureSerial);
-          if (!signature || signature.ca !== 'signature') throw conflict('unknown-signature-certificate', `no signature certificate ${request.signatureSerial} was issued by this JPKI system`);
-          if (signature.status !== 'good') throw conflict('signature-certificate-revoked', `signature certificate ${request.signatureSerial} is revoked`);
-          if (signature.not_after < now) throw conflict('signature-certificate-expired', `signature certificate ${request.signatureSerial} has expired`);
+          if (!signature || signature.ca !== 'signature')
+            throw conflict('unknown-signature-certificate', `no signature certificate ${request.signatureSerial} was issued by this JPKI system`);
+          if (signature.status !== 'good')
+            throw conflict('signature-certificate-revoked', `signature certificate ${request.signatureSerial} is revoked`);
+          if (signature.not_after < now)
+            throw conflict('signature-certificate-expired', `signature certificate ${request.signatureSerial} has expired`);
           await trx.insertInto('jpki_issuances').values(fresh).execute();
         });
         row = fresh;
@@ -155,7 +162,12 @@ export class Issuances {
     const done = await this.db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('jpki_issuances')
-        .set({ state: 'certificate-issued', certificate_serial: signed.serial, wrapped_key: wrappedKey ? JSON.stringify(wrappedKey) : null, updated_at: now })
+        .set({
+          state: 'certificate-issued',
+          certificate_serial: signed.serial,
+          wrapped_key: wrappedKey ? JSON.stringify(wrappedKey) : null,
+          updated_at: now,
+        })
         .where('id', '=', row.id)
         .where('state', '=', 'requested')
         .executeTakeFirst();
@@ -176,11 +188,21 @@ export class Issuances {
     try {
       const { publicKey, privateKey } = this.options.keyPool ? await this.options.keyPool.take() : await generateRsa('rsa', { modulusLength: 2048 });
       const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
-      signed = await this.options.issuer.userAuthentication({ subjectPublicKeyInfo: spki, linkedSignatureSerial: row.signature_serial, issuanceId: row.id, ...(this.options.validity ? { validity: this.options.validity } : {}) });
+      signed = await this.options.issuer.userAuthentication({
+        subjectPublicKeyInfo: spki,
+        linkedSignatureSerial: row.signature_serial,
+        issuanceId: row.id,
+        ...(this.options.validity ? { validity: this.options.validity } : {}),
+      });
       wrapped = wrapPrivateKey(privateKey, transport, keyTransportContext(row.id, signed.serial));
     } catch (e) {
       const failure = e instanceof Error ? e.message : String(e);
-      await this.db.updateTable('jpki_issuances').set({ state: 'failed', failure, updated_at: Date.now() }).where('id', '=', row.id).where('state', '=', 'requested').execute();
+      await this.db
+        .updateTable('jpki_issuances')
+        .set({ state: 'failed', failure, updated_at: Date.now() })
+        .where('id', '=', row.id)
+        .where('state', '=', 'requested')
+        .execute();
       throw new ServiceError(500, 'issuance-failed', `issuance ${row.id} failed: ${failure}`);
     }
     return this.complete(row, signed, wrapped);
@@ -192,13 +214,19 @@ export class Issuances {
     if (!row) throw notFound(`issuance ${id}`);
     if (row.key_generation !== 'on-card') throw conflict('wrong-key-generation', `issuance ${id} generates its key in the JPKI system`);
     if (row.state === 'requested') {
-      const signed = await this.options.issuer.userAuthentication({ subjectPublicKeyInfo, linkedSignatureSerial: row.signature_serial, issuanceId: row.id, ...(this.options.validity ? { validity: this.options.validity } : {}) });
+      const signed = await this.options.issuer.userAuthentication({
+        subjectPublicKeyInfo,
+        linkedSignatureSerial: row.signature_serial,
+        issuanceId: row.id,
+        ...(this.options.validity ? { validity: this.options.validity } : {}),
+      });
       await this.complete(row, signed, null);
     }
     const credential = await this.credential(id);
     const certified = Buffer.from(new x509.X509Certificate(credential.certificate).publicKey.rawData);
     if (certified.equals(Buffer.from(subjectPublicKeyInfo))) return credential;
-    if (credential.issuance.state !== 'certificate-issued') throw conflict('already-certified', `issuance ${id} already certified another public key`);
+    if (credential.issuance.state !== 'certificate-issued')
+      throw conflict('already-certified', `issuance ${id} already certified another public key`);
     return this.supersede(id, credential.issuance.certificateSerial ?? '', subjectPublicKeyInfo);
   }
 
@@ -210,7 +238,12 @@ export class Issuances {
   private async supersede(id: string, previousSerial: string, subjectPublicKeyInfo: Uint8Array): Promise<IssuedCredential> {
     const row = await findIssuance(this.db, id);
     if (!row) throw notFound(`issuance ${id}`);
-    const signed = await this.options.issuer.userAuthentication({ subjectPublicKeyInfo, linkedSignatureSerial: row.signature_serial, issuanceId: row.id, ...(this.options.validity ? { validity: this.options.validity } : {}) });
+    const signed = await this.options.issuer.userAuthentication({
+      subjectPublicKeyInfo,
+      linkedSignatureSerial: row.signature_serial,
+      issuanceId: row.id,
+      ...(this.options.validity ? { validity: this.options.validity } : {}),
+    });
     const now = Date.now();
     const replaced = await this.db.transaction().execute(async (trx) => {
       const updated = await trx
@@ -262,7 +295,11 @@ export class Issuances {
         return issuanceStatus(row);
       }
       if (row.state !== 'certificate-issued') throw conflict('not-deliverable', `issuance ${id} is ${row.state}`);
-      await trx.updateTable('jpki_issuances').set({ state: 'delivered', sim_identity: sim, wrapped_key: null, updated_at: now }).where('id', '=', id).execute();
+      await trx
+        .updateTable('jpki_issuances')
+        .set({ state: 'delivered', sim_identity: sim, wrapped_key: null, updated_at: now })
+        .where('id', '=', id)
+        .execute();
       return issuanceStatus({ ...row, state: 'delivered', sim_identity: sim, wrapped_key: null, updated_at: now });
     });
   }

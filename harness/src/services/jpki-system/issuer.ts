@@ -6,7 +6,17 @@
 import { createPublicKey } from 'node:crypto';
 import { badRequest } from '../http/errors.js';
 import type { JpkiPki } from './pki.js';
-import { publicationPoints, signatureExtensions, signatureSubject, SIGNATURE_VALIDITY_YEARS, userAuthenticationExtensions, userAuthenticationSubject, USER_AUTHENTICATION_VALIDITY_YEARS, type Applicant, type PublicationPoints } from './profiles.js';
+import {
+  publicationPoints,
+  signatureExtensions,
+  signatureSubject,
+  SIGNATURE_VALIDITY_YEARS,
+  userAuthenticationExtensions,
+  userAuthenticationSubject,
+  USER_AUTHENTICATION_VALIDITY_YEARS,
+  type Applicant,
+  type PublicationPoints,
+} from './profiles.js';
 import { randomSerial } from './serials.js';
 import type { NewCertificateRow } from './store.js';
 import type { CertificateAuthorityName } from '../db/tables/jpki-system.js';
@@ -74,7 +84,14 @@ export class CertificateIssuer {
     return publicationPoints(typeof this.baseUrl === 'string' ? this.baseUrl : this.baseUrl());
   }
 
-  private async sign(ca: CertificateAuthorityName, subject: string, request: CommonRequest, extensions: x509.Extension[], years: number, link: Pick<NewCertificateRow, 'linked_signature_serial' | 'issuance_id'>): Promise<SignedCertificate> {
+  private async sign(
+    ca: CertificateAuthorityName,
+    subject: string,
+    request: CommonRequest,
+    extensions: x509.Extension[],
+    years: number,
+    link: Pick<NewCertificateRow, 'linked_signature_serial' | 'issuance_id'>,
+  ): Promise<SignedCertificate> {
     const authority = this.pki.authorities[ca];
     const serial = randomSerial();
     const validity = request.validity ?? defaultValidity(years);
@@ -128,7 +145,15 @@ export class CertificateIssuer {
   async signature(request: SignatureRequest): Promise<SignedCertificate> {
     checkSubjectPublicKey(request.subjectPublicKeyInfo);
     const authority = this.pki.authorities.signature;
-    const extensions = await signatureExtensions(authority.certificate.publicKey.rawData, request.subjectPublicKeyInfo, this.points, request.applicant);
-    return this.sign('signature', signatureSubject(request.subject), request, extensions, SIGNATURE_VALIDITY_YEARS, { linked_signature_serial: null, issuance_id: null });
+    const extensions = await signatureExtensions(
+      authority.certificate.publicKey.rawData,
+      request.subjectPublicKeyInfo,
+      this.points,
+      request.applicant,
+    );
+    return this.sign('signature', signatureSubject(request.subject), request, extensions, SIGNATURE_VALIDITY_YEARS, {
+      linked_signature_serial: null,
+      issuance_id: null,
+    });
   }
 }

@@ -4,7 +4,16 @@
  * SP-TSM's public key. The context (issuance and certificate serial) is the GCM additional data, so a
  * wrapped key cannot be presented as another issuance's.
  */
-import { constants, createCipheriv, createDecipheriv, createPrivateKey, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { HarnessError } from '../../errors.js';
 
 export const KEY_TRANSPORT_SCHEME = 'RSA-OAEP-256+A256GCM';
@@ -52,9 +61,13 @@ export function wrapPrivateKey(privateKey: KeyObject, recipient: KeyObject, cont
 /** The SP-TSM's side: the private key back, or a KeyTransportError when anything does not check. */
 export function unwrapPrivateKey(wrapped: WrappedKey, recipientPrivateKey: KeyObject, expectedContext?: string): KeyObject {
   if (wrapped.scheme !== KEY_TRANSPORT_SCHEME) throw new KeyTransportError(`unknown key-transport scheme ${String(wrapped.scheme)}`);
-  if (expectedContext !== undefined && wrapped.context !== expectedContext) throw new KeyTransportError('the wrapped key belongs to another issuance');
+  if (expectedContext !== undefined && wrapped.context !== expectedContext)
+    throw new KeyTransportError('the wrapped key belongs to another issuance');
   try {
-    const contentKey = privateDecrypt({ key: recipientPrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(wrapped.encryptedKey, 'base64'));
+    const contentKey = privateDecrypt(
+      { key: recipientPrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from(wrapped.encryptedKey, 'base64'),
+    );
     const decipher = createDecipheriv('aes-256-gcm', contentKey, Buffer.from(wrapped.iv, 'base64'));
     decipher.setAAD(Buffer.from(wrapped.context, 'utf8'));
     decipher.setAuthTag(Buffer.from(wrapped.tag, 'base64'));

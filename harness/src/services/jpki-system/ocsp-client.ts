@@ -4,7 +4,17 @@
  * delegated (id-kp-OCSPSigning), echoes the nonce and names the certificate asked about.
  */
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
-import { BasicOCSPResponse, CertStatus, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest, id_pkix_ocsp_basic, id_pkix_ocsp_nonce } from '@peculiar/asn1-ocsp';
+import {
+  BasicOCSPResponse,
+  CertStatus,
+  OCSPRequest,
+  OCSPResponse,
+  OCSPResponseStatus,
+  Request,
+  TBSRequest,
+  id_pkix_ocsp_basic,
+  id_pkix_ocsp_nonce,
+} from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import * as asn1X509 from '@peculiar/asn1-x509';
 import { HarnessError } from '../../errors.js';
@@ -44,7 +54,12 @@ export interface OcspCheckOptions {
   readonly clockSkewMs?: number;
 }
 
-const RSA_SIGNATURES: Readonly<Record<string, string>> = { [SHA256_WITH_RSA]: 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512', '1.2.840.113549.1.1.5': 'sha1' };
+const RSA_SIGNATURES: Readonly<Record<string, string>> = {
+  [SHA256_WITH_RSA]: 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.113549.1.1.5': 'sha1',
+};
 
 function statusName(status: OCSPResponseStatus): string {
   return OCSPResponseStatus[status] ?? `status-${String(status)}`;
@@ -56,7 +71,17 @@ export function buildOcspRequest(certificate: Uint8Array, issuer: Uint8Array, no
   const serial = normaliseSerial(Buffer.from(cert.tbsCertificate.serialNumber).toString('hex'));
   const tbsRequest = new TBSRequest({
     requestList: [new Request({ reqCert: makeCertId(issuer, serial) })],
-    ...(nonce ? { requestExtensions: [new asn1X509.Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(AsnConvert.serialize(new OctetString(nonce))) })] } : {}),
+    ...(nonce
+      ? {
+          requestExtensions: [
+            new asn1X509.Extension({
+              extnID: id_pkix_ocsp_nonce,
+              critical: false,
+              extnValue: new OctetString(AsnConvert.serialize(new OctetString(nonce))),
+            }),
+          ],
+        }
+      : {}),
   });
   return new Uint8Array(AsnConvert.serialize(new OCSPRequest({ tbsRequest })));
 }
@@ -66,10 +91,16 @@ function isDelegatedResponder(candidate: asn1X509.Certificate, issuer: asn1X509.
   if (!eku) return false;
   const usages = AsnConvert.parse(eku.extnValue, asn1X509.ExtendedKeyUsage);
   if (!usages.includes('1.3.6.1.5.5.7.3.9')) return false;
-  if (!Buffer.from(AsnConvert.serialize(candidate.tbsCertificate.issuer)).equals(Buffer.from(AsnConvert.serialize(issuer.tbsCertificate.subject)))) return false;
+  if (!Buffer.from(AsnConvert.serialize(candidate.tbsCertificate.issuer)).equals(Buffer.from(AsnConvert.serialize(issuer.tbsCertificate.subject))))
+    return false;
   const hash = RSA_SIGNATURES[candidate.signatureAlgorithm.algorithm];
   if (!hash) return false;
-  return verify(hash, Buffer.from(AsnConvert.serialize(candidate.tbsCertificate)), createPublicKey({ key: issuerSpki, format: 'der', type: 'spki' }), Buffer.from(candidate.signatureValue));
+  return verify(
+    hash,
+    Buffer.from(AsnConvert.serialize(candidate.tbsCertificate)),
+    createPublicKey({ key: issuerSpki, format: 'der', type: 'spki' }),
+    Buffer.from(candidate.signatureValue),
+  );
 }
 
 function spkiOf(certificateDer: Uint8Array): Buffer {
@@ -78,14 +109,24 @@ function spkiOf(certificateDer: Uint8Array): Buffer {
 }
 
 /** Checks a parsed basic response against what was asked; answers the status of the certificate. */
-export function verifyBasicResponse(basic: BasicOCSPResponse, certificate: Uint8Array, issuer: Uint8Array, nonce: Uint8Array | undefined, now = new Date(), clockSkewMs = 5 * 60 * 1000): OcspResult {
+export function verifyBasicResponse(
+  basic: BasicOCSPResponse,
+  certificate: Uint8Array,
+  issuer: Uint8Array,
+  nonce: Uint8Array | undefined,
+  now = new Date(),
+  clockSkewMs = 5 * 60 * 1000,
+): OcspResult {
   const issuerCert = AsnConvert.parse(issuer, asn1X509.Certificate);
   const candidates: Uint8Array[] = [issuer, ...(basic.certs ?? []).map((c) => new Uint8Array(AsnConvert.serialize(c)))];
   const data = basic.tbsResponseData;
   const signer = candidates.find((der) => {
     const id = data.responderID;
     if (id.byKey) return keyId(der).equals(Buffer.from(id.byKey.buffer));
-    if (id.byName) return Buffer.from(AsnConvert.serialize(id.byName)).equals(Buffer.from(AsnConvert.serialize(AsnConvert.parse(der, asn1X509.Certificate).tbsCertificate.subject)));
+    if (id.byName)
+      return Buffer.from(AsnConvert.serialize(id.byName)).equals(
+        Buffer.from(AsnConvert.serialize(AsnConvert.parse(der, asn1X509.Certificate).tbsCertificate.subject)),
+      );
     return false;
   });
   if (!signer) throw new OcspError('unknown-responder', 'the OCSP answer is signed by a responder it does not include');
@@ -111,7 +152,8 @@ export function verifyBasicResponse(basic: BasicOCSPResponse, certificate: Uint8
   });
   if (!single) throw new OcspError('no-answer', `the OCSP answer says nothing about serial ${serial}`);
   if (single.thisUpdate.getTime() > now.getTime() + clockSkewMs) throw new OcspError('not-yet-valid', 'the OCSP answer is from the future');
-  if (single.nextUpdate && single.nextUpdate.getTime() < now.getTime() - clockSkewMs) throw new OcspError('stale', 'the OCSP answer is past its nextUpdate');
+  if (single.nextUpdate && single.nextUpdate.getTime() < now.getTime() - clockSkewMs)
+    throw new OcspError('stale', 'the OCSP answer is past its nextUpdate');
   const common = { thisUpdate: single.thisUpdate, producedAt: data.producedAt, ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}) };
   return { ...statusOf(single.certStatus), ...common };
 }
@@ -133,8 +175,10 @@ export function parseOcspResponse(der: Uint8Array): BasicOCSPResponse {
   } catch {
     throw new OcspError('malformed-answer', 'the OCSP answer is not an OCSPResponse');
   }
-  if (response.responseStatus !== OCSPResponseStatus.successful) throw new OcspError(statusName(response.responseStatus), `the OCSP responder answered ${statusName(response.responseStatus)}`);
-  if (response.responseBytes?.responseType !== id_pkix_ocsp_basic) throw new OcspError('unsupported-answer', 'the OCSP answer is not a basic response');
+  if (response.responseStatus !== OCSPResponseStatus.successful)
+    throw new OcspError(statusName(response.responseStatus), `the OCSP responder answered ${statusName(response.responseStatus)}`);
+  if (response.responseBytes?.responseType !== id_pkix_ocsp_basic)
+    throw new OcspError('unsupported-answer', 'the OCSP answer is not a basic response');
   return AsnConvert.parse(response.responseBytes.response.buffer, BasicOCSPResponse);
 }
 

@@ -59,7 +59,11 @@ function parseRequest(der: Uint8Array): OCSPRequest | undefined {
 }
 
 /** Which CA a CertID names, if any of ours. */
-function authorityOf(pki: JpkiPki, oid: string, nameHash: (a: IssuingAuthority, h: ReturnType<typeof hashNameOf> & string) => boolean): IssuingAuthority | undefined {
+function authorityOf(
+  pki: JpkiPki,
+  oid: string,
+  nameHash: (a: IssuingAuthority, h: ReturnType<typeof hashNameOf> & string) => boolean,
+): IssuingAuthority | undefined {
   const hash = hashNameOf(oid);
   if (!hash) return undefined;
   return CERTIFICATE_AUTHORITY_NAMES.map((n) => pki.authorities[n]).find((a) => nameHash(a, hash));
@@ -101,7 +105,13 @@ export async function answerOcsp(db: Database, pki: JpkiPki, requestDer: Uint8Ar
     responderID: new ResponderID({ byKey: new KeyHash(keyId(responder.ocsp.der)) }),
     producedAt: now,
     responses,
-    ...(nonce ? { responseExtensions: [new asn1X509.Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(nonce.extnValue.buffer) })] } : {}),
+    ...(nonce
+      ? {
+          responseExtensions: [
+            new asn1X509.Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: new OctetString(nonce.extnValue.buffer) }),
+          ],
+        }
+      : {}),
   });
   const tbs = Buffer.from(AsnConvert.serialize(data));
   const signature = sign('sha256', tbs, responder.ocsp.key);

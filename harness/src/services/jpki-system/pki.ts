@@ -58,7 +58,9 @@ function readPem(directory: string, file: string): string {
   try {
     return readFileSync(path.join(directory, file), 'utf8');
   } catch (e) {
-    throw new PkiMaterialError(`test PKI: cannot read ${path.join(directory, file)} (${(e as Error).message}); regenerate it with scripts/jpki-test-pki.sh`);
+    throw new PkiMaterialError(
+      `test PKI: cannot read ${path.join(directory, file)} (${(e as Error).message}); regenerate it with scripts/jpki-test-pki.sh`,
+    );
   }
 }
 

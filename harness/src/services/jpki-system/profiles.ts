@@ -109,7 +109,12 @@ export function readApplicant(certificate: x509.X509Certificate): Applicant | un
   return { name, address, ...(dateOfBirth !== undefined ? { dateOfBirth } : {}), ...(gender !== undefined ? { gender } : {}) };
 }
 
-async function commonExtensions(ca: CertificateAuthorityName, issuerSpki: Uint8Array | ArrayBuffer, subjectSpki: Uint8Array, points: PublicationPoints): Promise<x509.Extension[]> {
+async function commonExtensions(
+  ca: CertificateAuthorityName,
+  issuerSpki: Uint8Array | ArrayBuffer,
+  subjectSpki: Uint8Array,
+  points: PublicationPoints,
+): Promise<x509.Extension[]> {
   return [
     await x509.AuthorityKeyIdentifierExtension.create(issuerSpki),
     await x509.SubjectKeyIdentifierExtension.create(subjectSpki),
@@ -120,7 +125,11 @@ async function commonExtensions(ca: CertificateAuthorityName, issuerSpki: Uint8A
 }
 
 /** The extensions of a user-authentication certificate. */
-export async function userAuthenticationExtensions(issuerSpki: Uint8Array | ArrayBuffer, subjectSpki: Uint8Array, points: PublicationPoints): Promise<x509.Extension[]> {
+export async function userAuthenticationExtensions(
+  issuerSpki: Uint8Array | ArrayBuffer,
+  subjectSpki: Uint8Array,
+  points: PublicationPoints,
+): Promise<x509.Extension[]> {
   return [
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
@@ -129,7 +138,12 @@ export async function userAuthenticationExtensions(issuerSpki: Uint8Array | Arra
 }
 
 /** The extensions of a signature certificate (with the applicant's attributes when given). */
-export async function signatureExtensions(issuerSpki: Uint8Array | ArrayBuffer, subjectSpki: Uint8Array, points: PublicationPoints, applicant?: Applicant): Promise<x509.Extension[]> {
+export async function signatureExtensions(
+  issuerSpki: Uint8Array | ArrayBuffer,
+  subjectSpki: Uint8Array,
+  points: PublicationPoints,
+  applicant?: Applicant,
+): Promise<x509.Extension[]> {
   return [
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
     ...(applicant ? [applicantAltNames(applicant)] : []),

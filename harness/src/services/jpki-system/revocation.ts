@@ -24,12 +24,23 @@ export interface RevocationOptions {
 }
 
 async function revokeOne(trx: DatabaseTransaction, serial: string, issuanceId: string | null, reason: number, at: number): Promise<void> {
-  await trx.updateTable('jpki_certificates').set({ status: 'revoked', revoked_at: at, revocation_reason: reason }).where('serial', '=', serial).where('status', '=', 'good').execute();
-  if (issuanceId !== null) await trx.updateTable('jpki_issuances').set({ state: 'revoked', wrapped_key: null, updated_at: at }).where('id', '=', issuanceId).execute();
+  await trx
+    .updateTable('jpki_certificates')
+    .set({ status: 'revoked', revoked_at: at, revocation_reason: reason })
+    .where('serial', '=', serial)
+    .where('status', '=', 'good')
+    .execute();
+  if (issuanceId !== null)
+    await trx.updateTable('jpki_issuances').set({ state: 'revoked', wrapped_key: null, updated_at: at }).where('id', '=', issuanceId).execute();
 }
 
 /** Revokes `serial` with an RFC 5280 reason code; answers every certificate revoked now. */
-export async function revokeCertificate(db: Database, serial: string, reason: number, options: RevocationOptions = {}): Promise<RevokedCertificate[]> {
+export async function revokeCertificate(
+  db: Database,
+  serial: string,
+  reason: number,
+  options: RevocationOptions = {},
+): Promise<RevokedCertificate[]> {
   const at = (options.now ?? new Date()).getTime();
   return db.transaction().execute(async (trx) => {
     const row = await findCertificate(trx, serial);
@@ -43,13 +54,24 @@ export async function revokeCertificate(db: Database, serial: string, reason: nu
     record(row.serial, row.ca, reason, false);
     if (row.ca === 'signature' && options.revokeLinked !== false) {
       const code = linkedReason(reason);
-      const linked = await trx.selectFrom('jpki_certificates').select(['serial', 'ca', 'issuance_id']).where('linked_signature_serial', '=', row.serial).where('status', '=', 'good').orderBy('serial').execute();
+      const linked = await trx
+        .selectFrom('jpki_certificates')
+        .select(['serial', 'ca', 'issuance_id'])
+        .where('linked_signature_serial', '=', row.serial)
+        .where('status', '=', 'good')
+        .orderBy('serial')
+        .execute();
       for (const l of linked) {
         await revokeOne(trx, l.serial, l.issuance_id, code, at);
         record(l.serial, l.ca, code, true);
       }
       // Issuances still waiting for their certificate end here too.
-      await trx.updateTable('jpki_issuances').set({ state: 'revoked', wrapped_key: null, updated_at: at }).where('signature_serial', '=', row.serial).where('state', '=', 'requested').execute();
+      await trx
+        .updateTable('jpki_issuances')
+        .set({ state: 'revoked', wrapped_key: null, updated_at: at })
+        .where('signature_serial', '=', row.serial)
+        .where('state', '=', 'requested')
+        .execute();
     }
     return revoked;
   });

@@ -72,7 +72,12 @@ function applicantOf(b: Body): Applicant | undefined {
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
 function credentialJson(c: IssuedCredential): unknown {
-  return { issuance: c.issuance, certificate: b64(c.certificate), caCertificate: b64(c.caCertificate), ...(c.wrappedKey ? { wrappedKey: c.wrappedKey } : {}) };
+  return {
+    issuance: c.issuance,
+    certificate: b64(c.certificate),
+    caCertificate: b64(c.caCertificate),
+    ...(c.wrappedKey ? { wrappedKey: c.wrappedKey } : {}),
+  };
 }
 
 function caFromFile(file: string, extension: string, withRoot: boolean): CertificateAuthorityName | 'root' {
@@ -91,11 +96,18 @@ function serialParam(request: RequestContext): string {
 /** The routes of the test JPKI system, for startService. */
 export function createJpkiSystemService(options: JpkiSystemOptions): Route[] {
   const { db, pki } = options;
-  const transportKey = typeof options.spTsmKeyTransportPublicKey === 'string' ? createPublicKey(options.spTsmKeyTransportPublicKey) : options.spTsmKeyTransportPublicKey;
+  const transportKey =
+    typeof options.spTsmKeyTransportPublicKey === 'string' ? createPublicKey(options.spTsmKeyTransportPublicKey) : options.spTsmKeyTransportPublicKey;
   const issuer = new CertificateIssuer(pki, options.baseUrl);
   // A few key pairs ready ahead: the SP-TSM's application step then does not wait for an RSA generation.
   const keyPool = transportKey ? new KeyPool(options.keyPoolSize ?? 2) : undefined;
-  const issuances = new Issuances({ db, issuer, caCertificate: pki.authorities['user-authentication'].der, ...(transportKey ? { keyTransportKey: transportKey } : {}), ...(keyPool ? { keyPool } : {}) });
+  const issuances = new Issuances({
+    db,
+    issuer,
+    caCertificate: pki.authorities['user-authentication'].der,
+    ...(transportKey ? { keyTransportKey: transportKey } : {}),
+    ...(keyPool ? { keyPool } : {}),
+  });
   const signatureCa = new SignatureCertificateAuthority(db, pki, options.baseUrl);
   const ocspOptions = options.ocspValidityMs !== undefined ? { validityMs: options.ocspValidityMs } : {};
 
@@ -143,7 +155,10 @@ export function createJpkiSystemService(options: JpkiSystemOptions): Route[] {
         const predecessor = supersedes === undefined ? undefined : normaliseSerial(supersedes);
         const certificate = await signatureCa.issue(der(b, 'subjectPublicKeyInfo'), text(b, 'subject'), applicant, undefined, predecessor);
         const row = await checkSignatureCertificate(db, pki, certificate);
-        return { status: 201, json: { serial: row.serial, subject: row.subject, certificate: b64(certificate), caCertificate: b64(signatureCa.caCertificate) } };
+        return {
+          status: 201,
+          json: { serial: row.serial, subject: row.subject, certificate: b64(certificate), caCertificate: b64(signatureCa.caCertificate) },
+        };
       },
     },
     {
@@ -157,15 +172,24 @@ export function createJpkiSystemService(options: JpkiSystemOptions): Route[] {
       handler: async (r) => {
         const b = body(r);
         const keyGeneration = text(b, 'keyGeneration');
-        if (keyGeneration !== 'jpki-system' && keyGeneration !== 'on-card') throw badRequest('bad-key-generation', 'keyGeneration is jpki-system or on-card');
+        if (keyGeneration !== 'jpki-system' && keyGeneration !== 'on-card')
+          throw badRequest('bad-key-generation', 'keyGeneration is jpki-system or on-card');
         const signatureSerial = text(b, 'signatureSerial');
         if (!isSerial(signatureSerial)) throw badRequest('malformed-serial', 'signatureSerial is hex');
-        const { issuance, created } = await issuances.request({ requestRef: text(b, 'requestRef'), signatureSerial: normaliseSerial(signatureSerial), keyGeneration });
+        const { issuance, created } = await issuances.request({
+          requestRef: text(b, 'requestRef'),
+          signatureSerial: normaliseSerial(signatureSerial),
+          keyGeneration,
+        });
         return { status: created ? 201 : 200, json: issuance };
       },
     },
     { method: 'GET', path: '/issuances/:id', handler: async (r) => ({ json: await issuances.status(r.params.id ?? '') }) },
-    { method: 'GET', path: '/issuances/:id/credential', handler: async (r) => ({ json: credentialJson(await issuances.credential(r.params.id ?? '')) }) },
+    {
+      method: 'GET',
+      path: '/issuances/:id/credential',
+      handler: async (r) => ({ json: credentialJson(await issuances.credential(r.params.id ?? '')) }),
+    },
     {
       method: 'POST',
       path: '/issuances/:id/certify',
@@ -191,7 +215,9 @@ export function createJpkiSystemService(options: JpkiSystemOptions): Route[] {
             status: row.status,
             notBefore: new Date(row.not_before).toISOString(),
             notAfter: new Date(row.not_after).toISOString(),
-            ...(row.status === 'revoked' ? { revokedAt: new Date(row.revoked_at ?? 0).toISOString(), reason: reasonName(row.revocation_reason ?? 0) } : {}),
+            ...(row.status === 'revoked'
+              ? { revokedAt: new Date(row.revoked_at ?? 0).toISOString(), reason: reasonName(row.revocation_reason ?? 0) }
+              : {}),
             ...(row.linked_signature_serial !== null ? { linkedSignatureSerial: row.linked_signature_serial } : {}),
             ...(row.issuance_id !== null ? { issuanceId: row.issuance_id } : {}),
             certificate: row.der,

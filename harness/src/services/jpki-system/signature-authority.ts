@@ -37,10 +37,22 @@ export class SignatureCertificateAuthority implements CardSignatureIssuer {
    * the link, and the previous one, if still good, is revoked as superseded — and with it the SIM
    * certificates linked to it.
    */
-  async issue(subjectPublicKeyInfo: Uint8Array, subject: string, applicant?: Applicant, validity?: Validity, supersedes?: string): Promise<Uint8Array> {
+  async issue(
+    subjectPublicKeyInfo: Uint8Array,
+    subject: string,
+    applicant?: Applicant,
+    validity?: Validity,
+    supersedes?: string,
+  ): Promise<Uint8Array> {
     const previous = supersedes === undefined ? undefined : await findCertificate(this.db, supersedes);
-    if (supersedes !== undefined && previous?.ca !== 'signature') throw badRequest('unknown-predecessor', `no signature certificate ${supersedes} to supersede`);
-    const signed = await this.issuer.signature({ subjectPublicKeyInfo, subject, ...(applicant ? { applicant } : {}), ...(validity ? { validity } : {}) });
+    if (supersedes !== undefined && previous?.ca !== 'signature')
+      throw badRequest('unknown-predecessor', `no signature certificate ${supersedes} to supersede`);
+    const signed = await this.issuer.signature({
+      subjectPublicKeyInfo,
+      subject,
+      ...(applicant ? { applicant } : {}),
+      ...(validity ? { validity } : {}),
+    });
     await this.db.transaction().execute((trx) => insertCertificate(trx, { ...signed.row, successor_of: previous?.serial ?? null }));
     if (previous?.status === 'good') await revokeCertificate(this.db, previous.serial, REVOCATION_REASONS.superseded);
     return signed.der;

@@ -19,11 +19,23 @@ export async function findCertificate(db: Executor, serial: string): Promise<Cer
 
 /** The revoked certificates of one CA, oldest revocation first: a CRL's entries. */
 export async function revokedCertificates(db: Executor, ca: CertificateAuthorityName): Promise<CertificateRow[]> {
-  return db.selectFrom('jpki_certificates').selectAll().where('ca', '=', ca).where('status', '=', 'revoked').orderBy('revoked_at').orderBy('serial').execute();
+  return db
+    .selectFrom('jpki_certificates')
+    .selectAll()
+    .where('ca', '=', ca)
+    .where('status', '=', 'revoked')
+    .orderBy('revoked_at')
+    .orderBy('serial')
+    .execute();
 }
 
 export async function countRevoked(db: Executor, ca: CertificateAuthorityName): Promise<number> {
-  const row = await db.selectFrom('jpki_certificates').select((eb) => eb.fn.countAll<number | string>().as('n')).where('ca', '=', ca).where('status', '=', 'revoked').executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('jpki_certificates')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('ca', '=', ca)
+    .where('status', '=', 'revoked')
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

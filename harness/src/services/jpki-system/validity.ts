@@ -9,7 +9,8 @@ import { normaliseSerial } from './serials.js';
 import { findCertificate } from './store.js';
 import { x509 } from './webcrypto.js';
 
-export type InvalidReason = 'malformed' | 'untrusted-issuer' | 'not-a-signature-certificate' | 'not-yet-valid' | 'expired' | 'revoked' | 'unknown-certificate';
+export type InvalidReason =
+  'malformed' | 'untrusted-issuer' | 'not-a-signature-certificate' | 'not-yet-valid' | 'expired' | 'revoked' | 'unknown-certificate';
 
 export interface CertificateValidity {
   readonly valid: boolean;
@@ -68,7 +69,13 @@ export async function checkSignatureCertificate(db: Database, pki: JpkiPki, der:
   const row = await findCertificate(db, serial);
   if (!row || row.ca !== 'signature') return { valid: false, reason: 'unknown-certificate', ...about };
   if (row.status === 'revoked') {
-    return { valid: false, reason: 'revoked', revocationReason: reasonName(row.revocation_reason ?? 0), revokedAt: new Date(row.revoked_at ?? 0).toISOString(), ...about };
+    return {
+      valid: false,
+      reason: 'revoked',
+      revocationReason: reasonName(row.revocation_reason ?? 0),
+      revokedAt: new Date(row.revoked_at ?? 0).toISOString(),
+      ...about,
+    };
   }
   const predecessors = await predecessorsOf(db, row.serial);
   return { valid: true, ...about, ...(predecessors.length > 0 ? { predecessors } : {}) };

@@ -34,7 +34,10 @@ export async function importSigningKey(key: string | KeyObject): Promise<Signing
 
 /** A fresh RSA-2048 key pair for sha256WithRSA. */
 export async function generateRsaKeyPair(): Promise<{ privateKey: SigningKey; spki: Uint8Array; pkcs8: Uint8Array }> {
-  const pair = await webcrypto.subtle.generateKey({ ...RSA_SHA256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, ['sign', 'verify']);
+  const pair = await webcrypto.subtle.generateKey({ ...RSA_SHA256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, [
+    'sign',
+    'verify',
+  ]);
   const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', pair.publicKey));
   const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
   return { privateKey: pair.privateKey, spki, pkcs8 };

@@ -88,7 +88,12 @@ export async function planApplications(plan: LoadPlan): Promise<PlannedApplicati
     const contact = `${plan.contactPrefix ?? 'applicant'}-${String(i).padStart(3, '0')}`;
     const application = await signApplication(
       plan.signers[i % plan.signers.length]!,
-      { contact, keyGeneration: plan.keyGeneration, pinPolicy: 'pin-required', simCertificate: plan.simCertificates[i % plan.simCertificates.length]! },
+      {
+        contact,
+        keyGeneration: plan.keyGeneration,
+        pinPolicy: 'pin-required',
+        simCertificate: plan.simCertificates[i % plan.simCertificates.length]!,
+      },
       `load-Passw0rd-${i}`,
     );
     const digest = createHash('sha256').update(Buffer.from(application.document, 'base64')).digest('hex');

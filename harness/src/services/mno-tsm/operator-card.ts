@@ -37,4 +37,3 @@ export async function openOperatorIsd(card: Transport, profile: CardProfile): Pr
     throw error;
   }
 }
-

@@ -103,40 +103,46 @@ export class MnoTsm {
   private async request(r: RequestContext): Promise<{ id: string; state: string; remote: { url: string; token: string } }> {
     const sp = this.caller(r);
     const body = r.json() as { requestRef?: unknown; card?: unknown };
-    if (typeof body.requestRef !== 'string' || body.requestRef.length === 0 || body.requestRef.length > 100) throw badRequest('bad-request-ref', 'requestRef must be a short string');
+    if (typeof body.requestRef !== 'string' || body.requestRef.length === 0 || body.requestRef.length > 100)
+      throw badRequest('bad-request-ref', 'requestRef must be a short string');
     if (typeof body.card !== 'string' || !HEX64.test(body.card)) throw badRequest('bad-card', 'card must be the SIM card name (64 hex digits)');
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
     const { db } = this.config;
-    const record = (): Promise<MnoInstallationsTable> => db.transaction().execute(async (trx) => {
-      const existing = await trx
-        .selectFrom('mno_installations')
-        .selectAll()
-        .where('operator', '=', this.config.operator)
-        .where('requested_by', '=', sp)
-        .where('request_ref', '=', body.requestRef as string)
-        .executeTakeFirst();
-      if (existing) {
-        if (existing.card !== body.card) throw new ServiceError(409, 'card-mismatch', 'this request reference was made for another SIM');
-        await trx.updateTable('mno_installations').set({ token_hash: tokenDigest(token), updated_at: now }).where('id', '=', existing.id).execute();
-        return existing;
-      }
-      const created: MnoInstallationsTable = {
-        id: randomUUID(),
-        requested_by: sp,
-        request_ref: body.requestRef as string,
-        card: body.card as string,
-        ssd_aid: toHex(this.config.ssdAid),
-        state: 'requested',
-        token_hash: tokenDigest(token),
-        kdd: null,
-        created_at: now,
-        updated_at: now,
-        operator: this.config.operator,
-      };
-      await trx.insertInto('mno_installations').values(created).execute();
-      return created;
-    });
+    const record = (): Promise<MnoInstallationsTable> =>
+      db.transaction().execute(async (trx) => {
+        const existing = await trx
+          .selectFrom('mno_installations')
+          .selectAll()
+          .where('operator', '=', this.config.operator)
+          .where('requested_by', '=', sp)
+          .where('request_ref', '=', body.requestRef as string)
+          .executeTakeFirst();
+        if (existing) {
+          if (existing.card !== body.card) throw new ServiceError(409, 'card-mismatch', 'this request reference was made for another SIM');
+          await trx
+            .updateTable('mno_installations')
+            .set({ token_hash: tokenDigest(token), updated_at: now })
+            .where('id', '=', existing.id)
+            .execute();
+          return existing;
+        }
+        const created: MnoInstallationsTable = {
+          id: randomUUID(),
+          requested_by: sp,
+          request_ref: body.requestRef as string,
+          card: body.card as string,
+          ssd_aid: toHex(this.config.ssdAid),
+          state: 'requested',
+          token_hash: tokenDigest(token),
+          kdd: null,
+          created_at: now,
+          updated_at: now,
+          operator: this.config.operator,
+        };
+        await trx.insertInto('mno_installations').values(created).execute();
+        return created;
+      });
     let row: MnoInstallationsTable;
     try {
       row = await record();
@@ -172,7 +178,12 @@ export class MnoTsm {
   private async install(row: MnoInstallationsTable, card: RemoteCard): Promise<FlowOutcome> {
     const { db } = this.config;
     if (row.state === 'handed-over') return { outcome: 'handed-over', detail: { ssd: row.ssd_aid } };
-    await db.updateTable('mno_installations').set({ state: 'running', updated_at: this.now() }).where('id', '=', row.id).where('state', 'in', ['requested', 'running']).execute();
+    await db
+      .updateTable('mno_installations')
+      .set({ state: 'running', updated_at: this.now() })
+      .where('id', '=', row.id)
+      .where('state', 'in', ['requested', 'running'])
+      .execute();
     try {
       let kdd = '';
       await runInstallation(

@@ -64,7 +64,8 @@ export function parseAgentReport(value: unknown): AgentReport {
   if (v.agent !== undefined) {
     const reader = field(v.agent, 'reader');
     const atr = field(v.agent, 'atr');
-    if (typeof reader !== 'string' || typeof atr !== 'string' || !HEX.test(atr)) throw badRequest('malformed-report', 'agent must carry reader and atr');
+    if (typeof reader !== 'string' || typeof atr !== 'string' || !HEX.test(atr))
+      throw badRequest('malformed-report', 'agent must carry reader and atr');
     agent = { reader: reader.slice(0, 200), atr };
   }
   return {

@@ -13,7 +13,11 @@ export const REVOCATION_GROUNDS = ['lost', 'stolen', 'withdrawn'] as const;
 export type RevocationGround = (typeof REVOCATION_GROUNDS)[number];
 
 /** The RFC 5280 reason the JPKI system records for each ground. */
-export const REVOCATION_REASON: Readonly<Record<RevocationGround, string>> = { lost: 'keyCompromise', stolen: 'keyCompromise', withdrawn: 'cessationOfOperation' };
+export const REVOCATION_REASON: Readonly<Record<RevocationGround, string>> = {
+  lost: 'keyCompromise',
+  stolen: 'keyCompromise',
+  withdrawn: 'cessationOfOperation',
+};
 
 export function signRevocation(signer: DocumentSigner, application: string, ground: RevocationGround, now = new Date()): Promise<SignedDocument> {
   return signDocument(signer, REVOCATION_TYPE, { application, ground }, now);
@@ -31,7 +35,8 @@ export function checkRevocation(body: unknown, now: Date): CheckedRevocation {
   const checked = checkSignedDocument(body, REVOCATION_TYPE, 'revocation', now);
   const { application, ground } = checked.fields;
   if (typeof application !== 'string') throw badRequest('malformed-revocation', 'application is required');
-  if (typeof ground !== 'string' || !(REVOCATION_GROUNDS as readonly string[]).includes(ground)) throw badRequest('malformed-revocation', `ground must be one of ${REVOCATION_GROUNDS.join(', ')}`);
+  if (typeof ground !== 'string' || !(REVOCATION_GROUNDS as readonly string[]).includes(ground))
+    throw badRequest('malformed-revocation', `ground must be one of ${REVOCATION_GROUNDS.join(', ')}`);
   return { application, ground: ground as RevocationGround, signerSerial: checked.signer.serialNumber.toUpperCase(), signerDer: checked.signerDer };
 }
 

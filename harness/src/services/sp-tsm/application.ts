@@ -76,9 +76,12 @@ export function checkApplication(body: unknown, now: Date, maxAgeMs = 15 * 60_00
   const password = (body as { password?: unknown }).password;
   if (typeof password !== 'string') throw badRequest('malformed-application', 'password is required');
   const d = checked.fields;
-  if (typeof d.contact !== 'string' || !validContact(d.contact)) throw badRequest('malformed-application', 'contact must be a mailbox name (letters, digits, . _ -)');
-  if (d.keyGeneration !== 'jpki-system' && d.keyGeneration !== 'on-card') throw badRequest('malformed-application', 'keyGeneration must be jpki-system or on-card');
-  if (d.pinPolicy !== 'pin-required' && d.pinPolicy !== 'pin-less') throw badRequest('malformed-application', 'pinPolicy must be pin-required or pin-less');
+  if (typeof d.contact !== 'string' || !validContact(d.contact))
+    throw badRequest('malformed-application', 'contact must be a mailbox name (letters, digits, . _ -)');
+  if (d.keyGeneration !== 'jpki-system' && d.keyGeneration !== 'on-card')
+    throw badRequest('malformed-application', 'keyGeneration must be jpki-system or on-card');
+  if (d.pinPolicy !== 'pin-required' && d.pinPolicy !== 'pin-less')
+    throw badRequest('malformed-application', 'pinPolicy must be pin-required or pin-less');
   if (d.replaces !== undefined && (typeof d.replaces !== 'string' || !/^[0-9a-f-]{36}$/.test(d.replaces))) {
     throw badRequest('malformed-application', 'replaces must be an application id');
   }
@@ -86,5 +89,12 @@ export function checkApplication(body: unknown, now: Date, maxAgeMs = 15 * 60_00
     throw badRequest('malformed-application', 'operator must be an operator name (letters, digits, . _ -; at most 64)');
   }
   const simCertificate = base64Field(d.simCertificate, 'simCertificate', 8192, 'malformed-application');
-  return { document: d as unknown as ApplicationDocument, digest: checked.digest, signer: checked.signer, signerDer: checked.signerDer, simCertificate, password };
+  return {
+    document: d as unknown as ApplicationDocument,
+    digest: checked.digest,
+    signer: checked.signer,
+    signerDer: checked.signerDer,
+    simCertificate,
+    password,
+  };
 }

@@ -55,7 +55,11 @@ export class JpkiSystemClient implements JpkiSystemPort {
     const privateKey =
       a.wrappedKey === undefined
         ? undefined
-        : unwrapPrivateKey(parseWrappedKey(a.wrappedKey), this.keyTransportKey, keyTransportContext(a.issuance.id, a.issuance.certificateSerial ?? ''));
+        : unwrapPrivateKey(
+            parseWrappedKey(a.wrappedKey),
+            this.keyTransportKey,
+            keyTransportContext(a.issuance.id, a.issuance.certificateSerial ?? ''),
+          );
     return { certificate: bytes(a.certificate), caCertificate: bytes(a.caCertificate), ...(privateKey ? { privateKey } : {}) };
   }
 
@@ -64,7 +68,11 @@ export class JpkiSystemClient implements JpkiSystemPort {
   }
 
   async certify(issuanceId: string, subjectPublicKeyInfo: Uint8Array): Promise<IssuedCredential> {
-    return this.credential((await this.call(`/issuances/${encodeURIComponent(issuanceId)}/certify`, { subjectPublicKeyInfo: b64(subjectPublicKeyInfo) })) as CredentialAnswer);
+    return this.credential(
+      (await this.call(`/issuances/${encodeURIComponent(issuanceId)}/certify`, {
+        subjectPublicKeyInfo: b64(subjectPublicKeyInfo),
+      })) as CredentialAnswer,
+    );
   }
 
   async userAuthenticationCaCertificate(): Promise<Uint8Array> {

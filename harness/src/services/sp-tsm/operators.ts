@@ -21,8 +21,7 @@ export function mnoPort(endpoint: MnoEndpoint): WriteContext['mno'] {
   const { url, apiKey } = endpoint;
   const headers = { authorization: `Bearer ${apiKey}` };
   return {
-    request: async (requestRef, card) =>
-      (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef, card }, headers })) as Installation,
+    request: async (requestRef, card) => (await callJson('MNO-TSM', `${url}/installations`, { body: { requestRef, card }, headers })) as Installation,
     handover: async (id) => ((await callJson('MNO-TSM', `${url}/installations/${id}`, { headers })) as { handover?: Handover }).handover,
   };
 }

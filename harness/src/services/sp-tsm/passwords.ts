@@ -49,7 +49,9 @@ export function newAccessCode(): string {
 }
 
 export function accessCodeDigest(code: string): string {
-  return createHash('sha256').update(code.toUpperCase().replace(/[^A-Z0-9]/g, ''), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(code.toUpperCase().replace(/[^A-Z0-9]/g, ''), 'utf8')
+    .digest('hex');
 }
 
 export function sameDigest(a: string, b: string): boolean {

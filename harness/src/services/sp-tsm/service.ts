@@ -77,7 +77,10 @@ const sameSerialDigits = (a: string, b: string): boolean => a.toUpperCase().repl
 
 /** The PIN of the write request: four digits. */
 function pinProblem(pin: unknown, policy: string): string | undefined {
-  if (typeof pin !== 'string' || !/^\d{4}$/.test(pin)) return policy === 'pin-less' ? 'a PIN of four digits is still needed (it guards the credential when PIN-less use is turned off)' : 'the PIN must be four digits';
+  if (typeof pin !== 'string' || !/^\d{4}$/.test(pin))
+    return policy === 'pin-less'
+      ? 'a PIN of four digits is still needed (it guards the credential when PIN-less use is turned off)'
+      : 'the PIN must be four digits';
   return undefined;
 }
 
@@ -129,7 +132,14 @@ export class SpTsm {
   }
 
   /** One guarded transition: `from` → `to` with the other changes, and its event, in one transaction. */
-  private async transition(id: string, from: readonly ApplicationState[], to: ApplicationState, changes: Partial<ApplicationsTable>, step: string, detail = ''): Promise<boolean> {
+  private async transition(
+    id: string,
+    from: readonly ApplicationState[],
+    to: ApplicationState,
+    changes: Partial<ApplicationsTable>,
+    step: string,
+    detail = '',
+  ): Promise<boolean> {
     return this.config.db.transaction().execute(async (trx) => {
       const r = await trx
         .updateTable('sp_applications')
@@ -160,7 +170,11 @@ export class SpTsm {
       const identity = verifyCardAuthority(application.simCertificate, this.config.cardAuthorityRoot).cardIdentity.serialNumber;
       sim = { name: cardName(application.simCertificate), identity };
     } catch (e) {
-      throw new ServiceError(422, 'sim-certificate-invalid', `the designated SIM's card authority certificate does not check: ${(e as Error).message}`);
+      throw new ServiceError(
+        422,
+        'sim-certificate-invalid',
+        `the designated SIM's card authority certificate does not check: ${(e as Error).message}`,
+      );
     }
     const replaced = application.document.replaces === undefined ? undefined : await this.replaceable(application, sim.name);
     // The costly part in arrival order, a few at a time; the same application sent twice is found once its first copy is in.
@@ -186,12 +200,17 @@ export class SpTsm {
     }
     if (old.state === 'transferred') throw new ServiceError(409, 'already-transferred', 'this credential was moved to another SIM already');
     if (!SpTsm.TRANSFERABLE.includes(old.state)) throw new ServiceError(409, 'not-transferable', `the application transferred from is ${old.state}`);
-    if (old.designated_card === newCard) throw new ServiceError(409, 'same-sim', 'a transfer goes to another SIM: for the same SIM, renew or reset the PIN');
+    if (old.designated_card === newCard)
+      throw new ServiceError(409, 'same-sim', 'a transfer goes to another SIM: for the same SIM, renew or reset the PIN');
     return old;
   }
 
   private async knownApplication(digest: string): Promise<{ status: number; json: unknown } | undefined> {
-    const existing = await this.config.db.selectFrom('sp_applications').select(['id', 'state']).where('application_digest', '=', digest).executeTakeFirst();
+    const existing = await this.config.db
+      .selectFrom('sp_applications')
+      .select(['id', 'state'])
+      .where('application_digest', '=', digest)
+      .executeTakeFirst();
     return existing ? { status: 200, json: { id: existing.id, state: existing.state, duplicate: true } } : undefined;
   }
 
@@ -204,7 +223,8 @@ export class SpTsm {
     const { db } = this.config;
     // ③ The JPKI system says whether the signature certificate is valid (chain, period, revocation).
     const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
-    if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
+    if (!status.valid)
+      throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
     const passwordHash = await hashPassword(application.password, this.config.passwordHashParameters ?? PASSWORD_HASH_PARAMETERS);
     // A transfer revokes the old certificate first: a crash before the new application is stored leaves the
     // old credential ended (safe) and the applicant sends the same application again.
@@ -242,7 +262,10 @@ export class SpTsm {
     try {
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('sp_applications').values(row).execute();
-        await trx.insertInto('sp_events').values({ application_id: id, at: now, step: 'application received', detail: `signer ${status.serial}` }).execute();
+        await trx
+          .insertInto('sp_events')
+          .values({ application_id: id, at: now, step: 'application received', detail: `signer ${status.serial}` })
+          .execute();
         if (replaced) {
           const moved = await trx
             .updateTable('sp_applications')
@@ -250,7 +273,8 @@ export class SpTsm {
             .where('id', '=', replaced.id)
             .where('state', 'in', SpTsm.TRANSFERABLE)
             .executeTakeFirst();
-          if (Number(moved.numUpdatedRows) !== 1) throw new ServiceError(409, 'already-transferred', 'this credential was moved to another SIM already');
+          if (Number(moved.numUpdatedRows) !== 1)
+            throw new ServiceError(409, 'already-transferred', 'this credential was moved to another SIM already');
           const detail = `to application ${id}${replacedSerial ? `; certificate ${replacedSerial} superseded` : ''}`;
           await trx.insertInto('sp_events').values({ application_id: replaced.id, at: now, step: 'transferred', detail }).execute();
           await trx.insertInto('sp_events').values({ application_id: id, at: now, step: 'transfer from', detail: replaced.id }).execute();
@@ -259,7 +283,11 @@ export class SpTsm {
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       // The same application arriving twice at once: the unique digest lets one in.
-      const winner = await db.selectFrom('sp_applications').select(['id', 'state']).where('application_digest', '=', application.digest).executeTakeFirst();
+      const winner = await db
+        .selectFrom('sp_applications')
+        .select(['id', 'state'])
+        .where('application_digest', '=', application.digest)
+        .executeTakeFirst();
       if (winner) return { status: 200, json: { id: winner.id, state: winner.state, duplicate: true } };
       throw error;
     }
@@ -277,12 +305,17 @@ export class SpTsm {
     if (!row || row.state !== 'received') return;
     let issuanceId = row.issuance_id;
     if (issuanceId === null) {
-      const issuance = await this.config.jpki.requestIssuance({ requestRef: id, signatureSerial: row.signer_serial, keyGeneration: row.key_generation });
+      const issuance = await this.config.jpki.requestIssuance({
+        requestRef: id,
+        signatureSerial: row.signer_serial,
+        keyGeneration: row.key_generation,
+      });
       const issued = issuance.id;
       issuanceId = issued;
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('sp_applications').set({ issuance_id: issued, updated_at: this.now() }).where('id', '=', id).execute();
-        const step = row.key_generation === 'jpki-system' ? 'key and certificate issued by the JPKI system' : 'issuance registered at the JPKI system';
+        const step =
+          row.key_generation === 'jpki-system' ? 'key and certificate issued by the JPKI system' : 'issuance registered at the JPKI system';
         await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step, detail: issued }).execute();
       });
     }
@@ -294,7 +327,14 @@ export class SpTsm {
     const code = newAccessCode();
     const expiresAt = this.now() + (this.config.accessCodeLifetimeMs ?? 24 * 3600_000);
     this.config.mailbox.deliver(row.contact, row.id, code, new Date(expiresAt));
-    await this.transition(row.id, from, 'awaiting-write', { access_code_hash: accessCodeDigest(code), access_code_expires_at: expiresAt }, 'access code sent', `to ${row.contact}`);
+    await this.transition(
+      row.id,
+      from,
+      'awaiting-write',
+      { access_code_hash: accessCodeDigest(code), access_code_expires_at: expiresAt },
+      'access code sent',
+      `to ${row.contact}`,
+    );
   }
 
   private async status(id: string): Promise<ApplicationStatus> {
@@ -327,7 +367,9 @@ export class SpTsm {
    * carries a termination session: a device agent that still holds the SIM runs it and the applet erases
    * the credential. Asking again answers the same (with a new termination session until it ran).
    */
-  private async revoke(r: RequestContext): Promise<{ id: string; state: ApplicationState; revokedCertificate?: string; termination?: WriteAuthorisation }> {
+  private async revoke(
+    r: RequestContext,
+  ): Promise<{ id: string; state: ApplicationState; revokedCertificate?: string; termination?: WriteAuthorisation }> {
     const request = checkRevocation(r.json(), new Date(this.now()));
     const row = await this.applicantsOwn(r.params.id!, request);
     const id = row.id;
@@ -335,7 +377,14 @@ export class SpTsm {
     if (row.state !== 'revoked' && row.state !== 'transferred') {
       if (serial) await this.config.jpki.revokeCertificate(serial, REVOCATION_REASON[request.ground]);
       const from: ApplicationState[] = ['received', 'awaiting-write', 'locked', 'writing', 'personalised', 'failed'];
-      await this.transition(id, from, 'revoked', { access_code_hash: null }, 'revoked', `${request.ground}${serial ? `: certificate ${serial}` : ''}`);
+      await this.transition(
+        id,
+        from,
+        'revoked',
+        { access_code_hash: null },
+        'revoked',
+        `${request.ground}${serial ? `: certificate ${serial}` : ''}`,
+      );
     }
     const after = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     const termination = await this.terminationFor(after);
@@ -352,7 +401,12 @@ export class SpTsm {
    * A remote session of `kind` for the device agent: a fresh bearer token (only its digest is kept), the
    * PIN (if any) sealed under it, and the event, in one transaction.
    */
-  private async openSession(applicationId: string, kind: SessionKind, step: string, extra: { pin?: string; issuanceId?: string } = {}): Promise<WriteAuthorisation> {
+  private async openSession(
+    applicationId: string,
+    kind: SessionKind,
+    step: string,
+    extra: { pin?: string; issuanceId?: string } = {},
+  ): Promise<WriteAuthorisation> {
     const token = randomBytes(32).toString('base64url');
     const sessionId = randomUUID();
     const expiresAt = this.now() + (this.config.writeSessionLifetimeMs ?? 15 * 60_000);
@@ -371,7 +425,10 @@ export class SpTsm {
           issuance_id: extra.issuanceId ?? null,
         })
         .execute();
-      await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step, detail: `session ${sessionId}` }).execute();
+      await trx
+        .insertInto('sp_events')
+        .values({ application_id: applicationId, at: this.now(), step, detail: `session ${sessionId}` })
+        .execute();
     });
     return { sessionId, token, remoteUrl: `${this.config.publicUrl()}/remote/${sessionId}`, expiresAt: new Date(expiresAt).toISOString() };
   }
@@ -398,18 +455,29 @@ export class SpTsm {
     const same = sameSerialDigits(request.signerSerial, row.signer_serial);
     const successor = !same && (status.predecessors ?? []).some((p) => sameSerialDigits(p, row.signer_serial));
     if (!same && !successor) throw new ServiceError(403, 'not-the-applicant', 'the request is not signed by the applicant of this application');
-    if (!status.valid) throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
+    if (!status.valid)
+      throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
     if (successor) {
-      const changes = { signer_serial: status.serial, signer_subject: status.subject, signer_certificate: Buffer.from(request.signerDer).toString('base64') };
+      const changes = {
+        signer_serial: status.serial,
+        signer_subject: status.subject,
+        signer_certificate: Buffer.from(request.signerDer).toString('base64'),
+      };
       await this.config.db.transaction().execute(async (trx) => {
-        await trx.updateTable('sp_applications').set({ ...changes, updated_at: this.now() }).where('id', '=', row.id).execute();
+        await trx
+          .updateTable('sp_applications')
+          .set({ ...changes, updated_at: this.now() })
+          .where('id', '=', row.id)
+          .execute();
         const detail = `signature certificate ${row.signer_serial} → ${status.serial}`;
-        await trx.insertInto('sp_events').values({ application_id: row.id, at: this.now(), step: "the applicant's My Number card renewed", detail }).execute();
+        await trx
+          .insertInto('sp_events')
+          .values({ application_id: row.id, at: this.now(), step: "the applicant's My Number card renewed", detail })
+          .execute();
       });
       Object.assign(row, changes);
     }
   }
-
 
   /**
    * A PIN reset (forgotten or blocked PIN): the applicant re-identifies with the signature certificate and
@@ -451,27 +519,48 @@ export class SpTsm {
       .where('application_id', '=', row.id)
       .where('step', '=', 'renewed')
       .executeTakeFirstOrThrow();
-    const issuance = await this.config.jpki.requestIssuance({ requestRef: `${row.id}:renewal:${Number(renewed.n) + 1}`, signatureSerial: row.signer_serial, keyGeneration: row.key_generation });
+    const issuance = await this.config.jpki.requestIssuance({
+      requestRef: `${row.id}:renewal:${Number(renewed.n) + 1}`,
+      signatureSerial: row.signer_serial,
+      keyGeneration: row.key_generation,
+    });
     return this.openSession(row.id, 'renewal', 'renewal authorised', { issuanceId: issuance.id });
   }
 
   /** Ends a remote session: `done`, and the application's own changes with their event, in one transaction. */
-  private async finishSession(sessionId: string, applicationId: string, step: string, detail: string, changes: Partial<ApplicationsTable> = {}): Promise<void> {
+  private async finishSession(
+    sessionId: string,
+    applicationId: string,
+    step: string,
+    detail: string,
+    changes: Partial<ApplicationsTable> = {},
+  ): Promise<void> {
     await this.config.db.transaction().execute(async (trx) => {
       await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
-      if (Object.keys(changes).length > 0) await trx.updateTable('sp_applications').set({ ...changes, updated_at: this.now() }).where('id', '=', applicationId).execute();
+      if (Object.keys(changes).length > 0)
+        await trx
+          .updateTable('sp_applications')
+          .set({ ...changes, updated_at: this.now() })
+          .where('id', '=', applicationId)
+          .execute();
       await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step, detail }).execute();
     });
   }
 
   /** Runs one session's work; an agent that went away may come back to the same session, any other failure ends it. */
   private async session(sessionId: string, applicationId: string, what: string, work: () => Promise<FlowOutcome>): Promise<FlowOutcome> {
-    await this.config.db.updateTable('sp_write_sessions').set({ state: 'running' }).where('id', '=', sessionId).where('state', 'in', ['open', 'running']).execute();
+    await this.config.db
+      .updateTable('sp_write_sessions')
+      .set({ state: 'running' })
+      .where('id', '=', sessionId)
+      .where('state', 'in', ['open', 'running'])
+      .execute();
     try {
       return await work();
     } catch (error) {
       await this.event(applicationId, `${what} interrupted`, error instanceof Error ? error.message : 'failed');
-      if (!(error instanceof DeviceAgentGoneError)) await this.config.db.updateTable('sp_write_sessions').set({ state: 'failed' }).where('id', '=', sessionId).execute();
+      if (!(error instanceof DeviceAgentGoneError))
+        await this.config.db.updateTable('sp_write_sessions').set({ state: 'failed' }).where('id', '=', sessionId).execute();
       throw error;
     }
   }
@@ -506,16 +595,27 @@ export class SpTsm {
       const result = await runRenewal(
         card,
         { designatedCard: row.designated_card, keyGeneration: row.key_generation, issuanceId, ...this.domainOf(row) },
-        { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot, jpki, record: (step, detail) => this.event(applicationId, step, detail) },
+        {
+          keys: this.config.keys,
+          cardAuthorityRoot: this.config.cardAuthorityRoot,
+          jpki,
+          record: (step, detail) => this.event(applicationId, step, detail),
+        },
       );
       card.step('reporting to the JPKI system');
       await jpki.markDelivered(issuanceId, row.designated_card);
       // The old certificate goes only once the new one is on the SIM: a renewal cut short leaves a working credential.
       if (previous) await jpki.revokeCertificate(previous, 'superseded');
-      await this.finishSession(sessionId, applicationId, 'renewed', `key ${result.keyFingerprint.slice(0, 16)}…${previous ? `; certificate ${previous} superseded` : ''}`, {
-        issuance_id: issuanceId,
-        key_fingerprint: result.keyFingerprint,
-      });
+      await this.finishSession(
+        sessionId,
+        applicationId,
+        'renewed',
+        `key ${result.keyFingerprint.slice(0, 16)}…${previous ? `; certificate ${previous} superseded` : ''}`,
+        {
+          issuance_id: issuanceId,
+          key_fingerprint: result.keyFingerprint,
+        },
+      );
       return { outcome: 'renewed', detail: { application: applicationId, keyFingerprint: result.keyFingerprint } };
     });
   }
@@ -527,7 +627,13 @@ export class SpTsm {
       if (row.state !== 'revoked' && row.state !== 'transferred') throw new ApplicationLocked(`the application is ${row.state}: revoke it first`);
       const job = { designatedCard: row.designated_card, ...this.domainOf(row) };
       const now = await runTermination(card, job, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
-      await this.finishSession(sessionId, applicationId, 'terminated on the SIM', now ? 'key, certificates and PIN erased' : 'already terminated or removed', { terminated_at: this.now() });
+      await this.finishSession(
+        sessionId,
+        applicationId,
+        'terminated on the SIM',
+        now ? 'key, certificates and PIN erased' : 'already terminated or removed',
+        { terminated_at: this.now() },
+      );
       return { outcome: 'terminated', detail: { application: applicationId } };
     });
   }
@@ -559,12 +665,26 @@ export class SpTsm {
         .where('state', '=', 'awaiting-write')
         .executeTakeFirst();
       if (Number(counted.numUpdatedRows) !== 1) return undefined;
-      const { failed_attempts: failures } = await trx.selectFrom('sp_applications').select('failed_attempts').where('id', '=', id).executeTakeFirstOrThrow();
+      const { failed_attempts: failures } = await trx
+        .selectFrom('sp_applications')
+        .select('failed_attempts')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       if (failures >= limit) {
-        await trx.updateTable('sp_applications').set({ state: 'locked', access_code_hash: null, updated_at: this.now() }).where('id', '=', id).execute();
-        await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'locked', detail: `${failures} failed write authorisations` }).execute();
+        await trx
+          .updateTable('sp_applications')
+          .set({ state: 'locked', access_code_hash: null, updated_at: this.now() })
+          .where('id', '=', id)
+          .execute();
+        await trx
+          .insertInto('sp_events')
+          .values({ application_id: id, at: this.now(), step: 'locked', detail: `${failures} failed write authorisations` })
+          .execute();
       } else {
-        await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'write authorisation refused', detail: `${failures} of ${limit}` }).execute();
+        await trx
+          .insertInto('sp_events')
+          .values({ application_id: id, at: this.now(), step: 'write authorisation refused', detail: `${failures} of ${limit}` })
+          .execute();
       }
       return failures;
     });
@@ -574,13 +694,15 @@ export class SpTsm {
     this.rateLimit(r.remoteAddress);
     const id = r.params.id!;
     const body = r.json() as { accessCode?: unknown; password?: unknown; pin?: unknown };
-    if (typeof body.accessCode !== 'string' || typeof body.password !== 'string') throw badRequest('malformed-request', 'accessCode and password are required');
+    if (typeof body.accessCode !== 'string' || typeof body.password !== 'string')
+      throw badRequest('malformed-request', 'accessCode and password are required');
     const { db } = this.config;
     const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('application');
     if (row.state === 'locked') throw new ServiceError(423, 'locked', 'this application is locked after too many failed attempts: apply again');
     if (row.state === 'writing') throw new ServiceError(409, 'write-in-progress', 'a write session for this application is running');
-    if (row.state !== 'awaiting-write' || row.access_code_hash === null) throw new ServiceError(409, 'not-awaiting-write', `the application is ${row.state}`);
+    if (row.state !== 'awaiting-write' || row.access_code_hash === null)
+      throw new ServiceError(409, 'not-awaiting-write', `the application is ${row.state}`);
     // Both secrets are checked every time (no early answer that tells which one was wrong).
     const codeOk = sameDigest(accessCodeDigest(body.accessCode), row.access_code_hash);
     const passwordOk = await verifyPassword(body.password, row.password_hash);
@@ -615,9 +737,20 @@ export class SpTsm {
       if (Number(u.numUpdatedRows) !== 1) return false;
       await trx
         .insertInto('sp_write_sessions')
-        .values({ id: sessionId, application_id: id, token_hash: tokenDigest(token), created_at: this.now(), expires_at: expiresAt, state: 'open', pin_sealed: sealUnderToken(token, PIN_PURPOSE, body.pin as string) })
+        .values({
+          id: sessionId,
+          application_id: id,
+          token_hash: tokenDigest(token),
+          created_at: this.now(),
+          expires_at: expiresAt,
+          state: 'open',
+          pin_sealed: sealUnderToken(token, PIN_PURPOSE, body.pin as string),
+        })
         .execute();
-      await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step: 'write authorised', detail: `session ${sessionId}` }).execute();
+      await trx
+        .insertInto('sp_events')
+        .values({ application_id: id, at: this.now(), step: 'write authorised', detail: `session ${sessionId}` })
+        .execute();
       return true;
     });
     if (!moved) throw new ServiceError(409, 'access-code-used', 'the access code was used by another request at the same time');
@@ -658,7 +791,12 @@ export class SpTsm {
     const { db } = this.config;
     const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
     if (row.state !== 'writing' || row.issuance_id === null) throw new ApplicationLocked(`the application is ${row.state}`);
-    await db.updateTable('sp_write_sessions').set({ state: 'running' }).where('id', '=', sessionId).where('state', 'in', ['open', 'running']).execute();
+    await db
+      .updateTable('sp_write_sessions')
+      .set({ state: 'running' })
+      .where('id', '=', sessionId)
+      .where('state', 'in', ['open', 'running'])
+      .execute();
     try {
       const domain = recordedDomain(row);
       const result = await runWrite(
@@ -679,7 +817,11 @@ export class SpTsm {
           mno: mnoPort(this.mnoFor(row)),
           record: (step, detail) => this.event(applicationId, step, detail),
           rememberDomain: async (d) => {
-            await db.updateTable('sp_applications').set({ ...domainColumns(d), updated_at: this.now() }).where('id', '=', applicationId).execute();
+            await db
+              .updateTable('sp_applications')
+              .set({ ...domainColumns(d), updated_at: this.now() })
+              .where('id', '=', applicationId)
+              .execute();
           },
         },
       );
@@ -687,8 +829,15 @@ export class SpTsm {
       await this.config.jpki.markDelivered(row.issuance_id, row.designated_card);
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
-        await trx.updateTable('sp_applications').set({ state: 'personalised', key_fingerprint: result.keyFingerprint, updated_at: this.now() }).where('id', '=', applicationId).execute();
-        await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step: 'delivered', detail: `key ${result.keyFingerprint.slice(0, 16)}…` }).execute();
+        await trx
+          .updateTable('sp_applications')
+          .set({ state: 'personalised', key_fingerprint: result.keyFingerprint, updated_at: this.now() })
+          .where('id', '=', applicationId)
+          .execute();
+        await trx
+          .insertInto('sp_events')
+          .values({ application_id: applicationId, at: this.now(), step: 'delivered', detail: `key ${result.keyFingerprint.slice(0, 16)}…` })
+          .execute();
       });
       return { outcome: 'personalised', detail: { application: applicationId, keyFingerprint: result.keyFingerprint } };
     } catch (error) {
@@ -709,7 +858,12 @@ export class SpTsm {
 
   private async expireWriteSessions(): Promise<void> {
     const { db } = this.config;
-    const stale = await db.selectFrom('sp_write_sessions').select(['id', 'application_id']).where('state', 'in', ['open', 'running']).where('expires_at', '<', this.now()).execute();
+    const stale = await db
+      .selectFrom('sp_write_sessions')
+      .select(['id', 'application_id'])
+      .where('state', 'in', ['open', 'running'])
+      .where('expires_at', '<', this.now())
+      .execute();
     for (const s of stale) await this.failWrite(s.id, s.application_id);
   }
 }

@@ -31,10 +31,22 @@ export interface CheckedDocument {
 }
 
 /** Signs `fields` as a document of `type`, with a fresh nonce and the time. */
-export async function signDocument(signer: DocumentSigner, type: string, fields: Readonly<Record<string, unknown>>, now = new Date()): Promise<SignedDocument> {
-  const bytes = Buffer.from(JSON.stringify({ type, version: 1, ...fields, nonce: randomBytes(16).toString('base64url'), createdAt: now.toISOString() }), 'utf8');
+export async function signDocument(
+  signer: DocumentSigner,
+  type: string,
+  fields: Readonly<Record<string, unknown>>,
+  now = new Date(),
+): Promise<SignedDocument> {
+  const bytes = Buffer.from(
+    JSON.stringify({ type, version: 1, ...fields, nonce: randomBytes(16).toString('base64url'), createdAt: now.toISOString() }),
+    'utf8',
+  );
   const signature = await signer.sign(bytes);
-  return { document: bytes.toString('base64'), signature: Buffer.from(signature).toString('base64'), signerCertificate: Buffer.from(signer.certificate).toString('base64') };
+  return {
+    document: bytes.toString('base64'),
+    signature: Buffer.from(signature).toString('base64'),
+    signerCertificate: Buffer.from(signer.certificate).toString('base64'),
+  };
 }
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -75,9 +87,11 @@ export function checkSignedDocument(body: unknown, type: string, what: string, n
   if (typeof d.nonce !== 'string' || d.nonce.length < 16) throw badRequest(malformed, 'nonce is missing');
   const created = typeof d.createdAt === 'string' ? Date.parse(d.createdAt) : NaN;
   if (!Number.isFinite(created)) throw badRequest(malformed, 'createdAt must be a date');
-  if (Math.abs(now.getTime() - created) > maxAgeMs) throw new ServiceError(422, `stale-${what}`, `the ${what} was signed too long ago (or in the future): sign it again`);
+  if (Math.abs(now.getTime() - created) > maxAgeMs)
+    throw new ServiceError(422, `stale-${what}`, `the ${what} was signed too long ago (or in the future): sign it again`);
   const verifier = createVerify('sha256');
   verifier.update(bytes);
-  if (!verifier.verify(signer.publicKey, signature)) throw new ServiceError(422, 'bad-signature', 'the signature does not verify with the signer certificate');
+  if (!verifier.verify(signer.publicKey, signature))
+    throw new ServiceError(422, 'bad-signature', 'the signature does not verify with the signer certificate');
   return { fields: d, digest: createHash('sha256').update(bytes).digest('hex'), signer, signerDer };
 }

@@ -5,7 +5,8 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-const key = (token: string, purpose: string): Buffer => Buffer.from(hkdfSync('sha256', Buffer.from(token, 'utf8'), Buffer.alloc(0), Buffer.from(purpose, 'utf8'), 32));
+const key = (token: string, purpose: string): Buffer =>
+  Buffer.from(hkdfSync('sha256', Buffer.from(token, 'utf8'), Buffer.alloc(0), Buffer.from(purpose, 'utf8'), 32));
 
 export function sealUnderToken(token: string, purpose: string, value: string): string {
   const iv = randomBytes(12);

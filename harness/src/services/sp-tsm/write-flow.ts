@@ -300,7 +300,11 @@ export interface RenewalJob {
  * When the SIM already holds the new certificate (a renewal resumed after an interruption) nothing is
  * written again.
  */
-export async function runRenewal(card: RemoteCard, job: RenewalJob, context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot' | 'jpki' | 'record'>): Promise<WriteResult> {
+export async function runRenewal(
+  card: RemoteCard,
+  job: RenewalJob,
+  context: Pick<WriteContext, 'keys' | 'cardAuthorityRoot' | 'jpki' | 'record'>,
+): Promise<WriteResult> {
   const applet = await reachApplet(card, job, context);
   if (!applet) throw new WriteRefused('the JPKI applet is not on the SIM, or is terminated');
   try {

@@ -43,7 +43,13 @@ export async function authenticateByCardEmulation(sim: Transport, options: CardE
   const signMs = performance.now() - signStarted;
   const cert = new X509Certificate(certificate);
   const base = { serial: cert.serialNumber, subject: cert.subject.replace(/\n/g, ', '), signMs };
-  const refuse = (reason: string, ocsp?: OcspResult): Authentication => ({ ...base, accepted: false, reason, ...(ocsp ? { ocsp } : {}), totalMs: performance.now() - started });
+  const refuse = (reason: string, ocsp?: OcspResult): Authentication => ({
+    ...base,
+    accepted: false,
+    reason,
+    ...(ocsp ? { ocsp } : {}),
+    totalMs: performance.now() - started,
+  });
   const verifier = createVerify('sha256');
   verifier.update(challenge);
   if (!verifier.verify(cert.publicKey, signature)) return refuse('the signature does not verify with the certificate');

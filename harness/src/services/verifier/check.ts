@@ -25,7 +25,6 @@ export interface CredentialCheck {
   readonly information: AppletInformation;
 }
 
-
 /** The OCSP URL of the certificate's authorityInfoAccess, if any. */
 export function ocspUrlOf(certificate: Uint8Array): string | undefined {
   const cert = new x509.X509Certificate(certificate);

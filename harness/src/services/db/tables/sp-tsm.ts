@@ -144,7 +144,10 @@ const created = (engine: DatabaseEngine): Migration => ({
 
 const sessionKinds: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
-    await db.schema.alterTable('sp_write_sessions').addColumn('kind', 'text', (c) => c.notNull().defaultTo('write')).execute();
+    await db.schema
+      .alterTable('sp_write_sessions')
+      .addColumn('kind', 'text', (c) => c.notNull().defaultTo('write'))
+      .execute();
   },
 };
 
