@@ -5,51 +5,27 @@
  * application is one row update in one transaction, guarded by the state it leaves, and recorded as
  * an event; a restarted SP-TSM picks every application up where its row says it stands.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { verifyCardAuthority } from '../../gp/card-authority.js';
-import { HarnessError } from '../../errors.js';
 import { cardName } from '../card-identity.js';
-import type { Database } from '../db/database.js';
+import type { ApplicationState, ApplicationsTable } from '../db/tables/sp-tsm.js';
 import { badRequest, notFound, ServiceError } from '../http/errors.js';
 import type { RequestContext, Route } from '../http/server.js';
-import { DeviceAgentGoneError, type FlowOutcome, type RemoteCard } from '../remote-apdu/remote-card.js';
+import type { FlowOutcome, RemoteCard } from '../remote-apdu/remote-card.js';
 import { RemoteSessions, tokenDigest } from '../remote-apdu/sessions.js';
 import { Admission, threadPoolSize } from './admission.js';
+import { AfterIssuance } from './after-issuance.js';
 import { checkApplication, type CheckedApplication } from './application.js';
-import type { JpkiSystemPort } from './jpki-port.js';
-import type { Mailbox } from './mailbox.js';
-import { checkPinReset, checkRenewal, checkRevocation, REVOCATION_REASON } from './applicant-requests.js';
-import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
-import type { ApplicationState, ApplicationsTable, SessionKind } from '../db/tables/sp-tsm.js';
-import { openUnderToken, sealUnderToken } from './token-seal.js';
-import { runPinReset, runRenewal, runTermination, runWrite, type SpKeys } from './write-flow.js';
+import type { SpTsmConfig } from './config.js';
 import { applicationOperator, domainColumns, mnoPort, recordedDomain, type MnoEndpoint } from './operators.js';
+import { accessCodeDigest, hashPassword, newAccessCode, passwordProblem, PASSWORD_HASH_PARAMETERS, sameDigest, verifyPassword } from './passwords.js';
+import { AddressRateLimit } from './rate-limit.js';
+import { ApplicationLocked, ApplicationRecords, PIN_PURPOSE, type WriteAuthorisation } from './records.js';
+import { openUnderToken } from './token-seal.js';
+import { runWrite } from './write-flow.js';
 
-export interface SpTsmConfig {
-  readonly db: Database;
-  readonly publicUrl: () => string;
-  readonly mailbox: Mailbox;
-  readonly jpki: JpkiSystemPort;
-  /** Each mobile operator's MNO-TSM, by operator name: an application names the operator of its SIM. */
-  readonly mno: Readonly<Record<string, MnoEndpoint>>;
-  /** The operator of applications that name none (callers from before operators); default: the first in `mno`. */
-  readonly defaultOperator?: string;
-  readonly keys: SpKeys;
-  readonly cardAuthorityRoot: Uint8Array;
-  readonly now?: () => number;
-  readonly accessCodeLifetimeMs?: number;
-  readonly writeSessionLifetimeMs?: number;
-  /** Failed write authorisations before the application locks (default 5). */
-  readonly maxFailedAttempts?: number;
-  /** Write authorisations per client address per minute (default 20). */
-  readonly attemptsPerMinute?: number;
-  readonly idleTimeoutMs?: number;
-  readonly passwordHashParameters?: { N: number; r: number; p: number };
-  /** Applications checked, hashed and issued at once; the others queue in arrival order (default: libuv's thread pool size). */
-  readonly applicationConcurrency?: number;
-  /** PIN resets authorised per application in 24 hours (default 3): each one gives the PIN its tries back. */
-  readonly pinResetsPerDay?: number;
-}
+export type { SpTsmConfig } from './config.js';
+export type { WriteAuthorisation } from './records.js';
 
 export interface ApplicationStatus {
   readonly id: string;
@@ -63,18 +39,6 @@ export interface ApplicationStatus {
   readonly events: readonly { at: string; step: string; detail: string }[];
 }
 
-export interface WriteAuthorisation {
-  readonly sessionId: string;
-  readonly token: string;
-  readonly remoteUrl: string;
-  readonly expiresAt: string;
-}
-
-const PIN_PURPOSE = 'jpki-sim write session: first PIN';
-
-/** Two certificate serials, as the same number (case and leading zero bytes aside). */
-const sameSerialDigits = (a: string, b: string): boolean => a.toUpperCase().replace(/^(00)+/, '') === b.toUpperCase().replace(/^(00)+/, '');
-
 /** The PIN of the write request: four digits. */
 function pinProblem(pin: unknown, policy: string): string | undefined {
   if (typeof pin !== 'string' || !/^\d{4}$/.test(pin))
@@ -84,19 +48,23 @@ function pinProblem(pin: unknown, policy: string): string | undefined {
   return undefined;
 }
 
-class ApplicationLocked extends HarnessError {
-  readonly exitCode = 4;
-}
-
 export class SpTsm {
   private readonly sessions: RemoteSessions;
   private readonly now: () => number;
-  private readonly attempts = new Map<string, number[]>();
+  private readonly records: ApplicationRecords;
+  private readonly rateLimit: AddressRateLimit;
+  private readonly afterIssuance: AfterIssuance;
   private readonly admission: Admission;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: SpTsmConfig) {
     this.now = config.now ?? Date.now;
+    this.records = new ApplicationRecords(config.db, this.now, {
+      publicUrl: config.publicUrl,
+      lifetimeMs: config.writeSessionLifetimeMs ?? 15 * 60_000,
+    });
+    this.rateLimit = new AddressRateLimit(config.attemptsPerMinute ?? 20, this.now);
+    this.afterIssuance = new AfterIssuance(config, this.records, this.rateLimit, this.now);
     this.admission = new Admission(config.applicationConcurrency ?? threadPoolSize());
     this.sessions = new RemoteSessions({ resolve: (id, token) => this.flowFor(id, token) }, config.idleTimeoutMs);
   }
@@ -106,9 +74,17 @@ export class SpTsm {
       { method: 'POST', path: '/applications', handler: (r) => this.apply(r) },
       { method: 'GET', path: '/applications/:id', handler: async (r) => ({ json: await this.status(r.params.id!) }) },
       { method: 'POST', path: '/applications/:id/write-sessions', handler: async (r) => ({ status: 201, json: await this.authoriseWrite(r) }) },
-      { method: 'POST', path: '/applications/:id/revocation', handler: async (r) => ({ json: await this.revoke(r) }) },
-      { method: 'POST', path: '/applications/:id/pin-resets', handler: async (r) => ({ status: 201, json: await this.authorisePinReset(r) }) },
-      { method: 'POST', path: '/applications/:id/renewals', handler: async (r) => ({ status: 201, json: await this.authoriseRenewal(r) }) },
+      { method: 'POST', path: '/applications/:id/revocation', handler: async (r) => ({ json: await this.afterIssuance.revoke(r) }) },
+      {
+        method: 'POST',
+        path: '/applications/:id/pin-resets',
+        handler: async (r) => ({ status: 201, json: await this.afterIssuance.authorisePinReset(r) }),
+      },
+      {
+        method: 'POST',
+        path: '/applications/:id/renewals',
+        handler: async (r) => ({ status: 201, json: await this.afterIssuance.authoriseRenewal(r) }),
+      },
       this.sessions.route('/remote'),
     ];
   }
@@ -125,32 +101,6 @@ export class SpTsm {
   close(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sessions.close();
-  }
-
-  private async event(applicationId: string, step: string, detail = ''): Promise<void> {
-    await this.config.db.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step, detail }).execute();
-  }
-
-  /** One guarded transition: `from` → `to` with the other changes, and its event, in one transaction. */
-  private async transition(
-    id: string,
-    from: readonly ApplicationState[],
-    to: ApplicationState,
-    changes: Partial<ApplicationsTable>,
-    step: string,
-    detail = '',
-  ): Promise<boolean> {
-    return this.config.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .updateTable('sp_applications')
-        .set({ ...changes, state: to, updated_at: this.now() })
-        .where('id', '=', id)
-        .where('state', 'in', from)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return false;
-      await trx.insertInto('sp_events').values({ application_id: id, at: this.now(), step, detail }).execute();
-      return true;
-    });
   }
 
   // ---- ② – ⑤: the application -------------------------------------------------------------------
@@ -176,33 +126,9 @@ export class SpTsm {
         `the designated SIM's card authority certificate does not check: ${(e as Error).message}`,
       );
     }
-    const replaced = application.document.replaces === undefined ? undefined : await this.replaceable(application, sim.name);
+    const replaced = application.document.replaces === undefined ? undefined : await this.afterIssuance.replaceable(application, sim.name);
     // The costly part in arrival order, a few at a time; the same application sent twice is found once its first copy is in.
     return this.admission.run(async () => (await this.knownApplication(application.digest)) ?? this.register(application, sim, operator, replaced));
-  }
-
-  /** States a credential can be transferred out of (it is, or was about to be, on its SIM, or was ended there). */
-  private static readonly TRANSFERABLE: readonly ApplicationState[] = ['awaiting-write', 'locked', 'personalised', 'failed', 'revoked'];
-
-  /**
-   * A transfer names the application whose credential moves to the new SIM. Only its applicant (the same
-   * signature certificate) can move it, once, and to another SIM.
-   */
-  private async replaceable(application: CheckedApplication, newCard: string): Promise<ApplicationsTable> {
-    const old = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', application.document.replaces!).executeTakeFirst();
-    if (!old) throw new ServiceError(422, 'unknown-application', 'the application to transfer from does not exist');
-    if (!sameSerialDigits(application.signer.serialNumber, old.signer_serial)) {
-      // A renewed My Number card: the JPKI system links its certificate back to the one that applied.
-      const status = await this.config.jpki.checkSignatureCertificate(application.signerDer);
-      if (!(status.predecessors ?? []).some((p) => sameSerialDigits(p, old.signer_serial))) {
-        throw new ServiceError(403, 'not-the-applicant', 'only the applicant of the application transferred from can move its credential');
-      }
-    }
-    if (old.state === 'transferred') throw new ServiceError(409, 'already-transferred', 'this credential was moved to another SIM already');
-    if (!SpTsm.TRANSFERABLE.includes(old.state)) throw new ServiceError(409, 'not-transferable', `the application transferred from is ${old.state}`);
-    if (old.designated_card === newCard)
-      throw new ServiceError(409, 'same-sim', 'a transfer goes to another SIM: for the same SIM, renew or reset the PIN');
-    return old;
   }
 
   private async knownApplication(digest: string): Promise<{ status: number; json: unknown } | undefined> {
@@ -271,7 +197,7 @@ export class SpTsm {
             .updateTable('sp_applications')
             .set({ state: 'transferred', access_code_hash: null, updated_at: now })
             .where('id', '=', replaced.id)
-            .where('state', 'in', SpTsm.TRANSFERABLE)
+            .where('state', 'in', AfterIssuance.TRANSFERABLE)
             .executeTakeFirst();
           if (Number(moved.numUpdatedRows) !== 1)
             throw new ServiceError(409, 'already-transferred', 'this credential was moved to another SIM already');
@@ -294,7 +220,7 @@ export class SpTsm {
     await this.advance(id);
     const after = await db.selectFrom('sp_applications').select('state').where('id', '=', id).executeTakeFirstOrThrow();
     // The old SIM, if the agent still reaches it, erases the moved credential.
-    const termination = replaced ? await this.terminationFor({ ...replaced, state: 'transferred' }) : undefined;
+    const termination = replaced ? await this.afterIssuance.terminationFor({ ...replaced, state: 'transferred' }) : undefined;
     return { status: 201, json: { id, state: after.state, ...(termination ? { termination } : {}) } };
   }
 
@@ -327,7 +253,7 @@ export class SpTsm {
     const code = newAccessCode();
     const expiresAt = this.now() + (this.config.accessCodeLifetimeMs ?? 24 * 3600_000);
     this.config.mailbox.deliver(row.contact, row.id, code, new Date(expiresAt));
-    await this.transition(
+    await this.records.transition(
       row.id,
       from,
       'awaiting-write',
@@ -358,298 +284,7 @@ export class SpTsm {
     };
   }
 
-  // ---- revocation by the applicant ---------------------------------------------------------------
-
-  /**
-   * The applicant ends the SIM credential: the request is signed by the same signature certificate as
-   * the application (and that certificate is still valid at the JPKI system); the SIM certificate is
-   * revoked there, then the application is marked revoked. When the credential reached a SIM, the answer
-   * carries a termination session: a device agent that still holds the SIM runs it and the applet erases
-   * the credential. Asking again answers the same (with a new termination session until it ran).
-   */
-  private async revoke(
-    r: RequestContext,
-  ): Promise<{ id: string; state: ApplicationState; revokedCertificate?: string; termination?: WriteAuthorisation }> {
-    const request = checkRevocation(r.json(), new Date(this.now()));
-    const row = await this.applicantsOwn(r.params.id!, request);
-    const id = row.id;
-    const serial = row.issuance_id === null ? undefined : await this.config.jpki.issuedCertificateSerial(row.issuance_id);
-    if (row.state !== 'revoked' && row.state !== 'transferred') {
-      if (serial) await this.config.jpki.revokeCertificate(serial, REVOCATION_REASON[request.ground]);
-      const from: ApplicationState[] = ['received', 'awaiting-write', 'locked', 'writing', 'personalised', 'failed'];
-      await this.transition(
-        id,
-        from,
-        'revoked',
-        { access_code_hash: null },
-        'revoked',
-        `${request.ground}${serial ? `: certificate ${serial}` : ''}`,
-      );
-    }
-    const after = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const termination = await this.terminationFor(after);
-    return { id, state: after.state, ...(serial ? { revokedCertificate: serial } : {}), ...(termination ? { termination } : {}) };
-  }
-
-  /** A termination session for an ended credential that may still be on its SIM (none once the applet is terminated). */
-  private async terminationFor(row: ApplicationsTable): Promise<WriteAuthorisation | undefined> {
-    if (row.terminated_at !== null || row.key_fingerprint === null) return undefined;
-    return this.openSession(row.id, 'termination', 'termination authorised');
-  }
-
-  /**
-   * A remote session of `kind` for the device agent: a fresh bearer token (only its digest is kept), the
-   * PIN (if any) sealed under it, and the event, in one transaction.
-   */
-  private async openSession(
-    applicationId: string,
-    kind: SessionKind,
-    step: string,
-    extra: { pin?: string; issuanceId?: string } = {},
-  ): Promise<WriteAuthorisation> {
-    const token = randomBytes(32).toString('base64url');
-    const sessionId = randomUUID();
-    const expiresAt = this.now() + (this.config.writeSessionLifetimeMs ?? 15 * 60_000);
-    await this.config.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('sp_write_sessions')
-        .values({
-          id: sessionId,
-          application_id: applicationId,
-          token_hash: tokenDigest(token),
-          created_at: this.now(),
-          expires_at: expiresAt,
-          state: 'open',
-          kind,
-          pin_sealed: extra.pin === undefined ? '' : sealUnderToken(token, PIN_PURPOSE, extra.pin),
-          issuance_id: extra.issuanceId ?? null,
-        })
-        .execute();
-      await trx
-        .insertInto('sp_events')
-        .values({ application_id: applicationId, at: this.now(), step, detail: `session ${sessionId}` })
-        .execute();
-    });
-    return { sessionId, token, remoteUrl: `${this.config.publicUrl()}/remote/${sessionId}`, expiresAt: new Date(expiresAt).toISOString() };
-  }
-
-  /**
-   * The application a signed request after issuance is about, once its signer is the applicant again:
-   * the same signature certificate as the application's, still valid at the JPKI system.
-   */
-  private async applicantsOwn(id: string, request: { application: string; signerSerial: string; signerDer: Uint8Array }): Promise<ApplicationsTable> {
-    if (request.application !== id) throw badRequest('wrong-application', 'the request names another application');
-    const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw notFound('application');
-    await this.reidentify(row, request);
-    return row;
-  }
-
-  /**
-   * The signer is the applicant again: the application's own signature certificate, or — after the My
-   * Number card was renewed or re-issued — a certificate the JPKI system links back to it. Either must be
-   * valid now. A linked successor becomes the application's signer from then on.
-   */
-  private async reidentify(row: ApplicationsTable, request: { signerSerial: string; signerDer: Uint8Array }): Promise<void> {
-    const status = await this.config.jpki.checkSignatureCertificate(request.signerDer);
-    const same = sameSerialDigits(request.signerSerial, row.signer_serial);
-    const successor = !same && (status.predecessors ?? []).some((p) => sameSerialDigits(p, row.signer_serial));
-    if (!same && !successor) throw new ServiceError(403, 'not-the-applicant', 'the request is not signed by the applicant of this application');
-    if (!status.valid)
-      throw new ServiceError(403, 'signature-certificate-invalid', `the signature certificate is not valid: ${status.reason ?? 'refused'}`);
-    if (successor) {
-      const changes = {
-        signer_serial: status.serial,
-        signer_subject: status.subject,
-        signer_certificate: Buffer.from(request.signerDer).toString('base64'),
-      };
-      await this.config.db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('sp_applications')
-          .set({ ...changes, updated_at: this.now() })
-          .where('id', '=', row.id)
-          .execute();
-        const detail = `signature certificate ${row.signer_serial} → ${status.serial}`;
-        await trx
-          .insertInto('sp_events')
-          .values({ application_id: row.id, at: this.now(), step: "the applicant's My Number card renewed", detail })
-          .execute();
-      });
-      Object.assign(row, changes);
-    }
-  }
-
-  /**
-   * A PIN reset (forgotten or blocked PIN): the applicant re-identifies with the signature certificate and
-   * gets a remote session in which the SP-TSM writes the new PIN, sealed, into the applet on the same SIM.
-   * Each reset gives the PIN its tries back, so resets are counted: a few a day (`pinResetsPerDay`).
-   */
-  private async authorisePinReset(r: RequestContext): Promise<WriteAuthorisation> {
-    this.rateLimit(r.remoteAddress);
-    const request = checkPinReset(r.json(), new Date(this.now()));
-    const row = await this.applicantsOwn(r.params.id!, request);
-    if (row.state !== 'personalised') throw new ServiceError(409, 'not-personalised', `the application is ${row.state}`);
-    if (typeof request.pin !== 'string' || !/^\d{4}$/.test(request.pin)) throw badRequest('bad-pin', 'the PIN must be four digits');
-    const limit = this.config.pinResetsPerDay ?? 3;
-    const recent = await this.config.db
-      .selectFrom('sp_events')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('application_id', '=', row.id)
-      .where('step', '=', 'PIN reset authorised')
-      .where('at', '>', this.now() - 24 * 3600_000)
-      .executeTakeFirstOrThrow();
-    if (Number(recent.n) >= limit) throw new ServiceError(429, 'too-many-pin-resets', `${limit} PIN resets in 24 hours already: try again tomorrow`);
-    return this.openSession(row.id, 'pin-reset', 'PIN reset authorised', { pin: request.pin });
-  }
-
-  /**
-   * A renewal (the credential nears its end): the applicant re-identifies; the JPKI system issues the new
-   * certificate (one issuance per renewal, found again if asked twice) and the agent's session writes the
-   * new key and certificate on the same SIM. The old certificate is revoked (superseded) once the new one
-   * is on the SIM.
-   */
-  private async authoriseRenewal(r: RequestContext): Promise<WriteAuthorisation> {
-    this.rateLimit(r.remoteAddress);
-    const request = checkRenewal(r.json(), new Date(this.now()));
-    const row = await this.applicantsOwn(r.params.id!, request);
-    if (row.state !== 'personalised') throw new ServiceError(409, 'not-personalised', `the application is ${row.state}`);
-    const renewed = await this.config.db
-      .selectFrom('sp_events')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('application_id', '=', row.id)
-      .where('step', '=', 'renewed')
-      .executeTakeFirstOrThrow();
-    const issuance = await this.config.jpki.requestIssuance({
-      requestRef: `${row.id}:renewal:${Number(renewed.n) + 1}`,
-      signatureSerial: row.signer_serial,
-      keyGeneration: row.key_generation,
-    });
-    return this.openSession(row.id, 'renewal', 'renewal authorised', { issuanceId: issuance.id });
-  }
-
-  /** Ends a remote session: `done`, and the application's own changes with their event, in one transaction. */
-  private async finishSession(
-    sessionId: string,
-    applicationId: string,
-    step: string,
-    detail: string,
-    changes: Partial<ApplicationsTable> = {},
-  ): Promise<void> {
-    await this.config.db.transaction().execute(async (trx) => {
-      await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
-      if (Object.keys(changes).length > 0)
-        await trx
-          .updateTable('sp_applications')
-          .set({ ...changes, updated_at: this.now() })
-          .where('id', '=', applicationId)
-          .execute();
-      await trx.insertInto('sp_events').values({ application_id: applicationId, at: this.now(), step, detail }).execute();
-    });
-  }
-
-  /** Runs one session's work; an agent that went away may come back to the same session, any other failure ends it. */
-  private async session(sessionId: string, applicationId: string, what: string, work: () => Promise<FlowOutcome>): Promise<FlowOutcome> {
-    await this.config.db
-      .updateTable('sp_write_sessions')
-      .set({ state: 'running' })
-      .where('id', '=', sessionId)
-      .where('state', 'in', ['open', 'running'])
-      .execute();
-    try {
-      return await work();
-    } catch (error) {
-      await this.event(applicationId, `${what} interrupted`, error instanceof Error ? error.message : 'failed');
-      if (!(error instanceof DeviceAgentGoneError))
-        await this.config.db.updateTable('sp_write_sessions').set({ state: 'failed' }).where('id', '=', sessionId).execute();
-      throw error;
-    }
-  }
-
-  private async resetPin(sessionId: string, applicationId: string, pin: string, card: RemoteCard): Promise<FlowOutcome> {
-    return this.session(sessionId, applicationId, 'PIN reset', async () => {
-      const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
-      if (row.state !== 'personalised') throw new ApplicationLocked(`the application is ${row.state}`);
-      const domain = recordedDomain(row);
-      await runPinReset(
-        card,
-        { designatedCard: row.designated_card, pin, ...(domain ? { domain } : {}) },
-        { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot },
-      );
-      await this.finishSession(sessionId, applicationId, 'PIN reset', '');
-      return { outcome: 'pin-reset', detail: { application: applicationId } };
-    });
-  }
-
-  /** How the SP's domain on the application's SIM opens, as recorded at the takeover (none: the first operator's SCP03). */
-  private domainOf(row: ApplicationsTable): { domain?: NonNullable<ReturnType<typeof recordedDomain>> } {
-    const domain = recordedDomain(row);
-    return domain ? { domain } : {};
-  }
-
-  private async renew(sessionId: string, applicationId: string, issuanceId: string, card: RemoteCard): Promise<FlowOutcome> {
-    return this.session(sessionId, applicationId, 'renewal', async () => {
-      const { jpki } = this.config;
-      const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
-      if (row.state !== 'personalised') throw new ApplicationLocked(`the application is ${row.state}`);
-      const previous = row.issuance_id === null || row.issuance_id === issuanceId ? undefined : await jpki.issuedCertificateSerial(row.issuance_id);
-      const result = await runRenewal(
-        card,
-        { designatedCard: row.designated_card, keyGeneration: row.key_generation, issuanceId, ...this.domainOf(row) },
-        {
-          keys: this.config.keys,
-          cardAuthorityRoot: this.config.cardAuthorityRoot,
-          jpki,
-          record: (step, detail) => this.event(applicationId, step, detail),
-        },
-      );
-      card.step('reporting to the JPKI system');
-      await jpki.markDelivered(issuanceId, row.designated_card);
-      // The old certificate goes only once the new one is on the SIM: a renewal cut short leaves a working credential.
-      if (previous) await jpki.revokeCertificate(previous, 'superseded');
-      await this.finishSession(
-        sessionId,
-        applicationId,
-        'renewed',
-        `key ${result.keyFingerprint.slice(0, 16)}…${previous ? `; certificate ${previous} superseded` : ''}`,
-        {
-          issuance_id: issuanceId,
-          key_fingerprint: result.keyFingerprint,
-        },
-      );
-      return { outcome: 'renewed', detail: { application: applicationId, keyFingerprint: result.keyFingerprint } };
-    });
-  }
-
-  private async terminate(sessionId: string, applicationId: string, card: RemoteCard): Promise<FlowOutcome> {
-    return this.session(sessionId, applicationId, 'termination', async () => {
-      const row = await this.config.db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
-      // Only an ended credential is terminated: the certificate is already revoked, so the SIM is the last place it lives.
-      if (row.state !== 'revoked' && row.state !== 'transferred') throw new ApplicationLocked(`the application is ${row.state}: revoke it first`);
-      const job = { designatedCard: row.designated_card, ...this.domainOf(row) };
-      const now = await runTermination(card, job, { keys: this.config.keys, cardAuthorityRoot: this.config.cardAuthorityRoot });
-      await this.finishSession(
-        sessionId,
-        applicationId,
-        'terminated on the SIM',
-        now ? 'key, certificates and PIN erased' : 'already terminated or removed',
-        { terminated_at: this.now() },
-      );
-      return { outcome: 'terminated', detail: { application: applicationId } };
-    });
-  }
-
   // ---- ⑫ – ⑬: the write, authorised by access code and password --------------------------------
-
-  private rateLimit(address: string): void {
-    const now = this.now();
-    const window = (this.attempts.get(address) ?? []).filter((t) => now - t < 60_000);
-    if (window.length >= (this.config.attemptsPerMinute ?? 20)) {
-      this.attempts.set(address, window);
-      throw new ServiceError(429, 'too-many-attempts', 'too many write authorisations from this address: wait a minute');
-    }
-    window.push(now);
-    this.attempts.set(address, window);
-  }
 
   /**
    * Counts one failed write authorisation and locks the application at `limit`. The count goes up in the
@@ -691,7 +326,7 @@ export class SpTsm {
   }
 
   private async authoriseWrite(r: RequestContext): Promise<WriteAuthorisation> {
-    this.rateLimit(r.remoteAddress);
+    this.rateLimit.take(r.remoteAddress);
     const id = r.params.id!;
     const body = r.json() as { accessCode?: unknown; password?: unknown; pin?: unknown };
     if (typeof body.accessCode !== 'string' || typeof body.password !== 'string')
@@ -723,10 +358,7 @@ export class SpTsm {
     }
     const pinIssue = pinProblem(body.pin, row.pin_policy);
     if (pinIssue) throw badRequest('bad-pin', pinIssue);
-    const token = randomBytes(32).toString('base64url');
-    const sessionId = randomUUID();
-    const expiresAt = this.now() + (this.config.writeSessionLifetimeMs ?? 15 * 60_000);
-    const moved = await db.transaction().execute(async (trx) => {
+    const authorisation = await db.transaction().execute(async (trx) => {
       const u = await trx
         .updateTable('sp_applications')
         .set({ state: 'writing', access_code_hash: null, failed_attempts: 0, updated_at: this.now() })
@@ -734,27 +366,11 @@ export class SpTsm {
         .where('state', '=', 'awaiting-write')
         .where('access_code_hash', '=', row.access_code_hash)
         .executeTakeFirst();
-      if (Number(u.numUpdatedRows) !== 1) return false;
-      await trx
-        .insertInto('sp_write_sessions')
-        .values({
-          id: sessionId,
-          application_id: id,
-          token_hash: tokenDigest(token),
-          created_at: this.now(),
-          expires_at: expiresAt,
-          state: 'open',
-          pin_sealed: sealUnderToken(token, PIN_PURPOSE, body.pin as string),
-        })
-        .execute();
-      await trx
-        .insertInto('sp_events')
-        .values({ application_id: id, at: this.now(), step: 'write authorised', detail: `session ${sessionId}` })
-        .execute();
-      return true;
+      if (Number(u.numUpdatedRows) !== 1) return undefined;
+      return this.records.insertSession(trx, id, 'write', 'write authorised', { pin: body.pin as string });
     });
-    if (!moved) throw new ServiceError(409, 'access-code-used', 'the access code was used by another request at the same time');
-    return { sessionId, token, remoteUrl: `${this.config.publicUrl()}/remote/${sessionId}`, expiresAt: new Date(expiresAt).toISOString() };
+    if (!authorisation) throw new ServiceError(409, 'access-code-used', 'the access code was used by another request at the same time');
+    return authorisation;
   }
 
   // ---- ⑭ – ⑱: the write on the SIM ----------------------------------------------------------------
@@ -765,14 +381,16 @@ export class SpTsm {
     if (!session || !sameDigest(session.token_hash, tokenDigest(token))) return null;
     if (session.state === 'done' || session.state === 'failed' || session.expires_at < this.now()) return null;
     const { id, application_id: applicationId } = session;
-    if (session.kind === 'termination') return (card) => this.terminate(id, applicationId, card);
+    if (session.kind === 'termination') return (card) => this.afterIssuance.terminate(id, applicationId, card);
     if (session.kind === 'renewal') {
       const issuanceId = session.issuance_id;
-      return issuanceId === null ? null : (card) => this.renew(id, applicationId, issuanceId, card);
+      return issuanceId === null ? null : (card) => this.afterIssuance.renew(id, applicationId, issuanceId, card);
     }
     const pin = openUnderToken(token, PIN_PURPOSE, session.pin_sealed);
     if (pin === undefined) return null;
-    return session.kind === 'pin-reset' ? (card) => this.resetPin(id, applicationId, pin, card) : (card) => this.write(id, applicationId, pin, card);
+    return session.kind === 'pin-reset'
+      ? (card) => this.afterIssuance.resetPin(id, applicationId, pin, card)
+      : (card) => this.write(id, applicationId, pin, card);
   }
 
   private get defaultOperator(): string {
@@ -789,63 +407,61 @@ export class SpTsm {
 
   private async write(sessionId: string, applicationId: string, pin: string, card: RemoteCard): Promise<FlowOutcome> {
     const { db } = this.config;
-    const row = await db.selectFrom('sp_applications').selectAll().where('id', '=', applicationId).executeTakeFirstOrThrow();
-    if (row.state !== 'writing' || row.issuance_id === null) throw new ApplicationLocked(`the application is ${row.state}`);
-    await db
-      .updateTable('sp_write_sessions')
-      .set({ state: 'running' })
-      .where('id', '=', sessionId)
-      .where('state', 'in', ['open', 'running'])
-      .execute();
-    try {
-      const domain = recordedDomain(row);
-      const result = await runWrite(
-        card,
-        {
-          applicationId,
-          designatedCard: row.designated_card,
-          keyGeneration: row.key_generation,
-          pinPolicy: row.pin_policy,
-          issuanceId: row.issuance_id,
-          pin,
-          ...(domain ? { domain } : {}),
-        },
-        {
-          keys: this.config.keys,
-          cardAuthorityRoot: this.config.cardAuthorityRoot,
-          jpki: this.config.jpki,
-          mno: mnoPort(this.mnoFor(row)),
-          record: (step, detail) => this.event(applicationId, step, detail),
-          rememberDomain: async (d) => {
-            await db
-              .updateTable('sp_applications')
-              .set({ ...domainColumns(d), updated_at: this.now() })
-              .where('id', '=', applicationId)
-              .execute();
+    const row = await this.records.row(applicationId);
+    const issuanceId = row.issuance_id;
+    if (row.state !== 'writing' || issuanceId === null) throw new ApplicationLocked(`the application is ${row.state}`);
+    // A write that fails for good gives the applicant a new access code (failWrite); a vanished agent may come back.
+    const failed = (): Promise<void> => this.failWrite(sessionId, applicationId);
+    return this.records.runSession(
+      sessionId,
+      applicationId,
+      'write',
+      async () => {
+        const domain = recordedDomain(row);
+        const result = await runWrite(
+          card,
+          {
+            applicationId,
+            designatedCard: row.designated_card,
+            keyGeneration: row.key_generation,
+            pinPolicy: row.pin_policy,
+            issuanceId,
+            pin,
+            ...(domain ? { domain } : {}),
           },
-        },
-      );
-      card.step('reporting to the JPKI system');
-      await this.config.jpki.markDelivered(row.issuance_id, row.designated_card);
-      await db.transaction().execute(async (trx) => {
-        await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
-        await trx
-          .updateTable('sp_applications')
-          .set({ state: 'personalised', key_fingerprint: result.keyFingerprint, updated_at: this.now() })
-          .where('id', '=', applicationId)
-          .execute();
-        await trx
-          .insertInto('sp_events')
-          .values({ application_id: applicationId, at: this.now(), step: 'delivered', detail: `key ${result.keyFingerprint.slice(0, 16)}…` })
-          .execute();
-      });
-      return { outcome: 'personalised', detail: { application: applicationId, keyFingerprint: result.keyFingerprint } };
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : 'failed';
-      await this.event(applicationId, 'write interrupted', reason);
-      if (!(error instanceof DeviceAgentGoneError)) await this.failWrite(sessionId, applicationId);
-      throw error;
-    }
+          {
+            keys: this.config.keys,
+            cardAuthorityRoot: this.config.cardAuthorityRoot,
+            jpki: this.config.jpki,
+            mno: mnoPort(this.mnoFor(row)),
+            record: (step, detail) => this.records.event(applicationId, step, detail),
+            rememberDomain: async (d) => {
+              await db
+                .updateTable('sp_applications')
+                .set({ ...domainColumns(d), updated_at: this.now() })
+                .where('id', '=', applicationId)
+                .execute();
+            },
+          },
+        );
+        card.step('reporting to the JPKI system');
+        await this.config.jpki.markDelivered(issuanceId, row.designated_card);
+        await db.transaction().execute(async (trx) => {
+          await trx.updateTable('sp_write_sessions').set({ state: 'done' }).where('id', '=', sessionId).execute();
+          await trx
+            .updateTable('sp_applications')
+            .set({ state: 'personalised', key_fingerprint: result.keyFingerprint, updated_at: this.now() })
+            .where('id', '=', applicationId)
+            .execute();
+          await trx
+            .insertInto('sp_events')
+            .values({ application_id: applicationId, at: this.now(), step: 'delivered', detail: `key ${result.keyFingerprint.slice(0, 16)}…` })
+            .execute();
+        });
+        return { outcome: 'personalised', detail: { application: applicationId, keyFingerprint: result.keyFingerprint } };
+      },
+      failed,
+    );
   }
 
   /** A write that cannot go on: the session ends, and the applicant gets a new access code to try again. */
