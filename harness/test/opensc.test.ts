@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +7,8 @@ import { createPublicKey, createVerify, X509Certificate } from 'node:crypto';
 import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
 import { personaliseWithTestCredential } from '../src/jpki/test-ca/test-material.js';
-import { announceSkip, portListening, simulatorJarBuilt, vector } from './support.js';
+import { announceSkip, vector } from './support.js';
+import { commandExists, OPENSC_MODULE, openscSkipReason } from './opensc-support.js';
 
 /**
  * Unmodified OpenSC (Debian's opensc package) against the personalised applet on the simulator,
@@ -17,27 +18,9 @@ import { announceSkip, portListening, simulatorJarBuilt, vector } from './suppor
 const exec = promisify(execFile);
 const SLOT_PORT = 35964;
 const READER = 'Virtual PCD 00 01';
-const PKCS11_MODULES = ['/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so', '/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so', '/usr/lib/opensc-pkcs11.so'];
-const module = PKCS11_MODULES.find((m) => existsSync(m));
+const module = OPENSC_MODULE;
 
-async function which(tool: string): Promise<boolean> {
-  try {
-    await exec('sh', ['-c', `command -v ${tool}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const pcscdUp = existsSync('/run/pcscd/pcscd.comm') && (await portListening(SLOT_PORT));
-const toolsPresent = (await which('pkcs15-tool')) && (await which('pkcs11-tool')) && module !== undefined;
-const reason = !simulatorJarBuilt()
-  ? 'build/jpki-simulator.jar is missing (run ant simulator)'
-  : !pcscdUp
-    ? `pcscd with the vpcd driver is not running (nothing on port ${SLOT_PORT})`
-    : !toolsPresent
-      ? 'OpenSC tools are not installed (apt-get install opensc)'
-      : undefined;
+const reason = await openscSkipReason(SLOT_PORT);
 if (reason) announceSkip('OpenSC against the applet', reason);
 const maybe = reason ? describe.skip : describe;
 
@@ -107,7 +90,7 @@ maybe('unmodified OpenSC against the personalised applet (pcscd + vpcd)', () => 
     verifier.update(readFileSync(message));
     expect(readFileSync(signature).length).toBe(256);
     expect(verifier.verify(publicKey, readFileSync(signature))).toBe(true);
-    if (await which('openssl')) {
+    if (await commandExists('openssl')) {
       const pem = path.join(work, 'public.pem');
       writeFileSync(pem, publicKey.export({ format: 'pem', type: 'spki' }));
       const { stdout: verdict } = await exec('openssl', ['dgst', '-sha256', '-verify', pem, '-signature', signature, message]);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createVerify, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,9 +10,9 @@ import type { CompatTarget } from '../../src/compat/target.js';
 import { personaliseWithTestCredential, TEST_PIN } from '../../src/jpki/test-ca/test-material.js';
 import { JPKI_AID } from '../../src/jpki/client/client.js';
 import { toHex } from '../../src/apdu/hex.js';
-import { findOpenscModule } from '../../src/services/verifier/pkcs11.js';
-import { announceSkip, portListening, simulatorJarBuilt, vector } from '../support.js';
+import { announceSkip, vector } from '../support.js';
 import { startPersonaOnSlot, type PersonaOnSlot } from './persona-on-slot.js';
+import { OPENSC_MODULE, openscSkipReason } from '../opensc-support.js';
 
 /**
  * Unmodified OpenSC against every vendor persona, through pcscd and vpcd as a phone's or PC's middleware would
@@ -30,26 +30,9 @@ const LATENCY_SCALE = 1;
 /** Other suites hold the shared slot for minutes at a time: wait for it rather than fail. */
 const SLOT_WAIT_MS = 8 * 60_000;
 const NON_CONFORMANT = 'wrong-blocked-pin-sw';
-const module = findOpenscModule();
+const module = OPENSC_MODULE;
 
-async function which(tool: string): Promise<boolean> {
-  try {
-    await exec('sh', ['-c', `command -v ${tool}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const pcscdUp = existsSync('/run/pcscd/pcscd.comm') && (await portListening(SLOT_PORT));
-const openscPresent = (await which('pkcs15-tool')) && (await which('pkcs11-tool')) && module !== undefined;
-const reason = !simulatorJarBuilt()
-  ? 'build/jpki-simulator.jar is missing (run ant simulator)'
-  : !pcscdUp
-    ? `pcscd with the vpcd driver is not running (nothing on port ${SLOT_PORT})`
-    : !openscPresent
-      ? 'OpenSC is not installed (apt-get install opensc)'
-      : undefined;
+const reason = await openscSkipReason(SLOT_PORT);
 if (reason) announceSkip('OpenSC against the vendor personas', reason);
 
 const targets = personaTargets(vector('profiles'));

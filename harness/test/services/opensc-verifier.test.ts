@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,11 +12,12 @@ import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
 import { ocspUrlOf } from '../../src/services/verifier/check.js';
 import { ExternalToolError } from '../../src/services/verifier/external-tool.js';
 import { crlUrlOf, fetchCrl, opensslOcsp, opensslVerifyWithCrl, type OpensslChain } from '../../src/services/verifier/openssl-check.js';
-import { authenticateWithPkcs11, findOpenscModule } from '../../src/services/verifier/pkcs11.js';
+import { authenticateWithPkcs11 } from '../../src/services/verifier/pkcs11.js';
 import { packageRoot, SimulatorProcess } from '../../src/sim/simulator-process.js';
 import { SimTransport } from '../../src/transport/sim.js';
-import { announceSkip, openOwnCard, portListening, simulatorJarBuilt } from '../support.js';
+import { announceSkip, openOwnCard } from '../support.js';
 import { testDatabases } from './databases.js';
+import { openscSkipReason } from '../opensc-support.js';
 
 /**
  * The card-emulation use case judged by an independent client: a SIM issued through the real services
@@ -30,29 +31,9 @@ const READER = 'Virtual PCD 00 01';
 const ATR = '3B8880014A504B492D5031316C';
 /** Another suite may hold the slot for minutes: wait for it rather than fail. */
 const SLOT_WAIT_MS = 8 * 60_000;
-const module = findOpenscModule();
 const CLI = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');
 
-async function which(tool: string): Promise<boolean> {
-  try {
-    await exec('sh', ['-c', `command -v ${tool}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const pcscdUp = existsSync('/run/pcscd/pcscd.comm') && (await portListening(SLOT_PORT));
-const openscPresent = (await which('pkcs15-tool')) && (await which('pkcs11-tool')) && module !== undefined;
-const reason = !simulatorJarBuilt()
-  ? 'build/jpki-simulator.jar is missing (run ant simulator)'
-  : !pcscdUp
-    ? `pcscd with the vpcd driver is not running (nothing on port ${SLOT_PORT})`
-    : !openscPresent
-      ? 'OpenSC is not installed (apt-get install opensc)'
-      : !(await which('openssl'))
-        ? 'the openssl command is not installed'
-        : undefined;
+const reason = await openscSkipReason(SLOT_PORT, ['openssl']);
 if (reason) announceSkip('the OpenSC verifier on an issued SIM', reason);
 const maybe = (reason ? describe.skip.each : describe.each)(testDatabases('the OpenSC verifier on an issued SIM'));
 
