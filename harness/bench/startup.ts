@@ -96,6 +96,9 @@ async function onFreshCard(port: number, run: () => number): Promise<number> {
   const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${port}`, atr: BENCH_ATR }).process;
   try {
     await waitForOwnCard(readerOf(port));
+    // A simulated SIM comes with the JPKI package loaded, as from its maker: take it off first (not timed),
+    // so that both tools load and install the whole CAP.
+    wallMs([process.execPath, CLI, 'gp', 'delete', '--related', '-r', readerOf(port), 'D392F0002601000000']);
     return run();
   } finally {
     await simulator.stop();
