@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import type { ApplyOptions } from '../services/applicant/apply.js';
 import type { Authentication } from '../services/verifier/card-emulation.js';
 import type { Transport } from '../transport/transport.js';
 import { addCardOptions, cardOptionsFrom, positiveInteger, type CardCliOptions } from './options.js';
@@ -66,6 +67,30 @@ async function withApplicantCards<T>(
   } finally {
     await sim.close();
   }
+}
+
+/** What an application (a first one, or a transfer) takes from the command line and the two cards. */
+interface ApplicationCliOptions extends CardCliOptions {
+  cardReader: string;
+  cardPassword: string;
+  password: string;
+  contact: string;
+  spTsm: string;
+  onCard?: boolean;
+  operator?: string;
+}
+
+function applicationChoices(o: ApplicationCliOptions, sim: Transport, myNumberCard: Transport): ApplyOptions {
+  return {
+    spTsmUrl: o.spTsm,
+    myNumberCard,
+    signaturePassword: o.cardPassword,
+    sim,
+    downloadPassword: o.password,
+    contact: o.contact,
+    keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
+    ...(o.operator !== undefined ? { operator: o.operator } : {}),
+  };
 }
 
 type AuthenticateCliOptions = CardCliOptions & { pin?: string; pkcs11?: string | boolean };
@@ -174,36 +199,16 @@ Examples:
       'after',
       '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness apply -r "Virtual PCD 00 00" --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --password download-Passw0rd --contact hanako',
     )
-    .action(
-      async (
-        o: CardCliOptions & {
-          cardReader: string;
-          cardPassword: string;
-          password: string;
-          contact: string;
-          spTsm: string;
-          onCard?: boolean;
-          pinLess?: boolean;
-          operator?: string;
-        },
-      ) => {
-        const { apply } = await import('../services/applicant/apply.js');
-        await withApplicantCards(o, async (sim, myNumberCard) => {
-          const result = await apply({
-            spTsmUrl: o.spTsm,
-            myNumberCard,
-            signaturePassword: o.cardPassword,
-            sim,
-            downloadPassword: o.password,
-            contact: o.contact,
-            keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
-            pinPolicy: o.pinLess ? 'pin-less' : 'pin-required',
-            ...(o.operator !== undefined ? { operator: o.operator } : {}),
-          });
-          console.log(`application ${result.id}: ${result.state}${result.duplicate ? ' (already received)' : ''}`);
+    .action(async (o: ApplicationCliOptions & { pinLess?: boolean }) => {
+      const { apply } = await import('../services/applicant/apply.js');
+      await withApplicantCards(o, async (sim, myNumberCard) => {
+        const result = await apply({
+          ...applicationChoices(o, sim, myNumberCard),
+          pinPolicy: o.pinLess ? 'pin-less' : 'pin-required',
         });
-      },
-    );
+        console.log(`application ${result.id}: ${result.state}${result.duplicate ? ' (already received)' : ''}`);
+      });
+    });
 
   addCardOptions(
     program
@@ -354,54 +359,33 @@ Examples:
       .requiredOption('--contact <name>', 'where the new access code goes (a mailbox name)')
       .option('--old-sim-reader <name>', 'PC/SC reader of the old SIM, when it is at hand: its applet is terminated')
       .option('--on-card', 'generate the new key on the SIM')
+      .option('--operator <name>', "the new SIM's mobile operator, whose MNO-TSM installs the applet (default: the SP-TSM's first)")
       .option('--sp-tsm <url>', 'the SP-TSM', DEFAULT_SP_TSM),
   )
     .addHelpText(
       'after',
       '\nThe new SIM is the card of the card options (-r). The old certificate is revoked at once; the new SIM is written with `write`' +
         ' and the new access code.\n\nExample:\n  $ jpki-harness transfer -r "Virtual PCD 00 02" --application 6f0c… --card-reader "Virtual PCD 00 01"' +
-        ' --card-password TESTPASS1 --password download-Passw0rd --contact hanako --old-sim-reader "Virtual PCD 00 00"',
+        ' --card-password TESTPASS1 --password download-Passw0rd --contact hanako --old-sim-reader "Virtual PCD 00 00" --operator test-mno-b',
     )
-    .action(
-      async (
-        o: CardCliOptions & {
-          application: string;
-          cardReader: string;
-          cardPassword: string;
-          password: string;
-          contact: string;
-          oldSimReader?: string;
-          onCard?: boolean;
-          spTsm: string;
-        },
-      ) => {
-        const { apply, terminateOnSim } = await import('../services/applicant/apply.js');
-        await withApplicantCards(o, async (sim, myNumberCard) => {
-          const result = await apply({
-            spTsmUrl: o.spTsm,
-            myNumberCard,
-            signaturePassword: o.cardPassword,
-            sim,
-            downloadPassword: o.password,
-            contact: o.contact,
-            keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
-            replaces: o.application,
-          });
-          console.log(`application ${result.id}: ${result.state}; it replaces ${o.application}, whose certificate is revoked`);
-          if (result.termination && o.oldSimReader) {
-            const { openCard } = await import('../transport/open.js');
-            const old = await openCard({ kind: 'pcsc', reader: o.oldSimReader, timeoutMs: 10_000 });
-            try {
-              const terminated = await terminateOnSim(result.termination, old.transport, { onStep: (step) => process.stderr.write(`  ${step}\n`) });
-              console.log(`old SIM: applet ${terminated.outcome}`);
-            } finally {
-              await old.close();
-            }
+    .action(async (o: ApplicationCliOptions & { application: string; oldSimReader?: string }) => {
+      const { apply, terminateOnSim } = await import('../services/applicant/apply.js');
+      await withApplicantCards(o, async (sim, myNumberCard) => {
+        const result = await apply({ ...applicationChoices(o, sim, myNumberCard), replaces: o.application });
+        console.log(`application ${result.id}: ${result.state}; it replaces ${o.application}, whose certificate is revoked`);
+        if (result.termination && o.oldSimReader) {
+          const { openCard } = await import('../transport/open.js');
+          const old = await openCard({ kind: 'pcsc', reader: o.oldSimReader, timeoutMs: 10_000 });
+          try {
+            const terminated = await terminateOnSim(result.termination, old.transport, { onStep: (step) => process.stderr.write(`  ${step}\n`) });
+            console.log(`old SIM: applet ${terminated.outcome}`);
+          } finally {
+            await old.close();
           }
-          console.log(`next: jpki-harness write --application ${result.id} … with the new access code`);
-        });
-      },
-    );
+        }
+        console.log(`next: jpki-harness write --application ${result.id} … with the new access code`);
+      });
+    });
 
   addCardOptions(
     program
