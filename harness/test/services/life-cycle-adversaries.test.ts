@@ -4,7 +4,15 @@ import path from 'node:path';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { apply, applicationStatus, requestRevocation, terminateOnSim } from '../../src/services/applicant/apply.js';
 import { runRemoteSession } from '../../src/services/device-agent/agent.js';
-import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
+import {
+  issueApplicantCard,
+  runIssuanceStory,
+  STORY_CARD_PASSWORD,
+  STORY_CONTACT,
+  STORY_DOWNLOAD_PASSWORD,
+  STORY_PIN,
+} from '../../src/services/demo/issuance-story.js';
+import { callJson } from '../../src/services/http/client.js';
 import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { ResponseApdu } from '../../src/apdu/response.js';
 import { CardStatusError } from '../../src/errors.js';
@@ -200,6 +208,48 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
       }
     }, 120_000);
   }
+
+  test('a write whose last answer was lost when the SP-TSM went down: asked again after the restart, the same outcome, no command to the card', async () => {
+    const created = await database.create();
+    const dataDirectory = mkdtempSync(path.join(tmpdir(), 'jpki-life-restart-'));
+    let first: RunningIssuanceSystem | undefined = await startIssuanceSystem({ database: created.url, dataDirectory });
+    const myNumberCard = await SimTransport.open({ myNumberCard: true });
+    const sim = await SimTransport.open({});
+    let second: RunningIssuanceSystem | undefined;
+    try {
+      await issueApplicantCard(myNumberCard, first.urls['jpki-system']!);
+      const spUrl = first.urls['sp-tsm']!;
+      const applied = await apply({
+        spTsmUrl: spUrl,
+        myNumberCard,
+        signaturePassword: STORY_CARD_PASSWORD,
+        sim,
+        downloadPassword: STORY_DOWNLOAD_PASSWORD,
+        contact: STORY_CONTACT,
+      });
+      const accessCode = first.mailbox.latestAccessCode(STORY_CONTACT, applied.id)!;
+      const session = (await callJson('SP-TSM', `${spUrl}/applications/${applied.id}/write-sessions`, {
+        body: { accessCode, password: STORY_DOWNLOAD_PASSWORD, pin: STORY_PIN },
+      })) as { sessionId: string; token: string; remoteUrl: string };
+      const written = await runRemoteSession(session.remoteUrl, session.token, sim);
+      expect(written.outcome).toBe('personalised');
+      // The services go down and come back on the same database: the finished session is only in the database now.
+      await first.close();
+      first = undefined;
+      second = await startIssuanceSystem({ database: created.url, dataDirectory });
+      const again = await runRemoteSession(`${second.urls['sp-tsm']!}/remote/${session.sessionId}`, session.token, sim, { retryWindowMs: 0 });
+      expect(again).toMatchObject({ outcome: 'personalised', commands: 0, detail: { keyFingerprint: written.detail.keyFingerprint } });
+      // Another token for the same session still opens nothing.
+      await expect(
+        runRemoteSession(`${second.urls['sp-tsm']!}/remote/${session.sessionId}`, 'A'.repeat(43), sim, { retryWindowMs: 0 }),
+      ).rejects.toMatchObject({ status: 401 });
+    } finally {
+      await Promise.all([myNumberCard.close(), sim.close()]);
+      await first?.close();
+      await second?.close();
+      await created.dispose();
+    }
+  }, 120_000);
 
   test('with the phone but not the My Number card: three PIN guesses, then even the right PIN is refused', async () => {
     const myNumberCard = await SimTransport.open({ myNumberCard: true });

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { verifyCardAuthority } from '../../gp/card-authority.js';
 import { cardName } from '../card-identity.js';
-import type { ApplicationState, ApplicationsTable } from '../db/tables/sp-tsm.js';
+import type { ApplicationState, ApplicationsTable, SessionKind } from '../db/tables/sp-tsm.js';
 import { badRequest, notFound, ServiceError } from '../http/errors.js';
 import type { RequestContext, Route } from '../http/server.js';
 import type { FlowOutcome, RemoteCard } from '../remote-apdu/remote-card.js';
@@ -379,8 +379,11 @@ export class SpTsm {
     const { db } = this.config;
     const session = await db.selectFrom('sp_write_sessions').selectAll().where('id', '=', sessionId).executeTakeFirst();
     if (!session || !sameDigest(session.token_hash, tokenDigest(token))) return null;
-    if (session.state === 'done' || session.state === 'failed' || session.expires_at < this.now()) return null;
+    if (session.state === 'failed' || session.expires_at < this.now()) return null;
     const { id, application_id: applicationId } = session;
+    // Finished, but its last answer may never have reached the agent (the SP-TSM went down right after the
+    // commit): the agent asks again and gets the same outcome, and not one command goes to the card.
+    if (session.state === 'done') return () => this.finishedOutcome(session.kind, applicationId);
     if (session.kind === 'termination') return (card) => this.afterIssuance.terminate(id, applicationId, card);
     if (session.kind === 'renewal') {
       const issuanceId = session.issuance_id;
@@ -391,6 +394,15 @@ export class SpTsm {
     return session.kind === 'pin-reset'
       ? (card) => this.afterIssuance.resetPin(id, applicationId, pin, card)
       : (card) => this.write(id, applicationId, pin, card);
+  }
+
+  /** What a finished session of `kind` ended in, as its flow answered it. */
+  private async finishedOutcome(kind: SessionKind, applicationId: string): Promise<FlowOutcome> {
+    const row = await this.records.row(applicationId);
+    const outcome = { write: 'personalised', 'pin-reset': 'pin-reset', renewal: 'renewed', termination: 'terminated' }[kind];
+    const detail: Record<string, string> = { application: applicationId };
+    if ((kind === 'write' || kind === 'renewal') && row.key_fingerprint) detail.keyFingerprint = row.key_fingerprint;
+    return { outcome, detail };
   }
 
   private get defaultOperator(): string {
