@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to the whole story on jCardSim: installs what is missing (system
-# packages when root, npm packages, Java dependencies), builds, runs the issuance flow ①–⑱ (the
-# applicant's My Number card and a SIM, the JPKI system, SP-TSM, MNO-TSM and the device agent, each
-# step timed), then personalises a simulated card with the TEST credential and runs the scenarios in
+# packages when root, npm packages, Java dependencies), builds, runs the credential's whole life with
+# `jpki-harness demo` (issuance ①–⑱, both use cases, PIN lock and reset, renewal, transfer to another
+# operator's SIM, revocation; each phase timed), then personalises a simulated card with the TEST
+# credential and runs the scenarios in
 # test-vectors/scenarios — through pcscd + vpcd when they are available, else over the direct
 # simulator link. It says which.
 #   scripts/quickstart.sh [scenario.yaml ...]
