@@ -16,8 +16,10 @@ export {
   type ReportCase,
   type CommandTiming,
 } from './report.js';
-export { renderCompatHtml, commandChart } from './html.js';
+export { renderCompatHtml } from './html.js';
+export { commandChart } from '../report/command-chart.js';
 export { renderCompatJUnit } from './junit.js';
 export { compareWithBaseline, loadBaseline, renderFindings, DEFAULT_THRESHOLD, type BaselineFinding, type Threshold } from './baseline.js';
 export { certificateOfSize } from './certificates.js';
-export { TimedTransport, commandName, measureRoundTrip } from './timed-transport.js';
+export { TimedTransport, measureRoundTrip } from './timed-transport.js';
+export { commandName } from '../apdu/command-name.js';

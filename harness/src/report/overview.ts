@@ -3,8 +3,8 @@
  * its matrix: which step passed in which run (step × run), then one chart per command comparing the
  * scenarios that sent it (median bar, p95 whisker), before the per-step run series below.
  */
-import { commandChart } from '../compat/html.js';
-import { commandName } from '../compat/timed-transport.js';
+import { commandName } from '../apdu/command-name.js';
+import { commandChart } from './command-chart.js';
 import { parseHex } from '../apdu/hex.js';
 import { escapeXml } from './junit.js';
 import type { Report } from './model.js';

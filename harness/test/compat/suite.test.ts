@@ -1,7 +1,7 @@
 import { loadCases, parseCases, REQUIREMENTS } from '../../src/compat/cases.js';
 import { loadTarget } from '../../src/compat/target.js';
 import { notApplicable } from '../../src/compat/run-card.js';
-import { commandName } from '../../src/compat/timed-transport.js';
+import { commandName } from '../../src/apdu/command-name.js';
 import { certificateOfSize } from '../../src/compat/certificates.js';
 import { PROCEDURE_NAMES } from '../../src/compat/procedures.js';
 import { ScriptError } from '../../src/errors.js';
