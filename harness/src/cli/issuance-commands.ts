@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { ApplyOptions } from '../services/applicant/apply.js';
+import type { WriteAuthorisation } from '../services/sp-tsm/records.js';
 import type { Authentication } from '../services/verifier/card-emulation.js';
 import type { Transport } from '../transport/transport.js';
 import { addCardOptions, cardOptionsFrom, positiveInteger, type CardCliOptions } from './options.js';
@@ -91,6 +92,18 @@ function applicationChoices(o: ApplicationCliOptions, sim: Transport, myNumberCa
     keyGeneration: o.onCard ? 'on-card' : 'jpki-system',
     ...(o.operator !== undefined ? { operator: o.operator } : {}),
   };
+}
+
+/** Runs a termination session (revocation, transfer) on the SIM in a PC/SC reader, as the device agent; answers the outcome. */
+async function terminateThroughReader(termination: WriteAuthorisation, reader: string): Promise<string> {
+  const { openCard } = await import('../transport/open.js');
+  const { terminateOnSim } = await import('../services/applicant/apply.js');
+  const sim = await openCard({ kind: 'pcsc', reader, timeoutMs: 10_000 });
+  try {
+    return (await terminateOnSim(termination, sim.transport, { onStep: (step) => process.stderr.write(`  ${step}\n`) })).outcome;
+  } finally {
+    await sim.close();
+  }
 }
 
 type AuthenticateCliOptions = CardCliOptions & { pin?: string; pkcs11?: string | boolean };
@@ -288,7 +301,7 @@ Examples:
       const ground = REVOCATION_GROUNDS.find((g) => g === o.ground);
       if (!ground) throw new UsageError(`--ground must be one of ${REVOCATION_GROUNDS.join(', ')}`);
       const { openCard } = await import('../transport/open.js');
-      const { requestRevocation, terminateOnSim } = await import('../services/applicant/apply.js');
+      const { requestRevocation } = await import('../services/applicant/apply.js');
       const myNumberCard = await openCard({ kind: 'pcsc', reader: o.cardReader, timeoutMs: 10_000 });
       try {
         const result = await requestRevocation({
@@ -302,13 +315,7 @@ Examples:
           `application ${result.id}: ${result.state}${result.revokedCertificate ? `; certificate ${result.revokedCertificate} revoked (CRL and OCSP)` : ''}`,
         );
         if (result.termination && o.simReader) {
-          const sim = await openCard({ kind: 'pcsc', reader: o.simReader, timeoutMs: 10_000 });
-          try {
-            const terminated = await terminateOnSim(result.termination, sim.transport, { onStep: (step) => process.stderr.write(`  ${step}\n`) });
-            console.log(`SIM: applet ${terminated.outcome} (key, certificates and PIN erased)`);
-          } finally {
-            await sim.close();
-          }
+          console.log(`SIM: applet ${await terminateThroughReader(result.termination, o.simReader)} (key, certificates and PIN erased)`);
         } else if (result.termination) {
           console.log('the SIM still holds the (revoked) credential: give --sim-reader when it is at hand to terminate the applet');
         }
@@ -369,19 +376,12 @@ Examples:
         ' --card-password TESTPASS1 --password download-Passw0rd --contact hanako --old-sim-reader "Virtual PCD 00 00" --operator test-mno-b',
     )
     .action(async (o: ApplicationCliOptions & { application: string; oldSimReader?: string }) => {
-      const { apply, terminateOnSim } = await import('../services/applicant/apply.js');
+      const { apply } = await import('../services/applicant/apply.js');
       await withApplicantCards(o, async (sim, myNumberCard) => {
         const result = await apply({ ...applicationChoices(o, sim, myNumberCard), replaces: o.application });
         console.log(`application ${result.id}: ${result.state}; it replaces ${o.application}, whose certificate is revoked`);
         if (result.termination && o.oldSimReader) {
-          const { openCard } = await import('../transport/open.js');
-          const old = await openCard({ kind: 'pcsc', reader: o.oldSimReader, timeoutMs: 10_000 });
-          try {
-            const terminated = await terminateOnSim(result.termination, old.transport, { onStep: (step) => process.stderr.write(`  ${step}\n`) });
-            console.log(`old SIM: applet ${terminated.outcome}`);
-          } finally {
-            await old.close();
-          }
+          console.log(`old SIM: applet ${await terminateThroughReader(result.termination, o.oldSimReader)}`);
         }
         console.log(`next: jpki-harness write --application ${result.id} … with the new access code`);
       });

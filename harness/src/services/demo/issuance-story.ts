@@ -105,6 +105,19 @@ export async function issueApplicantCard(card: Transport, jpkiUrl: string, optio
   });
 }
 
+/** The services a story runs against when none is given: SQLite in a new folder unless a database is named. */
+export function startStorySystem(
+  options: Pick<StoryOptions, 'database' | 'dataDirectory' | 'systemOptions'>,
+  folderPrefix: string,
+): Promise<RunningIssuanceSystem> {
+  const dataDirectory = options.dataDirectory ?? mkdtempSync(path.join(tmpdir(), folderPrefix));
+  return startIssuanceSystem({
+    database: options.database ?? path.join(dataDirectory, 'state.sqlite'),
+    dataDirectory,
+    ...(options.systemOptions ?? {}),
+  });
+}
+
 export async function runIssuanceStory(cards: StoryCards, options: StoryOptions = {}): Promise<StoryResult> {
   const steps: StoryStep[] = [];
   const step = (marks: string, title: string, started: number, detail?: string): void => {
@@ -112,15 +125,8 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
     steps.push(s);
     options.onStep?.(s);
   };
-  const dataDirectory = options.dataDirectory ?? mkdtempSync(path.join(tmpdir(), 'jpki-issuance-'));
   let t = performance.now();
-  const system =
-    options.system ??
-    (await startIssuanceSystem({
-      database: options.database ?? path.join(dataDirectory, 'state.sqlite'),
-      dataDirectory,
-      ...(options.systemOptions ?? {}),
-    }));
+  const system = options.system ?? (await startStorySystem(options, 'jpki-issuance-'));
   const jpkiUrl = system.urls['jpki-system']!;
   const spUrl = system.urls['sp-tsm']!;
   try {

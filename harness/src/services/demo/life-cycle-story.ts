@@ -4,9 +4,6 @@
  * operator, and revocation on loss. `jpki-harness demo` prints each phase with its time; the tests call
  * the same phases one by one and check what each left behind (cards, services, database).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { X509Certificate } from 'node:crypto';
 import { JpkiClient } from '../../jpki/client/client.js';
@@ -26,11 +23,19 @@ import {
 import type { AgentResult } from '../device-agent/agent.js';
 import { signIn, type SignInResult } from '../device-agent/sign-in.js';
 import { loadJpkiPki } from '../jpki-system/pki.js';
-import { startIssuanceSystem, type IssuanceSystemOptions, type RunningIssuanceSystem } from '../issuance-system.js';
+import type { IssuanceSystemOptions, RunningIssuanceSystem } from '../issuance-system.js';
 import { TEST_OPERATOR_B, TEST_OPERATOR_B_IIN, testOperatorBPersona } from '../test-configuration.js';
 import { authenticateByCardEmulation, type Authentication } from '../verifier/card-emulation.js';
 import { checkSimCredential, type CredentialCheck } from '../verifier/check.js';
-import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN, type StoryStep } from './issuance-story.js';
+import {
+  runIssuanceStory,
+  startStorySystem,
+  STORY_CARD_PASSWORD,
+  STORY_CONTACT,
+  STORY_DOWNLOAD_PASSWORD,
+  STORY_PIN,
+  type StoryStep,
+} from './issuance-story.js';
 
 export type PhaseName = 'issuance' | 'card-emulation' | 'ui-app' | 'pin-lock-and-reset' | 'renewal' | 'transfer' | 'revocation';
 
@@ -104,14 +109,7 @@ export class LifeCycleStory {
   ) {}
 
   static async start(cards: LifeCycleCards, options: LifeCycleOptions = {}): Promise<LifeCycleStory> {
-    const dataDirectory = options.dataDirectory ?? mkdtempSync(path.join(tmpdir(), 'jpki-life-cycle-'));
-    const system =
-      options.system ??
-      (await startIssuanceSystem({
-        database: options.database ?? path.join(dataDirectory, 'state.sqlite'),
-        dataDirectory,
-        ...(options.systemOptions ?? {}),
-      }));
+    const system = options.system ?? (await startStorySystem(options, 'jpki-life-cycle-'));
     const story = new LifeCycleStory(cards, system, !options.system, options);
     story.root = (await loadJpkiPki()).root.der;
     return story;

@@ -145,9 +145,11 @@ async function openAdministration(
     // Every key set goes, not only the one handed over: a new domain comes with the card maker's test key
     // sets (one per protocol the card speaks), which the MNO — and anyone who knows the maker's test keys —
     // could open the domain with. The others get the SP's keys too, typed for this session's protocol.
+    // The handed-over set goes last: a write cut short between two PUT KEYs still opens with the MNO's keys
+    // on its next run, so the takeover runs again and no set is left behind.
     const others = (await keySetVersions(ssd)).filter((v) => v !== handover.keyVersion);
-    await putKeys(ssd, { ...own, version: handover.keyVersion }, handover.keyVersion);
     for (const version of others) await putKeys(ssd, { ...own, version }, version);
+    await putKeys(ssd, { ...own, version: handover.keyVersion }, handover.keyVersion);
   } finally {
     await ssd.end();
   }
