@@ -1,9 +1,9 @@
 /**
  * Whole-process figures, measured from outside as a user meets them: `jpki-harness --version` and
- * `--help` against a bare `node -e 0`, and `jpki-harness install` of the JPKI CAP on a fresh simulated
- * card through pcscd against `node -e 0` and, when GP_JAR names a GlobalPlatformPro jar, against
- * `java -jar gp.jar --install` on the same kind of card. Runs alternate (A B A B …) and each ratio is
- * taken pair by pair, so that a machine whose speed drifts still compares like with like.
+ * `--help` against a bare `node -e 0`, and `jpki-harness install` of the JPKI CAP on a simulated card
+ * through pcscd against `node -e 0` and, when GP_JAR names a GlobalPlatformPro jar, against
+ * `java -jar gp.jar --install` on the same card. Runs alternate (A B A B …) and each ratio is taken pair
+ * by pair, so that a machine whose speed drifts still compares like with like.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -91,18 +91,13 @@ async function waitForOwnCard(reader: string): Promise<void> {
   }
 }
 
-/** One install on a fresh simulated card in `port`'s vpcd slot; the simulator's start is not timed. */
-async function onFreshCard(port: number, run: () => number): Promise<number> {
-  const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${port}`, atr: BENCH_ATR }).process;
-  try {
-    await waitForOwnCard(readerOf(port));
-    // A simulated SIM comes with the JPKI package loaded, as from its maker: take it off first (not timed),
-    // so that both tools load and install the whole CAP.
-    wallMs([process.execPath, CLI, 'gp', 'delete', '--related', '-r', readerOf(port), 'D392F0002601000000']);
-    return run();
-  } finally {
-    await simulator.stop();
-  }
+/**
+ * Takes the JPKI package off the card (not timed), so that the next install loads and installs the whole
+ * CAP: a simulated SIM comes with the package loaded, as from its maker, and every run installs it.
+ */
+function withoutPackage(reader: string, run: () => number): number {
+  wallMs([process.execPath, CLI, 'gp', 'delete', '--related', '-r', reader, 'D392F0002601000000']);
+  return run();
 }
 
 function readerOf(port: number): string {
@@ -110,36 +105,40 @@ function readerOf(port: number): string {
 }
 
 /**
- * `jpki-harness install` of the JPKI CAP through pcscd, on a fresh card each time: against `node -e 0`
- * always, and against GlobalPlatformPro's `--install` when GP_JAR names its jar.
+ * `jpki-harness install` of the JPKI CAP through pcscd, against `node -e 0` always, and against
+ * GlobalPlatformPro's `--install` when GP_JAR names its jar. Both tools install on the same simulated card,
+ * one for the whole series: its JVM is warmed by the untimed first pair, so that every timed run meets a
+ * card whose speed no longer changes from run to run (a real card's does not), and the ratio compares the
+ * tools rather than the simulator's warm-up. The simulator's own start is not timed.
  */
-export async function installFigures(port: number, runs = 5): Promise<void> {
+export async function installFigures(port: number, runs = 7): Promise<void> {
   const reader = readerOf(port);
   const cap = path.join(packageRoot(), 'test-vectors', 'cap', 'jpki-applet.cap');
-  console.log(`\ninstall of the JPKI CAP on a fresh simulated card through pcscd (${reader}; ${runs} alternating pairs after a warm-up)`);
-  const harness = (): Promise<number> => onFreshCard(port, () => wallMs([process.execPath, CLI, 'install', '-r', reader, '--cap', cap]));
-  const pairs: Pair[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const a = await harness();
-    const b = wallMs(NODE_BARE);
-    if (i > 0) pairs.push({ a, b });
-  }
-  report('jpki-harness install vs node -e 0', pairs);
-  const gpJar = process.env.GP_JAR;
-  if (gpJar === undefined) {
-    console.log(
-      'SKIPPED install vs GlobalPlatformPro: set GP_JAR to the path of gp.jar to measure it (GlobalPlatformPro is in no package registry here)',
+  console.log(
+    `\ninstall of the JPKI CAP through pcscd, the same simulated card for every run (${reader}; ${runs} alternating pairs after a warm-up)`,
+  );
+  const simulator = SimulatorProcess.start({ connect: `127.0.0.1:${port}`, atr: BENCH_ATR }).process;
+  try {
+    await waitForOwnCard(reader);
+    const harness = (): number => withoutPackage(reader, () => wallMs([process.execPath, CLI, 'install', '-r', reader, '--cap', cap]));
+    report(
+      'jpki-harness install vs node -e 0',
+      alternate(runs, harness, () => wallMs(NODE_BARE)),
     );
-    return;
+    const gpJar = process.env.GP_JAR;
+    if (gpJar === undefined) {
+      console.log(
+        'SKIPPED install vs GlobalPlatformPro: set GP_JAR to the path of gp.jar to measure it (GlobalPlatformPro is in no package registry here)',
+      );
+      return;
+    }
+    // The simulator's keys: the TEST master 40..4F, diversified per card with KDF3 (test-vectors/profiles/simulator-scp03.yaml).
+    const gp = (): number =>
+      withoutPackage(reader, () =>
+        wallMs(['java', '-jar', gpJar, '-r', reader, '--key', '404142434445464748494A4B4C4D4E4F', '--kdf3', '--install', cap]),
+      );
+    report('jpki-harness install vs gp.jar --install', alternate(runs, harness, gp), 0.5);
+  } finally {
+    await simulator.stop();
   }
-  // The simulator's keys: the TEST master 40..4F, diversified per card with KDF3 (test-vectors/profiles/simulator-scp03.yaml).
-  const gp = (): Promise<number> =>
-    onFreshCard(port, () => wallMs(['java', '-jar', gpJar, '-r', reader, '--key', '404142434445464748494A4B4C4D4E4F', '--kdf3', '--install', cap]));
-  const versus: Pair[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const a = await harness();
-    const b = await gp();
-    if (i > 0) versus.push({ a, b });
-  }
-  report('jpki-harness install vs gp.jar --install', versus, 0.5);
 }

@@ -179,7 +179,8 @@ export {
 } from './gp/manager.js';
 export { CapFile, type CapInfo, type ComponentName } from './gp/cap/cap.js';
 export { referenceCapStatus, appletSourceHash } from './gp/cap/reference.js';
-export { loadProfile, parseProfile, atrMatches, type CardProfile } from './gp/profile.js';
+export { loadProfile, parseProfile } from './gp/profile.js';
+export { atrMatches, simulatorProfile, type CardProfile } from './gp/card-profile.js';
 export {
   secureChannelOptions,
   openScriptSession,

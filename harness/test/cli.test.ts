@@ -208,3 +208,26 @@ describe('the top-level --help page, kept once rendered', () => {
     expect(help()).toBe(live);
   });
 });
+
+describe('a command defines only its own group', () => {
+  test('each group defines exactly the commands it is listed with, and the groups together define every command', async () => {
+    const { COMMAND_GROUPS, buildCli } = await import('../src/cli/program.js');
+    const { Command } = await import('../src/cli/commander.js');
+    for (const group of COMMAND_GROUPS) {
+      const program = new Command('jpki-harness');
+      (await group.load())(program);
+      expect(program.commands.map((c) => c.name())).toEqual(group.commands);
+    }
+    const all = (await buildCli()).commands.map((c) => c.name());
+    expect(all).toEqual(COMMAND_GROUPS.flatMap((g) => g.commands));
+  });
+
+  test('install defines the gp group only; a mistyped name defines them all, so commander can suggest one', async () => {
+    const { buildCli } = await import('../src/cli/program.js');
+    expect((await buildCli('install')).commands.map((c) => c.name())).toEqual(['cap', 'gp', 'install']);
+    expect((await buildCli('instal')).commands.length).toBeGreaterThan(20);
+    const r = spawnSync(process.execPath, [CLI, 'instal'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Did you mean install?');
+  });
+});

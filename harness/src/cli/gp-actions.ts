@@ -10,15 +10,15 @@ import { parseSecurityLevel } from '../gp/channel.js';
 import { encodePrivileges } from '../gp/commands.js';
 import { GpConfigError, GpError } from '../gp/errors.js';
 import { describeKeySet, makeKeySet, resolveKeyText, type Diversification, type KeySet } from '../gp/keys.js';
-import { listRegistry, loadCap, installApplet, type Registry } from '../gp/manager.js';
-import { atrMatches, loadProfile, type CardProfile } from '../gp/profile.js';
+import { listLoadFiles, loadCap, installApplet, type Registry } from '../gp/manager.js';
+import { atrMatches, simulatorProfile, SIMULATOR_PROFILE_FILE, type CardProfile } from '../gp/card-profile.js';
 import { GpSession } from '../gp/session.js';
 import { packageRoot } from '../sim/simulator-process.js';
 import { openCard } from '../transport/open.js';
 import { cardOptionsFrom, type CardCliOptions } from './options.js';
 
 export interface GpCliOptions extends CardCliOptions {
-  /** Default test-vectors/profiles/simulator-scp03.yaml of this package. */
+  /** A profile file; without it the simulated UICC's, built in (card-profile.ts simulatorProfile). */
   profile?: string;
   level?: string;
   kvn?: string;
@@ -55,12 +55,22 @@ export function privilegeList(text: string): string[] {
 }
 
 /**
+ * The profile a command runs with: the file given with --profile, read by the YAML reader (loaded only
+ * then), else the simulated UICC's profile built in.
+ */
+async function profileOf(opts: GpCliOptions): Promise<CardProfile> {
+  if (opts.profile === undefined) return simulatorProfile(path.join(packageRoot(), SIMULATOR_PROFILE_FILE));
+  const { loadProfile } = await import('../gp/profile.js');
+  return loadProfile(opts.profile);
+}
+
+/**
  * Opens the card as every command does (openCard: the same wrappers, GET RESPONSE and 6Cxx included),
  * checks the profile's ATR, runs one secure-channel session and closes everything. PC/SC connections
  * are exclusive by default: no other process can interleave commands into the secure channel.
  */
 export async function withSession<T>(opts: GpCliOptions, run: (session: GpSession, profile: CardProfile) => Promise<T>): Promise<T> {
-  const profile = loadProfile(opts.profile ?? path.join(packageRoot(), 'test-vectors', 'profiles', 'simulator-scp03.yaml'));
+  const profile = await profileOf(opts);
   let keys: KeySet = profile.keys;
   const version = opts.kvn !== undefined ? Number(opts.kvn) : keys.version;
   if (!Number.isInteger(version) || version < 0 || version > 0x7f) throw new UsageError(`--kvn must be 0..127, got ${opts.kvn}`);
@@ -135,11 +145,11 @@ export interface InstallCliOptions {
 
 export async function installFromProfile(session: GpSession, profile: CardProfile, capFile: string, o: InstallCliOptions): Promise<void> {
   const cap = CapFile.load(capFile);
-  const registry = await listRegistry(session);
-  const packages = registry.loadFiles.map((f) => parseHex(f.aid));
+  const loadFiles = await listLoadFiles(session);
+  const packages = loadFiles.map((f) => parseHex(f.aid));
   if (o.load !== false) {
     const packageAid = toHex(cap.packageAid);
-    if (registry.loadFiles.some((f) => f.aid === packageAid)) {
+    if (loadFiles.some((f) => f.aid === packageAid)) {
       throw new GpError(`package ${packageAid} is already on the card: delete it first (gp delete --related ${packageAid})`);
     }
     const result = await loadCap(session, cap, {

@@ -22,7 +22,10 @@ async function packagePath(...parts: string[]): Promise<string> {
 
 function addSessionOptions(cmd: Command): Command {
   return addCardOptions(cmd)
-    .option('-p, --profile <file>', 'card/vendor profile (YAML, see docs/vendor-profile.md; default test-vectors/profiles/simulator-scp03.yaml)')
+    .option(
+      '-p, --profile <file>',
+      'card/vendor profile (YAML, see docs/vendor-profile.md; default: the simulated UICC, built in as test-vectors/profiles/simulator-scp03.yaml)',
+    )
     .option('--level <level>', 'security level: hex (01, 03, 11, 13, 33) or cmac+cdec+rmac+renc (overrides the profile)')
     .option('--kvn <n>', 'key version number (overrides the profile)')
     .option('--key <hex|env:NAME>', 'one key for ENC, MAC and DEK (overrides the profile; prefer env:NAME)')

@@ -41,7 +41,7 @@ if (invokedDirectly()) {
     const width = helpWidth();
     let page = cachedHelp(width);
     if (page === undefined) {
-      page = (await import('./program.js')).topLevelHelp(width);
+      page = await (await import('./program.js')).topLevelHelp(width);
       storeHelp(width, page);
     }
     process.stdout.write(page);

@@ -1,20 +1,38 @@
 import { Command, CommanderError } from './commander.js';
 import { HarnessError } from '../errors.js';
-import { registerCardCommands } from './card-commands.js';
-import { registerCompatCommands } from './compat-commands.js';
-import { registerGpCommands } from './gp-commands.js';
-import { registerIssuanceCommands } from './issuance-commands.js';
-import { registerJpkiCommands } from './jpki-commands.js';
-import { registerMyNumberCardCommands } from './my-number-card-commands.js';
 import { EXIT, EXIT_CODES_HELP } from './options.js';
-import { registerRunCommands } from './run-commands.js';
-import { registerSimCommands } from './sim-commands.js';
 
 /** The package version, as `--version` prints it (main.ts answers `--version` without loading this module). */
 export const VERSION = '0.1.0';
 
-/** The jpki-harness command line: one register function per command group. */
-export function buildCli(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * The command groups in the order `--help` lists them, each with the top-level commands it defines and
+ * the module that defines them. Running one command loads and defines only its own group: loading and
+ * defining all of them is a measurable part of a short command's start-up. A test checks these names
+ * against what each group defines.
+ */
+export const COMMAND_GROUPS: readonly { readonly commands: readonly string[]; readonly load: () => Promise<Register> }[] = [
+  { commands: ['readers', 'send', 'shell'], load: async () => (await import('./card-commands.js')).registerCardCommands },
+  { commands: ['run', 'bench'], load: async () => (await import('./run-commands.js')).registerRunCommands },
+  { commands: ['sim'], load: async () => (await import('./sim-commands.js')).registerSimCommands },
+  { commands: ['personalise', 'attest', 'info'], load: async () => (await import('./jpki-commands.js')).registerJpkiCommands },
+  { commands: ['my-number-card'], load: async () => (await import('./my-number-card-commands.js')).registerMyNumberCardCommands },
+  { commands: ['cap', 'gp', 'install'], load: async () => (await import('./gp-commands.js')).registerGpCommands },
+  { commands: ['compat'], load: async () => (await import('./compat-commands.js')).registerCompatCommands },
+  {
+    commands: ['serve', 'apply', 'write', 'revoke', 'renew', 'transfer', 'reset-pin', 'check', 'authenticate', 'sign-in', 'status', 'demo'],
+    load: async () => (await import('./issuance-commands.js')).registerIssuanceCommands,
+  },
+];
+
+/**
+ * The jpki-harness command line. With `command`, the name of the top-level command about to run, only
+ * that command's group is defined; without it (or for a name no group defines, so that commander can
+ * list them all and suggest one), every group is.
+ */
+export async function buildCli(command?: string): Promise<Command> {
   const program = new Command('jpki-harness')
     .description('Install, personalise, exercise and time the JPKI user-authentication applet on SIM cards and on jCardSim.')
     .version(VERSION)
@@ -32,30 +50,24 @@ Examples:
   $ jpki-harness shell
   $ jpki-harness readers`,
     );
-  registerCardCommands(program);
-  registerRunCommands(program);
-  registerSimCommands(program);
-  registerJpkiCommands(program);
-  registerMyNumberCardCommands(program);
-  registerGpCommands(program);
-  registerCompatCommands(program);
-  registerIssuanceCommands(program);
+  const own = command === undefined ? undefined : COMMAND_GROUPS.find((g) => g.commands.includes(command));
+  const groups = own !== undefined ? [own] : COMMAND_GROUPS;
+  // Loaded together, defined in order: the order is the one --help lists.
+  for (const register of await Promise.all(groups.map((g) => g.load()))) register(program);
   return program;
 }
 
 /** The top-level `--help` page at `width` columns, as commander prints it (with the text added before and after). */
-export function topLevelHelp(width: number): string {
+export async function topLevelHelp(width: number): Promise<string> {
   let page = '';
-  const program = buildCli()
-    .configureHelp({ helpWidth: width })
-    .configureOutput({ writeOut: (text) => (page += text) });
+  const program = (await buildCli()).configureHelp({ helpWidth: width }).configureOutput({ writeOut: (text) => (page += text) });
   program.outputHelp();
   return page;
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   try {
-    await buildCli().parseAsync([...argv]);
+    await (await buildCli(argv[2])).parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage mistakes with 2.

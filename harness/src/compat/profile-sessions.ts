@@ -6,7 +6,7 @@
  */
 import { JPKI_AID } from '../jpki/client/client.js';
 import { GpSession } from '../gp/session.js';
-import type { CardProfile } from '../gp/profile.js';
+import type { CardProfile } from '../gp/card-profile.js';
 import type { Transport } from '../transport/transport.js';
 
 /** A session with the card's ISD (or the security domain `sdAid`), with the profile's keys and secure channel. */

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, parseDocument, type Node, type YAMLMap } from 'yaml';
 import { ScriptError } from '../errors.js';
-import { loadProfile, type CardProfile } from '../gp/profile.js';
+import type { CardProfile } from '../gp/card-profile.js';
+import { loadProfile } from '../gp/profile.js';
 
 /** What a card can do, as far as the suite's applicability rules ask. */
 export interface Capabilities {

@@ -71,14 +71,20 @@ export interface Registry {
 export async function listRegistry(session: GpSession, format: 'auto' | 'tlv' | 'legacy' = 'auto'): Promise<Registry> {
   const isd = await getStatusEntries(session, StatusScope.ISD, format);
   const applications = await getStatusEntries(session, StatusScope.APPLICATIONS, format);
-  let loadFiles: RegistryEntry[];
+  return { isd, applications, loadFiles: await listLoadFiles(session, format) };
+}
+
+/**
+ * The load files with their modules (only the load files where the card cannot list modules): all an
+ * install needs to know of the registry, in one GET STATUS sequence instead of three.
+ */
+export async function listLoadFiles(session: GpSession, format: 'auto' | 'tlv' | 'legacy' = 'auto'): Promise<RegistryEntry[]> {
   try {
-    loadFiles = await getStatusEntries(session, StatusScope.LOAD_FILES_AND_MODULES, format);
+    return await getStatusEntries(session, StatusScope.LOAD_FILES_AND_MODULES, format);
   } catch (e) {
     if (!(e instanceof CardStatusError)) throw e;
-    loadFiles = await getStatusEntries(session, StatusScope.LOAD_FILES, format);
+    return getStatusEntries(session, StatusScope.LOAD_FILES, format);
   }
-  return { isd, applications, loadFiles };
 }
 
 export interface LoadOptions extends LoadFileOptions {

@@ -1,58 +1,14 @@
 /**
- * Card / vendor profiles: how to reach a card, which security domain and secure channel it speaks, its
- * keys and their diversification, and its quirks for LOAD and INSTALL. YAML, format in docs/vendor-profile.md.
- * Errors name file:line:column; unknown keys are errors.
+ * Card / vendor profiles read from their YAML files (format in docs/vendor-profile.md) into the CardProfile
+ * of card-profile.ts. Errors name file:line:column; unknown keys are errors.
  */
 import { readTextFile } from '../read-file.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { parseHex, toHex } from '../apdu/hex.js';
+import { parseHex } from '../apdu/hex.js';
 import { ScriptError, type SourcePosition } from '../errors.js';
 import { checkSecurityLevel, parseSecurityLevel } from './channel.js';
-import type { InstallParametersOptions, UiccInstallParameters } from './commands.js';
+import type { CardProfile } from './card-profile.js';
 import { DIVERSIFICATIONS, makeKeySet, resolveKeyText, type Diversification, type KeySet } from './keys.js';
-
-export interface CardProfile {
-  readonly name: string;
-  readonly file: string;
-  readonly description?: string;
-  /** PC/SC reader: exact name or substring. */
-  readonly reader?: string;
-  /** Expected ATR, hex; `x` digits match anything. */
-  readonly atr?: string;
-  readonly isdAid: Uint8Array;
-  readonly scp: 2 | 3;
-  readonly i: number;
-  readonly securityLevel: number;
-  readonly s16: boolean;
-  readonly keys: KeySet;
-  readonly diversification: Diversification;
-  readonly load: {
-    readonly blockSize?: number;
-    readonly hash: 'sha256' | 'sha1' | 'none';
-    readonly includeDescriptor: boolean;
-    readonly includeDebug: boolean;
-  };
-  readonly install: {
-    readonly privilegeEncoding: 1 | 3;
-    readonly emptyC9: 'c900' | 'omit';
-    readonly volatileMemoryQuota?: number;
-    readonly nonVolatileMemoryQuota?: number;
-    readonly toolkitParameters?: Uint8Array;
-    readonly extraParameters?: Uint8Array;
-  };
-  readonly transport: {
-    /** Fetch 61xx with GET RESPONSE (T=0 cards). */
-    readonly getResponse: boolean;
-    readonly extendedLength: boolean;
-  };
-  readonly applet: {
-    readonly packageAid?: Uint8Array;
-    readonly moduleAid?: Uint8Array;
-    readonly instanceAid?: Uint8Array;
-    readonly privileges: readonly string[];
-    readonly parameters?: Uint8Array;
-  };
-}
 
 // 'compat': the compatibility suite's section (persona, capabilities), read by harness/src/compat/profile-compat.ts.
 const TOP = [
@@ -265,34 +221,7 @@ export function parseProfile(text: string, file = 'profile', env: NodeJS.Process
   };
 }
 
-/**
- * The install parameters a profile's card wants in INSTALL [for install]: C9 even when empty (or not), and
- * the UICC system parameters (EF with the C7/C8 memory quotas, EA, further templates) when it names them.
- */
-export function profileInstallParameters(profile: CardProfile, applicationParameters?: Uint8Array): InstallParametersOptions {
-  const p = profile.install;
-  const uicc: UiccInstallParameters = {
-    ...(p.volatileMemoryQuota !== undefined ? { volatileMemoryQuota: p.volatileMemoryQuota } : {}),
-    ...(p.nonVolatileMemoryQuota !== undefined ? { nonVolatileMemoryQuota: p.nonVolatileMemoryQuota } : {}),
-    ...(p.toolkitParameters !== undefined ? { toolkitParameters: p.toolkitParameters } : {}),
-    ...(p.extraParameters !== undefined ? { accessParameters: p.extraParameters } : {}),
-  };
-  return {
-    ...(applicationParameters !== undefined ? { applicationParameters } : {}),
-    emptyC9: p.emptyC9,
-    ...(Object.keys(uicc).length > 0 ? { uicc } : {}),
-  };
-}
-
 export function loadProfile(file: string, env: NodeJS.ProcessEnv = process.env): CardProfile {
   const text = readTextFile(file, (reason) => new ScriptError({ file, line: 1, column: 1 }, `cannot read profile: ${reason}`));
   return parseProfile(text, file, env);
-}
-
-/** Does an ATR match a profile's pattern (hex digits, x for any digit)? */
-export function atrMatches(pattern: string, atr: Uint8Array): boolean {
-  const hex = toHex(atr);
-  if (hex.length !== pattern.length) return false;
-  for (let i = 0; i < hex.length; i++) if (pattern[i] !== 'X' && pattern[i] !== hex[i]) return false;
-  return true;
 }

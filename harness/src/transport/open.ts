@@ -1,8 +1,11 @@
+/**
+ * The one way every command and library call reaches a card: a bare transport of the kind asked for, under
+ * the standard wrappers. Each kind's module is loaded when that kind is opened (a PC/SC command never loads
+ * the simulator's process code, nor a simulator run the PC/SC binding).
+ */
 import { UsageError } from '../errors.js';
-import { PcscTransport } from './pcsc.js';
 export { parseReaderSelector } from './transport.js';
-import { SimTransport } from './sim.js';
-import { TraceRecorder, TraceTransport } from './trace.js';
+import type { TraceTransport } from './trace.js';
 import type { ReaderSelector, Transport, TransportKind } from './transport.js';
 import { standardStack, type StackOptions } from './wrappers.js';
 
@@ -33,22 +36,28 @@ export function defaultTransportKind(options: { readonly reader?: ReaderSelector
 export async function openTransport(options: OpenOptions): Promise<Transport> {
   const kind = options.kind ?? defaultTransportKind(options);
   switch (kind) {
-    case 'pcsc':
+    case 'pcsc': {
+      const { PcscTransport } = await import('./pcsc.js');
       return PcscTransport.open({
         ...(options.reader !== undefined ? { reader: options.reader } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.share !== undefined ? { share: options.share } : {}),
         ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
       });
-    case 'sim':
+    }
+    case 'sim': {
+      const { SimTransport } = await import('./sim.js');
       return SimTransport.open({
         ...(options.simulatorJar !== undefined ? { jar: options.simulatorJar } : {}),
         ...(options.simulatorLog !== undefined ? { logFile: options.simulatorLog } : {}),
         ...(options.attachPort !== undefined ? { attachPort: options.attachPort } : {}),
       });
-    case 'trace':
+    }
+    case 'trace': {
       if (options.trace === undefined) throw new UsageError('the trace transport needs a trace file (--trace FILE)');
+      const { TraceTransport } = await import('./trace.js');
       return TraceTransport.fromFile(options.trace);
+    }
     default:
       throw new UsageError(`unknown transport '${String(kind)}' (expected pcsc, sim or trace)`);
   }
@@ -69,12 +78,20 @@ export interface Card {
   close(options?: { checkTrace?: boolean }): Promise<void>;
 }
 
+/** A replayed trace, told apart without loading the trace module for a card that is none. */
+function isTrace(transport: Transport): transport is TraceTransport {
+  return typeof (transport as Partial<TraceTransport>).assertConsumed === 'function';
+}
+
 /** Opens a transport and stacks the wrappers: [recorder] ⇐ [logging] ⇐ GET RESPONSE/6Cxx ⇐ chaining. */
 export async function openCard(options: CardOptions): Promise<Card> {
   const base = await openTransport(options);
   let wire: Transport = base;
   try {
-    if (options.record !== undefined) wire = new TraceRecorder(base, options.record, { showSecrets: options.showSecrets ?? false });
+    if (options.record !== undefined) {
+      const { TraceRecorder } = await import('./trace.js');
+      wire = new TraceRecorder(base, options.record, { showSecrets: options.showSecrets ?? false });
+    }
   } catch (e) {
     await base.close();
     throw new UsageError(`cannot record to '${options.record}': ${(e as Error).message}`);
@@ -88,7 +105,7 @@ export async function openCard(options: CardOptions): Promise<Card> {
       if (closed) return;
       closed = true;
       await transport.close();
-      if (closeOptions.checkTrace && base instanceof TraceTransport) base.assertConsumed();
+      if (closeOptions.checkTrace && isTrace(base)) base.assertConsumed();
     },
   };
 }

@@ -2,7 +2,8 @@
 import { readdirSync } from 'node:fs';
 import { toHex } from '../../src/apdu/hex.js';
 import { ScriptError } from '../../src/errors.js';
-import { atrMatches, loadProfile, parseProfile } from '../../src/gp/profile.js';
+import { atrMatches, simulatorProfile } from '../../src/gp/card-profile.js';
+import { loadProfile, parseProfile } from '../../src/gp/profile.js';
 import { vector } from '../support.js';
 
 const env = {
@@ -24,6 +25,10 @@ describe('shipped profiles', () => {
     expect(p.securityLevel).toBe(0x03);
     expect(toHex(p.isdAid)).toBe('A000000151000000');
     expect(toHex(p.applet.packageAid!)).toBe('D392F0002601000000');
+  });
+  test('the built-in simulator profile is simulator-scp03.yaml, value for value', () => {
+    const file = vector('profiles', 'simulator-scp03.yaml');
+    expect(simulatorProfile(file)).toEqual(loadProfile(file, {}));
   });
   test('the vendor example takes its master key from the environment', () => {
     const p = loadProfile(vector('profiles', 'example-uicc-emv.yaml'), env);

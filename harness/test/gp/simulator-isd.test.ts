@@ -12,7 +12,8 @@ import { initializeUpdate, ISD_AID_DEFAULT, selectByAid } from '../../src/gp/com
 import { CardCryptogramError } from '../../src/gp/errors.js';
 import { makeKeySet } from '../../src/gp/keys.js';
 import { deleteAid, installApplet, listRegistry, loadCap } from '../../src/gp/manager.js';
-import { loadProfile, type CardProfile } from '../../src/gp/profile.js';
+import type { CardProfile } from '../../src/gp/card-profile.js';
+import { loadProfile } from '../../src/gp/profile.js';
 import { GpSession } from '../../src/gp/session.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, simulatorJarBuilt, vector } from '../support.js';

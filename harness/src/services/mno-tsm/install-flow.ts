@@ -10,7 +10,7 @@ import { toHex } from '../../apdu/hex.js';
 import type { CapFile } from '../../gp/cap/cap.js';
 import { createSecurityDomain, deleteAid, extradite, installApplet, listRegistry, loadCap } from '../../gp/manager.js';
 import { encodePrivileges } from '../../gp/commands.js';
-import { profileInstallParameters, type CardProfile } from '../../gp/profile.js';
+import { profileInstallParameters, type CardProfile } from '../../gp/card-profile.js';
 import { identifyCard } from '../card-identity.js';
 import type { RemoteCard } from '../remote-apdu/remote-card.js';
 import { openOperatorIsd } from './operator-card.js';

@@ -7,7 +7,7 @@
  */
 import { CardStatusError } from '../../errors.js';
 import { CardCryptogramError, HostAuthenticationError, SecureChannelProtocolError } from '../../gp/errors.js';
-import type { CardProfile } from '../../gp/profile.js';
+import type { CardProfile } from '../../gp/card-profile.js';
 import { GpSession } from '../../gp/session.js';
 import type { Transport } from '../../transport/transport.js';
 import { OtherOperatorRefused } from './refusals.js';

@@ -3,7 +3,7 @@
  * port, all sharing the one database (each sees only its own installations).
  */
 import type { CapFile } from '../../gp/cap/cap.js';
-import type { CardProfile } from '../../gp/profile.js';
+import type { CardProfile } from '../../gp/card-profile.js';
 import type { Database } from '../db/database.js';
 import { startService, type RunningService } from '../http/server.js';
 import { MnoTsm } from './service.js';

@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseHex, toHex } from '../../apdu/hex.js';
 import { diversifyKeySet, type KeySet } from '../../gp/keys.js';
-import type { CardProfile } from '../../gp/profile.js';
+import type { CardProfile } from '../../gp/card-profile.js';
 import type { Database } from '../db/database.js';
 import { badRequest, notFound, ServiceError } from '../http/errors.js';
 import type { RequestContext, Route } from '../http/server.js';
