@@ -283,7 +283,9 @@ async function harnessVersusRaw(rounds: number, warmupRounds: number): Promise<v
     const rs = timingStats(r);
     const ps = timingStats(paired);
     console.log(
-      `whole rounds, per APDU: harness median ${hs.median.toFixed(3)} ms, raw median ${rs.median.toFixed(3)} ms, ratio ${(hs.median / rs.median).toFixed(3)}; paired round ratios median ${ps.median.toFixed(3)} (min ${ps.min.toFixed(3)}, max ${timingStats(paired).p95.toFixed(3)} p95)`,
+      `whole rounds, per APDU: harness median ${hs.median.toFixed(3)} ms, raw median ${rs.median.toFixed(3)} ms, ` +
+        `ratio ${(hs.median / rs.median).toFixed(3)}; paired round ratios median ${ps.median.toFixed(3)} ` +
+        `(min ${ps.min.toFixed(3)}, max ${timingStats(paired).p95.toFixed(3)} p95)`,
     );
   } finally {
     await raw?.close();
@@ -325,7 +327,8 @@ async function paths(iterations: number): Promise<void> {
       const pcscSummary = await measure(pcsc, iterations, warmup);
       console.log(formatSummary('pcscd + vpcd (node-pcsclite)', pcscSummary));
       console.log(
-        `\nratio pcscd/direct: median ${(pcscSummary.median / directSummary.median).toFixed(2)}x, p95 ${(pcscSummary.p95 / directSummary.p95).toFixed(2)}x`,
+        `\nratio pcscd/direct: median ${(pcscSummary.median / directSummary.median).toFixed(2)}x, ` +
+          `p95 ${(pcscSummary.p95 / directSummary.p95).toFixed(2)}x`,
       );
       await benchAppletCommands('pcscd + vpcd', pcsc, Math.max(50, Math.floor(iterations / 20)));
     } finally {
@@ -357,7 +360,8 @@ async function loadFigures(transport: Transport, label: string): Promise<void> {
     }
     const s = timingStats(runs);
     console.log(
-      `${`LOAD ${file.length} B, ${name} (${label})`.padEnd(46)} ${blocks} blocks  median ${s.median.toFixed(1)} ms  (${(s.median / blocks).toFixed(3)} ms/block, 5 runs)`,
+      `${`LOAD ${file.length} B, ${name} (${label})`.padEnd(46)} ${blocks} blocks  ` +
+        `median ${s.median.toFixed(1)} ms  (${(s.median / blocks).toFixed(3)} ms/block, 5 runs)`,
     );
   }
 }

@@ -53,7 +53,8 @@ async function openTransport(c: Case): Promise<Transport> {
 }
 
 console.log(
-  `load file ${cap.loadFileDataBlock().length} bytes (${toHex(cap.packageAid)}), ${emulated ? 'emulated card in-process (host cost only)' : `reader ${reader ?? '(first)'}`}, ${rounds} rounds`,
+  `load file ${cap.loadFileDataBlock().length} bytes (${toHex(cap.packageAid)}), ` +
+    `${emulated ? 'emulated card in-process (host cost only)' : `reader ${reader ?? '(first)'}`}, ${rounds} rounds`,
 );
 for (const c of cases) {
   const profile = loadProfile(path.join(root, 'test-vectors', 'profiles', c.profile));

@@ -16,8 +16,17 @@ const ready = simulatorJarBuilt();
 if (!ready) announceSkip('reports after a lost card or a killed harness', 'build/jpki-simulator.jar is missing (run ant simulator)');
 const maybe = ready ? describe : describe.skip;
 
-const LONG =
-  'name: long\nsteps:\n  - select: D392F000260100000001\n  - select-ef: "0006"\n  - repeat: 20000\n    steps:\n      - name: read the token\n        send: 00B0000020\n';
+const LONG = [
+  'name: long',
+  'steps:',
+  '  - select: D392F000260100000001',
+  '  - select-ef: "0006"',
+  '  - repeat: 20000',
+  '    steps:',
+  '      - name: read the token',
+  '        send: 00B0000020',
+  '',
+].join('\n');
 
 maybe('a run that loses its card mid-way still leaves valid reports', () => {
   test('killing the simulator aborts the run with a card error (exit code 3); JSON, JUnit and HTML stay valid', async () => {

@@ -140,7 +140,8 @@ describe('shell', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'jpki-shell-'));
     const historyFile = path.join(dir, 'history');
     const transport = TraceTransport.fromText(
-      'atr 3B00\n=> 00A4040C0AD392F000260100000001\n<= 9000\n=> 002000800431323334\n<= 63C2\n=> 00B0000004\n<= 308203B89000\n=> 00B00004B8\n<= 9000\nreset warm\natr 3B01\n',
+      'atr 3B00\n=> 00A4040C0AD392F000260100000001\n<= 9000\n=> 002000800431323334\n<= 63C2\n' +
+        '=> 00B0000004\n<= 308203B89000\n=> 00B00004B8\n<= 9000\nreset warm\natr 3B01\n',
     );
     const input = new PassThrough();
     const output = new PassThrough();

@@ -54,7 +54,9 @@ maybe('read-certificate scenario over the direct (sim) transport', () => {
   test('a secure channel with wrong keys is a failed step, and the run goes on', async () => {
     const { parseScenario } = await import('../src/script/parser.js');
     const scenario = parseScenario(
-      'name: wrong keys\nsteps:\n  - select: D392F000260100000001\n  - secure-channel: { scp: 3, key: 000102030405060708090A0B0C0D0E0F, level: cmac+cdec, sd: D392F000260100000001 }\n  - send: 84DA00000100\n    expect: { sw: "6982" }\n',
+      'name: wrong keys\nsteps:\n  - select: D392F000260100000001\n' +
+        '  - secure-channel: { scp: 3, key: 000102030405060708090A0B0C0D0E0F, level: cmac+cdec, sd: D392F000260100000001 }\n' +
+        '  - send: 84DA00000100\n    expect: { sw: "6982" }\n',
       'inline.yaml',
     );
     const result = await runScenario(scenario, transport);

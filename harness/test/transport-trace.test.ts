@@ -44,7 +44,8 @@ describe('trace replay', () => {
     const e = await rejection(t.transmit(parseHex('00A4040C0AD392F000260100000002')));
     expect(e.traceLine).toBe(3);
     expect(e.message).toBe(
-      'rec.trace:3: command mismatch (first difference at byte 14): expected => 00A4040C0AD392F000260100000001, got => 00A4040C0AD392F000260100000002',
+      'rec.trace:3: command mismatch (first difference at byte 14): ' +
+        'expected => 00A4040C0AD392F000260100000001, got => 00A4040C0AD392F000260100000002',
     );
     expect(e.exitCode).toBe(3);
   });

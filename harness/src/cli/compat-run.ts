@@ -79,7 +79,9 @@ export async function compat(profiles: string[], o: CompatCliOptions): Promise<v
     onCase: (card, index, total, id) => progress?.update(card, `${index + 1}/${total} ${id}`),
     onCardDone: (run) => {
       const fails = run.outcomes.filter((x) => x.verdict === 'fail').length;
-      const line = `${run.outcomes.filter((x) => x.verdict === 'pass').length} passed, ${fails} failed, ${run.outcomes.filter((x) => x.verdict === 'n/a').length} n/a (${(run.wallMilliseconds / 1000).toFixed(1)} s)`;
+      const line =
+        `${run.outcomes.filter((x) => x.verdict === 'pass').length} passed, ${fails} failed, ` +
+        `${run.outcomes.filter((x) => x.verdict === 'n/a').length} n/a (${(run.wallMilliseconds / 1000).toFixed(1)} s)`;
       if (progress) progress.update(run.card, line);
       else if (!o.quiet) process.stderr.write(`${run.card}: ${line}\n`);
     },

@@ -210,7 +210,9 @@ Examples:
   )
     .addHelpText(
       'after',
-      '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness apply -r "Virtual PCD 00 00" --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --password download-Passw0rd --contact hanako',
+      '\nThe SIM is the card of the card options (-r).\n\nExample:' +
+        '\n  $ jpki-harness apply -r "Virtual PCD 00 00" --card-reader "Virtual PCD 00 01" --card-password TESTPASS1' +
+        ' --password download-Passw0rd --contact hanako',
     )
     .action(async (o: ApplicationCliOptions & { pinLess?: boolean }) => {
       const { apply } = await import('../services/applicant/apply.js');
@@ -237,7 +239,9 @@ Examples:
   )
     .addHelpText(
       'after',
-      '\nExample:\n  $ jpki-harness write -r "Virtual PCD 00 00" --application 6f0c… --mailbox jpki-services/mailbox --contact hanako --password download-Passw0rd',
+      '\nExample:' +
+        '\n  $ jpki-harness write -r "Virtual PCD 00 00" --application 6f0c… --mailbox jpki-services/mailbox' +
+        ' --contact hanako --password download-Passw0rd',
     )
     .action(
       async (
@@ -274,7 +278,8 @@ Examples:
             onRestart: (tsm) => process.stderr.write(`  ${tsm} restarted: resuming from the SIM's state\n`),
           });
           console.log(
-            `${result.outcome}: ${result.commands} APDUs in ${result.batches} batches, ${seconds(Date.now() - started)}${result.detail.keyFingerprint ? `; key ${result.detail.keyFingerprint.slice(0, 16)}…` : ''}`,
+            `${result.outcome}: ${result.commands} APDUs in ${result.batches} batches, ${seconds(Date.now() - started)}` +
+              (result.detail.keyFingerprint ? `; key ${result.detail.keyFingerprint.slice(0, 16)}…` : ''),
           );
         } finally {
           await sim.close();
@@ -294,7 +299,8 @@ Examples:
     .addHelpText(
       'after',
       '\nExamples:\n  $ jpki-harness revoke --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --ground lost' +
-        '\n  $ jpki-harness revoke --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --ground withdrawn --sim-reader "Virtual PCD 00 00"',
+        '\n  $ jpki-harness revoke --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --ground withdrawn' +
+        ' --sim-reader "Virtual PCD 00 00"',
     )
     .action(async (o: { application: string; cardReader: string; cardPassword: string; ground: string; simReader?: string; spTsm: string }) => {
       const { REVOCATION_GROUNDS } = await import('../services/sp-tsm/applicant-requests.js');
@@ -312,7 +318,8 @@ Examples:
           ground,
         });
         console.log(
-          `application ${result.id}: ${result.state}${result.revokedCertificate ? `; certificate ${result.revokedCertificate} revoked (CRL and OCSP)` : ''}`,
+          `application ${result.id}: ${result.state}` +
+            (result.revokedCertificate ? `; certificate ${result.revokedCertificate} revoked (CRL and OCSP)` : ''),
         );
         if (result.termination && o.simReader) {
           console.log(`SIM: applet ${await terminateThroughReader(result.termination, o.simReader)} (key, certificates and PIN erased)`);
@@ -336,7 +343,8 @@ Examples:
     .addHelpText(
       'after',
       '\nThe SIM is the card of the card options (-r). The PIN stays; the old certificate is revoked (superseded) once the new one is on the SIM.' +
-        '\n\nExample:\n  $ jpki-harness renew -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1',
+        '\n\nExample:' +
+        '\n  $ jpki-harness renew -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1',
     )
     .action(async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; spTsm: string }) => {
       const { requestRenewal } = await import('../services/applicant/apply.js');
@@ -372,7 +380,8 @@ Examples:
     .addHelpText(
       'after',
       '\nThe new SIM is the card of the card options (-r). The old certificate is revoked at once; the new SIM is written with `write`' +
-        ' and the new access code.\n\nExample:\n  $ jpki-harness transfer -r "Virtual PCD 00 02" --application 6f0c… --card-reader "Virtual PCD 00 01"' +
+        ' and the new access code.\n\nExample:' +
+        '\n  $ jpki-harness transfer -r "Virtual PCD 00 02" --application 6f0c… --card-reader "Virtual PCD 00 01"' +
         ' --card-password TESTPASS1 --password download-Passw0rd --contact hanako --old-sim-reader "Virtual PCD 00 00" --operator test-mno-b',
     )
     .action(async (o: ApplicationCliOptions & { application: string; oldSimReader?: string }) => {
@@ -399,7 +408,9 @@ Examples:
   )
     .addHelpText(
       'after',
-      '\nThe SIM is the card of the card options (-r).\n\nExample:\n  $ jpki-harness reset-pin -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01" --card-password TESTPASS1 --pin 2580',
+      '\nThe SIM is the card of the card options (-r).\n\nExample:' +
+        '\n  $ jpki-harness reset-pin -r "Virtual PCD 00 00" --application 6f0c… --card-reader "Virtual PCD 00 01"' +
+        ' --card-password TESTPASS1 --pin 2580',
     )
     .action(async (o: CardCliOptions & { application: string; cardReader: string; cardPassword: string; pin: string; spTsm: string }) => {
       const { requestPinReset } = await import('../services/applicant/apply.js');
@@ -426,7 +437,8 @@ Examples:
   )
     .addHelpText(
       'after',
-      '\nExit code 1 when the credential is not valid (untrusted, expired, revoked, unknown to OCSP).\n\nExample:\n  $ jpki-harness check -r "Virtual PCD 00 00"',
+      '\nExit code 1 when the credential is not valid (untrusted, expired, revoked, unknown to OCSP).' +
+        '\n\nExample:\n  $ jpki-harness check -r "Virtual PCD 00 00"',
     )
     .action(async (o: CardCliOptions & { root?: string; json?: boolean }) => {
       const { readFileSync } = await import('node:fs');
@@ -445,7 +457,10 @@ Examples:
             `  valid ${check.notBefore.toISOString()} – ${check.notAfter.toISOString()} (${check.daysLeft} days left); chain ${check.chain}`,
           );
           console.log(
-            `  OCSP ${check.ocspUrl ?? '(no responder named)'}: ${check.ocsp ? `${check.ocsp.status}${check.ocsp.reason ? ` (${check.ocsp.reason})` : ''}, produced ${check.ocsp.producedAt.toISOString()}` : 'not asked'}`,
+            `  OCSP ${check.ocspUrl ?? '(no responder named)'}: ` +
+              (check.ocsp
+                ? `${check.ocsp.status}${check.ocsp.reason ? ` (${check.ocsp.reason})` : ''}, produced ${check.ocsp.producedAt.toISOString()}`
+                : 'not asked'),
           );
           console.log(`  applet ${check.information.lifecycle}, PIN tries left ${check.information.pinTriesLeft}, ${check.information.pinPolicy}`);
           console.log(check.valid ? 'valid' : 'NOT valid');
@@ -553,7 +568,8 @@ Examples:
   program
     .command('demo')
     .description(
-      "the SIM credential's whole life on the simulator: application → personalised SIM (①–⑱) → authentication → PIN lock and reset → renewal → transfer to another SIM → revocation",
+      "the SIM credential's whole life on the simulator: application → personalised SIM (①–⑱) → authentication → PIN lock and reset" +
+        ' → renewal → transfer to another SIM → revocation',
     )
     .option('--db <url>', 'state: a SQLite file (default: a new one in a temporary folder) or a postgres:// URL')
     .option('--on-card', 'generate the keys on the SIM (default: by the JPKI system)')
@@ -561,7 +577,8 @@ Examples:
     .option('--json', 'print the phases as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ jpki-harness demo\n  $ jpki-harness demo --on-card --db postgres://jpki:jpki-test@127.0.0.1/postgres\n  $ jpki-harness demo --issuance-only --json',
+      '\nExamples:\n  $ jpki-harness demo\n  $ jpki-harness demo --on-card --db postgres://jpki:jpki-test@127.0.0.1/postgres' +
+        '\n  $ jpki-harness demo --issuance-only --json',
     )
     .action(async (o: { db?: string; onCard?: boolean; issuanceOnly?: boolean; json?: boolean }) => {
       const { SimTransport } = await import('../transport/sim.js');

@@ -53,7 +53,8 @@ export function registerMyNumberCardCommands(program: Command): void {
           subject: opts.subject,
         });
         console.log(
-          `issued: signature certificate ${issued.signatureCertificate.length} bytes, user-authentication certificate ${issued.authenticationCertificate.length} bytes`,
+          `issued: signature certificate ${issued.signatureCertificate.length} bytes, ` +
+            `user-authentication certificate ${issued.authenticationCertificate.length} bytes`,
         );
       });
     });
@@ -93,10 +94,12 @@ export function registerMyNumberCardCommands(program: Command): void {
         else {
           console.log(`issued: ${state.issued ? 'yes' : 'no'}`);
           console.log(
-            `signature: key ${state.signatureKeyPresent ? 'present' : 'absent'}, password ${state.signaturePasswordSet ? `${state.signaturePasswordTriesLeft} tries left` : 'not set'}`,
+            `signature: key ${state.signatureKeyPresent ? 'present' : 'absent'}, ` +
+              `password ${state.signaturePasswordSet ? `${state.signaturePasswordTriesLeft} tries left` : 'not set'}`,
           );
           console.log(
-            `user authentication: key ${state.authenticationKeyPresent ? 'present' : 'absent'}, PIN ${state.authenticationPinSet ? `${state.authenticationPinTriesLeft} tries left` : 'not set'}`,
+            `user authentication: key ${state.authenticationKeyPresent ? 'present' : 'absent'}, ` +
+              `PIN ${state.authenticationPinSet ? `${state.authenticationPinTriesLeft} tries left` : 'not set'}`,
           );
         }
       });

@@ -52,7 +52,8 @@ function differences(report: CompatReport): string {
       const o = card.outcomes[k.id];
       if (o === undefined || o.verdict === 'pass') continue;
       rows.push(
-        `<tr><td>${esc(card.card)}</td><td><code>${esc(k.id)}</code></td><td class="${o.verdict === 'fail' ? 'fail' : 'na'}">${o.verdict}</td><td>${esc(o.detail ?? '')}</td></tr>`,
+        `<tr><td>${esc(card.card)}</td><td><code>${esc(k.id)}</code></td>` +
+          `<td class="${o.verdict === 'fail' ? 'fail' : 'na'}">${o.verdict}</td><td>${esc(o.detail ?? '')}</td></tr>`,
       );
     }
   }
@@ -62,7 +63,8 @@ function differences(report: CompatReport): string {
 
 function cardDetails(report: CompatReport, card: ReportCard): string {
   const out: string[] = [
-    `<details><summary>${esc(card.card)}: ${card.totals.pass} passed, ${card.totals.fail} failed, ${card.totals['n/a']} not applicable, ${(card.wallMilliseconds / 1000).toFixed(1)} s</summary>`,
+    `<details><summary>${esc(card.card)}: ${card.totals.pass} passed, ${card.totals.fail} failed, ` +
+      `${card.totals['n/a']} not applicable, ${(card.wallMilliseconds / 1000).toFixed(1)} s</summary>`,
   ];
   out.push(
     `<table><tr><th>profile</th><td><code>${esc(card.profile)}</code></td></tr>` +
@@ -74,11 +76,13 @@ function cardDetails(report: CompatReport, card: ReportCard): string {
   );
   out.push('<table><tr><th>command</th><th>count</th><th>min</th><th>median</th><th>p95</th><th>max</th></tr>');
   out.push(
-    `<tr><td>reader round trip</td><td class="n">${card.roundTrip.count}</td><td class="n">${ms(card.roundTrip.min)}</td><td class="n">${ms(card.roundTrip.median)}</td><td class="n">${ms(card.roundTrip.p95)}</td><td class="n">${ms(card.roundTrip.max)}</td></tr>`,
+    `<tr><td>reader round trip</td><td class="n">${card.roundTrip.count}</td><td class="n">${ms(card.roundTrip.min)}</td>` +
+      `<td class="n">${ms(card.roundTrip.median)}</td><td class="n">${ms(card.roundTrip.p95)}</td><td class="n">${ms(card.roundTrip.max)}</td></tr>`,
   );
   for (const t of card.timing) {
     out.push(
-      `<tr><td>${esc(t.command)}</td><td class="n">${t.count}</td><td class="n">${ms(t.min)}</td><td class="n">${ms(t.median)}</td><td class="n">${ms(t.p95)}</td><td class="n">${ms(t.max)}</td></tr>`,
+      `<tr><td>${esc(t.command)}</td><td class="n">${t.count}</td><td class="n">${ms(t.min)}</td>` +
+        `<td class="n">${ms(t.median)}</td><td class="n">${ms(t.p95)}</td><td class="n">${ms(t.max)}</td></tr>`,
     );
   }
   out.push('</table><table><tr><th>case</th><th>result</th><th>ms</th><th>detail</th></tr>');
@@ -86,7 +90,8 @@ function cardDetails(report: CompatReport, card: ReportCard): string {
     const o = card.outcomes[k.id];
     if (o === undefined) continue;
     out.push(
-      `<tr><td><code>${esc(k.id)}</code></td><td class="${CELL[o.verdict]![0]}">${o.verdict}</td><td class="n">${o.milliseconds.toFixed(0)}</td><td>${esc(o.detail ?? '')}</td></tr>`,
+      `<tr><td><code>${esc(k.id)}</code></td><td class="${CELL[o.verdict]![0]}">${o.verdict}</td>` +
+        `<td class="n">${o.milliseconds.toFixed(0)}</td><td>${esc(o.detail ?? '')}</td></tr>`,
     );
   }
   out.push('</table></details>');
@@ -96,21 +101,26 @@ function cardDetails(report: CompatReport, card: ReportCard): string {
 export function renderCompatHtml(report: CompatReport): string {
   const parts: string[] = [];
   parts.push(
-    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>jpki-harness compatibility matrix</title><style>${STYLE}</style></head><body>`,
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>jpki-harness compatibility matrix</title>' +
+      `<style>${STYLE}</style></head><body>`,
   );
   parts.push(`<h1>JPKI applet compatibility: ${report.cards.length} cards × ${report.cases.length} cases</h1>`);
   parts.push(
-    `<p>${report.totals.pass} passed, <span class="${report.totals.fail ? 'fail' : ''}">${report.totals.fail} failed</span>, ${report.totals['n/a']} not applicable; ` +
+    `<p>${report.totals.pass} passed, <span class="${report.totals.fail ? 'fail' : ''}">${report.totals.fail} failed</span>, ` +
+      `${report.totals['n/a']} not applicable; ` +
       `${(report.wallMilliseconds / 1000).toFixed(1)} s, started ${esc(report.startedAt)}` +
       (report.latencyScale !== 1 ? `; the personas' published operation times are scaled by ${report.latencyScale}` : '') +
       '.</p>',
   );
   parts.push(
-    '<p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail (hover: the observed difference)</span><span class="na">n/a not applicable (hover: why)</span></p>',
+    '<p class="legend"><span class="pass">✓ pass</span><span class="fail">✗ fail (hover: the observed difference)</span>' +
+      '<span class="na">n/a not applicable (hover: why)</span></p>',
   );
   parts.push(matrix(report));
   parts.push(
-    '<h2>Per-command timing</h2><p class="small">Bar: median; whisker: p95; red mark: the reader round trip on that card (a command answered without running an application). Milliseconds, as the harness sees each command (GET RESPONSE rounds included).</p>',
+    '<h2>Per-command timing</h2><p class="small">Bar: median; whisker: p95; red mark: the reader round trip on that card' +
+      ' (a command answered without running an application).' +
+      ' Milliseconds, as the harness sees each command (GET RESPONSE rounds included).</p>',
   );
   const commands = COMMAND_ORDER.filter((cmd) => report.cards.some((c) => c.timing.some((t) => t.command === cmd && t.count > 0)));
   for (const command of commands) {

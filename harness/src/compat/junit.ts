@@ -5,11 +5,13 @@ import type { CompatReport } from './report.js';
 export function renderCompatJUnit(report: CompatReport): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
-    `<testsuites name="jpki-harness compat" tests="${report.cases.length * report.cards.length}" failures="${report.totals.fail}" errors="0" skipped="${report.totals['n/a']}" time="${(report.wallMilliseconds / 1000).toFixed(3)}">`,
+    `<testsuites name="jpki-harness compat" tests="${report.cases.length * report.cards.length}" failures="${report.totals.fail}" errors="0"` +
+      ` skipped="${report.totals['n/a']}" time="${(report.wallMilliseconds / 1000).toFixed(3)}">`,
   );
   for (const card of report.cards) {
     out.push(
-      `  <testsuite name="${escapeXml(card.card)}" tests="${report.cases.length}" failures="${card.totals.fail}" skipped="${card.totals['n/a']}" errors="0" time="${(card.wallMilliseconds / 1000).toFixed(3)}" timestamp="${report.startedAt.slice(0, 19)}">`,
+      `  <testsuite name="${escapeXml(card.card)}" tests="${report.cases.length}" failures="${card.totals.fail}" skipped="${card.totals['n/a']}"` +
+        ` errors="0" time="${(card.wallMilliseconds / 1000).toFixed(3)}" timestamp="${report.startedAt.slice(0, 19)}">`,
     );
     for (const c of report.cases) {
       const o = card.outcomes[c.id];

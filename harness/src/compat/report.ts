@@ -153,8 +153,10 @@ export function renderConsole(report: CompatReport): string {
   }
   lines.push('');
   lines.push(
-    `${report.cards.length} cards × ${report.cases.length} cases: ${report.totals.pass} passed, ${report.totals.fail} failed, ${report.totals['n/a']} not applicable` +
-      ` in ${(report.wallMilliseconds / 1000).toFixed(1)} s (per card: ${report.cards.map((c) => `${c.card} ${(c.wallMilliseconds / 1000).toFixed(1)} s`).join(', ')})` +
+    `${report.cards.length} cards × ${report.cases.length} cases: ` +
+      `${report.totals.pass} passed, ${report.totals.fail} failed, ${report.totals['n/a']} not applicable` +
+      ` in ${(report.wallMilliseconds / 1000).toFixed(1)} s` +
+      ` (per card: ${report.cards.map((c) => `${c.card} ${(c.wallMilliseconds / 1000).toFixed(1)} s`).join(', ')})` +
       (report.latencyScale !== 1 ? `; persona operation times scaled by ${report.latencyScale}` : ''),
   );
   return lines.join('\n');

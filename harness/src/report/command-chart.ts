@@ -41,7 +41,8 @@ export function commandChart(
   const x = (v: number): number => pad.left + (v / max) * w;
   const parts: string[] = [];
   parts.push(
-    `<svg class="${svgClass}" role="img" aria-label="${esc(`${command}: median and p95 per card`)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">`,
+    `<svg class="${svgClass}" role="img" aria-label="${esc(`${command}: median and p95 per card`)}" viewBox="0 0 ${width} ${height}"` +
+      ` width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">`,
   );
   parts.push(`<text class="title" x="${pad.left}" y="14">${esc(command)} (ms)</text>`);
   for (const t of ticks(max)) {
@@ -54,7 +55,8 @@ export function commandChart(
     const label = r.card.length > 28 ? `${r.card.slice(0, 27)}…` : r.card;
     parts.push(`<text x="${pad.left - 6}" y="${mid + 4}" text-anchor="end"><title>${esc(r.card)}</title>${esc(label)}</text>`);
     parts.push(
-      `<rect class="median" x="${pad.left}" y="${y + 5}" width="${Math.max(1, x(r.stats.median) - pad.left).toFixed(1)}" height="${rowHeight - 10}"/>`,
+      `<rect class="median" x="${pad.left}" y="${y + 5}"` +
+        ` width="${Math.max(1, x(r.stats.median) - pad.left).toFixed(1)}" height="${rowHeight - 10}"/>`,
     );
     parts.push(`<line class="whisker" x1="${x(r.stats.median).toFixed(1)}" x2="${x(r.stats.p95).toFixed(1)}" y1="${mid}" y2="${mid}"/>`);
     parts.push(`<line class="whisker" x1="${x(r.stats.p95).toFixed(1)}" x2="${x(r.stats.p95).toFixed(1)}" y1="${y + 6}" y2="${y + rowHeight - 6}"/>`);

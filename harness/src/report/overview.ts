@@ -14,11 +14,14 @@ const esc = escapeXml;
 /** More measured runs than this and the matrix shows counts instead of one column per run. */
 const MAX_RUN_COLUMNS = 20;
 
-const STYLE = `<style>
-table.matrix td.v{text-align:center;min-width:1.8em;font-size:12px}
-td.v.ok{background:#d7f0dc;color:#17702b}td.v.ko{background:#f8d3cf;color:#b3261e;font-weight:bold}td.v.none{background:#eee;color:#666}
-.cmp .grid{stroke:#e4e4e4}.cmp .median{fill:#7aa5e8}.cmp .whisker{stroke:#22447a;stroke-width:1.5}.cmp text{font:11px sans-serif;fill:#444}.cmp .title{font-weight:bold}
-</style>`;
+const STYLE = [
+  '<style>',
+  'table.matrix td.v{text-align:center;min-width:1.8em;font-size:12px}',
+  'td.v.ok{background:#d7f0dc;color:#17702b}td.v.ko{background:#f8d3cf;color:#b3261e;font-weight:bold}td.v.none{background:#eee;color:#666}',
+  '.cmp .grid{stroke:#e4e4e4}.cmp .median{fill:#7aa5e8}.cmp .whisker{stroke:#22447a;stroke-width:1.5}' +
+    '.cmp text{font:11px sans-serif;fill:#444}.cmp .title{font-weight:bold}',
+  '</style>',
+].join('\n');
 
 function matrix(report: Report): string {
   const out: string[] = [];

@@ -38,7 +38,8 @@ describe.each(testDatabases('application load'))('$name: 40 applicants apply at 
   ] as const;
   for (const { keyGeneration, admitted } of cases) {
     run(
-      `key generation ${keyGeneration}${admitted ? '' : ', no admission limit'}: every request succeeds, every application is stored once, a tenth sent twice at once collapse to one`,
+      `key generation ${keyGeneration}${admitted ? '' : ', no admission limit'}: every request succeeds, every application is stored once, ` +
+        'a tenth sent twice at once collapse to one',
       async () => {
         const created = await database.create();
         const dataDirectory = mkdtempSync(path.join(tmpdir(), 'jpki-load-'));

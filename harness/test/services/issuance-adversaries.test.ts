@@ -285,7 +285,8 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
   const broken: Exchange[][] = [];
 
   run(
-    'a bit flipped in a command on its way to the SIM, or in an answer on its way back, stops the write; the SIM is not personalised and a fresh access code follows',
+    'a bit flipped in a command on its way to the SIM, or in an answer on its way back, stops the write; ' +
+      'the SIM is not personalised and a fresh access code follows',
     async () => {
       const sim = sims[0]!;
       target = await applied(simCertificates[0]!, 'jpki-system');
@@ -443,7 +444,8 @@ describe.each(testDatabases('issuance adversaries'))('the issuance system agains
   // ---- 2. A wrong or swapped SIM --------------------------------------------------------------------
 
   run(
-    'a write relayed to another SIM than the designated one is refused before anything is installed on it, at any stage; the designated SIM is written afterwards',
+    'a write relayed to another SIM than the designated one is refused before anything is installed on it, at any stage; ' +
+      'the designated SIM is written afterwards',
     async () => {
       const [designated, other] = [sims[1]!, sims[2]!];
       const mnoUrl = system.urls['mno-tsm']!;

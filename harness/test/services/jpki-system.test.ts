@@ -196,62 +196,68 @@ describe.each(testDatabases('test JPKI system'))('the test JPKI system on $name'
     expect(status.linkedSignatureSerial).toBe(signature.serial);
   });
 
-  test('on-card issuance: certifies the SIM key once (a new key before delivery supersedes it); revoking the card revokes the SIM certificate (cessationOfOperation); CRL numbers grow', async () => {
-    const signature = await signatureCertificate(f);
-    const issuance = (await callJson('jpki', `${f.service.url}/issuances`, {
-      body: { requestRef: `card-${signature.serial}`, signatureSerial: signature.serial, keyGeneration: 'on-card' },
-    })) as { id: string; state: string };
-    expect(issuance.state).toBe('requested');
-    const sim = rsaSpki();
-    const certified = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, {
-      body: { subjectPublicKeyInfo: b64(sim.spki) },
-    })) as { certificate: string; issuance: { certificateSerial: string } };
-    const same = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(sim.spki) } })) as {
-      certificate: string;
-    };
-    expect(same.certificate).toBe(certified.certificate);
-    // A write resumed after the SIM generated its key makes a new key: before delivery, its certificate
-    // replaces the first one, which is revoked as superseded.
-    const resumed = rsaSpki();
-    const replaced = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, {
-      body: { subjectPublicKeyInfo: b64(resumed.spki) },
-    })) as { certificate: string; issuance: { certificateSerial: string } };
-    expect(replaced.issuance.certificateSerial).not.toBe(certified.issuance.certificateSerial);
-    expect(await callJson('jpki', `${f.service.url}/certificates/${certified.issuance.certificateSerial}`)).toMatchObject({
-      status: 'revoked',
-      reason: 'superseded',
-    });
-    Object.assign(certified, replaced);
-    await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/delivered`, { body: { sim: 'sim-bb02' } });
-    await expect(
-      callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(rsaSpki().spki) } }),
-    ).rejects.toMatchObject({ code: 'already-certified' });
+  test(
+    'on-card issuance: certifies the SIM key once (a new key before delivery supersedes it); ' +
+      'revoking the card revokes the SIM certificate (cessationOfOperation); CRL numbers grow',
+    async () => {
+      const signature = await signatureCertificate(f);
+      const issuance = (await callJson('jpki', `${f.service.url}/issuances`, {
+        body: { requestRef: `card-${signature.serial}`, signatureSerial: signature.serial, keyGeneration: 'on-card' },
+      })) as { id: string; state: string };
+      expect(issuance.state).toBe('requested');
+      const sim = rsaSpki();
+      const certified = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, {
+        body: { subjectPublicKeyInfo: b64(sim.spki) },
+      })) as { certificate: string; issuance: { certificateSerial: string } };
+      const same = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, {
+        body: { subjectPublicKeyInfo: b64(sim.spki) },
+      })) as {
+        certificate: string;
+      };
+      expect(same.certificate).toBe(certified.certificate);
+      // A write resumed after the SIM generated its key makes a new key: before delivery, its certificate
+      // replaces the first one, which is revoked as superseded.
+      const resumed = rsaSpki();
+      const replaced = (await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, {
+        body: { subjectPublicKeyInfo: b64(resumed.spki) },
+      })) as { certificate: string; issuance: { certificateSerial: string } };
+      expect(replaced.issuance.certificateSerial).not.toBe(certified.issuance.certificateSerial);
+      expect(await callJson('jpki', `${f.service.url}/certificates/${certified.issuance.certificateSerial}`)).toMatchObject({
+        status: 'revoked',
+        reason: 'superseded',
+      });
+      Object.assign(certified, replaced);
+      await callJson('jpki', `${f.service.url}/issuances/${issuance.id}/delivered`, { body: { sim: 'sim-bb02' } });
+      await expect(
+        callJson('jpki', `${f.service.url}/issuances/${issuance.id}/certify`, { body: { subjectPublicKeyInfo: b64(rsaSpki().spki) } }),
+      ).rejects.toMatchObject({ code: 'already-certified' });
 
-    const before = await crlNumber(f, 'user-authentication');
-    const revoked = (await callJson('jpki', `${f.service.url}/certificates/${signature.serial}/revoke`, { body: { reason: 'keyCompromise' } })) as {
-      revoked: { serial: string; reason: string; linked: boolean }[];
-    };
-    expect(revoked.revoked).toEqual([
-      expect.objectContaining({ serial: signature.serial, reason: 'keyCompromise', linked: false }),
-      expect.objectContaining({ serial: certified.issuance.certificateSerial, reason: 'cessationOfOperation', linked: true }),
-    ]);
-    expect(await callJson('jpki', `${f.service.url}/issuances/${issuance.id}`)).toMatchObject({ state: 'revoked' });
-    const afterRevocation = await crlNumber(f, 'user-authentication');
-    expect(afterRevocation.number).toBeGreaterThan(before.number);
-    expect(afterRevocation.entries).toBe(before.entries + 1);
-    expect((await crlNumber(f, 'user-authentication')).number).toBe(afterRevocation.number);
-    const check = (await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(signature.der) } })) as {
-      valid: boolean;
-      reason: string;
-      revocationReason: string;
-    };
-    expect(check).toMatchObject({ valid: false, reason: 'revoked', revocationReason: 'keyCompromise' });
-    await expect(
-      callJson('jpki', `${f.service.url}/issuances`, {
-        body: { requestRef: 'after-revocation', signatureSerial: signature.serial, keyGeneration: 'on-card' },
-      }),
-    ).rejects.toMatchObject({ code: 'signature-certificate-revoked' });
-  });
+      const before = await crlNumber(f, 'user-authentication');
+      const revoked = (await callJson('jpki', `${f.service.url}/certificates/${signature.serial}/revoke`, { body: { reason: 'keyCompromise' } })) as {
+        revoked: { serial: string; reason: string; linked: boolean }[];
+      };
+      expect(revoked.revoked).toEqual([
+        expect.objectContaining({ serial: signature.serial, reason: 'keyCompromise', linked: false }),
+        expect.objectContaining({ serial: certified.issuance.certificateSerial, reason: 'cessationOfOperation', linked: true }),
+      ]);
+      expect(await callJson('jpki', `${f.service.url}/issuances/${issuance.id}`)).toMatchObject({ state: 'revoked' });
+      const afterRevocation = await crlNumber(f, 'user-authentication');
+      expect(afterRevocation.number).toBeGreaterThan(before.number);
+      expect(afterRevocation.entries).toBe(before.entries + 1);
+      expect((await crlNumber(f, 'user-authentication')).number).toBe(afterRevocation.number);
+      const check = (await callJson('jpki', `${f.service.url}/signature-certificates/check`, { body: { certificate: b64(signature.der) } })) as {
+        valid: boolean;
+        reason: string;
+        revocationReason: string;
+      };
+      expect(check).toMatchObject({ valid: false, reason: 'revoked', revocationReason: 'keyCompromise' });
+      await expect(
+        callJson('jpki', `${f.service.url}/issuances`, {
+          body: { requestRef: 'after-revocation', signatureSerial: signature.serial, keyGeneration: 'on-card' },
+        }),
+      ).rejects.toMatchObject({ code: 'signature-certificate-revoked' });
+    },
+  );
 
   test('openssl ocsp answers good, then revoked; the client helper agrees', async () => {
     const { der, serial } = await signatureCertificate(f);

@@ -133,37 +133,42 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
     }
   }, 120_000);
 
-  test('a finished termination session sent again reaches no card, its token opens no other session, and revoking again offers no second termination', async () => {
-    const myNumberCard = await SimTransport.open({ myNumberCard: true });
-    const sim = await SimTransport.open({});
-    try {
-      const story = await runIssuanceStory({ myNumberCard, sim }, { system });
-      const spUrl = system.urls['sp-tsm']!;
-      const revoke = (): ReturnType<typeof requestRevocation> =>
-        requestRevocation({
-          spTsmUrl: spUrl,
-          applicationId: story.applicationId,
-          myNumberCard,
-          signaturePassword: STORY_CARD_PASSWORD,
-          ground: 'stolen',
-        });
-      const first = await revoke();
-      expect(first.termination).toBeDefined();
-      expect((await terminateOnSim(first.termination!, sim)).outcome).toBe('terminated');
-      // Sent again, the finished session only repeats its last answer: not one command reaches the card.
-      const replayed = await runRemoteSession(first.termination!.remoteUrl, first.termination!.token, sim, { retryWindowMs: 0 });
-      expect(replayed.commands).toBe(0);
-      // The token opens no other session.
-      const other = first.termination!.remoteUrl.replace(/[^/]+$/, '00000000-0000-4000-8000-000000000000');
-      await expect(runRemoteSession(other, first.termination!.token, sim, { retryWindowMs: 0 })).rejects.toMatchObject({ status: 404 });
-      const again = await revoke();
-      expect(again.state).toBe('revoked');
-      expect(again.termination).toBeUndefined();
-      expect((await applicationStatus(spUrl, story.applicationId)).events.filter((e) => e.step === 'terminated on the SIM')).toHaveLength(1);
-    } finally {
-      await Promise.all([myNumberCard.close(), sim.close()]);
-    }
-  }, 60_000);
+  test(
+    'a finished termination session sent again reaches no card, its token opens no other session, ' +
+      'and revoking again offers no second termination',
+    async () => {
+      const myNumberCard = await SimTransport.open({ myNumberCard: true });
+      const sim = await SimTransport.open({});
+      try {
+        const story = await runIssuanceStory({ myNumberCard, sim }, { system });
+        const spUrl = system.urls['sp-tsm']!;
+        const revoke = (): ReturnType<typeof requestRevocation> =>
+          requestRevocation({
+            spTsmUrl: spUrl,
+            applicationId: story.applicationId,
+            myNumberCard,
+            signaturePassword: STORY_CARD_PASSWORD,
+            ground: 'stolen',
+          });
+        const first = await revoke();
+        expect(first.termination).toBeDefined();
+        expect((await terminateOnSim(first.termination!, sim)).outcome).toBe('terminated');
+        // Sent again, the finished session only repeats its last answer: not one command reaches the card.
+        const replayed = await runRemoteSession(first.termination!.remoteUrl, first.termination!.token, sim, { retryWindowMs: 0 });
+        expect(replayed.commands).toBe(0);
+        // The token opens no other session.
+        const other = first.termination!.remoteUrl.replace(/[^/]+$/, '00000000-0000-4000-8000-000000000000');
+        await expect(runRemoteSession(other, first.termination!.token, sim, { retryWindowMs: 0 })).rejects.toMatchObject({ status: 404 });
+        const again = await revoke();
+        expect(again.state).toBe('revoked');
+        expect(again.termination).toBeUndefined();
+        expect((await applicationStatus(spUrl, story.applicationId)).events.filter((e) => e.step === 'terminated on the SIM')).toHaveLength(1);
+      } finally {
+        await Promise.all([myNumberCard.close(), sim.close()]);
+      }
+    },
+    60_000,
+  );
 
   /**
    * A new SP domain comes with the card maker's test key sets (one per protocol the card speaks); the MNO
@@ -171,85 +176,93 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
    * anyone but the SP-TSM knows: not the handed-over one, not the others.
    */
   for (const operator of ['first', 'second'] as const) {
-    test(`after the takeover on the ${operator} operator's SIM, no key set of the SP domain opens with the card maker's or the MNO's keys`, async () => {
-      const myNumberCard = await SimTransport.open({ myNumberCard: true });
-      const phone =
-        operator === 'first' ? await SimTransport.open({}).then((sim) => ({ sim, close: () => sim.close() })) : await openSimOfOperatorB();
-      try {
-        await runIssuanceStory({ myNumberCard, sim: phone.sim }, { system, ...(operator === 'second' ? { operator: TEST_OPERATOR_B } : {}) });
-        const opened: string[] = [];
-        for (const version of [0x20, 0x30, 0x01, 0xff]) {
-          for (const [scp, i] of [
-            [3, 0x70],
-            [2, 0x55],
-            [2, 0x15],
-          ] as const) {
-            for (const diversification of DIVERSIFICATIONS) {
-              try {
-                const session = await GpSession.open(phone.sim, {
-                  keys: makeKeySet(version, SIMULATOR_TEST_MASTER_KEY),
-                  diversification,
-                  scp,
-                  i,
-                  sdAid: TEST_SP_DOMAIN_AID,
-                });
-                opened.push(`version ${version.toString(16)} SCP0${scp} ${diversification}`);
-                await session.end();
-              } catch {
-                // refused, as it must be
+    test(
+      `after the takeover on the ${operator} operator's SIM, ` + "no key set of the SP domain opens with the card maker's or the MNO's keys",
+      async () => {
+        const myNumberCard = await SimTransport.open({ myNumberCard: true });
+        const phone =
+          operator === 'first' ? await SimTransport.open({}).then((sim) => ({ sim, close: () => sim.close() })) : await openSimOfOperatorB();
+        try {
+          await runIssuanceStory({ myNumberCard, sim: phone.sim }, { system, ...(operator === 'second' ? { operator: TEST_OPERATOR_B } : {}) });
+          const opened: string[] = [];
+          for (const version of [0x20, 0x30, 0x01, 0xff]) {
+            for (const [scp, i] of [
+              [3, 0x70],
+              [2, 0x55],
+              [2, 0x15],
+            ] as const) {
+              for (const diversification of DIVERSIFICATIONS) {
+                try {
+                  const session = await GpSession.open(phone.sim, {
+                    keys: makeKeySet(version, SIMULATOR_TEST_MASTER_KEY),
+                    diversification,
+                    scp,
+                    i,
+                    sdAid: TEST_SP_DOMAIN_AID,
+                  });
+                  opened.push(`version ${version.toString(16)} SCP0${scp} ${diversification}`);
+                  await session.end();
+                } catch {
+                  // refused, as it must be
+                }
               }
             }
           }
+          expect(opened).toEqual([]);
+        } finally {
+          await myNumberCard.close();
+          await phone.close();
         }
-        expect(opened).toEqual([]);
-      } finally {
-        await myNumberCard.close();
-        await phone.close();
-      }
-    }, 120_000);
+      },
+      120_000,
+    );
   }
 
-  test('a write whose last answer was lost when the SP-TSM went down: asked again after the restart, the same outcome, no command to the card', async () => {
-    const created = await database.create();
-    const dataDirectory = mkdtempSync(path.join(tmpdir(), 'jpki-life-restart-'));
-    let first: RunningIssuanceSystem | undefined = await startIssuanceSystem({ database: created.url, dataDirectory });
-    const myNumberCard = await SimTransport.open({ myNumberCard: true });
-    const sim = await SimTransport.open({});
-    let second: RunningIssuanceSystem | undefined;
-    try {
-      await issueApplicantCard(myNumberCard, first.urls['jpki-system']!);
-      const spUrl = first.urls['sp-tsm']!;
-      const applied = await apply({
-        spTsmUrl: spUrl,
-        myNumberCard,
-        signaturePassword: STORY_CARD_PASSWORD,
-        sim,
-        downloadPassword: STORY_DOWNLOAD_PASSWORD,
-        contact: STORY_CONTACT,
-      });
-      const accessCode = first.mailbox.latestAccessCode(STORY_CONTACT, applied.id)!;
-      const session = (await callJson('SP-TSM', `${spUrl}/applications/${applied.id}/write-sessions`, {
-        body: { accessCode, password: STORY_DOWNLOAD_PASSWORD, pin: STORY_PIN },
-      })) as { sessionId: string; token: string; remoteUrl: string };
-      const written = await runRemoteSession(session.remoteUrl, session.token, sim);
-      expect(written.outcome).toBe('personalised');
-      // The services go down and come back on the same database: the finished session is only in the database now.
-      await first.close();
-      first = undefined;
-      second = await startIssuanceSystem({ database: created.url, dataDirectory });
-      const again = await runRemoteSession(`${second.urls['sp-tsm']!}/remote/${session.sessionId}`, session.token, sim, { retryWindowMs: 0 });
-      expect(again).toMatchObject({ outcome: 'personalised', commands: 0, detail: { keyFingerprint: written.detail.keyFingerprint } });
-      // Another token for the same session still opens nothing.
-      await expect(
-        runRemoteSession(`${second.urls['sp-tsm']!}/remote/${session.sessionId}`, 'A'.repeat(43), sim, { retryWindowMs: 0 }),
-      ).rejects.toMatchObject({ status: 401 });
-    } finally {
-      await Promise.all([myNumberCard.close(), sim.close()]);
-      await first?.close();
-      await second?.close();
-      await created.dispose();
-    }
-  }, 120_000);
+  test(
+    'a write whose last answer was lost when the SP-TSM went down: ' + 'asked again after the restart, the same outcome, no command to the card',
+    async () => {
+      const created = await database.create();
+      const dataDirectory = mkdtempSync(path.join(tmpdir(), 'jpki-life-restart-'));
+      let first: RunningIssuanceSystem | undefined = await startIssuanceSystem({ database: created.url, dataDirectory });
+      const myNumberCard = await SimTransport.open({ myNumberCard: true });
+      const sim = await SimTransport.open({});
+      let second: RunningIssuanceSystem | undefined;
+      try {
+        await issueApplicantCard(myNumberCard, first.urls['jpki-system']!);
+        const spUrl = first.urls['sp-tsm']!;
+        const applied = await apply({
+          spTsmUrl: spUrl,
+          myNumberCard,
+          signaturePassword: STORY_CARD_PASSWORD,
+          sim,
+          downloadPassword: STORY_DOWNLOAD_PASSWORD,
+          contact: STORY_CONTACT,
+        });
+        const accessCode = first.mailbox.latestAccessCode(STORY_CONTACT, applied.id)!;
+        const session = (await callJson('SP-TSM', `${spUrl}/applications/${applied.id}/write-sessions`, {
+          body: { accessCode, password: STORY_DOWNLOAD_PASSWORD, pin: STORY_PIN },
+        })) as { sessionId: string; token: string; remoteUrl: string };
+        const written = await runRemoteSession(session.remoteUrl, session.token, sim);
+        expect(written.outcome).toBe('personalised');
+        // The services go down and come back on the same database: the finished session is only in the database now.
+        await first.close();
+        first = undefined;
+        second = await startIssuanceSystem({ database: created.url, dataDirectory });
+        const again = await runRemoteSession(`${second.urls['sp-tsm']!}/remote/${session.sessionId}`, session.token, sim, { retryWindowMs: 0 });
+        expect(again).toMatchObject({ outcome: 'personalised', commands: 0, detail: { keyFingerprint: written.detail.keyFingerprint } });
+        // Another token for the same session still opens nothing.
+        await expect(
+          runRemoteSession(`${second.urls['sp-tsm']!}/remote/${session.sessionId}`, 'A'.repeat(43), sim, { retryWindowMs: 0 }),
+        ).rejects.toMatchObject({ status: 401 });
+      } finally {
+        await Promise.all([myNumberCard.close(), sim.close()]);
+        await first?.close();
+        await second?.close();
+        await created.dispose();
+      }
+    },
+    120_000,
+  );
 
   test('with the phone but not the My Number card: three PIN guesses, then even the right PIN is refused', async () => {
     const myNumberCard = await SimTransport.open({ myNumberCard: true });

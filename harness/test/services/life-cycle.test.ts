@@ -149,52 +149,57 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     ).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
   }, 60_000);
 
-  test("transfer to a SIM of another operator: the old credential revoked and terminated through the agent, a new one through that operator's MNO-TSM", async () => {
-    const oldSerial = story.certificates.at(-1)!;
-    const old = story.applicationId;
-    // Refusals first: to the same SIM, and by someone else.
-    const transfer = {
-      spTsmUrl: story.spTsmUrl,
-      signaturePassword: STORY_CARD_PASSWORD,
-      downloadPassword: STORY_DOWNLOAD_PASSWORD,
-      contact: STORY_CONTACT,
-      replaces: old,
-      operator: TEST_OPERATOR_B,
-    };
-    await expect(apply({ ...transfer, myNumberCard, sim })).rejects.toMatchObject({ status: 409, code: 'same-sim' });
-    await expect(apply({ ...transfer, myNumberCard: stranger, sim: otherSim })).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
-    expect(await certificate(oldSerial)).toMatchObject({ status: 'good' });
+  test(
+    'transfer to a SIM of another operator: the old credential revoked and terminated through the agent, ' +
+      "a new one through that operator's MNO-TSM",
+    async () => {
+      const oldSerial = story.certificates.at(-1)!;
+      const old = story.applicationId;
+      // Refusals first: to the same SIM, and by someone else.
+      const transfer = {
+        spTsmUrl: story.spTsmUrl,
+        signaturePassword: STORY_CARD_PASSWORD,
+        downloadPassword: STORY_DOWNLOAD_PASSWORD,
+        contact: STORY_CONTACT,
+        replaces: old,
+        operator: TEST_OPERATOR_B,
+      };
+      await expect(apply({ ...transfer, myNumberCard, sim })).rejects.toMatchObject({ status: 409, code: 'same-sim' });
+      await expect(apply({ ...transfer, myNumberCard: stranger, sim: otherSim })).rejects.toMatchObject({ status: 403, code: 'not-the-applicant' });
+      expect(await certificate(oldSerial)).toMatchObject({ status: 'good' });
 
-    await story.transfer();
-    expect(story.applicationId).not.toBe(old);
-    const oldStatus = await applicationStatus(story.spTsmUrl, old);
-    expect(oldStatus.state).toBe('transferred');
-    expect(oldStatus.terminatedAt).toBeDefined();
-    const moved = await applicationStatus(story.spTsmUrl, story.applicationId);
-    expect(moved.replaces).toBe(old);
-    // Operator B's MNO-TSM installed it, and the SP-TSM took its domain over in the SCP that SIM speaks.
-    expect(moved.events.find((e) => e.step === 'domain taken over')?.detail).toMatch(/SCP02 i=55/);
-    expect(await certificate(oldSerial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
-    // The old applet is terminated: the card itself refuses to read or sign, whatever the PIN.
-    const client = new JpkiClient(sim);
-    await client.selectApplication();
-    expect((await client.information()).lifecycle).toBe('terminated');
-    await expect(client.readFile(0x000a)).rejects.toMatchObject({ sw: 0x6985 });
-    await expect(client.verifyPin(STORY_NEW_PIN)).rejects.toMatchObject({ sw: 0x6985 });
-    expect(await story.checkSim(otherSim)).toMatchObject({ valid: true });
-    // Both use cases take the new SIM and refuse the old one.
-    expect((await story.signInSim(otherSim)).serial).toBe(story.certificates.at(-1));
-    await expect(story.signInSim(sim)).rejects.toThrow();
+      await story.transfer();
+      expect(story.applicationId).not.toBe(old);
+      const oldStatus = await applicationStatus(story.spTsmUrl, old);
+      expect(oldStatus.state).toBe('transferred');
+      expect(oldStatus.terminatedAt).toBeDefined();
+      const moved = await applicationStatus(story.spTsmUrl, story.applicationId);
+      expect(moved.replaces).toBe(old);
+      // Operator B's MNO-TSM installed it, and the SP-TSM took its domain over in the SCP that SIM speaks.
+      expect(moved.events.find((e) => e.step === 'domain taken over')?.detail).toMatch(/SCP02 i=55/);
+      expect(await certificate(oldSerial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+      // The old applet is terminated: the card itself refuses to read or sign, whatever the PIN.
+      const client = new JpkiClient(sim);
+      await client.selectApplication();
+      expect((await client.information()).lifecycle).toBe('terminated');
+      await expect(client.readFile(0x000a)).rejects.toMatchObject({ sw: 0x6985 });
+      await expect(client.verifyPin(STORY_NEW_PIN)).rejects.toMatchObject({ sw: 0x6985 });
+      expect(await story.checkSim(otherSim)).toMatchObject({ valid: true });
+      // Both use cases take the new SIM and refuse the old one.
+      expect((await story.signInSim(otherSim)).serial).toBe(story.certificates.at(-1));
+      await expect(story.signInSim(sim)).rejects.toThrow();
 
-    // Once moved, it cannot move again, and the old application can be neither renewed nor reset.
-    await expect(apply({ ...transfer, myNumberCard, sim: otherSim })).rejects.toMatchObject({ status: 409 });
-    await expect(
-      requestRenewal({ spTsmUrl: story.spTsmUrl, applicationId: old, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, sim }),
-    ).rejects.toMatchObject({
-      status: 409,
-      code: 'not-personalised',
-    });
-  }, 120_000);
+      // Once moved, it cannot move again, and the old application can be neither renewed nor reset.
+      await expect(apply({ ...transfer, myNumberCard, sim: otherSim })).rejects.toMatchObject({ status: 409 });
+      await expect(
+        requestRenewal({ spTsmUrl: story.spTsmUrl, applicationId: old, myNumberCard, signaturePassword: STORY_CARD_PASSWORD, sim }),
+      ).rejects.toMatchObject({
+        status: 409,
+        code: 'not-personalised',
+      });
+    },
+    120_000,
+  );
 
   test('revocation on loss: CRL and OCSP say revoked, the SIM terminates when the agent reaches it, nothing is offered after', async () => {
     const serial = story.certificates.at(-1)!;
@@ -220,46 +225,51 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
       'revocation',
     ]);
   }, 60_000);
-  test("the applicant's My Number card renewed: the SIM certificate superseded with it; the new card, linked by the JPKI system, renews it; the new card lost: revoked again", async () => {
-    const oldCard = await SimTransport.open({ myNumberCard: true });
-    const renewedCard = await SimTransport.open({ myNumberCard: true });
-    const phone = await SimTransport.open({});
-    try {
-      const story2 = await runIssuanceStory({ myNumberCard: oldCard, sim: phone }, { system });
-      const simSerial = new X509Certificate(story2.simCertificate).serialNumber;
-      const oldSignature = new X509Certificate(await readSignatureCertificate(oldCard)).serialNumber;
-      const jpkiUrl = system.urls['jpki-system']!;
-      await issueApplicantCard(renewedCard, jpkiUrl, { supersedes: oldSignature });
-      // The card's renewal supersedes its old signature certificate and, linked to it, the SIM's.
-      expect(await certificate(oldSignature)).toMatchObject({ status: 'revoked', reason: 'superseded' });
-      expect(await certificate(simSerial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
-      expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({
-        accepted: false,
-        ocsp: { status: 'revoked', reason: 'superseded' },
-      });
-      const renewal = { spTsmUrl: story.spTsmUrl, applicationId: story2.applicationId, signaturePassword: STORY_CARD_PASSWORD, sim: phone };
-      // The old card no longer re-identifies anyone; the renewed one does, through the JPKI system's link.
-      await expect(requestRenewal({ ...renewal, myNumberCard: oldCard })).rejects.toMatchObject({
-        status: 403,
-        code: 'signature-certificate-invalid',
-      });
-      expect((await requestRenewal({ ...renewal, myNumberCard: renewedCard })).outcome).toBe('renewed');
-      const renewedSim = await story.checkSim(phone);
-      expect(renewedSim).toMatchObject({ valid: true });
-      const status = await applicationStatus(story.spTsmUrl, story2.applicationId);
-      expect(status.events.map((e) => e.step)).toContain("the applicant's My Number card renewed");
-      // The renewed card is lost: revoking its signature certificate ends the SIM credential with it.
-      const newSignature = new X509Certificate(await readSignatureCertificate(renewedCard)).serialNumber;
-      await callJson('JPKI system', `${jpkiUrl}/certificates/${newSignature}/revoke`, { body: { reason: 'keyCompromise' } });
-      expect(await certificate(renewedSim.serial)).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation' });
-      expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({
-        accepted: false,
-        ocsp: { status: 'revoked', reason: 'cessationOfOperation' },
-      });
-    } finally {
-      await Promise.all([oldCard.close(), renewedCard.close(), phone.close()]);
-    }
-  }, 120_000);
+  test(
+    "the applicant's My Number card renewed: the SIM certificate superseded with it; " +
+      'the new card, linked by the JPKI system, renews it; the new card lost: revoked again',
+    async () => {
+      const oldCard = await SimTransport.open({ myNumberCard: true });
+      const renewedCard = await SimTransport.open({ myNumberCard: true });
+      const phone = await SimTransport.open({});
+      try {
+        const story2 = await runIssuanceStory({ myNumberCard: oldCard, sim: phone }, { system });
+        const simSerial = new X509Certificate(story2.simCertificate).serialNumber;
+        const oldSignature = new X509Certificate(await readSignatureCertificate(oldCard)).serialNumber;
+        const jpkiUrl = system.urls['jpki-system']!;
+        await issueApplicantCard(renewedCard, jpkiUrl, { supersedes: oldSignature });
+        // The card's renewal supersedes its old signature certificate and, linked to it, the SIM's.
+        expect(await certificate(oldSignature)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+        expect(await certificate(simSerial)).toMatchObject({ status: 'revoked', reason: 'superseded' });
+        expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({
+          accepted: false,
+          ocsp: { status: 'revoked', reason: 'superseded' },
+        });
+        const renewal = { spTsmUrl: story.spTsmUrl, applicationId: story2.applicationId, signaturePassword: STORY_CARD_PASSWORD, sim: phone };
+        // The old card no longer re-identifies anyone; the renewed one does, through the JPKI system's link.
+        await expect(requestRenewal({ ...renewal, myNumberCard: oldCard })).rejects.toMatchObject({
+          status: 403,
+          code: 'signature-certificate-invalid',
+        });
+        expect((await requestRenewal({ ...renewal, myNumberCard: renewedCard })).outcome).toBe('renewed');
+        const renewedSim = await story.checkSim(phone);
+        expect(renewedSim).toMatchObject({ valid: true });
+        const status = await applicationStatus(story.spTsmUrl, story2.applicationId);
+        expect(status.events.map((e) => e.step)).toContain("the applicant's My Number card renewed");
+        // The renewed card is lost: revoking its signature certificate ends the SIM credential with it.
+        const newSignature = new X509Certificate(await readSignatureCertificate(renewedCard)).serialNumber;
+        await callJson('JPKI system', `${jpkiUrl}/certificates/${newSignature}/revoke`, { body: { reason: 'keyCompromise' } });
+        expect(await certificate(renewedSim.serial)).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation' });
+        expect(await authenticateByCardEmulation(phone, { root: story.jpkiRoot, pin: STORY_PIN })).toMatchObject({
+          accepted: false,
+          ocsp: { status: 'revoked', reason: 'cessationOfOperation' },
+        });
+      } finally {
+        await Promise.all([oldCard.close(), renewedCard.close(), phone.close()]);
+      }
+    },
+    120_000,
+  );
 });
 
 /** The README's main job, as a user runs it: one process, the whole story, every phase in order. */

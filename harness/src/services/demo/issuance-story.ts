@@ -210,7 +210,8 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
     if (!authentication.accepted) throw new Error(`card emulation refused the SIM: ${authentication.reason ?? ''}`);
     step(
       '',
-      `card emulation: a reader-side verifier had the SIM sign a fresh challenge; signature, chain and OCSP ${authentication.ocsp?.status ?? '?'} (SIM signing ${authentication.signMs.toFixed(0)} ms)`,
+      'card emulation: a reader-side verifier had the SIM sign a fresh challenge; ' +
+        `signature, chain and OCSP ${authentication.ocsp?.status ?? '?'} (SIM signing ${authentication.signMs.toFixed(0)} ms)`,
       t,
     );
     t = performance.now();

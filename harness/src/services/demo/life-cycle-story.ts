@@ -189,7 +189,8 @@ export class LifeCycleStory {
       this.firstApplicationId = result.applicationId;
       this.certificates.push(serialOf(result.simCertificate));
       return [
-        `application ${result.applicationId} personalised in ${(result.applicationToPersonalisedMs / 1000).toFixed(2)} s; certificate ${this.certificates[0]}`,
+        `application ${result.applicationId} personalised in ${(result.applicationToPersonalisedMs / 1000).toFixed(2)} s; ` +
+          `certificate ${this.certificates[0]}`,
       ];
     });
   }
@@ -200,7 +201,8 @@ export class LifeCycleStory {
       const a = await this.authenticateSim(this.cards.sim);
       if (!a.accepted) throw new Error(`card emulation refused the SIM: ${a.reason ?? ''}`);
       return [
-        `accepted: signature, chain and OCSP ${a.ocsp?.status ?? '?'}; SIM signing ${a.signMs.toFixed(0)} ms, challenge to verdict ${a.totalMs.toFixed(0)} ms`,
+        `accepted: signature, chain and OCSP ${a.ocsp?.status ?? '?'}; ` +
+          `SIM signing ${a.signMs.toFixed(0)} ms, challenge to verdict ${a.totalMs.toFixed(0)} ms`,
       ];
     });
   }
@@ -254,7 +256,8 @@ export class LifeCycleStory {
       if (!a.accepted) throw new Error(`the SIM was not accepted after the PIN reset: ${a.reason ?? ''}`);
       return [
         `three wrong PINs: blocked (last SW ${blockedWith.toString(16).toUpperCase()}); the verifier ${refused}`,
-        `reset signed with the My Number card, new PIN written sealed through the agent (${reset.commands} APDUs); tries left ${tries}; accepted again`,
+        `reset signed with the My Number card, new PIN written sealed through the agent (${reset.commands} APDUs); ` +
+          `tries left ${tries}; accepted again`,
       ];
     });
   }
@@ -277,7 +280,8 @@ export class LifeCycleStory {
       const a = await this.authenticateSim(this.cards.sim);
       if (!a.accepted) throw new Error(`the renewed credential was refused: ${a.reason ?? ''}`);
       return [
-        `${result.outcome}: certificate ${check.serial} valid until ${check.notAfter.toISOString().slice(0, 10)} (${result.commands} APDUs); PIN kept`,
+        `${result.outcome}: certificate ${check.serial} valid until ${check.notAfter.toISOString().slice(0, 10)} ` +
+          `(${result.commands} APDUs); PIN kept`,
         `certificate ${previous} revoked (superseded); the renewed credential authenticates`,
       ];
     });
@@ -330,7 +334,8 @@ export class LifeCycleStory {
       return [
         `application ${applied.id} replaces ${old} (now ${oldStatus.state}); certificate ${this.certificates.at(-2)} revoked (superseded)`,
         `old SIM: applet ${terminated.outcome} through the agent; its use is ${oldAttempt}`,
-        `new SIM of ${operator} (${this.cards.otherSim.description}): installed by its MNO-TSM, ${write.outcome}, certificate ${check.serial}; accepted`,
+        `new SIM of ${operator} (${this.cards.otherSim.description}): ` +
+          `installed by its MNO-TSM, ${write.outcome}, certificate ${check.serial}; accepted`,
       ];
     });
   }
@@ -349,7 +354,8 @@ export class LifeCycleStory {
       if (check.valid || check.ocsp?.status !== 'revoked')
         throw new Error(`the revoked credential still checks as ${check.ocsp?.status ?? 'unknown'}`);
       const lines = [
-        `application ${revoked.id}: ${revoked.state}; certificate ${revoked.revokedCertificate ?? '?'} revoked, OCSP ${check.ocsp.status} (${check.ocsp.reason ?? ''})`,
+        `application ${revoked.id}: ${revoked.state}; ` +
+          `certificate ${revoked.revokedCertificate ?? '?'} revoked, OCSP ${check.ocsp.status} (${check.ocsp.reason ?? ''})`,
       ];
       // Whoever holds the phone now is turned away by both verifiers, even with the PIN.
       const emulation = await this.authenticateSim(this.cards.otherSim);
