@@ -35,7 +35,8 @@ function report(label: string, pairs: readonly Pair[], target?: number): void {
   const ratio = timingStats(pairs.map((p) => p.a / p.b));
   const verdict = target === undefined ? '' : ratio.median <= target ? `  (target ≤ ${target}: met)` : `  (target ≤ ${target}: NOT met)`;
   console.log(
-    `${label.padEnd(46)} median ${a.median.toFixed(0)} ms vs ${b.median.toFixed(0)} ms  ratio ${ratio.median.toFixed(2)} [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]${verdict}`,
+    `${label.padEnd(46)} median ${a.median.toFixed(0)} ms vs ${b.median.toFixed(0)} ms` +
+      `  ratio ${ratio.median.toFixed(2)} [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]${verdict}`,
   );
 }
 

@@ -223,9 +223,10 @@ describe('a command defines only its own group', () => {
     expect(all).toEqual(COMMAND_GROUPS.flatMap((g) => g.commands));
   });
 
-  test('install defines the gp group only; a mistyped name defines them all, so commander can suggest one', async () => {
+  test('install defines itself only; a mistyped name defines them all, so commander can suggest one', async () => {
     const { buildCli } = await import('../src/cli/program.js');
-    expect((await buildCli('install')).commands.map((c) => c.name())).toEqual(['cap', 'gp', 'install']);
+    expect((await buildCli('install')).commands.map((c) => c.name())).toEqual(['install']);
+    expect((await buildCli('gp')).commands.map((c) => c.name())).toEqual(['cap', 'gp']);
     expect((await buildCli('instal')).commands.length).toBeGreaterThan(20);
     const r = spawnSync(process.execPath, [CLI, 'instal'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

@@ -99,7 +99,9 @@ export async function withSession<T>(opts: GpCliOptions, run: (session: GpSessio
     try {
       return await run(session, profile);
     } finally {
-      await session.end();
+      // The card is closed next, with a reset (PC/SC) or with the simulator: that ends the secure channel
+      // on the card, so no SELECT is sent to end it first.
+      await session.end({ onCard: false });
     }
   } finally {
     await card.close();

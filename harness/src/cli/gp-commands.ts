@@ -1,8 +1,9 @@
 /**
- * CLI: `cap info`, `gp list | install | delete | lock | unlock | create-sd | extradite | put-key`, and
- * `install` (the JPKI applet for a card profile). Each command opens the card as every command does
- * (the card options of options.ts), runs one secure-channel session, and closes it. Only the
- * definitions are here; the work is in gp-actions.ts, loaded when a command runs.
+ * CLI: `cap info`, `gp list | install | delete | lock | unlock | create-sd | extradite | put-key`
+ * (registerGpCommands), and `install`, the JPKI applet for a card profile (registerInstallCommand).
+ * Each command opens the card as every command does (the card options of options.ts), runs one
+ * secure-channel session, and closes it. Only the definitions are here; the work is in gp-actions.ts,
+ * loaded when a command runs.
  */
 import path from 'node:path';
 import { Option, type Command } from './commander.js';
@@ -158,7 +159,10 @@ export function registerGpCommands(program: Command): void {
       });
       console.log(`key set written: ${describeKeySet(keys, scp === 2 ? 'des3' : 'aes')}`);
     });
+}
 
+/** `install`: defined apart from `gp`'s ten subcommands, so that an install defines only itself. */
+export function registerInstallCommand(program: Command): void {
   addSessionOptions(program.command('install').description('load and install the JPKI applet with the parameters of a card profile'))
     .option('--cap <file>', 'CAP file of the applet (default test-vectors/cap/jpki-applet.cap)')
     .option('--json', 'print JSON')

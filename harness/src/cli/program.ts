@@ -19,7 +19,8 @@ export const COMMAND_GROUPS: readonly { readonly commands: readonly string[]; re
   { commands: ['sim'], load: async () => (await import('./sim-commands.js')).registerSimCommands },
   { commands: ['personalise', 'attest', 'info'], load: async () => (await import('./jpki-commands.js')).registerJpkiCommands },
   { commands: ['my-number-card'], load: async () => (await import('./my-number-card-commands.js')).registerMyNumberCardCommands },
-  { commands: ['cap', 'gp', 'install'], load: async () => (await import('./gp-commands.js')).registerGpCommands },
+  { commands: ['cap', 'gp'], load: async () => (await import('./gp-commands.js')).registerGpCommands },
+  { commands: ['install'], load: async () => (await import('./gp-commands.js')).registerInstallCommand },
   { commands: ['compat'], load: async () => (await import('./compat-commands.js')).registerCompatCommands },
   {
     commands: ['serve', 'apply', 'write', 'revoke', 'renew', 'transfer', 'reset-pin', 'check', 'authenticate', 'sign-in', 'status', 'demo'],
