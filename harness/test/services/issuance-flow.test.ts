@@ -10,6 +10,7 @@ import {
   STORY_CONTACT,
   STORY_DOWNLOAD_PASSWORD,
   STORY_PIN,
+  storyApplication,
 } from '../../src/services/demo/issuance-story.js';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
@@ -109,14 +110,7 @@ describe.each(testDatabases('issuance flow ①–⑱'))('the issuance flow ①�
     try {
       const first = await runIssuanceStory({ myNumberCard, sim }, { system });
       const spUrl = system.urls['sp-tsm']!;
-      const again = await apply({
-        spTsmUrl: spUrl,
-        myNumberCard,
-        signaturePassword: STORY_CARD_PASSWORD,
-        sim,
-        downloadPassword: STORY_DOWNLOAD_PASSWORD,
-        contact: STORY_CONTACT,
-      });
+      const again = await apply(storyApplication(spUrl, myNumberCard, sim));
       const code = system.mailbox.latestAccessCode(STORY_CONTACT, again.id)!;
       await expect(
         authoriseAndWrite({

@@ -11,6 +11,7 @@ import {
   STORY_CONTACT,
   STORY_DOWNLOAD_PASSWORD,
   STORY_PIN,
+  storyApplication,
 } from '../../src/services/demo/issuance-story.js';
 import { callJson } from '../../src/services/http/client.js';
 import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
@@ -110,12 +111,7 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
 
       // The credential moves to SIM B; SIM A is terminated through the agent.
       const moved = await apply({
-        spTsmUrl: system.urls['sp-tsm']!,
-        myNumberCard,
-        signaturePassword: STORY_CARD_PASSWORD,
-        sim: simB,
-        downloadPassword: STORY_DOWNLOAD_PASSWORD,
-        contact: STORY_CONTACT,
+        ...storyApplication(system.urls['sp-tsm']!, myNumberCard, simB),
         replaces: story.applicationId,
       });
       await terminateOnSim(moved.termination!, simA);
@@ -230,14 +226,7 @@ maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $
       try {
         await issueApplicantCard(myNumberCard, first.urls['jpki-system']!);
         const spUrl = first.urls['sp-tsm']!;
-        const applied = await apply({
-          spTsmUrl: spUrl,
-          myNumberCard,
-          signaturePassword: STORY_CARD_PASSWORD,
-          sim,
-          downloadPassword: STORY_DOWNLOAD_PASSWORD,
-          contact: STORY_CONTACT,
-        });
+        const applied = await apply(storyApplication(spUrl, myNumberCard, sim));
         const accessCode = first.mailbox.latestAccessCode(STORY_CONTACT, applied.id)!;
         const session = (await callJson('SP-TSM', `${spUrl}/applications/${applied.id}/write-sessions`, {
           body: { accessCode, password: STORY_DOWNLOAD_PASSWORD, pin: STORY_PIN },

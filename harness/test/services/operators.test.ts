@@ -2,7 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { apply, authoriseAndWrite, requestPinReset } from '../../src/services/applicant/apply.js';
-import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_CONTACT, STORY_DOWNLOAD_PASSWORD, STORY_PIN } from '../../src/services/demo/issuance-story.js';
+import {
+  runIssuanceStory,
+  STORY_CARD_PASSWORD,
+  STORY_CONTACT,
+  STORY_DOWNLOAD_PASSWORD,
+  STORY_PIN,
+  storyApplication,
+} from '../../src/services/demo/issuance-story.js';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
 import { authenticateByCardEmulation } from '../../src/services/verifier/card-emulation.js';
@@ -68,12 +75,7 @@ describe.each(testDatabases('operators'))('two operators on $name', (database) =
   const spUrl = (): string => system.urls['sp-tsm']!;
   const applyFor = (sim: Transport, operator?: string): ReturnType<typeof apply> =>
     apply({
-      spTsmUrl: spUrl(),
-      myNumberCard,
-      signaturePassword: STORY_CARD_PASSWORD,
-      sim,
-      downloadPassword: STORY_DOWNLOAD_PASSWORD,
-      contact: STORY_CONTACT,
+      ...storyApplication(spUrl(), myNumberCard, sim),
       ...(operator !== undefined ? { operator } : {}),
     });
   const writeTo = (sim: Transport, id: string): ReturnType<typeof authoriseAndWrite> =>

@@ -12,7 +12,7 @@ import { JpkiClient } from '../../jpki/client/client.js';
 import { TestCertificateAuthority } from '../../jpki/test-ca/test-ca.js';
 import { issueTestMyNumberCard, type CertificateIssuer } from '../../my-number-card/issue.js';
 import type { Transport } from '../../transport/transport.js';
-import { apply, applicationStatus, authoriseAndWrite } from '../applicant/apply.js';
+import { apply, applicationStatus, authoriseAndWrite, type ApplyOptions } from '../applicant/apply.js';
 import { callJson } from '../http/client.js';
 import { loadJpkiPki } from '../jpki-system/pki.js';
 import { authenticateByCardEmulation } from '../verifier/card-emulation.js';
@@ -61,6 +61,21 @@ export const STORY_CONTACT = 'applicant';
 export const STORY_CARD_PASSWORD = 'TESTPASS1';
 export const STORY_DOWNLOAD_PASSWORD = 'download-Passw0rd';
 export const STORY_PIN = '1234';
+
+/**
+ * The story applicant's application for `sim`, signed with their My Number card: the story's passwords and
+ * contact. Spread it and add what a step changes (key generation, operator, the application it replaces).
+ */
+export function storyApplication(spTsmUrl: string, myNumberCard: Transport, sim: Transport): ApplyOptions {
+  return {
+    spTsmUrl,
+    myNumberCard,
+    signaturePassword: STORY_CARD_PASSWORD,
+    sim,
+    downloadPassword: STORY_DOWNLOAD_PASSWORD,
+    contact: STORY_CONTACT,
+  };
+}
 
 /**
  * A CertificateIssuer backed by the JPKI system's signature CA (POST /signature-certificates); for a renewed
@@ -140,12 +155,7 @@ export async function runIssuanceStory(cards: StoryCards, options: StoryOptions 
     step('①', `JPKI-UI app (device agent) on the phone: SIM in ${cards.sim.description}`, t);
     t = performance.now();
     const applied = await apply({
-      spTsmUrl: spUrl,
-      myNumberCard: cards.myNumberCard,
-      signaturePassword: STORY_CARD_PASSWORD,
-      sim: cards.sim,
-      downloadPassword: STORY_DOWNLOAD_PASSWORD,
-      contact: STORY_CONTACT,
+      ...storyApplication(spUrl, cards.myNumberCard, cards.sim),
       keyGeneration: options.keyGeneration ?? 'jpki-system',
       pinPolicy: options.pinPolicy ?? 'pin-required',
       ...(options.operator !== undefined ? { operator: options.operator } : {}),

@@ -34,6 +34,7 @@ import {
   STORY_CONTACT,
   STORY_DOWNLOAD_PASSWORD,
   STORY_PIN,
+  storyApplication,
   type StoryStep,
 } from './issuance-story.js';
 
@@ -297,12 +298,7 @@ export class LifeCycleStory {
     return this.phase('transfer', `transfer to a SIM of another operator (${operator})`, async () => {
       const old = this.applicationId;
       const applied = await apply({
-        spTsmUrl: this.spTsmUrl,
-        myNumberCard: this.cards.myNumberCard,
-        signaturePassword: STORY_CARD_PASSWORD,
-        sim: this.cards.otherSim,
-        downloadPassword: STORY_DOWNLOAD_PASSWORD,
-        contact: STORY_CONTACT,
+        ...storyApplication(this.spTsmUrl, this.cards.myNumberCard, this.cards.otherSim),
         ...(this.options.keyGeneration ? { keyGeneration: this.options.keyGeneration } : {}),
         replaces: old,
         operator,
