@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type OpenedDatabase } from '../../src/services/db/database.js';
 import { migrateToLatest } from '../../src/services/db/migrate.js';
+import { startIssuanceSystem, type IssuanceSystemOptions, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { announceSkip } from '../support.js';
 
 export interface TestDatabase {
@@ -74,4 +75,40 @@ export function testDatabases(suite: string): TestDatabase[] {
     return [sqlite];
   }
   return [sqlite, postgres(postgresUrl)];
+}
+
+export interface SystemOnDatabase {
+  readonly system: RunningIssuanceSystem;
+  /** The database the system runs on: its URL (for a second system on the same state) and an open handle. */
+  readonly url: string;
+  readonly opened: OpenedDatabase;
+  /** Closes the system, then drops the database. */
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * A fresh database of `database` with the issuance system started on it (mailbox in a new temporary folder):
+ * what a services suite starts before its tests and closes after them.
+ */
+export async function startSystemOn(
+  database: TestDatabase,
+  options: Omit<IssuanceSystemOptions, 'database' | 'dataDirectory'> = {},
+): Promise<SystemOnDatabase> {
+  const created = await database.create();
+  let system: RunningIssuanceSystem;
+  try {
+    system = await startIssuanceSystem({ ...options, database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-suite-')) });
+  } catch (e) {
+    await created.dispose();
+    throw e;
+  }
+  return {
+    system,
+    url: created.url,
+    opened: created.opened,
+    close: async () => {
+      await system.close();
+      await created.dispose();
+    },
+  };
 }

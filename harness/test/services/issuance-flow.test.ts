@@ -1,7 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { apply, authoriseAndWrite, requestPinReset, requestRevocation } from '../../src/services/applicant/apply.js';
 import {
   issueApplicantCard,
@@ -16,26 +13,23 @@ import { JpkiClient } from '../../src/jpki/client/client.js';
 import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
 import { authenticateByCardEmulation } from '../../src/services/verifier/card-emulation.js';
 import { checkSimCredential } from '../../src/services/verifier/check.js';
-import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { callJson } from '../../src/services/http/client.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, simulatorJarBuilt } from '../support.js';
-import { testDatabases } from './databases.js';
+import { startSystemOn, testDatabases } from './databases.js';
 
 if (!simulatorJarBuilt()) announceSkip('issuance flow', 'simulator jar missing (ant simulator)');
 const run = simulatorJarBuilt() ? test : test.skip;
 
 describe.each(testDatabases('issuance flow ①–⑱'))('the issuance flow ①–⑱ on $name', (database) => {
   let system: RunningIssuanceSystem;
-  let dispose: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    const created = await database.create();
-    dispose = created.dispose;
-    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-flow-')) });
+    ({ system, close } = await startSystemOn(database));
   });
   afterAll(async () => {
-    await system.close();
-    await dispose();
+    await close?.();
   });
 
   for (const keyGeneration of ['jpki-system', 'on-card'] as const) {

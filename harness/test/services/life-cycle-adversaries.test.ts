@@ -24,7 +24,7 @@ import { GpSession } from '../../src/gp/session.js';
 import { DIVERSIFICATIONS, makeKeySet, SIMULATOR_TEST_MASTER_KEY } from '../../src/gp/keys.js';
 import { openSimOfOperatorB } from '../../src/services/demo/life-cycle-story.js';
 import { TEST_OPERATOR_B, TEST_SP_DOMAIN_AID } from '../../src/services/test-configuration.js';
-import { testDatabases } from './databases.js';
+import { startSystemOn, testDatabases } from './databases.js';
 
 /**
  * The life cycle's adversaries: someone holding a recorded write (every APDU the agent relayed) replays it
@@ -81,15 +81,12 @@ async function appletState(card: Transport): Promise<{ present: boolean; lifecyc
 
 maybe.each(testDatabases('life-cycle adversaries'))('life-cycle adversaries on $name', (database) => {
   let system: RunningIssuanceSystem;
-  let dispose: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    const created = await database.create();
-    dispose = created.dispose;
-    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-life-adv-')) });
+    ({ system, close } = await startSystemOn(database));
   });
   afterAll(async () => {
-    await system?.close();
-    await dispose?.();
+    await close?.();
   });
 
   test('a recorded write replayed into a new SIM, and into the terminated old one, personalises nothing', async () => {

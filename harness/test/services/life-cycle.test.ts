@@ -1,6 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { apply, applicationStatus, requestPinReset, requestRenewal } from '../../src/services/applicant/apply.js';
@@ -17,11 +15,11 @@ import { LifeCycleStory, openSimOfOperatorB, STORY_NEW_PIN } from '../../src/ser
 import type { Transport } from '../../src/transport/transport.js';
 import { callJson } from '../../src/services/http/client.js';
 import { authenticateByCardEmulation } from '../../src/services/verifier/card-emulation.js';
-import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { TEST_OPERATOR_B } from '../../src/services/test-configuration.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, simulatorJarBuilt } from '../support.js';
-import { testDatabases } from './databases.js';
+import { startSystemOn, testDatabases } from './databases.js';
 
 /**
  * The credential's whole life, phase by phase, on each database: every phase is its own test and checks
@@ -34,7 +32,7 @@ type Certificate = { status: string; reason?: string };
 
 maybe.each(testDatabases('credential life cycle'))('the credential life cycle on $name', (database) => {
   let system: RunningIssuanceSystem;
-  let dispose: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   let story: LifeCycleStory;
   let myNumberCard: SimTransport;
   let stranger: SimTransport;
@@ -45,10 +43,8 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
     callJson('JPKI system', `${system.urls['jpki-system']!}/certificates/${serial}`) as Promise<Certificate>;
 
   beforeAll(async () => {
-    const created = await database.create();
-    dispose = created.dispose;
     // Two resets a day here, so the test reaches the limit without waiting.
-    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-life-')), pinResetsPerDay: 2 });
+    ({ system, close } = await startSystemOn(database, { pinResetsPerDay: 2 }));
     let operatorB: Awaited<ReturnType<typeof openSimOfOperatorB>>;
     [myNumberCard, stranger, sim, operatorB] = await Promise.all([
       SimTransport.open({ myNumberCard: true }),
@@ -64,8 +60,7 @@ maybe.each(testDatabases('credential life cycle'))('the credential life cycle on
   afterAll(async () => {
     await Promise.all([myNumberCard, stranger, sim].map((c) => c?.close()));
     await closeOtherSim?.();
-    await system?.close();
-    await dispose?.();
+    await close?.();
   });
 
   test('issuance: the signed application ends in a personalised SIM', async () => {

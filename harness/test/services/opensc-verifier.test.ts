@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { ToolMissingError } from '../../src/errors.js';
 import { requestRevocation } from '../../src/services/applicant/apply.js';
 import { runIssuanceStory, STORY_CARD_PASSWORD, STORY_PIN, type StoryResult } from '../../src/services/demo/issuance-story.js';
-import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
 import { ocspUrlOf } from '../../src/services/verifier/check.js';
 import { ExternalToolError } from '../../src/services/verifier/external-tool.js';
@@ -16,7 +16,7 @@ import { authenticateWithPkcs11 } from '../../src/services/verifier/pkcs11.js';
 import { packageRoot, SimulatorProcess } from '../../src/sim/simulator-process.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, openOwnCard } from '../support.js';
-import { testDatabases } from './databases.js';
+import { startSystemOn, testDatabases } from './databases.js';
 import { openscSkipReason } from '../opensc-support.js';
 
 /**
@@ -39,7 +39,7 @@ const maybe = (reason ? describe.skip.each : describe.each)(testDatabases('the O
 
 maybe('OpenSC as the reader-side client of a SIM issued through the services, on $name', (database) => {
   let system: RunningIssuanceSystem;
-  let dispose: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   let simulator: SimulatorProcess | undefined;
   let myNumberCard: SimTransport | undefined;
   let story: StoryResult;
@@ -47,9 +47,7 @@ maybe('OpenSC as the reader-side client of a SIM issued through the services, on
   const timings: string[] = [];
 
   beforeAll(async () => {
-    const created = await database.create();
-    dispose = created.dispose;
-    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-p11-')) });
+    ({ system, close } = await startSystemOn(database));
     simulator = SimulatorProcess.start({ connect: `127.0.0.1:${SLOT_PORT}`, atr: ATR }).process;
     myNumberCard = await SimTransport.open({ myNumberCard: true });
     const sim = await openOwnCard(READER, ATR, SLOT_WAIT_MS);
@@ -67,8 +65,7 @@ maybe('OpenSC as the reader-side client of a SIM issued through the services, on
     if (timings.length > 0) process.stderr.write(`OpenSC verifier on ${database.name}: ${timings.join('; ')}\n`);
     await myNumberCard?.close();
     await simulator?.stop();
-    await system?.close();
-    await dispose?.();
+    await close?.();
   });
 
   const authenticate = (now?: Date) => authenticateWithPkcs11({ root: chain.root, pin: STORY_PIN, reader: READER, ...(now ? { now } : {}) });

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { apply, authoriseAndWrite, requestPinReset } from '../../src/services/applicant/apply.js';
 import {
   runIssuanceStory,
@@ -13,7 +10,7 @@ import {
 import { JpkiClient } from '../../src/jpki/client/client.js';
 import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
 import { authenticateByCardEmulation } from '../../src/services/verifier/card-emulation.js';
-import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { callJson } from '../../src/services/http/client.js';
 import { deleteAid, listRegistry } from '../../src/gp/manager.js';
 import { openOperatorIsd } from '../../src/services/mno-tsm/operator-card.js';
@@ -23,7 +20,7 @@ import type { Transport } from '../../src/transport/transport.js';
 import { standardStack } from '../../src/transport/wrappers.js';
 import { parseHex } from '../../src/apdu/hex.js';
 import { announceSkip, simulatorJarBuilt } from '../support.js';
-import { testDatabases } from './databases.js';
+import { startSystemOn, testDatabases } from './databases.js';
 
 if (!simulatorJarBuilt()) announceSkip('operators', 'simulator jar missing (ant simulator)');
 const run = simulatorJarBuilt() ? test : test.skip;
@@ -58,18 +55,15 @@ async function registry(sim: Transport, profile = profileA!): Promise<string> {
 
 describe.each(testDatabases('operators'))('two operators on $name', (database) => {
   let system: RunningIssuanceSystem;
-  let dispose: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   let myNumberCard: SimTransport;
   beforeAll(async () => {
-    const created = await database.create();
-    dispose = created.dispose;
-    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-operators-')) });
+    ({ system, close } = await startSystemOn(database));
     myNumberCard = await SimTransport.open({ myNumberCard: true });
   });
   afterAll(async () => {
     await myNumberCard?.close();
-    await system.close();
-    await dispose();
+    await close?.();
   });
 
   const spUrl = (): string => system.urls['sp-tsm']!;

@@ -1,12 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { runIssuanceStory, STORY_PIN } from '../../src/services/demo/issuance-story.js';
 import { signIn, whoAmI } from '../../src/services/device-agent/sign-in.js';
 import { JpkiClient, JpkiFile } from '../../src/jpki/client/client.js';
 import { loadJpkiPki } from '../../src/services/jpki-system/pki.js';
-import { startIssuanceSystem, type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
+import { type RunningIssuanceSystem } from '../../src/services/issuance-system.js';
 import { callJson } from '../../src/services/http/client.js';
 import { callPinnedJson } from '../../src/services/http/pinned-client.js';
 import { startRelyingParty } from '../../src/services/relying-party/service.js';
@@ -14,7 +11,7 @@ import { makeTestTlsIdentity } from '../../src/services/relying-party/tls.js';
 import type { OpenedDatabase } from '../../src/services/db/database.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, simulatorJarBuilt } from '../support.js';
-import { testDatabases } from './databases.js';
+import { startSystemOn, testDatabases } from './databases.js';
 
 if (!simulatorJarBuilt()) announceSkip('relying party', 'simulator jar missing (ant simulator)');
 const run = simulatorJarBuilt() ? test : test.skip;
@@ -30,7 +27,7 @@ interface Challenge {
 describe.each(testDatabases('relying party'))('the relying party (UI app sign-in) on $name', (database) => {
   let system: RunningIssuanceSystem;
   let opened: OpenedDatabase;
-  let dispose: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   let myNumberCard: SimTransport;
   let sim: SimTransport;
   let url: string;
@@ -53,10 +50,7 @@ describe.each(testDatabases('relying party'))('the relying party (UI app sign-in
   }
 
   beforeAll(async () => {
-    const created = await database.create();
-    opened = created.opened;
-    dispose = created.dispose;
-    system = await startIssuanceSystem({ database: created.url, dataDirectory: mkdtempSync(path.join(tmpdir(), 'jpki-rp-')) });
+    ({ system, opened, close } = await startSystemOn(database));
     url = system.urls['relying-party']!;
     ca = system.relyingPartyCertificate!;
     root = (await loadJpkiPki()).root.der;
@@ -69,8 +63,7 @@ describe.each(testDatabases('relying party'))('the relying party (UI app sign-in
 
   afterAll(async () => {
     await Promise.all([myNumberCard?.close(), sim?.close()]);
-    await system.close();
-    await dispose();
+    await close?.();
   });
 
   run('the relying party is started with the issuance system, on HTTPS, with a certificate for the loopback names', () => {
