@@ -6,7 +6,7 @@
  */
 import { parseHex, toHex } from '../apdu/hex.js';
 import type { InstallParametersOptions, UiccInstallParameters } from './commands.js';
-import { makeKeySet, type Diversification, type KeySet } from './keys.js';
+import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, type Diversification, type KeySet } from './keys.js';
 
 export interface CardProfile {
   readonly name: string;
@@ -70,7 +70,7 @@ export function simulatorProfile(file: string = SIMULATOR_PROFILE_FILE): CardPro
     i: 0x70,
     securityLevel: 0x03,
     s16: false,
-    keys: makeKeySet(0, parseHex('404142434445464748494A4B4C4D4E4F')),
+    keys: makeKeySet(0, SIMULATOR_TEST_MASTER_KEY),
     diversification: 'kdf3',
     load: { hash: 'sha256', includeDescriptor: false, includeDebug: false },
     install: { privilegeEncoding: 3, emptyC9: 'c900' },
