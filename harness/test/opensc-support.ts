@@ -14,6 +14,14 @@ const exec = promisify(execFile);
 /** OpenSC's PKCS#11 module on this machine, if installed. */
 export const OPENSC_MODULE = findOpenscModule();
 
+/**
+ * pkcs11-tool's arguments to log in with `pin` and sign the file `input` into `output` with the JPKI
+ * authentication key (object 01, SHA-256 with PKCS#1 v1.5), as a relying party's client would.
+ */
+export function pkcs11SignArguments(pin: string, input: string, output: string): string[] {
+  return ['--login', '--pin', pin, '--sign', '--id', '01', '-m', 'SHA256-RSA-PKCS', '--input-file', input, '--output-file', output];
+}
+
 export async function commandExists(tool: string): Promise<boolean> {
   try {
     await exec('sh', ['-c', `command -v ${tool}`]);

@@ -8,7 +8,7 @@ import { SimulatorProcess } from '../src/sim/simulator-process.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
 import { personaliseWithTestCredential } from '../src/jpki/test-ca/test-material.js';
 import { announceSkip, vector } from './support.js';
-import { commandExists, OPENSC_MODULE, openscSkipReason } from './opensc-support.js';
+import { commandExists, OPENSC_MODULE, openscSkipReason, pkcs11SignArguments } from './opensc-support.js';
 
 /**
  * Unmodified OpenSC (Debian's opensc package) against the personalised applet on the simulator,
@@ -66,24 +66,7 @@ maybe('unmodified OpenSC against the personalised applet (pcscd + vpcd)', () => 
     const message = path.join(work, 'message.bin');
     const signature = path.join(work, 'signature.bin');
     writeFileSync(message, 'challenge from a relying party');
-    await exec('pkcs11-tool', [
-      '--module',
-      module!,
-      '--slot-description',
-      READER,
-      '--login',
-      '--pin',
-      '1234',
-      '--sign',
-      '--id',
-      '01',
-      '-m',
-      'SHA256-RSA-PKCS',
-      '--input-file',
-      message,
-      '--output-file',
-      signature,
-    ]);
+    await exec('pkcs11-tool', ['--module', module!, '--slot-description', READER, ...pkcs11SignArguments('1234', message, signature)]);
     const { stdout } = await exec('pkcs15-tool', ['--reader', READER, '--read-certificate', '01']);
     const publicKey = createPublicKey(new X509Certificate(stdout).publicKey.export({ format: 'pem', type: 'spki' }));
     const verifier = createVerify('sha256');

@@ -12,7 +12,7 @@ import { JPKI_AID } from '../../src/jpki/client/client.js';
 import { toHex } from '../../src/apdu/hex.js';
 import { announceSkip, vector } from '../support.js';
 import { startPersonaOnSlot, type PersonaOnSlot } from './persona-on-slot.js';
-import { OPENSC_MODULE, openscSkipReason } from '../opensc-support.js';
+import { OPENSC_MODULE, openscSkipReason, pkcs11SignArguments } from '../opensc-support.js';
 
 /**
  * Unmodified OpenSC against every vendor persona, through pcscd and vpcd as a phone's or PC's middleware would
@@ -66,7 +66,7 @@ async function signAndVerify(name: string): Promise<void> {
   const message = path.join(work, `${name}.msg`);
   const signature = path.join(work, `${name}.sig`);
   writeFileSync(message, `challenge for ${name}`);
-  await pkcs11('--login', '--pin', TEST_PIN, '--sign', '--id', '01', '-m', 'SHA256-RSA-PKCS', '--input-file', message, '--output-file', signature);
+  await pkcs11(...pkcs11SignArguments(TEST_PIN, message, signature));
   const { stdout } = await pkcs15('--read-certificate', '01');
   const verifier = createVerify('sha256');
   verifier.update(readFileSync(message));
@@ -112,20 +112,7 @@ each(conformant.map((t) => ({ name: t.name, target: t })))('OpenSC on the $name 
       const message = path.join(work, `${name}.msg`);
       const signature = path.join(work, `${name}.sig`);
       writeFileSync(message, `challenge for ${name}`);
-      await pkcs11(
-        '--login',
-        '--pin',
-        TEST_PIN,
-        '--sign',
-        '--id',
-        '01',
-        '-m',
-        'SHA256-RSA-PKCS',
-        '--input-file',
-        message,
-        '--output-file',
-        signature,
-      );
+      await pkcs11(...pkcs11SignArguments(TEST_PIN, message, signature));
       const bytes = readFileSync(signature);
       expect(bytes.length).toBe(256);
       expect(bytes.every((b) => b === 0)).toBe(true);
