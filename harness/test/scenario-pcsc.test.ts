@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadScenario } from '../src/script/parser.js';
 import { runScenario, runSuite } from '../src/runner/runner.js';
 import { standardStack } from '../src/transport/wrappers.js';
@@ -113,6 +115,48 @@ maybe('a card pulled mid-run through pcscd', () => {
     } finally {
       await transport?.close();
       await simulator.stop();
+    }
+  });
+});
+
+/**
+ * A process that opens readers and closes them again at once, on a machine kept busy, ends by
+ * itself. node-pcsclite leaves a libuv handle open for ever when a reader is closed while its
+ * monitor thread is between two waits (transport/pcsc-monitor.ts); with the busy cores that
+ * happened in most runs before the transport waited for the monitor.
+ */
+maybe('a process that closes readers at once still exits by itself', () => {
+  test('40 opens that fail within milliseconds, with both cores busy: the process ends, no handle leaked', async () => {
+    const pcsc = fileURLToPath(new URL('../src/transport/pcsc.js', import.meta.url));
+    const monitor = fileURLToPath(new URL('../src/transport/pcsc-monitor.js', import.meta.url));
+    const script = [
+      `const { PcscTransport } = await import(${JSON.stringify(pcsc)});`,
+      `const { leakedMonitors } = await import(${JSON.stringify(monitor)});`,
+      'let failed = 0;',
+      'for (let i = 0; i < 40; i++) {',
+      `  try { const t = await PcscTransport.open({ reader: ${JSON.stringify(READER)}, timeoutMs: 1 + (i % 8) }); await t.close(); }`,
+      '  catch { failed++; }',
+      '}',
+      'console.log(JSON.stringify({ failed, leaked: leakedMonitors() }));',
+    ].join('\n');
+    const burners = [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    try {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = await new Promise<number | 'still running'>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve('still running');
+        }, 30000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code ?? -1);
+        });
+      });
+      expect({ exited, out: out.trim() }).toEqual({ exited: 0, out: expect.stringMatching(/"leaked":0/) as unknown });
+    } finally {
+      for (const burner of burners) burner.kill('SIGKILL');
     }
   });
 });

@@ -21,6 +21,18 @@ function endQuietlyWhenTheReaderGoes(stream: NodeJS.WriteStream): void {
   });
 }
 
+/**
+ * The PC/SC binding can, rarely, leave a reader's monitor handle open after the reader is closed
+ * (transport/pcsc-monitor.ts says when, and how the transport avoids it). Nothing else can close
+ * that handle, and the process would wait on it for ever once the command is done: end it.
+ */
+async function endDespiteALeakedReaderMonitor(): Promise<void> {
+  const { leakedMonitors } = await import('../transport/pcsc-monitor.js');
+  if (leakedMonitors() === 0) return;
+  process.stderr.write('jpki-harness: warning: the PC/SC binding left a reader monitor open; ending the process\n');
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+}
+
 function invokedDirectly(): boolean {
   try {
     return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
@@ -48,5 +60,6 @@ if (invokedDirectly()) {
   } else {
     const { main } = await import('./program.js');
     await main();
+    await endDespiteALeakedReaderMonitor();
   }
 }

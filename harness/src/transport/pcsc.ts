@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
 import { CardAbsentError, CardRemovedError, ReaderNotFoundError, TransportError } from '../errors.js';
+import { closeMonitors, watchMonitor, type MonitoredReader } from './pcsc-monitor.js';
 import type { ReaderSelector, TransmitOptions, Transport } from './transport.js';
 export type { ReaderSelector } from './transport.js';
 
 const require = createRequire(import.meta.url);
 
 /** The part of node-pcsclite's reader object the transport uses. */
-interface CardReader {
+interface CardReader extends MonitoredReader {
   readonly name: string;
   readonly SCARD_SHARE_SHARED: number;
   readonly SCARD_SHARE_EXCLUSIVE: number;
@@ -51,13 +52,16 @@ function reason(error: unknown): string {
 /**
  * Opens a context whose readers never crash the process: node-pcsclite runs a status
  * monitor per reader and emits 'error' on it when the context goes away, which would
- * otherwise be an unhandled event.
+ * otherwise be an unhandled event. The context itself reports its own close as an error
+ * ("Command cancelled"), so it gets a listener too.
  */
 function openContext(): PCSCLite {
   const pcsc = loadPcsclite()();
+  pcsc.on('error', () => undefined);
   pcsc.on('reader', (reader) => {
     reader.on('error', () => undefined);
     reader.on('status', (status) => lastStatus.set(reader, status));
+    watchMonitor(reader);
   });
   return pcsc;
 }
@@ -71,16 +75,13 @@ type ReaderStatus = { state: number; atr?: Buffer };
  */
 const lastStatus = new WeakMap<CardReader, ReaderStatus>();
 
-/** Stops every reader's monitor thread, then the context; without both the process never exits. */
-function closeContext(pcsc: PCSCLite): void {
-  for (const reader of Object.values(pcsc.readers)) {
-    try {
-      reader.close();
-    } catch {
-      // already closed
-    }
-  }
+/**
+ * Stops the context, then every reader's monitor thread; without both the process never
+ * exits. The context goes first so that no reader is announced while the others close.
+ */
+async function closeContext(pcsc: PCSCLite): Promise<void> {
   pcsc.close();
+  await closeMonitors(Object.values(pcsc.readers));
 }
 
 function loadPcsclite(): PcscFactory {
@@ -123,7 +124,7 @@ export async function listReaders(waitMs = 1000): Promise<string[]> {
       });
     });
   } finally {
-    closeContext(pcsc);
+    await closeContext(pcsc);
   }
   return names;
 }
@@ -168,7 +169,7 @@ export class PcscTransport implements Transport {
       const protocol = await PcscTransport.connect(reader, options);
       return new PcscTransport(pcsc, reader, protocol, atr, options);
     } catch (error) {
-      closeContext(pcsc);
+      await closeContext(pcsc);
       throw error;
     }
   }
@@ -322,6 +323,6 @@ export class PcscTransport implements Transport {
         resolve();
       }
     });
-    closeContext(this.pcsc);
+    await closeContext(this.pcsc);
   }
 }
