@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { closeMonitors, leakedMonitors, watchMonitor, type MonitoredReader } from '../src/transport/pcsc-monitor.js';
+import {
+  closeContextMonitor,
+  closeMonitors,
+  leakedMonitors,
+  watchContext,
+  watchMonitor,
+  type MonitoredContext,
+  type MonitoredReader,
+} from '../src/transport/pcsc-monitor.js';
 
 /**
  * A reader that behaves as node-pcsclite's does: 'status' for each report of its monitor
@@ -16,6 +24,14 @@ class FakeReader extends EventEmitter implements MonitoredReader {
   close(): void {
     this.closedAt ??= performance.now();
     if (this.confirmsClose) setImmediate(() => this.emit('end'));
+  }
+}
+
+/** A context that behaves as node-pcsclite's does: 'reader' for each reader its monitor thread announces. */
+class FakeContext extends EventEmitter implements MonitoredContext {
+  closedAt: number | undefined;
+  close(): void {
+    this.closedAt ??= performance.now();
   }
 }
 
@@ -66,5 +82,24 @@ describe('closing node-pcsclite readers only while their monitor thread waits', 
     expect(confirming.closedAt).toBeDefined();
     expect(silent.closedAt).toBeDefined();
     expect(leakedMonitors()).toBe(before + 1);
+  });
+
+  test('a context that has just announced a reader is closed only after a quiet moment', async () => {
+    const context = new FakeContext();
+    watchContext(context);
+    await delay(40);
+    const announcedAt = performance.now();
+    context.emit('reader');
+    await closeContextMonitor(context);
+    expect(context.closedAt! - announcedAt).toBeGreaterThanOrEqual(20);
+  });
+
+  test('a context quiet for a while is closed at once', async () => {
+    const context = new FakeContext();
+    watchContext(context);
+    await delay(40);
+    const closingAt = performance.now();
+    await closeContextMonitor(context);
+    expect(context.closedAt! - closingAt).toBeLessThan(10);
   });
 });

@@ -14,6 +14,11 @@
  * So a reader is closed only while its thread is surely waiting: after its first report, and
  * not within QUIET_MS of its latest one. Its 'end' event confirms the close; a reader that
  * never sends it is counted, so that a command can still end (see leakedMonitors).
+ *
+ * The context has a monitor thread too (the list of readers). It always reports its end, but
+ * its close() cancels the thread's wait and retries for only 50 ms before joining it: a thread
+ * that has just reported, and is kept off the CPU for those 50 ms, would never be cancelled
+ * and the join would block for ever. So the context, too, is closed after a quiet moment.
  */
 
 /** The part of a node-pcsclite reader its monitor is watched through. */
@@ -24,11 +29,20 @@ export interface MonitoredReader {
   close(): void;
 }
 
-interface MonitorState {
-  /** Settles at the thread's first report (it reports at once: its state starts as "unaware"). */
-  readonly firstReport: Promise<void>;
+/** The part of a node-pcsclite context its monitor is watched through. */
+export interface MonitoredContext {
+  on(event: 'reader' | 'error', listener: () => void): this;
+  close(): void;
+}
+
+interface Reports {
   lastReportAt: number;
   ended: boolean;
+}
+
+interface MonitorState extends Reports {
+  /** Settles at the thread's first report (it reports at once: its state starts as "unaware"). */
+  readonly firstReport: Promise<void>;
 }
 
 /** How long after a report the monitor thread is taken to be waiting again. */
@@ -39,7 +53,26 @@ const QUIET_TIMEOUT_MS = 1000;
 const END_TIMEOUT_MS = 1000;
 
 const monitors = new WeakMap<MonitoredReader, MonitorState>();
+const contexts = new WeakMap<MonitoredContext, Reports>();
 let leaked = 0;
+
+/** Starts watching a context's monitor thread; call it as the context is made. */
+export function watchContext(context: MonitoredContext): void {
+  const state: Reports = { lastReportAt: performance.now(), ended: false };
+  const onReport = (): void => {
+    state.lastReportAt = performance.now();
+  };
+  context.on('reader', onReport);
+  context.on('error', onReport);
+  contexts.set(context, state);
+}
+
+/** Closes the context's monitor thread while it is waiting. */
+export async function closeContextMonitor(context: MonitoredContext): Promise<void> {
+  const state = contexts.get(context);
+  if (state !== undefined) await quiet([state]);
+  context.close();
+}
 
 /** Starts watching a reader's monitor thread; call it as the reader is announced. */
 export function watchMonitor(reader: MonitoredReader): void {
@@ -81,7 +114,7 @@ export function leakedMonitors(): number {
   return leaked;
 }
 
-async function quiet(states: readonly MonitorState[]): Promise<void> {
+async function quiet(states: readonly Reports[]): Promise<void> {
   const giveUpAt = performance.now() + QUIET_TIMEOUT_MS;
   for (;;) {
     const now = performance.now();

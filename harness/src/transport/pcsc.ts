@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { CardAbsentError, CardRemovedError, ReaderNotFoundError, TransportError } from '../errors.js';
-import { closeMonitors, watchMonitor, type MonitoredReader } from './pcsc-monitor.js';
+import { closeContextMonitor, closeMonitors, watchContext, watchMonitor, type MonitoredContext, type MonitoredReader } from './pcsc-monitor.js';
 import type { ReaderSelector, TransmitOptions, Transport } from './transport.js';
 export type { ReaderSelector } from './transport.js';
 
@@ -29,7 +29,7 @@ interface CardReader extends MonitoredReader {
 }
 
 /** The part of node-pcsclite's context object the transport uses. */
-interface PCSCLite {
+interface PCSCLite extends MonitoredContext {
   /** Every reader the context has announced, by name. */
   readonly readers: Record<string, CardReader>;
   on(event: 'reader', listener: (reader: CardReader) => void): this;
@@ -57,6 +57,7 @@ function reason(error: unknown): string {
  */
 function openContext(): PCSCLite {
   const pcsc = loadPcsclite()();
+  watchContext(pcsc);
   pcsc.on('error', () => undefined);
   pcsc.on('reader', (reader) => {
     reader.on('error', () => undefined);
@@ -80,7 +81,7 @@ const lastStatus = new WeakMap<CardReader, ReaderStatus>();
  * exits. The context goes first so that no reader is announced while the others close.
  */
 async function closeContext(pcsc: PCSCLite): Promise<void> {
-  pcsc.close();
+  await closeContextMonitor(pcsc);
   await closeMonitors(Object.values(pcsc.readers));
 }
 
