@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { loadCases } from '../src/compat/cases.js';
 import { defaultJobs, personaTargets, runMatrix } from '../src/compat/run-matrix.js';
-import { packageRoot } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 
 export async function benchCompatMatrix(latencyScale: number, jobs = defaultJobs()): Promise<void> {
   const root = packageRoot();

@@ -15,7 +15,7 @@ import { makeKeySet } from '../src/gp/keys.js';
 import { deleteAid, installApplet, loadCap } from '../src/gp/manager.js';
 import { loadProfile } from '../src/gp/profile.js';
 import { GpSession } from '../src/gp/session.js';
-import { packageRoot } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
 import type { Transport } from '../src/transport/transport.js';
 import { EmulatedCard } from '../test/gp/emulated-card.js';

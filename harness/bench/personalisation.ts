@@ -6,7 +6,7 @@ import { JPKI_AID } from '../src/jpki/client/client.js';
 import { AppletAdministration, personalise } from '../src/jpki/sp-tsm/personalise.js';
 import { attestCard, openAdminSession, testContentKeysFor, TEST_GP_KEYS } from '../src/jpki/test-ca/test-material.js';
 import { TestCertificateAuthority } from '../src/jpki/test-ca/test-ca.js';
-import { packageRoot } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 import { SimTransport } from '../src/transport/sim.js';
 import { timingStats as summarise } from '../src/stats.js';
 import { formatSummary } from './format.js';

@@ -8,7 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { toHex } from '../src/apdu/hex.js';
-import { SimulatorProcess, packageRoot } from '../src/sim/simulator-process.js';
+import { SimulatorProcess } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
 import { timingStats } from '../src/stats.js';
 

@@ -8,7 +8,7 @@ import { runSuite } from '../src/runner/runner.js';
 import { ReportFiles } from '../src/report/files.js';
 import type { Report } from '../src/report/model.js';
 import { SimTransport } from '../src/transport/sim.js';
-import { packageRoot } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 import { junitSchemaErrors, reportSchemaErrors } from './validate.js';
 import { announceSkip, simulatorJarBuilt } from './support.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { packageRoot } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 import { runShell, shellLineToYaml } from '../src/cli/shell.js';
 import { TraceTransport } from '../src/transport/trace.js';
 import { reportSchemaErrors } from './validate.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as lib from '../src/index.js';
-import { packageRoot } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 
 describe('the library exports what the CLI uses', () => {
   test.each([

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { toHex } from '../src/apdu/hex.js';
-import { defaultSimulatorJar, packageRoot } from '../src/sim/simulator-process.js';
+import { defaultSimulatorJar } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 import { PcscTransport } from '../src/transport/pcsc.js';
 import type { Transport, TransmitOptions } from '../src/transport/transport.js';
 

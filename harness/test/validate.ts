@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { validateXML } from 'xmllint-wasm';
-import { packageRoot } from '../src/sim/simulator-process.js';
+import { packageRoot } from '../src/package-root.js';
 
 const schema = JSON.parse(readFileSync(path.join(packageRoot(), 'docs', 'report-schema.json'), 'utf8')) as object;
 const ajv = new Ajv2020({ strict: true, allErrors: true });

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_THRESHOLD, defaultJobs } from '../compat/defaults.js';
-import { packageRoot } from '../sim/simulator-process.js';
+import { packageRoot } from '../package-root.js';
 import type { CompatCliOptions } from './compat-run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

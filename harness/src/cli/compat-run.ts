@@ -4,7 +4,7 @@ import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { writeAtomically } from '../report/files.js';
-import { packageRoot } from '../sim/simulator-process.js';
+import { packageRoot } from '../package-root.js';
 import { compareWithBaseline, loadBaseline, renderFindings } from '../compat/baseline.js';
 import { loadCases, type ConformanceCase } from '../compat/cases.js';
 import { renderCompatHtml } from '../compat/html.js';

@@ -13,7 +13,7 @@ import { describeKeySet, makeKeySet, resolveKeyText, type Diversification, type 
 import { listLoadFiles, loadCap, installApplet, type Registry } from '../gp/manager.js';
 import { atrMatches, simulatorProfile, SIMULATOR_PROFILE_FILE, type CardProfile } from '../gp/card-profile.js';
 import { GpSession } from '../gp/session.js';
-import { packageRoot } from '../sim/simulator-process.js';
+import { packageRoot } from '../package-root.js';
 import { openCard } from '../transport/open.js';
 import { cardOptionsFrom, type CardCliOptions } from './options.js';
 

@@ -17,7 +17,7 @@ const actions = (): Promise<typeof import('./gp-actions.js')> => import('./gp-ac
 
 /** Defaults inside this package, resolved when a command runs (finding the package root is not free, and --help needs none). */
 async function packagePath(...parts: string[]): Promise<string> {
-  const { packageRoot } = await import('../sim/simulator-process.js');
+  const { packageRoot } = await import('../package-root.js');
   return path.join(packageRoot(), ...parts);
 }
 

@@ -8,7 +8,7 @@ import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { packageRoot } from '../sim/simulator-process.js';
+import { packageRoot } from '../package-root.js';
 
 const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 /** An OID under the example private-enterprise arc, for the padding extension. */

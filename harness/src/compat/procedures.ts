@@ -15,7 +15,7 @@ import { TEST_PIN } from '../jpki/test-ca/test-material.js';
 import { CapFile } from '../gp/cap/cap.js';
 import { deleteObject } from '../gp/commands.js';
 import { listRegistry, loadCap } from '../gp/manager.js';
-import { packageRoot } from '../sim/simulator-process.js';
+import { packageRoot } from '../package-root.js';
 import { certificateOfSize } from './certificates.js';
 import type { CardUnderTest } from './card-under-test.js';
 import type { ProcedureCall } from './cases.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { encodeCommand } from '../apdu/command.js';
 import { concatBytes, parseHex, toHex } from '../apdu/hex.js';
 import { ResponseApdu } from '../apdu/response.js';
-import { packageRoot } from '../sim/simulator-process.js';
+import { packageRoot } from '../package-root.js';
 import type { Transport } from '../transport/transport.js';
 import { selectByAid } from './commands.js';
 import { GpError, gpStatusError } from './errors.js';

@@ -10,7 +10,7 @@ import { checkSecurityLevel, parseSecurityLevel } from './channel.js';
 import type { CardProfile } from './card-profile.js';
 import { DIVERSIFICATIONS, makeKeySet, resolveKeyText, type Diversification, type KeySet } from './keys.js';
 
-// 'compat': the compatibility suite's section (persona, capabilities), read by harness/src/compat/profile-compat.ts.
+// 'compat': the compatibility suite's section (persona, status, capabilities), read by harness/src/compat/target.ts.
 const TOP = [
   'name',
   'description',

@@ -11,7 +11,7 @@ import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, type KeySet } from '../gp/keys.j
 import type { CardProfile } from '../gp/card-profile.js';
 import { loadProfile } from '../gp/profile.js';
 import { TEST_CONTENT_MASTER_KEYS } from '../jpki/test-ca/test-material.js';
-import { packageRoot } from '../sim/simulator-process.js';
+import { packageRoot } from '../package-root.js';
 import type { SpKeys } from './sp-tsm/write-flow.js';
 
 /** The MNO's ISD master keys on the simulated SIMs: the simulator's TEST master (KDF3 per card). */

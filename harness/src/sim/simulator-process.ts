@@ -1,19 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SimulatorError } from '../errors.js';
-
-/** The package root: two levels above dist/harness/src/sim when compiled. */
-export function packageRoot(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  let dir = here;
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'build.xml'))) return dir;
-    dir = path.dirname(dir);
-  }
-  return process.cwd();
-}
+import { packageRoot } from '../package-root.js';
 
 export function defaultSimulatorJar(): string {
   return process.env.JPKI_SIMULATOR_JAR ?? path.join(packageRoot(), 'build', 'jpki-simulator.jar');

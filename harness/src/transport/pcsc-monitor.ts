@@ -52,15 +52,23 @@ const FIRST_REPORT_TIMEOUT_MS = 2000;
 const QUIET_TIMEOUT_MS = 1000;
 const END_TIMEOUT_MS = 1000;
 
+/**
+ * Milliseconds on a monotonic clock. Not performance.now(): the first use of that global loads
+ * perf_hooks and a dozen modules behind it, in every command that opens a reader.
+ */
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 const monitors = new WeakMap<MonitoredReader, MonitorState>();
 const contexts = new WeakMap<MonitoredContext, Reports>();
 let leaked = 0;
 
 /** Starts watching a context's monitor thread; call it as the context is made. */
 export function watchContext(context: MonitoredContext): void {
-  const state: Reports = { lastReportAt: performance.now(), ended: false };
+  const state: Reports = { lastReportAt: now(), ended: false };
   const onReport = (): void => {
-    state.lastReportAt = performance.now();
+    state.lastReportAt = now();
   };
   context.on('reader', onReport);
   context.on('error', onReport);
@@ -79,11 +87,11 @@ export function watchMonitor(reader: MonitoredReader): void {
   let reported: () => void = () => undefined;
   const state: MonitorState = {
     firstReport: new Promise<void>((resolve) => (reported = resolve)),
-    lastReportAt: performance.now(),
+    lastReportAt: now(),
     ended: false,
   };
   const onReport = (): void => {
-    state.lastReportAt = performance.now();
+    state.lastReportAt = now();
     reported();
   };
   reader.on('status', onReport);
@@ -115,13 +123,13 @@ export function leakedMonitors(): number {
 }
 
 async function quiet(states: readonly Reports[]): Promise<void> {
-  const giveUpAt = performance.now() + QUIET_TIMEOUT_MS;
+  const giveUpAt = now() + QUIET_TIMEOUT_MS;
   for (;;) {
-    const now = performance.now();
+    const at = now();
     const latest = Math.max(...states.filter((state) => !state.ended).map((state) => state.lastReportAt));
-    const remaining = latest + QUIET_MS - now;
-    if (!(remaining > 0) || now >= giveUpAt) return;
-    await delay(Math.min(remaining, giveUpAt - now));
+    const remaining = latest + QUIET_MS - at;
+    if (!(remaining > 0) || at >= giveUpAt) return;
+    await delay(Math.min(remaining, giveUpAt - at));
   }
 }
 

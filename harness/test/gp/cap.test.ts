@@ -5,7 +5,7 @@ import { concatBytes, toHex } from '../../src/apdu/hex.js';
 import { CapFile, packageName } from '../../src/gp/cap/cap.js';
 import { referenceCapStatus } from '../../src/gp/cap/reference.js';
 import { CapFormatError } from '../../src/gp/errors.js';
-import { packageRoot } from '../../src/sim/simulator-process.js';
+import { packageRoot } from '../../src/package-root.js';
 import { announceSkip, vector } from '../support.js';
 
 const capPath = vector('cap', 'jpki-applet.cap');

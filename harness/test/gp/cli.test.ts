@@ -1,7 +1,7 @@
 /** The gp CLI commands as a user runs them: a child process, its output and its exit code. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { packageRoot } from '../../src/sim/simulator-process.js';
+import { packageRoot } from '../../src/package-root.js';
 import { vector } from '../support.js';
 
 const cli = path.join(packageRoot(), 'dist', 'harness', 'src', 'cli', 'main.js');

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ResponseApdu } from '../../src/apdu/response.js';
 import { personaliseWithTestCredential } from '../../src/jpki/test-ca/test-material.js';
-import { packageRoot, SimulatorProcess } from '../../src/sim/simulator-process.js';
+import { SimulatorProcess } from '../../src/sim/simulator-process.js';
+import { packageRoot } from '../../src/package-root.js';
 import { PcscTransport } from '../../src/transport/pcsc.js';
 import { announceSkip, openOwnCard, portListening, simulatorJarBuilt } from '../support.js';
 

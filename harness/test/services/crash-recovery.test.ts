@@ -18,7 +18,7 @@ import { startIssuanceSystem } from '../../src/services/issuance-system.js';
 import { signApplication } from '../../src/services/sp-tsm/application.js';
 import { Mailbox } from '../../src/services/sp-tsm/mailbox.js';
 import type { WriteAuthorisation } from '../../src/services/sp-tsm/service.js';
-import { packageRoot } from '../../src/sim/simulator-process.js';
+import { packageRoot } from '../../src/package-root.js';
 import { SimTransport } from '../../src/transport/sim.js';
 import { announceSkip, simulatorJarBuilt } from '../support.js';
 import { testDatabases } from './databases.js';

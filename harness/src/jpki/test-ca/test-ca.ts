@@ -2,7 +2,7 @@ import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { packageRoot } from '../../sim/simulator-process.js';
+import { packageRoot } from '../../package-root.js';
 
 type Provider = Parameters<typeof x509.cryptoProvider.set>[0];
 type CryptoKey = webcrypto.CryptoKey;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GpSession } from '../../gp/session.js';
 import { makeKeySet, SIMULATOR_TEST_MASTER_KEY, type Diversification, type KeySet } from '../../gp/keys.js';
-import { packageRoot } from '../../sim/simulator-process.js';
+import { packageRoot } from '../../package-root.js';
 import type { Transport } from '../../transport/transport.js';
 import { ResponseApdu } from '../../apdu/response.js';
 import { selectAidCommand } from '../../apdu/jpki-commands.js';

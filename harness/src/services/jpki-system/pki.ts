@@ -7,7 +7,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from '../../errors.js';
-import { packageRoot } from '../../sim/simulator-process.js';
+import { packageRoot } from '../../package-root.js';
 import type { CertificateAuthorityName } from '../db/tables/jpki-system.js';
 import { importSigningKey, x509, type SigningKey } from './webcrypto.js';
 
