@@ -27,7 +27,7 @@ class FakeReader extends EventEmitter implements MonitoredReader {
   }
 }
 
-/** A context that behaves as node-pcsclite's does: 'reader' for each reader its monitor thread announces. */
+/** A context that behaves as node-pcsclite's does: 'readers' each time its monitor thread reports the names. */
 class FakeContext extends EventEmitter implements MonitoredContext {
   closedAt: number | undefined;
   close(): void {
@@ -89,7 +89,7 @@ describe('closing node-pcsclite readers only while their monitor thread waits', 
     watchContext(context);
     await delay(40);
     const announcedAt = performance.now();
-    context.emit('reader');
+    context.emit('readers');
     await closeContextMonitor(context);
     expect(context.closedAt! - announcedAt).toBeGreaterThanOrEqual(20);
   });

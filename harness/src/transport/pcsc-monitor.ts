@@ -31,7 +31,7 @@ export interface MonitoredReader {
 
 /** The part of a node-pcsclite context its monitor is watched through. */
 export interface MonitoredContext {
-  on(event: 'reader' | 'error', listener: () => void): this;
+  on(event: 'readers' | 'error', listener: () => void): this;
   close(): void;
 }
 
@@ -70,7 +70,7 @@ export function watchContext(context: MonitoredContext): void {
   const onReport = (): void => {
     state.lastReportAt = now();
   };
-  context.on('reader', onReport);
+  context.on('readers', onReport);
   context.on('error', onReport);
   contexts.set(context, state);
 }

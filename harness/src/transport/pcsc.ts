@@ -1,43 +1,8 @@
-import { createRequire } from 'node:module';
 import { CardAbsentError, CardRemovedError, ReaderNotFoundError, TransportError } from '../errors.js';
-import { closeContextMonitor, closeMonitors, watchContext, watchMonitor, type MonitoredContext, type MonitoredReader } from './pcsc-monitor.js';
+import { openPcscContext, openReader, readersOpenedIn, type CardReader, type PcscContext, type ReaderStatus } from './pcsc-binding.js';
+import { closeContextMonitor, closeMonitors } from './pcsc-monitor.js';
 import type { ReaderSelector, TransmitOptions, Transport } from './transport.js';
 export type { ReaderSelector } from './transport.js';
-
-const require = createRequire(import.meta.url);
-
-/** The part of node-pcsclite's reader object the transport uses. */
-interface CardReader extends MonitoredReader {
-  readonly name: string;
-  readonly SCARD_SHARE_SHARED: number;
-  readonly SCARD_SHARE_EXCLUSIVE: number;
-  readonly SCARD_PROTOCOL_T0: number;
-  readonly SCARD_PROTOCOL_T1: number;
-  readonly SCARD_STATE_EMPTY: number;
-  readonly SCARD_STATE_PRESENT: number;
-  readonly SCARD_RESET_CARD: number;
-  readonly SCARD_UNPOWER_CARD: number;
-  readonly SCARD_LEAVE_CARD: number;
-  on(event: 'status', listener: (status: { state: number; atr?: Buffer }) => void): this;
-  on(event: 'end', listener: () => void): this;
-  on(event: 'error', listener: (error: unknown) => void): this;
-  removeListener(event: 'status', listener: (status: { state: number; atr?: Buffer }) => void): this;
-  connect(options: { share_mode: number; protocol: number }, cb: (err: unknown, protocol: number) => void): void;
-  disconnect(disposition: number, cb: (err: unknown) => void): void;
-  transmit(data: Buffer, resLen: number, protocol: number, cb: (err: unknown, response: Buffer) => void): void;
-  close(): void;
-}
-
-/** The part of node-pcsclite's context object the transport uses. */
-interface PCSCLite extends MonitoredContext {
-  /** Every reader the context has announced, by name. */
-  readonly readers: Record<string, CardReader>;
-  on(event: 'reader', listener: (reader: CardReader) => void): this;
-  on(event: 'error', listener: (error: unknown) => void): this;
-  close(): void;
-}
-
-type PcscFactory = () => PCSCLite;
 
 /**
  * The text of what node-pcsclite hands to a callback as an error: an object with a `message` (not always an
@@ -50,49 +15,31 @@ function reason(error: unknown): string {
 }
 
 /**
- * Opens a context whose readers never crash the process: node-pcsclite runs a status
- * monitor per reader and emits 'error' on it when the context goes away, which would
- * otherwise be an unhandled event. The context itself reports its own close as an error
- * ("Command cancelled"), so it gets a listener too.
- */
-function openContext(): PCSCLite {
-  const pcsc = loadPcsclite()();
-  watchContext(pcsc);
-  pcsc.on('error', () => undefined);
-  pcsc.on('reader', (reader) => {
-    reader.on('error', () => undefined);
-    reader.on('status', (status) => lastStatus.set(reader, status));
-    watchMonitor(reader);
-  });
-  return pcsc;
-}
-
-type ReaderStatus = { state: number; atr?: Buffer };
-
-/**
  * The newest status each reader reported. node-pcsclite starts one monitor thread per
  * reader; asking again with get_status() would start a second one that close() never
  * joins, and the process would never exit. So status is only ever observed, never polled.
  */
 const lastStatus = new WeakMap<CardReader, ReaderStatus>();
 
-/**
- * Stops the context, then every reader's monitor thread; without both the process never
- * exits. The context goes first so that no reader is announced while the others close.
- */
-async function closeContext(pcsc: PCSCLite): Promise<void> {
-  await closeContextMonitor(pcsc);
-  await closeMonitors(Object.values(pcsc.readers));
+function observedReader(context: PcscContext, name: string): CardReader {
+  const reader = openReader(context, name);
+  reader.on('status', (status) => lastStatus.set(reader, status));
+  return reader;
 }
 
-function loadPcsclite(): PcscFactory {
-  try {
-    return require('pcsclite') as PcscFactory;
-  } catch (error) {
-    throw new TransportError(
-      `the PC/SC binding (npm 'pcsclite') is not usable: ${(error as Error).message}. Install libpcsclite-dev and run npm install again.`,
-    );
-  }
+/**
+ * Stops the context, then the monitor threads of the readers opened in it; without both the process
+ * never exits. The context goes first so that nothing new is reported while the readers close.
+ */
+async function closeContext(context: PcscContext): Promise<void> {
+  await closeContextMonitor(context);
+  await closeMonitors(readersOpenedIn(context));
+}
+
+/** Disconnects from the card, or answers at once when no connection is open. */
+function disconnect(reader: CardReader, disposition: number, cb: (err: unknown) => void): void {
+  if (reader.connected) reader._disconnect(disposition, cb);
+  else cb(undefined);
 }
 
 export interface PcscOptions {
@@ -111,23 +58,24 @@ function matches(name: string, index: number, selector: ReaderSelector | undefin
   return name === selector || name.toLowerCase().includes(selector.toLowerCase());
 }
 
-/** Reader names as pcscd reports them; waits briefly for pcsclite's first enumeration. */
+/** Reader names as pcscd reports them: its first report, or none when none comes within `waitMs`. */
 export async function listReaders(waitMs = 1000): Promise<string[]> {
-  const pcsc = openContext();
-  const names: string[] = [];
+  const context = openPcscContext();
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, waitMs);
-      pcsc.on('reader', (reader) => names.push(reader.name));
-      pcsc.on('error', (error: unknown) => {
+    return await new Promise<string[]>((resolve, reject) => {
+      const timer = setTimeout(() => resolve([]), waitMs);
+      context.on('readers', (names) => {
+        clearTimeout(timer);
+        resolve([...names]);
+      });
+      context.on('error', (error: unknown) => {
         clearTimeout(timer);
         reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
       });
     });
   } finally {
-    await closeContext(pcsc);
+    await closeContext(context);
   }
-  return names;
 }
 
 /** PC/SC through node-pcsclite: any reader pcscd knows, the vpcd virtual readers included. */
@@ -137,7 +85,7 @@ export class PcscTransport implements Transport {
   private removal: Error | undefined;
 
   private constructor(
-    private readonly pcsc: PCSCLite,
+    private readonly context: PcscContext,
     private readonly reader: CardReader,
     private protocol: number,
     private currentAtr: Uint8Array,
@@ -163,36 +111,42 @@ export class PcscTransport implements Transport {
 
   static async open(options: PcscOptions = {}): Promise<PcscTransport> {
     const timeoutMs = options.timeoutMs ?? 10000;
-    const pcsc = openContext();
+    const context = openPcscContext();
     try {
-      const reader = await PcscTransport.findReader(pcsc, options.reader, timeoutMs);
+      const reader = await PcscTransport.findReader(context, options.reader, timeoutMs);
       const atr = await PcscTransport.waitForCard(reader, timeoutMs);
       const protocol = await PcscTransport.connect(reader, options);
-      return new PcscTransport(pcsc, reader, protocol, atr, options);
+      return new PcscTransport(context, reader, protocol, atr, options);
     } catch (error) {
-      await closeContext(pcsc);
+      await closeContext(context);
       throw error;
     }
   }
 
-  private static findReader(pcsc: PCSCLite, selector: ReaderSelector | undefined, timeoutMs: number): Promise<CardReader> {
+  /** The first reader pcscd reports that matches, with its status monitor started (on that reader only). */
+  private static findReader(context: PcscContext, selector: ReaderSelector | undefined, timeoutMs: number): Promise<CardReader> {
     return new Promise<CardReader>((resolve, reject) => {
-      const seen: string[] = [];
+      let seen: readonly string[] = [];
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        return true;
+      };
       const timer = setTimeout(() => {
+        if (!settle()) return;
         const which = selector === undefined ? 'any reader' : `a reader matching '${selector}'`;
         reject(new ReaderNotFoundError(`no ${which} within ${timeoutMs} ms; readers: ${seen.length ? seen.join(', ') : 'none'}`));
       }, timeoutMs);
-      pcsc.on('reader', (reader) => {
-        const index = seen.length;
-        seen.push(reader.name);
-        if (matches(reader.name, index, selector)) {
-          clearTimeout(timer);
-          resolve(reader);
-        }
+      context.on('readers', (names) => {
+        seen = names;
+        const name = names.find((candidate, index) => matches(candidate, index, selector));
+        // Only one reader is opened, and none once the wait is over: its monitor would outlive the command.
+        if (name !== undefined && settle()) resolve(observedReader(context, name));
       });
-      pcsc.on('error', (error: unknown) => {
-        clearTimeout(timer);
-        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
+      context.on('error', (error: unknown) => {
+        if (settle()) reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
       });
     });
   }
@@ -225,7 +179,7 @@ export class PcscTransport implements Transport {
           ? reader.SCARD_PROTOCOL_T1
           : reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1;
     return new Promise<number>((resolve, reject) => {
-      reader.connect({ share_mode: share, protocol }, (err, chosen) => {
+      reader._connect(share, protocol, (err, chosen) => {
         if (err) reject(new TransportError(`cannot connect to the card in '${reader.name}': ${reason(err)}`));
         else resolve(chosen);
       });
@@ -238,7 +192,7 @@ export class PcscTransport implements Transport {
     return new Promise<Uint8Array>((resolve, reject) => {
       // A view, not a copy: the binding reads the bytes before the call returns.
       const data = Buffer.from(command.buffer, command.byteOffset, command.byteLength);
-      this.reader.transmit(data, this.options.maxResponseLength ?? 65538, this.protocol, (err, response) => {
+      this.reader._transmit(data, this.options.maxResponseLength ?? 65538, this.protocol, (err, response) => {
         if (err) {
           const message = reason(err);
           reject(
@@ -262,7 +216,7 @@ export class PcscTransport implements Transport {
   async reset(options: { cold?: boolean } = {}): Promise<Uint8Array> {
     const disposition = options.cold ? this.reader.SCARD_UNPOWER_CARD : this.reader.SCARD_RESET_CARD;
     await new Promise<void>((resolve, reject) =>
-      this.reader.disconnect(disposition, (err) => (err ? reject(new TransportError(reason(err))) : resolve())),
+      disconnect(this.reader, disposition, (err) => (err ? reject(new TransportError(reason(err))) : resolve())),
     );
     this.protocol = await PcscTransport.connect(this.reader, this.options);
     // pcscd reports the ATR after a reset as a status change; wait briefly for it.
@@ -302,7 +256,7 @@ export class PcscTransport implements Transport {
 
   private async reconnect(options: PcscOptions): Promise<void> {
     await new Promise<void>((resolve, reject) =>
-      this.reader.disconnect(this.reader.SCARD_LEAVE_CARD, (err) => (err ? reject(new TransportError(reason(err))) : resolve())),
+      disconnect(this.reader, this.reader.SCARD_LEAVE_CARD, (err) => (err ? reject(new TransportError(reason(err))) : resolve())),
     );
     this.protocol = await PcscTransport.connect(this.reader, options);
   }
@@ -315,7 +269,7 @@ export class PcscTransport implements Transport {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
       try {
-        this.reader.disconnect(this.reader.SCARD_RESET_CARD, () => {
+        disconnect(this.reader, this.reader.SCARD_RESET_CARD, () => {
           clearTimeout(timer);
           resolve();
         });
@@ -324,6 +278,6 @@ export class PcscTransport implements Transport {
         resolve();
       }
     });
-    await closeContext(this.pcsc);
+    await closeContext(this.context);
   }
 }
