@@ -1,7 +1,7 @@
 /**
  * When a node-pcsclite reader may be closed without leaving the process unable to exit.
  *
- * node-pcsclite runs one status-monitor thread per reader it announces. Its close() sets a
+ * A node-pcsclite reader runs a status-monitor thread once it is watched (get_status). Its close() sets a
  * flag, cancels the thread's wait and joins the thread; the thread's last report then tells
  * the event loop to close the libuv handle it reports through. But the thread sends that last
  * report only from inside its wait loop. If the flag is set while the thread is between two
