@@ -104,7 +104,7 @@ export function openPcscContext(): PcscContext {
   try {
     context = new PCSCLite();
   } catch (error) {
-    throw new TransportError(`PC/SC is not available (is pcscd running?): ${(error as Error).message}`);
+    throw pcscUnavailable(error);
   }
   watchContext(context);
   openedIn.set(context, []);
@@ -121,6 +121,7 @@ export function openReader(context: PcscContext, name: string): CardReader {
   const reader = new (loadAddon().CardReader)(name);
   openedIn.get(context)?.push(reader);
   reader.on('error', () => undefined);
+  // The addon's own event when the monitor thread has ended, relayed as 'end'.
   reader.on('_end' as 'end', () => {
     reader.removeAllListeners('status');
     reader.emit('end');
@@ -136,6 +137,21 @@ export function openReader(context: PcscContext, name: string): CardReader {
 /** The readers opened in the context (see openReader). */
 export function readersOpenedIn(context: PcscContext): readonly CardReader[] {
   return openedIn.get(context) ?? [];
+}
+
+/**
+ * The text of what node-pcsclite hands to a callback as an error: an object with a `message` (not always an
+ * Error of this realm: the native binding builds its own), or a string.
+ */
+export function reason(error: unknown): string {
+  if (typeof error === 'string') return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : (JSON.stringify(error) ?? 'unknown error');
+}
+
+/** The error for a context pcscd refuses or drops. */
+export function pcscUnavailable(error: unknown): TransportError {
+  return new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`);
 }
 
 /** pcsc-lite's multi-string: names ended by NUL, the list ended by a second NUL. */

@@ -23,7 +23,6 @@
 
 /** The part of a node-pcsclite reader its monitor is watched through. */
 export interface MonitoredReader {
-  readonly name: string;
   on(event: 'status' | 'error' | 'end', listener: () => void): this;
   once(event: 'status' | 'error' | 'end', listener: () => void): this;
   close(): void;

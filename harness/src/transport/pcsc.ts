@@ -1,18 +1,17 @@
 import { CardAbsentError, CardRemovedError, ReaderNotFoundError, TransportError } from '../errors.js';
-import { openPcscContext, openReader, readersOpenedIn, type CardReader, type PcscContext, type ReaderStatus } from './pcsc-binding.js';
+import {
+  openPcscContext,
+  openReader,
+  pcscUnavailable,
+  readersOpenedIn,
+  reason,
+  type CardReader,
+  type PcscContext,
+  type ReaderStatus,
+} from './pcsc-binding.js';
 import { closeContextMonitor, closeMonitors } from './pcsc-monitor.js';
 import type { ReaderSelector, TransmitOptions, Transport } from './transport.js';
 export type { ReaderSelector } from './transport.js';
-
-/**
- * The text of what node-pcsclite hands to a callback as an error: an object with a `message` (not always an
- * Error of this realm: the native binding builds its own), or a string.
- */
-function reason(error: unknown): string {
-  if (typeof error === 'string') return error;
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : (JSON.stringify(error) ?? 'unknown error');
-}
 
 /**
  * The newest status each reader reported. node-pcsclite starts one monitor thread per
@@ -70,7 +69,7 @@ export async function listReaders(waitMs = 1000): Promise<string[]> {
       });
       context.on('error', (error: unknown) => {
         clearTimeout(timer);
-        reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
+        reject(pcscUnavailable(error));
       });
     });
   } finally {
@@ -146,7 +145,7 @@ export class PcscTransport implements Transport {
         if (name !== undefined && settle()) resolve(observedReader(context, name));
       });
       context.on('error', (error: unknown) => {
-        if (settle()) reject(new TransportError(`PC/SC is not available (is pcscd running?): ${reason(error)}`));
+        if (settle()) reject(pcscUnavailable(error));
       });
     });
   }
